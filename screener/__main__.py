@@ -1,0 +1,5 @@
+"""Allow ``python -m screener``."""
+
+from screener.cli import main
+
+main()

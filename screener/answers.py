@@ -1,0 +1,87 @@
+"""Reading one candidate's answers from a YAML or JSON file (item id -> answer).
+
+Text answers typed by people are normalised here, before scoring: ``"1,250 mm"``
+for a numeric item becomes 1250.0, ``"4"`` for a Likert item becomes 4. Scoring
+itself accepts only clean values, so nothing is guessed there.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from screener.content import AnyItem, Assessment, LikertItem, NumericItem
+from screener.errors import AnswerError, ContentError
+from screener.scoring import Answer, item_points
+from screener.yamlsource import parse
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(text: str, unit: str | None = None) -> float:
+    """A number typed by a person: thousands commas, spaces and a trailing unit are fine."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if unit and cleaned.lower().endswith(unit.lower().replace(" ", "")):
+        cleaned = cleaned[: -len(unit.replace(" ", ""))]
+    cleaned = re.sub(r"[A-Za-z\"'°%]+$", "", cleaned)
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")  # a decimal comma: 2,5
+    if not _NUMBER.match(cleaned):
+        raise ValueError(f"{text!r} is not a number")
+    return float(cleaned)
+
+
+def normalise(assessment: Assessment, item: AnyItem, raw: object) -> Answer:
+    """Turn a raw answer into what scoring takes, checking it; ``AnswerError`` if it is bad."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, bool):
+        raise AnswerError(item.id, raw, "a yes/no value is not an answer here; quote option ids")
+    value: Answer
+    if isinstance(item, NumericItem | LikertItem) and isinstance(raw, str):
+        try:
+            value = parse_number(raw, item.unit if isinstance(item, NumericItem) else None)
+        except ValueError:
+            raise AnswerError(item.id, raw, "expected a number") from None
+        if isinstance(item, LikertItem) and value.is_integer():
+            value = int(value)
+    elif isinstance(raw, str | int | float):
+        value = raw
+    else:
+        raise AnswerError(item.id, raw, "expected a single value")
+    item_points(assessment, item, value)  # raises on anything scoring would refuse
+    return value
+
+
+def read_answers(path: Path, assessment: Assessment, form: str) -> dict[str, Answer]:
+    """Answers from a file, every fault reported as ``file:line:col: message``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ContentError([f"{path}: not UTF-8 text"]) from None
+    parsed = parse(text, str(path))
+    if parsed.problems:
+        raise ContentError([str(p) for p in parsed.problems])
+    if not isinstance(parsed.value, dict):
+        raise ContentError([f"{path}:1:1: expected a mapping of item id to answer"])
+    items = {item.id: item for item in assessment.form_items(form)}
+    answers: dict[str, Answer] = {}
+    problems: list[str] = []
+    for key, raw in parsed.value.items():
+        mark = parsed.mark((key,))
+        where = f"{path}:{mark.line}:{mark.col}"
+        item = items.get(str(key))
+        if item is None:
+            problems.append(f"{where}: no item '{key}' in form {form} of {assessment.id}")
+            continue
+        try:
+            answers[item.id] = normalise(assessment, item, raw)
+        except AnswerError as exc:
+            problems.append(f"{where}: {exc}")
+    if problems:
+        raise ContentError(problems)
+    return answers

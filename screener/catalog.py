@@ -1,0 +1,139 @@
+"""Where content comes from: the bundled folders plus any the user adds.
+
+The installed wheel carries ``assessments/`` and ``modules/`` inside the package
+as ``screener/_content``; a source checkout uses the folders at the top of the
+repository. ``SCREENER_CONTENT`` (``os.pathsep``-separated) and ``--content-dir``
+add folders; an id defined again in a later folder replaces the earlier one, so
+a recruiter can customise a bundled assessment without forking the tool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from screener.content import Assessment, Module
+from screener.errors import ContentError, NotFoundError
+from screener.lint import Checked, check_references, check_text
+from screener.yamlsource import Problem
+
+CONTENT_ENV = "SCREENER_CONTENT"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def bundled_root() -> Path:
+    """The folder holding the bundled ``assessments/`` and ``modules/``."""
+    package = Path(__file__).resolve().parent
+    inside = package / "_content"
+    return inside if inside.is_dir() else package.parent
+
+
+def content_roots(extra: Sequence[Path] = ()) -> list[Path]:
+    """Bundled content first, then ``SCREENER_CONTENT``, then ``--content-dir`` folders."""
+    roots = [bundled_root()]
+    env = os.environ.get(CONTENT_ENV, "")
+    roots += [Path(p) for p in env.split(os.pathsep) if p]
+    roots += list(extra)
+    return roots
+
+
+def yaml_files(path: Path, *, bundled_layout: bool = False) -> list[Path]:
+    """The YAML files under a file or folder, sorted.
+
+    The bundled root is read through its ``assessments/`` and ``modules/`` only,
+    so a source checkout's tests and docs are never taken for content.
+    """
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise NotFoundError(f"{path}: no such file or folder")
+    subdirs = [path / "assessments", path / "modules"]
+    if bundled_layout:
+        found = [
+            f for d in subdirs if d.is_dir() for f in d.rglob("*") if f.suffix in YAML_SUFFIXES
+        ]
+    else:
+        found = [f for f in path.rglob("*") if f.suffix in YAML_SUFFIXES]
+    return sorted(f for f in found if f.is_file())
+
+
+def check_file(path: Path) -> Checked:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        checked = check_text("", str(path))
+        checked.problems = [Problem(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]
+        return checked
+    except OSError as exc:
+        checked = check_text("", str(path))
+        checked.problems = [Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]
+        return checked
+    return check_text(text, str(path))
+
+
+@dataclass
+class Catalog:
+    """Every assessment and module found, by id, with the file each came from."""
+
+    assessments: dict[str, Assessment] = field(default_factory=dict)
+    modules: dict[str, Module] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def assessment(self, name: str) -> Assessment:
+        """An assessment by id, or by the path of a YAML file."""
+        if name in self.assessments:
+            return self.assessments[name]
+        path = Path(name)
+        if path.suffix in YAML_SUFFIXES and path.is_file():
+            checked = check_file(path)
+            problems = checked.problems + check_references([checked], self.modules)
+            if problems or not isinstance(checked.model, Assessment):
+                raise ContentError([str(p) for p in problems] or [f"{path}: not an assessment"])
+            return checked.model
+        known = ", ".join(sorted(self.assessments)) or "none"
+        raise NotFoundError(f"no assessment '{name}' (known: {known})")
+
+    def default_assessment(self) -> Assessment:
+        if len(self.assessments) == 1:
+            return next(iter(self.assessments.values()))
+        known = ", ".join(sorted(self.assessments)) or "none"
+        raise NotFoundError(f"name an assessment (known: {known})")
+
+    def module(self, module_id: str) -> Module:
+        try:
+            return self.modules[module_id]
+        except KeyError:
+            raise NotFoundError(f"no coaching module '{module_id}'") from None
+
+
+def check_paths(
+    paths: Iterable[Path], known: Catalog | None = None
+) -> tuple[list[Checked], list[Problem]]:
+    """Check files as one set, resolving module ids against them and ``known``."""
+    checked = [check_file(f) for p in paths for f in yaml_files(p)]
+    problems = [problem for c in checked for problem in c.problems]
+    modules = dict(known.modules) if known else {}
+    problems += check_references(checked, modules)
+    return checked, problems
+
+
+def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
+    """Load every content root; a root with faults makes the catalog refuse to load."""
+    catalog = Catalog()
+    for n, root in enumerate(content_roots(extra)):
+        checked = [check_file(f) for f in yaml_files(root, bundled_layout=n == 0)]
+        for c in checked:
+            catalog.problems += c.problems
+            if isinstance(c.model, Assessment):
+                catalog.assessments[c.model.id] = c.model
+                catalog.sources[c.model.id] = Path(c.filename)
+            elif isinstance(c.model, Module):
+                catalog.modules[c.model.id] = c.model
+                catalog.sources[f"module:{c.model.id}"] = Path(c.filename)
+        catalog.problems += check_references(checked, catalog.modules)
+    if catalog.problems:
+        raise ContentError([str(p) for p in catalog.problems])
+    return catalog

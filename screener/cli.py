@@ -1,0 +1,245 @@
+"""The ``screener`` command line: parse options, call the library, render.
+
+No scoring or storage logic lives here. Library errors (``ScreenerError``) are
+turned into one line on stderr and an exit code in ``main``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from screener import __version__
+from screener.errors import ContentError, ScreenerError
+
+app = typer.Typer(
+    name="screener",
+    help="Screen candidates' competencies and coach them on exactly their gaps.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class Settings:
+    """Global options, shared by every command through the click context."""
+
+    db: Path | None = None
+    content_dirs: list[Path] = field(default_factory=list)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"screener {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            help="Results database file (default: $SCREENER_DB, else the user data dir).",
+            envvar="SCREENER_DB",
+        ),
+    ] = None,
+    content_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--content-dir",
+            help="Extra folder of assessments and modules (repeatable; also $SCREENER_CONTENT).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Screen candidates' competencies and coach them on exactly their gaps."""
+    ctx.obj = Settings(db=db, content_dirs=list(content_dir or []))
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+def catalog_for(ctx: typer.Context) -> Any:
+    from screener.catalog import load_catalog
+
+    return load_catalog(settings(ctx).content_dirs)
+
+
+def emit_json(data: Any) -> None:
+    """Data for machines: one JSON document on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or folders (default: the content in use).")
+    ] = None,
+) -> None:
+    """Check assessments and modules; print every problem as file:line:col: message."""
+    from screener.catalog import Catalog, check_paths, content_roots, load_catalog
+    from screener.render import console
+
+    err = console(stderr=True)
+    known: Catalog | None = None
+    if paths:
+        try:
+            known = load_catalog(settings(ctx).content_dirs)
+        except ContentError:
+            known = None  # the given files are checked on their own
+        targets = list(paths)
+    else:
+        targets = content_roots(settings(ctx).content_dirs)
+    checked, problems = check_paths(targets, known)
+    for problem in problems:
+        sys.stdout.write(f"{problem}\n")
+    files = len(checked)
+    if problems:
+        err.print(f"{len(problems)} problem(s) in {files} file(s)", style="red")
+        raise typer.Exit(1)
+    err.print(f"ok: {files} file(s), no problems", style="green")
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="assessment, module or all")] = "all",
+) -> None:
+    """Print the JSON Schema of the content formats (for editors and CI)."""
+    from screener.content import Assessment, Module
+
+    schemas = {"assessment": Assessment.model_json_schema(), "module": Module.model_json_schema()}
+    if kind == "all":
+        emit_json(schemas)
+    elif kind in schemas:
+        emit_json(schemas[kind])
+    else:
+        raise typer.BadParameter("choose assessment, module or all", param_hint="KIND")
+
+
+@app.command("assessments")
+def list_assessments(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print data as JSON.")] = False,
+) -> None:
+    """List the assessments available (bundled and added)."""
+    from rich.table import Table
+
+    from screener.render import console
+
+    catalog = catalog_for(ctx)
+    rows = [
+        {
+            "id": a.id,
+            "title": a.title,
+            "version": a.version,
+            "forms": a.form_names(),
+            "competencies": len(a.competencies),
+            "items": len(a.items),
+            "source": str(catalog.sources[a.id]),
+        }
+        for a in catalog.assessments.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "title", "version", "forms", "items")
+    for row in rows:
+        table.add_row(
+            row["id"], row["title"], row["version"], ",".join(row["forms"]), str(row["items"])
+        )
+    console().print(table)
+
+
+@app.command("modules")
+def list_modules(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print data as JSON.")] = False,
+) -> None:
+    """List the coaching modules available."""
+    from rich.table import Table
+
+    from screener.render import console
+
+    catalog = catalog_for(ctx)
+    rows = [
+        {"id": m.id, "title": m.title, "minutes": m.minutes, "competencies": list(m.competencies)}
+        for m in catalog.modules.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "title", "min", "coaches")
+    for row in rows:
+        table.add_row(row["id"], row["title"], str(row["minutes"]), ", ".join(row["competencies"]))
+    console().print(table)
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    answers: Annotated[Path, typer.Argument(help="YAML or JSON file: item id -> answer.")],
+    assessment: Annotated[
+        str | None, typer.Option("--assessment", "-a", help="Assessment id or YAML path.")
+    ] = None,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Form the answers belong to (default: the first).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print data as JSON.")] = False,
+) -> None:
+    """Score one answers file and print results and plan, without storing anything."""
+    from screener.answers import read_answers
+    from screener.coaching import build_plan
+    from screener.errors import UsageError
+    from screener.render import console, show_result
+    from screener.scoring import score_form
+    from screener.shapes import scorecard_json
+
+    catalog = catalog_for(ctx)
+    chosen = catalog.assessment(assessment) if assessment else catalog.default_assessment()
+    form_name = form or chosen.form_names()[0]
+    if form_name not in chosen.form_names():
+        raise UsageError(
+            f"--form: {chosen.id} has forms {', '.join(chosen.form_names())}, not {form_name}"
+        )
+    values = read_answers(answers, chosen, form_name)
+    card = score_form(chosen, values, form_name)
+    plan = build_plan(chosen, card)
+    if as_json:
+        emit_json(scorecard_json(card, plan))
+        return
+    show_result(console(), chosen, card, plan, catalog.modules)
+
+
+def main() -> None:
+    """Console-script entry point: library errors become one line and an exit code."""
+    try:
+        app()
+    except ContentError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"error: {problem}\n")
+        sys.exit(exc.exit_code)
+    except ScreenerError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)

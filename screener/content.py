@@ -1,0 +1,206 @@
+"""Pydantic models of the two content formats: assessments and coaching modules.
+
+The models only check the shape of one file; rules that look across items,
+forms and files live in ``lint``. Every model forbids unknown fields and is
+strict, so ``cut: "70"`` or ``label: No`` (a YAML boolean) is an error rather
+than a silent conversion.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Domain = Literal["cognitive", "personal", "relational", "business"]
+DOMAINS: tuple[Domain, ...] = ("cognitive", "personal", "relational", "business")
+DOMAIN_TITLES: dict[str, str] = {
+    "cognitive": "Cognitive skills",
+    "personal": "Personal competencies",
+    "relational": "Relational competencies",
+    "business": "Business competencies",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Competency(_Model):
+    """What is scored and compared with a cut."""
+
+    id: Id
+    name: Text
+    domain: Domain
+    cut: float = Field(ge=0, le=100, description="POMP (0-100) the score must reach")
+    min_answered: float = Field(
+        0.5, gt=0, le=1, description="share of its items that must be answered to score it"
+    )
+    modules: list[Id] = Field(
+        default_factory=list, description="ids of the coaching modules for a gap here"
+    )
+    description: str | None = None
+
+
+class _Item(_Model):
+    id: Id
+    competency: Id
+    prompt: Text
+    weight: float = Field(1.0, gt=0)
+    time_limit: int | None = Field(None, gt=0, description="seconds")
+
+
+class Option(_Model):
+    id: Id
+    label: Text
+
+
+class JudgementOption(Option):
+    points: float
+
+
+class ChoiceItem(_Item):
+    """A keyed question: ``points`` for the key, 0 for any other option."""
+
+    kind: Literal["choice"]
+    options: list[Option] = Field(min_length=2)
+    key: Id
+    points: float = Field(1.0, gt=0)
+
+
+class JudgementItem(_Item):
+    """A situational-judgement question: every option carries its own points."""
+
+    kind: Literal["judgement"]
+    options: list[JudgementOption] = Field(min_length=2)
+
+
+class Scale(_Model):
+    min: int
+    max: int
+    labels: dict[int, Text] = Field(default_factory=dict)
+
+
+class LikertItem(_Item):
+    """A self-report rating; reverse-keyed items score ``min + max - value``."""
+
+    kind: Literal["likert"]
+    scale: Scale | Id = Field(description="an inline scale or the name of one in `scales`")
+    reverse: bool = False
+
+
+class NumericItem(_Item):
+    """A number to compute: ``points`` when within ``tolerance`` of ``answer``."""
+
+    kind: Literal["numeric"]
+    answer: float
+    tolerance: float = Field(0.0, ge=0)
+    unit: str | None = None
+    points: float = Field(1.0, gt=0)
+
+
+Item = Annotated[ChoiceItem | JudgementItem | LikertItem | NumericItem, Field(discriminator="kind")]
+
+
+class Decision(_Model):
+    """How competency statuses become an outcome."""
+
+    rule: Literal["non_compensatory", "compensatory"] = "non_compensatory"
+    overall_cut: float | None = Field(
+        None, ge=0, le=100, description="mean competency POMP needed to pass (compensatory only)"
+    )
+
+
+class Assessment(_Model):
+    """One screening instrument: competencies, items, parallel forms, decision rule."""
+
+    id: Id
+    title: Text
+    version: Text
+    description: Text
+    minutes: int | None = Field(None, gt=0, description="expected duration shown to candidates")
+    decision: Decision = Decision()
+    scales: dict[Id, Scale] = Field(default_factory=dict)
+    competencies: list[Competency] = Field(min_length=1)
+    items: list[Item] = Field(min_length=1)
+    forms: dict[Id, list[Id]] | None = Field(
+        None, description="named subsets of item ids; without it one form `A` holds every item"
+    )
+
+    def form_names(self) -> list[str]:
+        return list(self.forms) if self.forms else ["A"]
+
+    def form_items(
+        self, form: str | None = None
+    ) -> list[ChoiceItem | JudgementItem | LikertItem | NumericItem]:
+        """The items of a form in the form's order (the first form when ``None``)."""
+        by_id = {item.id: item for item in self.items}
+        if not self.forms:
+            if form not in (None, "A"):
+                raise KeyError(form)
+            return list(self.items)
+        name = form if form is not None else next(iter(self.forms))
+        return [by_id[i] for i in self.forms[name]]
+
+    def competency(self, competency_id: str) -> Competency:
+        for comp in self.competencies:
+            if comp.id == competency_id:
+                return comp
+        raise KeyError(competency_id)
+
+    def scale_of(self, item: LikertItem) -> Scale:
+        return item.scale if isinstance(item.scale, Scale) else self.scales[item.scale]
+
+
+AnyItem = ChoiceItem | JudgementItem | LikertItem | NumericItem
+
+
+class ModuleOption(_Model):
+    id: Id
+    label: Text
+    feedback: str | None = Field(None, description="shown at once when this option is chosen")
+
+
+class ModuleQuestion(_Model):
+    """A practice or check question with a keyed answer."""
+
+    id: Id
+    prompt: Text
+    options: list[ModuleOption] = Field(min_length=2)
+    key: Id
+    lesson: Id | None = Field(None, description="the lesson to review when this is missed")
+
+
+class Lesson(_Model):
+    id: Id
+    title: Text
+    body: Text = Field(description="Markdown")
+
+
+class Example(_Model):
+    title: Text
+    body: Text = Field(description="Markdown: a worked example from the shop floor")
+
+
+class Check(_Model):
+    pass_mark: float = Field(
+        ge=0, le=100, description="percent of check questions right to complete"
+    )
+    items: list[ModuleQuestion] = Field(min_length=1)
+
+
+class Module(_Model):
+    """A short Bridging Competency Gaps coaching module."""
+
+    id: Id
+    title: Text
+    summary: Text
+    competencies: list[Id] = Field(description="competency ids this module coaches")
+    minutes: int = Field(gt=0)
+    objectives: list[Text] = Field(min_length=1)
+    lessons: list[Lesson] = Field(min_length=1)
+    examples: list[Example] = Field(default_factory=list)
+    practice: list[ModuleQuestion] = Field(default_factory=list)
+    check: Check

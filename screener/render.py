@@ -1,0 +1,156 @@
+"""Rich renderings for people: results tables, bars, plans, problem lists.
+
+Everything here writes to a console it is given, so the CLI decides what goes
+to stdout (data) and what to stderr (messages). Bars fall back to ASCII on
+terminals that cannot show block characters.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from screener.coaching import PlanEntry
+from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
+from screener.scoring import Scorecard
+
+STATUS_STYLE = {"meets": "green", "below": "yellow", "incomplete": "dim"}
+STATUS_TEXT = {"meets": "meets", "below": "gap", "incomplete": "incomplete"}
+OUTCOME_TEXT = {
+    "pass": "Pass: go on to the employer interview, then the core training program.",
+    "coaching": "Coaching: work through the modules below, then retake the screening.",
+    "incomplete": "Incomplete: too few answers to score every competency. Finish or retake it.",
+}
+
+
+def console(stderr: bool = False, width: int | None = None) -> Console:
+    """A console that honours NO_COLOR and writes to stdout or stderr."""
+    return Console(
+        file=sys.stderr if stderr else sys.stdout,
+        no_color="NO_COLOR" in os.environ,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def unicode_ok(con: Console) -> bool:
+    return con.encoding.lower().startswith("utf")
+
+
+def bar(value: float | None, cut: float | None, width: int, con: Console) -> Text:
+    """A horizontal bar from 0 to 100 with the cut marked by ``|``."""
+    if value is None:
+        return Text("-" * width, style="dim")
+    full, empty = ("█", "░") if unicode_ok(con) else ("#", ".")
+    filled = round(max(0.0, min(100.0, value)) / 100 * width)
+    cells = [full] * filled + [empty] * (width - filled)
+    if cut is not None:
+        at = min(width - 1, round(cut / 100 * width))
+        cells[at] = "|"
+    return Text("".join(cells), style="green" if cut is None or value >= cut else "yellow")
+
+
+def fmt(score: float | None) -> str:
+    return "-" if score is None else f"{score:.0f}"
+
+
+def scorecard_table(
+    assessment: Assessment,
+    scorecard: Scorecard,
+    con: Console,
+    previous: Scorecard | None = None,
+) -> Table:
+    """Competencies grouped by domain: score, cut, bar, status (and change since last time)."""
+    table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
+    table.add_column("Competency", no_wrap=False, min_width=14)
+    table.add_column("Score", justify="right")
+    table.add_column("Cut", justify="right")
+    table.add_column("0-100", no_wrap=True)
+    table.add_column("Status")
+    if previous is not None:
+        table.add_column("Change", justify="right")
+    width = 20 if con.width >= 90 else 12
+    for domain in DOMAINS:
+        comps = [c for c in assessment.competencies if c.domain == domain]
+        if not comps:
+            continue
+        table.add_row(Text(DOMAIN_TITLES[domain], style="bold"), end_section=False)
+        for comp in comps:
+            sc = scorecard.competency(comp.id)
+            row: list[Text | str] = [
+                "  " + comp.name,
+                fmt(sc.score),
+                f"{sc.cut:.0f}",
+                bar(sc.score, sc.cut, width, con),
+                Text(STATUS_TEXT[sc.status], style=STATUS_STYLE[sc.status]),
+            ]
+            if previous is not None:
+                row.append(_change(sc.score, _prev_score(previous, comp.id)))
+            table.add_row(*row)
+    return table
+
+
+def _prev_score(previous: Scorecard, competency: str) -> float | None:
+    try:
+        return previous.competency(competency).score
+    except KeyError:
+        return None
+
+
+def _change(now: float | None, before: float | None) -> str:
+    if now is None or before is None:
+        return "-"
+    delta = now - before
+    return f"{delta:+.0f}"
+
+
+def plan_table(
+    plan: tuple[PlanEntry, ...], assessment: Assessment, modules: Mapping[str, Module]
+) -> Table:
+    """The coaching plan: module, why (which gaps, by how much), minutes."""
+    table = Table(show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("Module")
+    table.add_column("Why")
+    table.add_column("Min", justify="right")
+    for n, entry in enumerate(plan, 1):
+        module = modules.get(entry.module)
+        names = [assessment.competency(c).name for c in entry.competencies]
+        why = ", ".join(names) + f" below cut by {entry.gap:.0f}"
+        table.add_row(
+            str(n),
+            module.title if module else entry.module,
+            why,
+            str(module.minutes) if module else "?",
+        )
+    return table
+
+
+def show_result(
+    con: Console,
+    assessment: Assessment,
+    scorecard: Scorecard,
+    plan: tuple[PlanEntry, ...],
+    modules: Mapping[str, Module],
+    previous: Scorecard | None = None,
+    heading: str | None = None,
+) -> None:
+    """The full results screen."""
+    con.print(Text(heading or f"{assessment.title} - form {scorecard.form}", style="bold"))
+    con.print(scorecard_table(assessment, scorecard, con, previous))
+    style = {"pass": "bold green", "coaching": "bold yellow", "incomplete": "bold"}[
+        scorecard.outcome
+    ]
+    con.print(Text(OUTCOME_TEXT[scorecard.outcome], style=style))
+    if plan:
+        total = sum(modules[e.module].minutes for e in plan if e.module in modules)
+        con.print(
+            Text(f"Coaching plan: {len(plan)} module(s), about {total} minutes", style="bold")
+        )
+        con.print(plan_table(plan, assessment, modules))
