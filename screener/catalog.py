@@ -109,6 +109,12 @@ class Catalog:
             raise NotFoundError(f"no coaching module '{module_id}'") from None
 
 
+def content_files(extra: Sequence[Path] = ()) -> list[Path]:
+    """Every content file in use: bundled, then ``SCREENER_CONTENT``, then ``--content-dir``."""
+    roots = content_roots(extra)
+    return [f for n, root in enumerate(roots) for f in yaml_files(root, bundled_layout=n == 0)]
+
+
 def check_paths(
     paths: Iterable[Path], known: Catalog | None = None
 ) -> tuple[list[Checked], list[Problem]]:

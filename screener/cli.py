@@ -94,7 +94,7 @@ def validate(
     ] = None,
 ) -> None:
     """Check assessments and modules; print every problem as file:line:col: message."""
-    from screener.catalog import Catalog, check_paths, content_roots, load_catalog
+    from screener.catalog import Catalog, check_paths, content_files, load_catalog
     from screener.render import console
 
     err = console(stderr=True)
@@ -106,7 +106,7 @@ def validate(
             known = None  # the given files are checked on their own
         targets = list(paths)
     else:
-        targets = content_roots(settings(ctx).content_dirs)
+        targets = content_files(settings(ctx).content_dirs)
     checked, problems = check_paths(targets, known)
     for problem in problems:
         sys.stdout.write(f"{problem}\n")

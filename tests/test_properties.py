@@ -1,0 +1,166 @@
+"""Property tests of the scoring and coaching rules on generated assessments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from screener.coaching import build_plan
+from screener.content import AnyItem, Assessment, ChoiceItem, JudgementItem, LikertItem
+from screener.scoring import Answer, point_range, reverse, score_form
+
+MODULES = ["m-a", "m-b", "m-c", "m-d"]
+
+
+@st.composite
+def assessments(draw: st.DrawFn) -> Assessment:
+    n_comp = draw(st.integers(1, 4))
+    comps = [
+        {
+            "id": f"c{n}",
+            "name": f"C{n}",
+            "domain": draw(st.sampled_from(["cognitive", "personal", "relational", "business"])),
+            "cut": draw(st.floats(0, 100, allow_nan=False)),
+            "min_answered": draw(st.sampled_from([0.25, 0.5, 1.0])),
+            "modules": draw(st.lists(st.sampled_from(MODULES), max_size=3, unique=True)),
+        }
+        for n in range(n_comp)
+    ]
+    items: list[dict[str, Any]] = []
+    for n in range(n_comp):
+        for k in range(draw(st.integers(1, 5))):
+            kind = draw(st.sampled_from(["choice", "judgement", "likert", "numeric"]))
+            base: dict[str, Any] = {
+                "id": f"i{n}_{k}",
+                "kind": kind,
+                "competency": f"c{n}",
+                "prompt": "q",
+                "weight": draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])),
+            }
+            if kind == "choice":
+                base |= {
+                    "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}],
+                    "key": "b",
+                }
+            elif kind == "judgement":
+                pts = draw(
+                    st.lists(st.integers(-2, 4), min_size=2, max_size=4).filter(
+                        lambda p: len(set(p)) > 1
+                    )
+                )
+                base["options"] = [
+                    {"id": f"o{j}", "label": "x", "points": float(p)} for j, p in enumerate(pts)
+                ]
+            elif kind == "likert":
+                low = draw(st.integers(0, 2))
+                base |= {
+                    "scale": {"min": low, "max": low + draw(st.integers(1, 6))},
+                    "reverse": draw(st.booleans()),
+                }
+            else:
+                base |= {"answer": draw(st.floats(-100, 100, allow_nan=False)), "tolerance": 0.5}
+            items.append(base)
+    return Assessment.model_validate(
+        {
+            "id": "gen",
+            "title": "G",
+            "version": "1",
+            "description": "d",
+            "competencies": comps,
+            "items": items,
+        }
+    )
+
+
+def best_answer(a: Assessment, item: AnyItem) -> Answer:
+    if isinstance(item, ChoiceItem):
+        return item.key
+    if isinstance(item, JudgementItem):
+        return max(item.options, key=lambda o: o.points).id
+    if isinstance(item, LikertItem):
+        scale = a.scale_of(item)
+        return scale.min if item.reverse else scale.max
+    return item.answer
+
+
+@st.composite
+def answered(draw: st.DrawFn) -> tuple[Assessment, dict[str, Answer]]:
+    a = draw(assessments())
+    answers: dict[str, Answer] = {}
+    for item in a.items:
+        if draw(st.booleans()) and draw(st.booleans()):
+            continue  # a quarter left unanswered
+        if isinstance(item, ChoiceItem | JudgementItem):
+            answers[item.id] = draw(st.sampled_from([o.id for o in item.options]))
+        elif isinstance(item, LikertItem):
+            scale = a.scale_of(item)
+            answers[item.id] = draw(st.integers(scale.min, scale.max))
+        else:
+            answers[item.id] = draw(
+                st.sampled_from([item.answer, item.answer + 0.3, item.answer + 5])
+            )
+    return a, answers
+
+
+@given(assessments())
+def test_best_answers_score_100_and_pass_with_empty_plan(a: Assessment) -> None:
+    card = score_form(a, {i.id: best_answer(a, i) for i in a.items})
+    assert all(c.score == 100.0 and c.status == "meets" for c in card.competencies)
+    assert card.outcome == "pass"
+    assert build_plan(a, card) == ()
+
+
+@given(answered())
+def test_met_competencies_never_contribute_modules(
+    case: tuple[Assessment, dict[str, Answer]],
+) -> None:
+    a, answers = case
+    card = score_form(a, answers)
+    plan = build_plan(a, card)
+    below = {c.id for c in card.competencies if c.status == "below"}
+    from_below = {m for c in a.competencies if c.id in below for m in c.modules}
+    assert len({e.module for e in plan}) == len(plan)
+    for entry in plan:
+        assert set(entry.competencies) <= below
+        assert entry.module in from_below
+        assert entry.gap > 0
+    if card.outcome == "coaching":
+        assert {e.module for e in plan} == from_below
+    assert [e.gap for e in plan] == sorted((e.gap for e in plan), reverse=True)
+
+
+@given(answered())
+def test_pomp_stays_within_0_and_100(case: tuple[Assessment, dict[str, Answer]]) -> None:
+    a, answers = case
+    for comp in score_form(a, answers).competencies:
+        assert comp.score is None or 0.0 <= comp.score <= 100.0
+
+
+@given(st.integers(-5, 5), st.integers(1, 10), st.data())
+def test_reversing_twice_is_identity(low: int, span: int, data: st.DataObject) -> None:
+    value = data.draw(st.integers(low, low + span))
+    assert low <= reverse(value, low, low + span) <= low + span
+    assert reverse(reverse(value, low, low + span), low, low + span) == value
+
+
+@settings(max_examples=60)
+@given(answered(), st.randoms(use_true_random=False))
+def test_item_order_does_not_change_scores(
+    case: tuple[Assessment, dict[str, Answer]], rnd: Any
+) -> None:
+    a, answers = case
+    shuffled = list(a.items)
+    rnd.shuffle(shuffled)
+    b = a.model_copy(update={"items": shuffled})
+    first, second = score_form(a, answers), score_form(b, answers)
+    assert [c.score for c in first.competencies] == [c.score for c in second.competencies]
+    assert first.outcome == second.outcome
+
+
+@given(assessments())
+def test_point_range_is_ordered(a: Assessment) -> None:
+    for item in a.items:
+        low, high = point_range(a, item)
+        assert low < high
