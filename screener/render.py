@@ -67,7 +67,7 @@ def scorecard_table(
     previous: Scorecard | None = None,
 ) -> Table:
     """Competencies grouped by domain: score, cut, bar, status (and change since last time)."""
-    table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
+    table = Table(show_header=True, header_style="bold", expand=False)
     table.add_column("Competency", no_wrap=False, min_width=14)
     table.add_column("Score", justify="right")
     table.add_column("Cut", justify="right")
@@ -114,7 +114,7 @@ def plan_table(
     plan: tuple[PlanEntry, ...], assessment: Assessment, modules: Mapping[str, Module]
 ) -> Table:
     """The coaching plan: module, why (which gaps, by how much), minutes."""
-    table = Table(show_header=True, header_style="bold", pad_edge=False)
+    table = Table(show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("Module")
     table.add_column("Why")
