@@ -227,6 +227,67 @@ def score(
     show_result(console(), chosen, card, plan, catalog.modules)
 
 
+@app.command()
+def delete(
+    ctx: typer.Context,
+    candidate: Annotated[str, typer.Argument(help="Candidate id, or exact name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Erase a candidate: their record, attempts, coaching progress and audit events."""
+    from screener.errors import UsageError
+    from screener.store import Store
+
+    store = Store(settings(ctx).db)
+    person = store.resolve_candidate(candidate)
+    preview = store.delete_candidate(person.id, dry_run=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("delete: stdin is not a terminal, so nobody can confirm; pass --yes")
+        typer.confirm(
+            f"Delete {person.name} ({person.id}) with {preview.attempts} attempt(s), "
+            f"{preview.progress} coaching record(s) and {preview.audit_events} audit event(s)?",
+            abort=True,
+            err=True,
+        )
+    done = store.delete_candidate(person.id, command="delete")
+    sys.stderr.write(f"deleted {person.name} ({person.id}): {done.summary()}\n")
+    if done.still_present:
+        sys.stderr.write(
+            f"note: the same {' and '.join(done.still_present)} text still occurs in other "
+            "records (e.g. another candidate with a similar name)\n"
+        )
+
+
+db_app = typer.Typer(help="The results database file.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("path")
+def db_path(ctx: typer.Context) -> None:
+    """Print where the results database is (or would be created)."""
+    from screener.store import resolve_db_path
+
+    sys.stdout.write(f"{resolve_db_path(settings(ctx).db)}\n")
+
+
+@db_app.command("info")
+def db_info(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print data as JSON.")] = False,
+) -> None:
+    """Show the database file, its schema version and how many records it holds."""
+    from dataclasses import asdict
+
+    from screener.store import Store
+
+    info = asdict(Store(settings(ctx).db).info())
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        sys.stdout.write(f"{key}: {value}\n")
+
+
 def main() -> None:
     """Console-script entry point: library errors become one line and an exit code."""
     try:

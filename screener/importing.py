@@ -1,0 +1,818 @@
+"""Batch readers: a CSV/TSV, XLSX, JSON or JSON Lines file of many candidates' answers.
+
+Every reader gives one :class:`Table`: the candidate ids, names and user-visible
+row numbers, and the answer cells stored column-wise in dictionary-encoded form
+(like Arrow's dictionary arrays): ``codes[j]`` is an integer array with one
+entry per row pointing into ``values``, the distinct raw cells of the whole
+file. 100,800 rows x 25 items hold about ten distinct cells, so turning cells
+into points later is one small lookup per distinct cell plus one numpy gather
+per column, and the file's millions of cell strings are dropped chunk by chunk
+as they are read.
+
+Errors in a row are values (:class:`RowError`), not exceptions, so one bad row
+never stops the others; a fault in the file as a whole (unreadable, no id
+column, duplicate headers) raises :class:`~screener.errors.ContentError`.
+
+Column headers can be renamed to item ids, and answer labels turned into
+option ids or numbers, by a mapping file (:func:`read_mapping`)::
+
+    columns:
+      "How many millimetres are in one inch?": m2
+      "Applicant ID": candidate_id
+    answers:
+      s1:
+        "Stop and tell the lead": b
+      "*":
+        "Strongly agree": 5
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from screener.errors import ContentError
+from screener.yamlsource import parse
+
+CellValue = str | int | float | None
+"""What a mapping can turn an answer label into: an option id or a number."""
+
+DELIMITED = (".csv", ".tsv", ".txt")
+JSON_LINES = (".jsonl", ".ndjson")
+FORMATS = (*DELIMITED, ".xlsx", ".json", *JSON_LINES)
+DELIMITERS = ",;\t|"
+
+_CHUNK = 2048  # rows decoded at a time: bounds memory; small chunks stay in the CPU cache
+_SAMPLE = 64 * 1024  # characters read to sniff the delimiter
+_PLAIN = frozenset({str, int, float, type(None)})  # types whose == never confuses answers
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row or cell: ``row`` as the user sees it, ``column`` as headed in the file.
+
+    ``column`` is ``""`` when the fault is in the row as a whole (a line that is
+    not JSON, a CSV row with the wrong number of fields).
+    """
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        shown = f" (got {self.value!r})" if self.value else ""
+        return f"{where}: {self.message}{shown}"
+
+
+def cell_text(value: object) -> str:
+    """A raw cell as text for messages and error files (``""`` for an empty cell)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Table:
+    """The rows of one batch file, column-wise.
+
+    ``columns`` are the answer columns' keys after any mapping (normally item
+    ids) and ``headers`` the same columns as headed in the file. Row ``i`` has
+    number ``rows[i]`` (CSV/XLSX: the header is row 1; JSON: index + 1; JSON
+    Lines: line number), id ``ids[i]``, name ``names[i]`` and in column ``j``
+    the raw cell ``values[codes[j][i]]``. Rows named in ``errors`` are kept (so
+    indexes stay aligned) but must not be scored.
+    """
+
+    source: Path
+    format: str
+    id_column: str
+    name_column: str | None
+    columns: tuple[str, ...]
+    headers: tuple[str, ...]
+    rows: npt.NDArray[np.int64]
+    ids: list[str]
+    names: list[str | None]
+    # shape (len(columns), len(rows)), one array per column; the narrowest unsigned
+    # type that holds len(values) (uint8 for most files)
+    codes: npt.NDArray[np.integer[Any]]
+    values: list[object]
+    errors: tuple[RowError, ...] = ()
+    mapping: Mapping | None = None  # the mapping the headers were read with
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def column(self, key: str) -> list[object]:
+        """The raw cells of one column (by item id / key), in row order."""
+        j = self.columns.index(key)
+        values = self.values
+        return [values[c] for c in self.codes[j].tolist()]
+
+    def cell(self, i: int, key: str) -> object:
+        return self.values[int(self.codes[self.columns.index(key), i])]
+
+    def bad_rows(self) -> npt.NDArray[np.bool_]:
+        """A mask of the rows that have a row error already (id or structure)."""
+        mask = np.zeros(len(self.ids), dtype=bool)
+        if self.errors:
+            position = {int(r): i for i, r in enumerate(self.rows.tolist())}
+            for err in self.errors:
+                index = position.get(err.row)
+                if index is not None:
+                    mask[index] = True
+        return mask
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects.
+
+    Each 700 new containers would otherwise start a collection that walks the
+    ever larger heap: building 100,000 scorecards takes half as long without it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# -- the mapping file -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Header texts -> item ids and answer labels -> option ids or numbers, from a YAML file.
+
+    Labels are matched after stripping spaces and ignoring case; an entry for
+    an item wins over one for ``"*"`` (every item).
+    """
+
+    source: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, dict[str, CellValue]] = field(default_factory=dict)
+    lines: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def column_key(self, header: str) -> str:
+        return self.columns.get(header.strip(), header.strip())
+
+    def answer(self, item_id: str, label: str) -> tuple[bool, CellValue]:
+        """``(True, value)`` when ``label`` is mapped for ``item_id`` (or for every item)."""
+        folded = fold(label)
+        for key in (item_id, "*"):
+            table = self.answers.get(key)
+            if table is not None and folded in table:
+                return True, table[folded]
+        return False, None
+
+    def where(self, *path: str) -> str:
+        """``file:line`` of an entry, for messages."""
+        line = self.lines.get(path)
+        return f"{self.source}:{line}" if line else self.source
+
+
+def fold(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def read_mapping(path: Path | str) -> Mapping:
+    """Load a mapping file; every fault is reported as ``file:line:col: message``."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ContentError([f"{name}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ContentError([f"{name}: not UTF-8 text"]) from None
+    parsed = parse(text, name)
+    if parsed.problems:
+        raise ContentError([str(p) for p in parsed.problems])
+    problems: list[str] = []
+
+    def at(*keys: str | int) -> str:
+        mark = parsed.mark(tuple(keys))
+        return f"{name}:{mark.line}:{mark.col}"
+
+    def line(*keys: str | int) -> int:
+        return parsed.mark(tuple(keys)).line
+
+    root = parsed.value
+    if not isinstance(root, dict):
+        raise ContentError([f"{at()}: expected a mapping with 'columns' and/or 'answers'"])
+    for key in root:
+        if key not in ("columns", "answers"):
+            problems.append(f"{at(key)}: unknown key {key!r} (expected 'columns' or 'answers')")
+    columns: dict[str, str] = {}
+    lines: dict[tuple[str, ...], int] = {}
+    raw_columns = root.get("columns", {})
+    if raw_columns is None:
+        raw_columns = {}
+    if not isinstance(raw_columns, dict):
+        problems.append(f"{at('columns')}: 'columns' must map header texts to item ids")
+        raw_columns = {}
+    given: dict[str, str] = {}
+    for header, target in raw_columns.items():
+        where = at("columns", header)
+        if isinstance(header, bool) or header is None:
+            problems.append(f"{where}: quote this header text (YAML reads it as {header!r})")
+            continue
+        text = str(header).strip()
+        if not isinstance(target, str) or not target.strip():
+            problems.append(f"{at('columns', header)}: map the header to an item id (text)")
+            continue
+        if text in columns:
+            problems.append(f"{where}: header {text!r} is mapped twice")
+            continue
+        target = target.strip()
+        if target in given:
+            problems.append(
+                f"{where}: {text!r} and {given[target]!r} are both mapped to {target!r}"
+            )
+            continue
+        given[target] = text
+        columns[text] = target
+        lines[("columns", text)] = line("columns", header)
+    answers: dict[str, dict[str, CellValue]] = {}
+    raw_answers = root.get("answers", {})
+    if raw_answers is None:
+        raw_answers = {}
+    if not isinstance(raw_answers, dict):
+        problems.append(f"{at('answers')}: 'answers' must map item ids (or '*') to labels")
+        raw_answers = {}
+    for item_id, labels in raw_answers.items():
+        if not isinstance(item_id, str):
+            problems.append(f"{at('answers', item_id)}: an item id must be text")
+            continue
+        lines[("answers", item_id)] = line("answers", item_id)
+        if not isinstance(labels, dict) or not labels:
+            problems.append(
+                f"{at('answers', item_id)}: map each answer label to an option id or a number"
+            )
+            continue
+        table: dict[str, CellValue] = {}
+        first: dict[str, str] = {}
+        for label, value in labels.items():
+            where = at("answers", item_id, label)
+            if isinstance(label, bool) or label is None:
+                problems.append(f"{where}: quote this label (YAML reads it as {label!r})")
+                continue
+            text = str(label)
+            key = fold(text)
+            if key in first:
+                problems.append(
+                    f"{where}: label {text!r} is the same as {first[key]!r} (case and spaces are ignored)"
+                )
+                continue
+            coerced = parsed.coerced.get(("answers", item_id, label))
+            if isinstance(value, bool) or (coerced is not None and coerced[1] == "bool"):
+                problems.append(
+                    f"{where}: quote {coerced[0] if coerced else value!r}: an option id is text"
+                )
+                continue
+            if not isinstance(value, str | int | float) or (
+                isinstance(value, float) and not math.isfinite(value)
+            ):
+                problems.append(f"{where}: map the label to an option id or a number")
+                continue
+            first[key] = text
+            table[key] = value
+            lines[("answers", item_id, key)] = line("answers", item_id, label)
+        answers[item_id] = table
+    if problems:
+        raise ContentError(problems)
+    return Mapping(name, columns, answers, lines)
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+def read_table(
+    path: Path | str,
+    *,
+    id_column: str = "candidate_id",
+    name_column: str = "name",
+    mapping: Mapping | None = None,
+) -> Table:
+    """Read a batch file; the format comes from the extension.
+
+    ``.csv``/``.tsv``/``.txt`` (the delimiter among ``, ; tab |`` is sniffed;
+    UTF-8 with or without a BOM), ``.xlsx`` (the first sheet), ``.json`` (a
+    list of objects) and ``.jsonl``/``.ndjson`` (one object per line). The name
+    column is optional; the id column is not.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
+    readers = {".xlsx": _read_xlsx, ".json": _read_json}
+    readers |= dict.fromkeys(DELIMITED, _read_delimited)
+    readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
+    reader = readers.get(suffix)
+    if reader is not None:
+        with gc_paused():  # rows are lists: the collector would walk them again and again
+            reader(path, builder)
+    else:
+        raise ContentError(
+            [
+                f"{path}: cannot read {suffix or 'a file without an extension'} "
+                f"(use {', '.join(FORMATS)})"
+            ]
+        )
+    return builder.finish()
+
+
+class _Builder:
+    """Collects rows chunk by chunk, dictionary-encoding the answer cells."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        id_column: str,
+        name_column: str,
+        mapping: Mapping | None,
+    ) -> None:
+        self.path = path
+        self.format = fmt
+        self.id_column = id_column
+        self.name_column = name_column
+        self.mapping = mapping
+        self.headers: list[str] = []
+        self.keys: list[str] = []
+        self.id_pos = -1
+        self.name_pos: int | None = None
+        self.item_pos: list[int] = []
+        self.rows: list[npt.NDArray[np.int64]] = []
+        self.ids: list[str] = []
+        self.names: list[str | None] = []
+        self.chunks: list[npt.NDArray[np.int32]] = []
+        self.codes: dict[object, int] = {}
+        self.values: list[object] = []
+        self.errors: list[RowError] = []
+        self.structural: set[int] = set()  # rows already rejected as a whole
+        self.text_cells = False  # every cell is a str (CSV): skips type checks
+
+    # header ---------------------------------------------------------------------
+
+    def header(self, cells: Sequence[object], where: str) -> None:
+        headers = [cell_text(c).strip() for c in cells]
+        while headers and not headers[-1]:
+            headers.pop()  # spreadsheets often carry empty trailing header cells
+        problems: list[str] = []
+        keys = [self.mapping.column_key(h) if self.mapping else h for h in headers]
+        seen: dict[str, int] = {}
+        for n, (header, key) in enumerate(zip(headers, keys, strict=True)):
+            if not header:
+                problems.append(f"{where}: column {n + 1} has no header")
+                continue
+            if key in seen:
+                other = headers[seen[key]]
+                detail = (
+                    f"{other!r} and {header!r} both give {key!r}"
+                    if other != header
+                    else (f"the header {header!r} appears twice")
+                )
+                problems.append(f"{where}: {detail}")
+                continue
+            seen[key] = n
+        if problems:
+            raise ContentError(problems)
+        if self.id_column not in seen:
+            raise ContentError(
+                [f"{where}: no {self.id_column!r} column (name the id column with --id-column)"]
+            )
+        self.headers = headers
+        self.keys = keys
+        self.id_pos = seen[self.id_column]
+        self.name_pos = seen.get(self.name_column)
+        skip = {self.id_pos, self.name_pos}
+        self.item_pos = [n for n in range(len(keys)) if n not in skip]
+
+    @property
+    def width(self) -> int:
+        return len(self.headers)
+
+    # rows -------------------------------------------------------------------------
+
+    def error(self, row: int, column: str, value: object, message: str) -> None:
+        self.errors.append(RowError(row, column, cell_text(value), message))
+
+    def add(
+        self, numbers: Sequence[int], rows: Sequence[Sequence[object]], *, keep_blank: bool = False
+    ) -> None:
+        """Add complete rows (each exactly ``width`` cells) numbered ``numbers``.
+
+        Rows with every cell empty are dropped (spreadsheets leave such rows
+        behind) unless ``keep_blank``.
+        """
+        if not rows:
+            return
+        ids = map(itemgetter(self.id_pos), rows)
+        chunk_ids = list(map(str.strip, ids) if self.text_cells else map(_id_text, ids))
+        if "" in chunk_ids and not keep_blank:
+            keep = [k for k, ident in enumerate(chunk_ids) if ident or not _all_blank(rows[k])]
+            if len(keep) < len(rows):
+                numbers = [numbers[k] for k in keep]
+                rows = [rows[k] for k in keep]
+                chunk_ids = [chunk_ids[k] for k in keep]
+                if not rows:
+                    return
+        self.rows.append(np.asarray(numbers, dtype=np.int64))
+        self.ids.extend(chunk_ids)
+        if self.name_pos is None:
+            self.names.extend([None] * len(rows))
+        else:
+            self.names.extend(map(_name_text, map(itemgetter(self.name_pos), rows)))
+        positions = self.item_pos
+        if not positions:
+            self.chunks.append(np.zeros((len(rows), 0), dtype=np.int32))
+            return
+        if len(positions) == 1:
+            flat: list[object] = list(map(itemgetter(positions[0]), rows))
+        elif positions == list(range(positions[0], positions[-1] + 1)):
+            span = itemgetter(slice(positions[0], positions[-1] + 1))
+            flat = list(chain.from_iterable(map(span, rows)))
+        else:
+            flat = list(chain.from_iterable(map(itemgetter(*positions), rows)))
+        codes = self._encode(flat)
+        self.chunks.append(codes.reshape(len(rows), len(positions)))
+
+    def add_broken(self, row: int, ident: object, message: str, value: object = "") -> None:
+        """A row rejected as a whole: kept (empty) so indexes align, with its error."""
+        self.structural.add(row)
+        self.error(row, "", value, message)
+        empty: list[object] = [""] * max(self.width, 1)
+        if self.width:
+            empty[self.id_pos] = ident if isinstance(ident, str) else _id_text(ident)
+        self.add([row], [empty], keep_blank=True)
+
+    def _encode(self, cells: list[object]) -> npt.NDArray[np.int32]:
+        codes = self.codes
+        values = self.values
+        if self.text_cells or set(map(type, cells)) <= _PLAIN:
+            keys: list[object] = cells
+            try:  # after the first chunk there is rarely a cell not seen before
+                return np.fromiter(map(codes.__getitem__, keys), dtype=np.int32, count=len(keys))
+            except KeyError:
+                pass
+            for value in set(cells).difference(codes):
+                codes[value] = len(values)
+                values.append(value)
+        else:
+            # True == 1 and lists are unhashable: key such cells by type and text
+            keys = [c if type(c) in _PLAIN else _odd_key(c) for c in cells]
+            for key, value in zip(keys, cells, strict=True):
+                if key not in codes:
+                    codes[key] = len(values)
+                    values.append(value)
+        return np.fromiter(map(codes.__getitem__, keys), dtype=np.int32, count=len(keys))
+
+    # the end ------------------------------------------------------------------------
+
+    def finish(self) -> Table:
+        if not self.headers:
+            raise ContentError([f"{self.path}: no header row (the file is empty)"])
+        n = len(self.ids)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, dtype=np.int64)
+        k = len(self.item_pos)
+        narrow = next(
+            t for t in (np.uint8, np.uint16, np.int32) if len(self.values) <= np.iinfo(t).max
+        )
+        codes: npt.NDArray[np.integer[Any]]
+        if self.chunks:  # one copy, straight into the column-wise layout
+            codes = np.concatenate(
+                [c.T for c in self.chunks], axis=1, dtype=narrow, casting="unsafe"
+            )
+        else:
+            codes = np.zeros((k, 0), dtype=narrow)
+        self._check_ids(rows)
+        errors = sorted(self.errors, key=lambda e: e.row)  # stable: columns keep file order
+        name_key = self.name_column if self.name_pos is not None else None
+        return Table(
+            source=self.path,
+            format=self.format,
+            id_column=self.id_column,
+            name_column=name_key,
+            columns=tuple(self.keys[p] for p in self.item_pos),
+            headers=tuple(self.headers[p] for p in self.item_pos),
+            rows=rows,
+            ids=self.ids[:n],
+            names=self.names[:n],
+            codes=codes,
+            values=self.values,
+            errors=tuple(errors),
+            mapping=self.mapping,
+        )
+
+    def _check_ids(self, rows: npt.NDArray[np.int64]) -> None:
+        ids = self.ids
+        header = self.headers[self.id_pos]
+        blank = "" in ids
+        unique = len(set(ids)) == len(ids)
+        if not blank and unique:
+            return
+        first: dict[str, int] = {}
+        structural = self.structural
+        for number, ident in zip(rows.tolist(), ids, strict=True):
+            if number in structural:
+                continue
+            if not ident:
+                self.error(number, header, "", "missing candidate id")
+            elif ident in first:
+                self.error(
+                    number, header, ident, f"duplicate candidate id (first at row {first[ident]})"
+                )
+            else:
+                first[ident] = number
+
+
+def _odd_key(value: object) -> object:
+    if isinstance(value, bool):
+        return ("\0bool", value)
+    try:
+        hash(value)
+    except TypeError:
+        return ("\0unhashable", type(value).__name__, repr(value))
+    return value
+
+
+def _id_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool | list | dict):
+        return ""  # not an id; reported as missing
+    return str(value).strip()
+
+
+def _name_text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = cell_text(value).strip()
+    return text or None
+
+
+def _all_blank(row: Sequence[object]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+
+def sniff_delimiter(sample: str, suffix: str = ".csv") -> str:
+    """The delimiter of a delimited text, among ``, ; tab |``; by the extension if unclear."""
+    lines = sample.splitlines()[:50]
+    default = "\t" if suffix == ".tsv" else ","
+    if not lines:
+        return default
+    try:
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        found = ""
+    if found in DELIMITERS and found:
+        return found
+    # the Sniffer gives up on a single line: count outside quotes in the header
+    header = lines[0]
+    counts = {d: _count_outside_quotes(header, d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else default
+
+
+def _delimiter_giving_id(sample: str, sniffed: str, out: _Builder) -> str:
+    """The sniffed delimiter, unless only another one splits out the id column's header."""
+    candidates: list[str] = [sniffed, *DELIMITERS]
+    for delimiter in candidates:
+        for record in csv.reader(io.StringIO(sample), delimiter=delimiter):
+            if record and not _all_blank(record):
+                keys = [c.strip() for c in record]
+                if out.mapping is not None:
+                    keys = [out.mapping.column_key(k) for k in keys]
+                if out.id_column in keys:
+                    return delimiter
+                break
+    return sniffed
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def _read_delimited(path: Path, out: _Builder) -> None:
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+    number = 0
+    try:
+        with fh:
+            sample = fh.read(_SAMPLE)
+            if len(sample) == _SAMPLE and "\n" in sample:
+                sample = sample[: sample.rindex("\n") + 1]  # whole lines only
+            delimiter = sniff_delimiter(sample, path.suffix.lower())
+            delimiter = _delimiter_giving_id(sample, delimiter, out)
+            fh.seek(0)
+            reader = csv.reader(fh, delimiter=delimiter)
+            for record in reader:
+                number += 1
+                if record and not _all_blank(record):
+                    out.header(record, f"{path}:{number}")
+                    break
+            else:
+                return
+            width = out.width
+            out.text_cells = True
+            while True:
+                chunk = list(islice(reader, _CHUNK))
+                if not chunk:
+                    break
+                start = number + 1
+                number += len(chunk)
+                if set(map(len, chunk)) == {width}:
+                    out.add(range(start, start + len(chunk)), chunk)
+                    continue
+                _add_ragged(out, start, chunk, width)
+    except UnicodeDecodeError as exc:
+        raise ContentError(
+            [f"{path}: not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'"]
+        ) from None
+    except csv.Error as exc:
+        raise ContentError([f"{path}:{number + 1}: {exc}"]) from None
+
+
+def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -> None:
+    numbers: list[int] = []
+    good: list[Sequence[object]] = []
+    for number, record in enumerate(chunk, start):
+        if len(record) == width:
+            numbers.append(number)
+            good.append(record)
+            continue
+        if _all_blank(record):
+            continue  # a blank line is not a candidate
+        if len(record) > width and _all_blank(record[width:]):
+            numbers.append(number)  # empty cells past the last header: Excel writes these
+            good.append(record[:width])
+            continue
+        out.add(numbers, good)
+        numbers, good = [], []
+        ident = record[out.id_pos] if out.id_pos < len(record) else ""
+        out.add_broken(number, ident, f"{len(record)} cells where the header has {width}")
+    out.add(numbers, good)
+
+
+# -- XLSX --------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, out: _Builder) -> None:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise ContentError([f"{path}: not an Excel .xlsx workbook ({exc})"]) from None
+    try:
+        sheet = book.worksheets[0]
+        rows: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
+        number = 0
+        for record in rows:
+            number += 1
+            if record and not _all_blank(record):
+                out.header(record, f"{path}:{number}")
+                break
+        else:
+            return
+        width = out.width
+        numbers: list[int] = []
+        good: list[Sequence[object]] = []
+        for record in rows:
+            number += 1
+            if len(record) != width:
+                if len(record) > width and not _all_blank(record[width:]):
+                    out.add(numbers, good)
+                    numbers, good = [], []
+                    ident = record[out.id_pos]
+                    out.add_broken(number, ident, "cells to the right of the last header")
+                    continue
+                record = (record + (None,) * width)[:width]
+            if _all_blank(record):
+                continue
+            numbers.append(number)
+            good.append(record)
+            if len(good) >= _CHUNK:
+                out.add(numbers, good)
+                numbers, good = [], []
+        out.add(numbers, good)
+    finally:
+        book.close()
+
+
+# -- JSON -------------------------------------------------------------------------------
+
+
+def _read_json(path: Path, out: _Builder) -> None:
+    import orjson
+
+    data = _read_bytes(path)
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ContentError(
+            [f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
+        ) from None
+    if not isinstance(parsed, list):
+        raise ContentError([f"{path}:1:1: expected a list of objects, one per candidate"])
+    _add_objects(out, path, ((n, obj, None) for n, obj in enumerate(parsed, 1)))
+
+
+def _read_json_lines(path: Path, out: _Builder) -> None:
+    import orjson
+
+    data = _read_bytes(path)
+    entries: list[tuple[int, object, str | None]] = []
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entries.append((n, orjson.loads(line), None))
+        except orjson.JSONDecodeError as exc:
+            text = line.decode("utf-8", "replace").strip()
+            entries.append((n, None, f"not valid JSON: {exc.msg} {_shorten(text)}"))
+    _add_objects(out, path, entries)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _add_objects(
+    out: _Builder, path: Path, entries: Iterable[tuple[int, object, str | None]]
+) -> None:
+    entries = list(entries)
+    headers: dict[str, None] = {}
+    for _, obj, _problem in entries:
+        if isinstance(obj, dict):
+            headers.update(dict.fromkeys(obj))
+    names = list(headers)
+    out.header(names or [out.id_column], str(path))
+    numbers: list[int] = []
+    good: list[Sequence[object]] = []
+    for number, obj, problem in entries:
+        if problem is not None or not isinstance(obj, dict):
+            out.add(numbers, good, keep_blank=True)
+            numbers, good = [], []
+            if problem is not None:
+                out.add_broken(number, "", problem)
+            else:
+                out.add_broken(
+                    number, "", "expected an object of column: answer", _shorten(cell_text(obj))
+                )
+            continue
+        numbers.append(number)
+        good.append([obj.get(k) for k in names])
+        if len(good) >= _CHUNK:
+            out.add(numbers, good, keep_blank=True)
+            numbers, good = [], []
+    out.add(numbers, good, keep_blank=True)

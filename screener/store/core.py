@@ -1,0 +1,996 @@
+"""The results store: candidates, attempts, coaching progress and audit events in one TinyDB file.
+
+Every write goes lock → open → read → change → one atomic write → close →
+unlock, with a fresh TinyDB instance each time: TinyDB caches the next document
+id and query results, so an instance kept across a lock release would reuse
+ids or miss other processes' writes. Reads take no lock: writes replace the
+file atomically, so a reader always parses one complete version of it, and a
+read-only command creates nothing (no file, no lock file, no folder).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+from tinydb import Storage, TinyDB
+from tinydb.queries import QueryLike
+from tinydb.table import Table
+
+from screener.coaching import PlanEntry
+from screener.errors import NotFoundError, StoreError
+from screener.scoring import Answer, Scorecard
+from screener.store.files import (
+    AtomicJSONStorage,
+    BufferedMiddleware,
+    Tables,
+    paused_gc,
+    remove_stale_temps,
+    resolve_db_path,
+)
+from screener.store.records import (
+    AttemptRecord,
+    AttemptStatus,
+    AuditEvent,
+    Candidate,
+    Erasure,
+    Layout,
+    NewAttempt,
+    NewCandidate,
+    Progress,
+    SaveResult,
+    StoreInfo,
+    answer_list,
+    check_scorecard,
+    order_field,
+    pack,
+    scored_fields,
+    seconds_field,
+    unpack,
+    utc_stamp,
+)
+from screener.store.schema import META, META_ID, SCHEMA_VERSION, new_meta, upgrade
+
+if TYPE_CHECKING:
+    from filelock import FileLock
+
+LOCK_TIMEOUT = 30.0
+LOCK_POLL = 0.01
+ID_BYTES = 6  # 12 hex characters: short to type, and checked for uniqueness on insert
+
+When = datetime | str | None
+Doc = dict[str, Any]
+
+
+def new_id(taken: Callable[[str], bool]) -> str:
+    """A random 12-hex-digit id that ``taken`` says is free."""
+    while True:
+        candidate = secrets.token_hex(ID_BYTES)
+        if not taken(candidate):
+            return candidate
+
+
+class _IdSource:
+    """New random ids not in ``taken`` (which gains them), drawn in chunks.
+
+    One ``token_hex`` call per id cost 0.36 s per 100k; slicing a chunk is ~20x cheaper.
+    """
+
+    CHUNK = 4096
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        self.pool: list[str] = []
+
+    def many(self, count: int) -> list[str]:
+        """``count`` new ids at once (the bulk path: no per-id call)."""
+        width = 2 * ID_BYTES
+        text = secrets.token_hex(ID_BYTES * count)
+        out = [text[i : i + width] for i in range(0, len(text), width)]
+        fresh = set(out)
+        if len(fresh) < count or not self.taken.isdisjoint(fresh):
+            return [self.take() for _ in range(count)]  # a collision: astronomically rare
+        self.taken.update(fresh)
+        return out
+
+    def take(self) -> str:
+        while True:
+            if not self.pool:
+                width = 2 * ID_BYTES
+                text = secrets.token_hex(ID_BYTES * self.CHUNK)
+                self.pool = [text[i : i + width] for i in range(0, len(text), width)]
+            candidate = self.pool.pop()
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+
+
+def _check_id(value: str) -> str:
+    if not value or len(value) > 64 or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError(f"invalid id {value!r}: 1-64 printable characters, no spaces")
+    return value
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ValueError("a candidate needs a name")
+    return cleaned
+
+
+class _Txn:
+    """One open database: a TinyDB over a buffered atomic storage, for one lock (or one read)."""
+
+    def __init__(self, path: Path, *, writable: bool) -> None:
+        self.path = path
+        self.writable = writable
+        self.db = TinyDB(str(path), storage=BufferedMiddleware(AtomicJSONStorage))
+        self.buffer = cast(BufferedMiddleware, self.db.storage)
+        self.tables: dict[str, Table] = {}
+        self.layout_ids: dict[Layout, int] | None = None
+        self.layout_cache: dict[int, Layout] = {}
+        self.version: int | None = None
+        data = self.buffer.read()
+        if data is not None:
+            found = upgrade(data, path)
+            self.version = found
+            if found < SCHEMA_VERSION:
+                self.buffer.replace(data)
+                if writable:
+                    self.table("audit").insert(
+                        {
+                            "event": "schema.migrated",
+                            "at": utc_stamp(),
+                            "detail": f"schema {found} -> {SCHEMA_VERSION}",
+                        }
+                    )
+
+    def table(self, name: str) -> Table:
+        """A TinyDB table over the buffer. Made here rather than by ``TinyDB.table``,
+        which keeps its instances for good: ``append`` must be able to drop one so
+        its cached next id is recomputed."""
+        if name not in self.tables:
+            self.tables[name] = Table(cast(Storage, self.buffer), name, cache_size=0)
+        return self.tables[name]
+
+    def docs(self, name: str) -> dict[str, Doc]:
+        """The raw documents of a table, for scanning only: never modify them."""
+        data = self.buffer.read()
+        if data is None:
+            return {}
+        table: dict[str, Doc] = data.get(name, {})
+        return table
+
+    def data(self) -> Tables:
+        """Everything as it would be written, with ``meta`` for a new database."""
+        data = self.buffer.read()
+        if data is None:
+            data = {}
+            self.buffer.write(data)
+        if not data.get(META):
+            data[META] = {META_ID: new_meta()}
+            self.buffer.dirty = True
+        return data
+
+    def append(self, name: str, docs: list[Doc]) -> None:
+        """Add many new documents to a table in the buffer, with TinyDB's id scheme.
+
+        TinyDB's ``insert_multiple`` checks and copies every document (0.26 s
+        per 100k attempts, half the write budget); these are fresh dicts built
+        by the store, so they go straight into the table. The cached ``Table``
+        is dropped so its next-id counter is recomputed from the data.
+        """
+        table = self.data().setdefault(name, {})
+        first = max(map(int, table), default=0) + 1
+        table.update(zip(map(str, range(first, first + len(docs))), docs, strict=True))
+        self.buffer.dirty = True
+        self.tables.pop(name, None)
+
+    def commit(self) -> bool:
+        if not self.buffer.dirty:
+            return False
+        self.data()
+        written: bool = self.buffer.commit()
+        return written
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- lookups shared by the Store methods ---------------------------------
+
+    def layout(self, layout_id: int) -> Layout:
+        cached = self.layout_cache.get(layout_id)
+        if cached is None:
+            cached = Layout.from_doc(self.docs("layouts")[str(layout_id)])
+            self.layout_cache[layout_id] = cached
+        return cached
+
+    def layout_id(self, layout: Layout) -> int:
+        """The id of an equal stored layout, storing it first if it is new."""
+        if self.layout_ids is None:
+            self.layout_ids = {}
+            for key in self.docs("layouts"):
+                self.layout_ids.setdefault(self.layout(int(key)), int(key))
+        found = self.layout_ids.get(layout)
+        if found is None:
+            found = int(self.table("layouts").insert(layout.to_doc()))
+            self.layout_ids[layout] = found
+            self.layout_cache[found] = layout
+        return found
+
+    def candidate_doc(self, candidate_id: str) -> Doc:
+        for doc in self.docs("candidates").values():
+            if doc["id"] == candidate_id:
+                return doc
+        raise NotFoundError(f"no candidate '{candidate_id}'")
+
+    def attempt_doc(self, attempt_id: str) -> tuple[int, Doc]:
+        for key, doc in self.docs("attempts").items():
+            if doc["id"] == attempt_id:
+                return int(key), doc
+        raise NotFoundError(f"no attempt '{attempt_id}'")
+
+    def names(self, candidate_ids: Iterable[str] | None = None) -> dict[str, str]:
+        wanted = None if candidate_ids is None else set(candidate_ids)
+        return {
+            doc["id"]: doc["name"]
+            for doc in self.docs("candidates").values()
+            if wanted is None or doc["id"] in wanted
+        }
+
+    def record(self, doc: Doc, name: str | None) -> AttemptRecord:
+        return AttemptRecord.from_doc(doc, self.layout(doc["layout"]), name)
+
+
+@dataclass
+class PreparedAttempts:
+    """Rows checked and packed by ``Store.prepare_attempts``, ready to save.
+
+    Each row is (submission key, candidate, layout, document fields). The first
+    save stores the field dicts themselves (copying 100k of them cost 0.18 s);
+    after that the batch is ``spent`` and a second save copies them.
+    """
+
+    rows: tuple[tuple[str | None, Who, Layout, Doc], ...]
+    spent: bool = False
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class Store:
+    """The results database at ``path`` (default: ``resolve_db_path(None)``).
+
+    Each public method is one transaction of its own; inside ``transaction()``
+    they share one lock and one write. Not thread-safe: use one Store per thread.
+    """
+
+    def __init__(self, path: Path | str | None = None, *, timeout: float = LOCK_TIMEOUT) -> None:
+        self.path = resolve_db_path(Path(path) if path is not None else None)
+        self.timeout = timeout
+        self._txn: _Txn | None = None
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Several operations under one lock, written once at the end (or not at all on error)."""
+        with self._open(write=True):
+            yield self
+
+    @contextmanager
+    def _open(self, *, write: bool) -> Iterator[_Txn]:
+        active = self._txn
+        if active is not None:
+            if write and not active.writable:
+                raise RuntimeError("a write inside a read-only view of the store")
+            yield active
+            return
+        if not write:
+            txn = _Txn(self.path, writable=False)
+            self._txn = txn
+            try:
+                yield txn
+            finally:
+                self._txn = None
+                txn.close()
+            return
+        lock = self._lock()
+        try:
+            remove_stale_temps(self.path)
+            txn = _Txn(self.path, writable=True)
+            self._txn = txn
+            try:
+                yield txn
+                txn.commit()
+            finally:
+                self._txn = None
+                txn.close()
+        finally:
+            lock.release()
+
+    def _lock(self) -> FileLock:
+        from filelock import FileLock, Timeout  # only writers need it (10 ms to import)
+
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write {self.path}: cannot create {folder} ({exc.strerror or exc})"
+            ) from None
+        lock = FileLock(str(self.lock_path), timeout=self.timeout, mode=0o600)
+        try:
+            lock.acquire(poll_interval=LOCK_POLL)
+        except Timeout:
+            raise StoreError(
+                f"{self.path} is busy: another screener process held its lock "
+                f"for {self.timeout:g} s ({self.lock_path})"
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write {self.path}: {folder} is not writable ({exc.strerror or exc})"
+            ) from None
+        return lock
+
+    # -- database --------------------------------------------------------------
+
+    def info(self) -> StoreInfo:
+        """Where the file is and how much it holds; creates nothing."""
+        with self._open(write=False) as tx:
+            attempts = tx.docs("attempts")
+            in_progress = sum(1 for d in attempts.values() if d["status"] == "in_progress")
+            exists = self.path.is_file()
+            return StoreInfo(
+                path=str(self.path),
+                exists=exists,
+                size=self.path.stat().st_size if exists else 0,
+                schema_version=tx.version,
+                candidates=len(tx.docs("candidates")),
+                attempts=len(attempts) - in_progress,
+                in_progress=in_progress,
+                layouts=len(tx.docs("layouts")),
+                progress=len(tx.docs("progress")),
+                audit_events=len(tx.docs("audit")),
+            )
+
+    def secret(self) -> str:
+        """This database's random secret (hex), created and saved on first use."""
+        with self._open(write=False) as tx:
+            meta = tx.docs(META).get(META_ID)
+            if meta and tx.buffer.dirty is False:
+                return str(meta["secret"])
+        with self._open(write=True) as tx:
+            return str(tx.data()[META][META_ID]["secret"])
+
+    # -- candidates ------------------------------------------------------------
+
+    def add_candidate(
+        self,
+        name: str,
+        contact: str | None = None,
+        *,
+        candidate_id: str | None = None,
+        when: When = None,
+    ) -> Candidate:
+        """Add a person; ``candidate_id`` defaults to a new random id."""
+        cleaned = _clean_name(name)
+        with self._open(write=True) as tx:
+            taken = {d["id"] for d in tx.docs("candidates").values()}
+            if candidate_id is not None:
+                if _check_id(candidate_id) in taken:
+                    raise StoreError(f"candidate id '{candidate_id}' is already taken")
+                cid = candidate_id
+            else:
+                cid = new_id(taken.__contains__)
+            doc = self._candidate_doc(cid, cleaned, contact, utc_stamp(when))
+            tx.table("candidates").insert(doc)
+            return _candidate(doc)
+
+    @staticmethod
+    def _candidate_doc(cid: str, name: str, contact: str | None, created: str) -> Doc:
+        doc: Doc = {"id": cid, "name": name, "created": created}
+        if contact:
+            doc["contact"] = contact.strip()
+        return doc
+
+    def get_candidate(self, candidate_id: str) -> Candidate:
+        with self._open(write=False) as tx:
+            return _candidate(tx.candidate_doc(candidate_id))
+
+    def candidates(self) -> list[Candidate]:
+        """Everyone, oldest first."""
+        with self._open(write=False) as tx:
+            docs = sorted(tx.docs("candidates").values(), key=lambda d: (d["created"], d["name"]))
+            return [_candidate(d) for d in docs]
+
+    def find_candidates(self, text: str) -> list[Candidate]:
+        """Candidates whose id starts with, or name or contact contains, ``text`` (any case)."""
+        needle = text.strip().casefold()
+        return [
+            c
+            for c in self.candidates()
+            if c.id.casefold().startswith(needle)
+            or needle in c.name.casefold()
+            or (c.contact is not None and needle in c.contact.casefold())
+        ]
+
+    def resolve_candidate(self, ref: str) -> Candidate:
+        """A candidate by exact id, else by exact name (any case) when only one has it."""
+        with self._open(write=False) as tx:
+            docs = tx.docs("candidates").values()
+            for doc in docs:
+                if doc["id"] == ref:
+                    return _candidate(doc)
+            wanted = " ".join(ref.split()).casefold()
+            named = [d for d in docs if d["name"].casefold() == wanted]
+        if len(named) == 1:
+            return _candidate(named[0])
+        if named:
+            ids = ", ".join(d["id"] for d in named)
+            raise NotFoundError(
+                f"{len(named)} candidates are named '{ref}' (ids {ids}); give the id"
+            )
+        raise NotFoundError(f"no candidate '{ref}' (give an id or the exact name)")
+
+    # -- attempts ----------------------------------------------------------------
+
+    def save_attempt(
+        self,
+        candidate_id: str,
+        scorecard: Scorecard,
+        plan: tuple[PlanEntry, ...],
+        answers: Mapping[str, Answer],
+        layout: Layout,
+        *,
+        submitted: When = None,
+        started: When = None,
+        seconds: Mapping[str, float | None] | None = None,
+        seed: int | None = None,
+        order: Sequence[str] | None = None,
+        key: str | None = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        """Store one scored attempt (or return the stored one with the same ``key``)."""
+        row = NewAttempt(
+            candidate_id,
+            layout,
+            scorecard,
+            plan,
+            answers,
+            submitted,
+            started,
+            seconds,
+            seed,
+            order,
+            key,
+        )
+        with self._open(write=True) as tx:
+            result = self.save_attempts([row], command=None)
+            _, doc = tx.attempt_doc(result.attempt_ids[0])
+            if command is not None and result.stored:
+                self._audit(tx, "attempt.saved", command, doc["cand"], doc["id"])
+            return tx.record(doc, tx.names([doc["cand"]]).get(doc["cand"]))
+
+    @staticmethod
+    def prepare_attempts(rows: Iterable[NewAttempt]) -> PreparedAttempts:
+        """Check and pack rows without touching the file (``save_attempts`` does it too).
+
+        Worth calling separately when rows are built in a loop that should not
+        hold the lock: the lock is then held only for the insert and the write.
+        """
+        now = utc_stamp()
+        with paused_gc():
+            return PreparedAttempts(
+                tuple(
+                    (row.key, _who(row.candidate), row.layout, _attempt_fields(row, now))
+                    for row in rows
+                )
+            )
+
+    def save_attempts(
+        self, rows: Iterable[NewAttempt] | PreparedAttempts, *, command: str | None = None
+    ) -> SaveResult:
+        """Store many scored attempts in ONE write; rows whose ``key`` is stored are skipped.
+
+        Rows are checked and packed before the lock is taken. A bad row raises
+        and stores nothing.
+        """
+        prepared = rows if isinstance(rows, PreparedAttempts) else self.prepare_attempts(rows)
+        now = utc_stamp()
+        packed = prepared.rows
+        with paused_gc(), self._open(write=True) as tx:
+            attempts = tx.docs("attempts")
+            by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
+            ids = {d["id"] for d in attempts.values()}
+            people = _People(tx)
+            cand_of: dict[Who, str] = {}
+            layout_of: dict[int, int] = {}  # by id(): hashing a Layout per row costs more
+            last_layout, last_layout_id = None, 0  # rows of a batch mostly share one layout
+            fresh = iter(_IdSource(ids).many(len(packed)))
+            docs: list[Doc] = []
+            out: list[str] = []
+            spent = prepared.spent
+            prepared.spent = True
+            for key, who, layout, fields in packed:
+                if key is not None:
+                    known = by_key.get(key)  # stored before, or earlier in this batch
+                    if known is not None:
+                        out.append(known)
+                        continue
+                cid = cand_of.get(who)
+                if cid is None:
+                    cid = cand_of[who] = people.resolve(who)
+                if layout is not last_layout:
+                    layout_id = layout_of.get(id(layout))
+                    if layout_id is None:
+                        layout_id = layout_of[id(layout)] = tx.layout_id(layout)
+                    last_layout, last_layout_id = layout, layout_id
+                # the packed fields start with placeholders for these three, so the
+                # key order is kept and filling them in never resizes the dict
+                doc = fields.copy() if spent else fields
+                doc["id"] = aid = next(fresh)
+                doc["cand"] = cid
+                doc["layout"] = last_layout_id
+                docs.append(doc)
+                out.append(aid)
+                if key is not None:
+                    by_key[key] = aid
+            skipped = len(packed) - len(docs)
+            people.insert()
+            if docs:
+                tx.append("attempts", docs)
+                if command is not None:
+                    tx.table("audit").insert(
+                        {
+                            "event": "attempts.saved",
+                            "at": now,
+                            "command": command,
+                            "count": len(docs),
+                        }
+                    )
+            return SaveResult(stored=len(docs), skipped=skipped, attempt_ids=tuple(out))
+
+    def start_attempt(
+        self,
+        candidate_id: str,
+        layout: Layout,
+        *,
+        seed: int | None = None,
+        order: Sequence[str] | None = None,
+        started: When = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        """Open an in-progress attempt with no answers yet."""
+        doc: Doc = {"status": "in_progress"}
+        if seed is not None:
+            doc["seed"] = seed
+        packed_order = order_field(layout, order)
+        if packed_order is not None:
+            doc["order"] = packed_order
+        doc["started"] = utc_stamp(started)
+        doc["answers"] = pack([None] * len(layout.items))
+        with self._open(write=True) as tx:
+            tx.candidate_doc(candidate_id)
+            ids = {d["id"] for d in tx.docs("attempts").values()}
+            head: Doc = {
+                "id": new_id(ids.__contains__),
+                "cand": candidate_id,
+                "layout": tx.layout_id(layout),
+            }
+            head.update(doc)
+            tx.table("attempts").insert(head)
+            if command is not None:
+                self._audit(tx, "attempt.started", command, candidate_id, head["id"])
+            return tx.record(head, tx.names([candidate_id]).get(candidate_id))
+
+    def record_answer(
+        self, attempt_id: str, item_id: str, answer: Answer, *, seconds: float | None = None
+    ) -> None:
+        """Save one answer of an in-progress attempt as soon as it is given (one write)."""
+        with self._open(write=True) as tx:
+            doc_id, doc = tx.attempt_doc(attempt_id)
+            if doc["status"] != "in_progress":
+                raise StoreError(f"attempt {attempt_id} is already submitted")
+            layout = tx.layout(doc["layout"])
+            position = layout.index.get(item_id)
+            if position is None:
+                raise ValueError(
+                    f"item {item_id!r} is not in {layout.assessment} form {layout.form}"
+                )
+            answers = layout.decode_answers(unpack(doc["answers"]))
+            answers[position] = answer
+            fields: Doc = {"answers": pack(layout.encode_answers(answers))}
+            if seconds is not None:
+                spent = unpack(doc.get("seconds")) or [None] * len(layout.items)
+                spent[position] = seconds
+                fields["seconds"] = pack(spent)
+            tx.table("attempts").update(fields, doc_ids=[doc_id])
+
+    def submit_attempt(
+        self,
+        attempt_id: str,
+        scorecard: Scorecard,
+        plan: tuple[PlanEntry, ...],
+        *,
+        submitted: When = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        """Close an in-progress attempt with the scores of its stored answers."""
+        with self._open(write=True) as tx:
+            doc_id, doc = tx.attempt_doc(attempt_id)
+            if doc["status"] != "in_progress":
+                raise StoreError(f"attempt {attempt_id} is already submitted")
+            layout = tx.layout(doc["layout"])
+            check_scorecard(layout, scorecard, layout.decode_answers(unpack(doc["answers"])))
+            fields: Doc = {"status": "submitted", "submitted": utc_stamp(submitted)}
+            fields.update(scored_fields(layout, scorecard, plan))
+            tx.table("attempts").update(fields, doc_ids=[doc_id])
+            if command is not None:
+                self._audit(tx, "attempt.submitted", command, doc["cand"], attempt_id)
+            _, fresh = tx.attempt_doc(attempt_id)
+            return tx.record(fresh, tx.names([fresh["cand"]]).get(fresh["cand"]))
+
+    def attempt(self, attempt_id: str) -> AttemptRecord:
+        with self._open(write=False) as tx:
+            _, doc = tx.attempt_doc(attempt_id)
+            return tx.record(doc, tx.names([doc["cand"]]).get(doc["cand"]))
+
+    def attempts(
+        self,
+        candidate: str | None = None,
+        assessment: str | None = None,
+        outcome: str | None = None,
+        module: str | None = None,
+        since: When = None,
+        *,
+        status: AttemptStatus | None = "submitted",
+    ) -> list[AttemptRecord]:
+        """Attempts matching every filter given, oldest first.
+
+        ``since`` compares with the submitted time (the start time while in
+        progress); ``status=None`` includes attempts in progress.
+        """
+        since_stamp = utc_stamp(since) if since is not None else None
+        needle = orjson.dumps(module).decode() if module is not None else None
+        with self._open(write=False) as tx:
+            layouts = (
+                None
+                if assessment is None
+                else {
+                    int(k) for k, d in tx.docs("layouts").items() if d["assessment"] == assessment
+                }
+            )
+
+            coached: dict[int, list[int]] = {}
+
+            def coached_by(layout_id: int) -> list[int]:
+                """Indexes of the competencies that ``module`` coaches in a layout."""
+                found = coached.get(layout_id)
+                if found is None:
+                    mods = tx.layout(layout_id).modules
+                    found = coached[layout_id] = [n for n, m in enumerate(mods) if module in m]
+                return found
+
+            def wanted(d: Mapping[str, Any]) -> bool:
+                if candidate is not None and d["cand"] != candidate:
+                    return False
+                if status is not None and d["status"] != status:
+                    return False
+                if outcome is not None and d.get("outcome") != outcome:
+                    return False
+                if layouts is not None and d["layout"] not in layouts:
+                    return False
+                if since_stamp is not None and (d.get("submitted") or d["started"]) < since_stamp:
+                    return False
+                if needle is not None:
+                    plan = d.get("plan")
+                    if plan is None:  # the standard plan: the module is in it when
+                        # the attempt is "coaching" and a competency it coaches is below
+                        if d.get("outcome") != "coaching":
+                            return False
+                        codes = d["codes"]
+                        return any(codes[n] == "b" for n in coached_by(d["layout"]))
+                    # a cheap text test first; decode only plans that mention the module
+                    if needle not in plan:
+                        return False
+                    return any(entry[0] == module for entry in unpack(plan))
+                return True
+
+            found = tx.table("attempts").search(_query(wanted))
+            found.sort(key=lambda d: (d.get("submitted") or d.get("started") or "", d.doc_id))
+            names = tx.names([candidate] if candidate is not None else None)
+            return [tx.record(d, names.get(d["cand"])) for d in found]
+
+    # -- coaching progress ----------------------------------------------------------
+
+    def start_module(
+        self,
+        candidate_id: str,
+        module: str,
+        *,
+        attempt_id: str | None = None,
+        when: When = None,
+    ) -> Progress:
+        """Record that a candidate began a module (no change if they already had)."""
+        with self._open(write=True) as tx:
+            return Progress.from_doc(self._progress_doc(tx, candidate_id, module, attempt_id, when))
+
+    def view_lesson(
+        self, candidate_id: str, module: str, lesson: str, *, when: When = None
+    ) -> Progress:
+        """Record a lesson viewed (each lesson listed once, in first-viewed order)."""
+        with self._open(write=True) as tx:
+            doc = self._progress_doc(tx, candidate_id, module, None, when)
+            lessons = list(doc.get("lessons", []))
+            if lesson not in lessons:
+                lessons.append(lesson)
+            return self._update_progress(tx, doc, {"lessons": lessons, "updated": utc_stamp(when)})
+
+    def record_check(
+        self,
+        candidate_id: str,
+        module: str,
+        score: float,
+        *,
+        passed: bool,
+        when: When = None,
+    ) -> Progress:
+        """Record a completion-check score; a pass completes the module (the first pass is kept)."""
+        stamp = utc_stamp(when)
+        with self._open(write=True) as tx:
+            doc = self._progress_doc(tx, candidate_id, module, None, when)
+            fields: Doc = {"check": score, "updated": stamp}
+            if passed and not doc.get("completed"):
+                fields["completed"] = stamp
+            return self._update_progress(tx, doc, fields)
+
+    def progress(
+        self, candidate_id: str | None = None, module: str | None = None
+    ) -> list[Progress]:
+        with self._open(write=False) as tx:
+            return [
+                Progress.from_doc(d)
+                for d in tx.docs("progress").values()
+                if (candidate_id is None or d["cand"] == candidate_id)
+                and (module is None or d["module"] == module)
+            ]
+
+    @staticmethod
+    def _progress_doc(
+        tx: _Txn, candidate_id: str, module: str, attempt_id: str | None, when: When
+    ) -> Any:
+        table = tx.table("progress")
+        found = table.get(lambda d: d["cand"] == candidate_id and d["module"] == module)
+        if found is not None:
+            return found
+        tx.candidate_doc(candidate_id)
+        stamp = utc_stamp(when)
+        doc: Doc = {"cand": candidate_id, "module": module, "started": stamp, "updated": stamp}
+        if attempt_id is not None:
+            doc["attempt"] = attempt_id
+        doc_id = table.insert(doc)
+        return table.get(doc_id=doc_id)
+
+    @staticmethod
+    def _update_progress(tx: _Txn, doc: Any, fields: Doc) -> Progress:
+        table = tx.table("progress")
+        table.update(fields, doc_ids=[doc.doc_id])
+        fresh = table.get(doc_id=doc.doc_id)
+        assert fresh is not None  # updated just above, inside the same lock
+        return Progress.from_doc(fresh)
+
+    # -- audit --------------------------------------------------------------------
+
+    def audit(
+        self,
+        event: str,
+        *,
+        command: str | None = None,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        count: int | None = None,
+        detail: str | None = None,
+        when: When = None,
+    ) -> AuditEvent:
+        """Record a decision or change. Put no names or contact details in ``detail``."""
+        with self._open(write=True) as tx:
+            doc = self._audit(tx, event, command, candidate_id, attempt_id, count, detail, when)
+            return AuditEvent.from_doc(doc)
+
+    @staticmethod
+    def _audit(
+        tx: _Txn,
+        event: str,
+        command: str | None,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        count: int | None = None,
+        detail: str | None = None,
+        when: When = None,
+    ) -> Doc:
+        doc: Doc = {"event": event, "at": utc_stamp(when)}
+        for name, value in (
+            ("command", command),
+            ("cand", candidate_id),
+            ("attempt", attempt_id),
+            ("count", count),
+            ("detail", detail),
+        ):
+            if value is not None:
+                doc[name] = value
+        tx.table("audit").insert(doc)
+        return doc
+
+    def audit_events(
+        self,
+        *,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        event: str | None = None,
+        since: When = None,
+    ) -> list[AuditEvent]:
+        """Audit events matching every filter given, oldest first."""
+        since_stamp = utc_stamp(since) if since is not None else None
+        with self._open(write=False) as tx:
+            items = sorted(tx.docs("audit").items(), key=lambda kv: (kv[1]["at"], int(kv[0])))
+            return [
+                AuditEvent.from_doc(d)
+                for _, d in items
+                if (candidate_id is None or d.get("cand") == candidate_id)
+                and (attempt_id is None or d.get("attempt") == attempt_id)
+                and (event is None or d["event"] == event)
+                and (since_stamp is None or d["at"] >= since_stamp)
+            ]
+
+    # -- erasure -------------------------------------------------------------------
+
+    def delete_candidate(
+        self, candidate_id: str, *, dry_run: bool = False, command: str | None = "delete"
+    ) -> Erasure:
+        """Erase a candidate, their attempts and progress, and audit events naming them.
+
+        The file is rewritten whole (atomically), so none of their bytes survive in
+        it; the deletion itself is audited with counts only. ``dry_run`` counts
+        what would go and changes nothing.
+        """
+        with self._open(write=not dry_run) as tx:
+            person = tx.candidate_doc(candidate_id)
+            name = person["name"]
+            traces = [("id", candidate_id), ("name", name)]
+            if person.get("contact"):
+                traces.append(("contact", person["contact"]))
+            attempt_ids = {
+                d["id"] for d in tx.docs("attempts").values() if d["cand"] == candidate_id
+            }
+
+            def names_them(d: Mapping[str, Any]) -> bool:
+                detail = d.get("detail") or ""
+                return (
+                    d.get("cand") == candidate_id
+                    or d.get("attempt") in attempt_ids
+                    or any(text in detail for _, text in traces)
+                )
+
+            progress = [d for d in tx.docs("progress").values() if d["cand"] == candidate_id]
+            events = [d for d in tx.docs("audit").values() if names_them(d)]
+            erasure = Erasure(candidate_id, name, len(attempt_ids), len(progress), len(events))
+            if dry_run:
+                return erasure
+            tx.table("candidates").remove(lambda d: d["id"] == candidate_id)
+            tx.table("attempts").remove(lambda d: d["cand"] == candidate_id)
+            tx.table("progress").remove(lambda d: d["cand"] == candidate_id)
+            tx.table("audit").remove(_query(names_them))
+            self._audit(
+                tx, "candidate.deleted", command, count=erasure.total, detail=erasure.summary()
+            )
+            written = orjson.dumps(tx.data())
+            still = tuple(
+                label
+                for label, text in traces
+                if text.encode() in written or orjson.dumps(text)[1:-1] in written
+            )
+            return Erasure(
+                candidate_id, name, erasure.attempts, erasure.progress, erasure.audit_events, still
+            )
+
+
+def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
+    """A plain function as a TinyDB query: hashed by identity, so never a stale cache hit."""
+    return cast(QueryLike, test)
+
+
+def _candidate(doc: Mapping[str, Any]) -> Candidate:
+    return Candidate(doc["id"], doc["name"], doc.get("contact"), doc["created"])
+
+
+def _attempt_fields(row: NewAttempt, now: str) -> Doc:
+    """Everything of an attempt document that does not depend on the database's state."""
+    layout = row.layout
+    answers = answer_list(layout, row.answers)
+    check_scorecard(layout, row.scorecard, answers)
+    doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
+    if row.seed is not None:
+        doc["seed"] = row.seed
+    order = order_field(layout, row.order)
+    if order is not None:
+        doc["order"] = order
+    if row.started is not None:
+        doc["started"] = utc_stamp(row.started)
+    doc["submitted"] = now if row.submitted is None else utc_stamp(row.submitted)
+    doc["answers"] = pack(layout.encode_answers(answers))
+    seconds = seconds_field(layout, row.seconds)
+    if seconds is not None:
+        doc["seconds"] = seconds
+    doc.update(scored_fields(layout, row.scorecard, row.plan))
+    if row.key is not None:
+        doc["key"] = row.key
+    return doc
+
+
+Who = str | tuple[str, str | None, str | None]
+
+
+def _who(candidate: str | NewCandidate) -> Who:
+    """A row's candidate: an id, or (name, contact, id) normalised as stored.
+
+    Plain tuples because the bulk loop hashes one per row, and a dataclass's
+    generated ``__hash__``/``__eq__`` cost more than the rest of the loop.
+    """
+    if isinstance(candidate, str):
+        return candidate
+    contact = candidate.contact.strip() if candidate.contact else None
+    cid = _check_id(candidate.id) if candidate.id is not None else None
+    return (_clean_name(candidate.name), contact or None, cid)
+
+
+class _People:
+    """Resolves the candidate of each imported row, creating new people once."""
+
+    def __init__(self, tx: _Txn) -> None:
+        self.tx = tx
+        self.ids: set[str] = set()
+        self.by_identity: dict[tuple[str, str | None], str] = {}  # -> the oldest such candidate
+        docs = sorted(tx.docs("candidates").values(), key=lambda d: d["created"])
+        for doc in docs:
+            self.ids.add(doc["id"])
+            self.by_identity.setdefault((doc["name"], doc.get("contact")), doc["id"])
+        self.fresh = _IdSource(self.ids)
+        self.new: list[Doc] = []
+        self.now = utc_stamp()
+
+    def resolve(self, who: Who) -> str:
+        """The id of ``who`` (as normalised by ``_who``), adding them if new."""
+        if isinstance(who, str):
+            if who not in self.ids:
+                raise NotFoundError(f"no candidate '{who}'")
+            return who
+        name, contact, cid = who
+        if cid is not None:
+            if cid not in self.ids:
+                self.ids.add(cid)
+                self._add(cid, name, contact)
+            return cid
+        known = self.by_identity.get((name, contact))
+        if known is None:
+            known = self._add(self.fresh.take(), name, contact)
+        return known
+
+    def _add(self, cid: str, name: str, contact: str | None) -> str:
+        self.by_identity.setdefault((name, contact), cid)
+        self.new.append(Store._candidate_doc(cid, name, contact, self.now))
+        return cid
+
+    def insert(self) -> None:
+        if self.new:
+            self.tx.append("candidates", self.new)

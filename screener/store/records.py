@@ -1,0 +1,610 @@
+"""The store's records as plain dataclasses, and how attempts are packed into documents.
+
+Nothing here touches the file: ``core`` reads and writes documents, this module
+turns them into data and back. Per-item and per-competency arrays are kept in
+the documents as JSON *text* (``"[3,4,\\"b\\",null]"``) rather than JSON arrays:
+parsing a 100k-attempt file then creates a handful of Python objects per
+attempt instead of ~150, which is what keeps opening the file under half a
+second (measured in docs/performance.md). They are decoded only when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from screener.coaching import PlanEntry
+from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
+from screener.shapes import attempt_json
+
+if TYPE_CHECKING:
+    from screener.content import Assessment
+
+AttemptStatus = Literal["in_progress", "submitted"]
+
+STATUS_CODE: dict[str, str] = {"meets": "m", "below": "b", "incomplete": "i"}
+CODE_STATUS: dict[str, Status] = {"m": "meets", "b": "below", "i": "incomplete"}
+
+
+def utc_stamp(when: datetime | str | None = None) -> str:
+    """ISO-8601 UTC to the second, ``2024-05-01T10:20:00Z``: sorts and compares as text.
+
+    A naive datetime (or text without an offset) is taken to be UTC already.
+    """
+    if when is None:
+        moment = datetime.now(UTC)
+    elif isinstance(when, str):
+        try:
+            moment = datetime.fromisoformat(when.strip())
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {when!r}") from None
+    else:
+        moment = when
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pack(value: object) -> str:
+    """JSON text of a list, stored as one string (see the module docstring for why)."""
+    return orjson.dumps(value).decode()
+
+
+def unpack(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person being screened. ``contact`` is free text (email, phone) or None."""
+
+    id: str
+    name: str
+    contact: str | None
+    created: str
+
+
+@dataclass(frozen=True)
+class NewCandidate:
+    """Who an imported row belongs to, when they may not be in the store yet.
+
+    With ``id`` the candidate of that id is used (and created with it if new);
+    without it an existing candidate with the same name and contact is reused,
+    so importing the same file twice does not duplicate people.
+    """
+
+    name: str
+    contact: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One form of one assessment version as stored: items and competencies in order.
+
+    Stored once per distinct layout, so an attempt holds bare arrays in this order.
+    """
+
+    assessment: str
+    version: str
+    form: str
+    items: tuple[str, ...]
+    item_competency: tuple[int, ...]
+    competencies: tuple[str, ...]
+    cuts: tuple[float, ...]
+    options: tuple[tuple[str, ...] | None, ...] = ()
+    modules: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, assessment: Assessment, form: str | None = None) -> Layout:
+        """The layout of ``form`` (default: the first form) of ``assessment``."""
+        name = form if form is not None else assessment.form_names()[0]
+        items = assessment.form_items(name)
+        comp_ids = tuple(c.id for c in assessment.competencies)
+        where = {c: n for n, c in enumerate(comp_ids)}
+        return cls(
+            assessment=assessment.id,
+            version=assessment.version,
+            form=name,
+            items=tuple(item.id for item in items),
+            item_competency=tuple(where[item.competency] for item in items),
+            competencies=comp_ids,
+            cuts=tuple(c.cut for c in assessment.competencies),
+            options=tuple(
+                tuple(o.id for o in item.options) if hasattr(item, "options") else None
+                for item in items
+            ),
+            modules=tuple(tuple(c.modules) for c in assessment.competencies),
+        )
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Item id → position in ``items``."""
+        return {item: n for n, item in enumerate(self.items)}
+
+    @cached_property
+    def option_index(self) -> tuple[dict[str, int] | None, ...]:
+        """Per item: option id → position, or None for items without options."""
+        options = self.options or (None,) * len(self.items)
+        return tuple(
+            None if opts is None else {o: n for n, o in enumerate(opts)} for opts in options
+        )
+
+    def encode_answers(self, values: Sequence[Answer]) -> list[Any]:
+        """Answers as stored: an option's position for choice and judgement items.
+
+        ``"c"`` becomes ``2``: inside the JSON text a quoted id costs six bytes
+        (``\"c\"``), a third of a realistic attempt. A value that is not one of
+        the item's options is kept as ``[value]``, so decoding is always exact.
+        """
+        out: list[Any] = []
+        for value, index in zip(values, self.option_index, strict=True):
+            if index is None or value is None:
+                out.append(value)
+            else:
+                position = index.get(value) if isinstance(value, str) else None
+                out.append([value] if position is None else position)
+        return out
+
+    def decode_answers(self, stored: Sequence[Any]) -> list[Answer]:
+        """The inverse of ``encode_answers``."""
+        options = self.options or (None,) * len(self.items)
+        out: list[Answer] = []
+        for raw, opts in zip(stored, options, strict=True):
+            if opts is None or raw is None:
+                out.append(raw)
+            elif isinstance(raw, list):
+                out.append(raw[0])
+            else:
+                out.append(opts[raw])
+        return out
+
+    @cached_property
+    def competency_index(self) -> dict[str, int]:
+        """Competency id → position in ``competencies``."""
+        return {comp: n for n, comp in enumerate(self.competencies)}
+
+    @cached_property
+    def counts(self) -> tuple[int, ...]:
+        """Items per competency, in competency order."""
+        counts = [0] * len(self.competencies)
+        for comp in self.item_competency:
+            counts[comp] += 1
+        return tuple(counts)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "assessment": self.assessment,
+            "version": self.version,
+            "form": self.form,
+            "items": list(self.items),
+            "item_competency": list(self.item_competency),
+            "competencies": list(self.competencies),
+            "cuts": list(self.cuts),
+            "options": [None if o is None else list(o) for o in self.options],
+            "modules": [list(m) for m in self.modules],
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Layout:
+        return cls(
+            assessment=doc["assessment"],
+            version=doc["version"],
+            form=doc["form"],
+            items=tuple(doc["items"]),
+            item_competency=tuple(doc["item_competency"]),
+            competencies=tuple(doc["competencies"]),
+            cuts=tuple(doc["cuts"]),
+            options=tuple(None if o is None else tuple(o) for o in doc.get("options", ())),
+            modules=tuple(tuple(m) for m in doc.get("modules", ())),
+        )
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    """A scored attempt to store: what ``save_attempts`` takes, one per row.
+
+    ``answers`` and ``seconds`` are keyed by item id (missing = unanswered /
+    unknown); ``order`` is the item ids as presented (None = layout order);
+    ``key`` is a submission key: a second row with a key already stored is skipped.
+    """
+
+    candidate: str | NewCandidate
+    layout: Layout
+    scorecard: Scorecard
+    plan: tuple[PlanEntry, ...]
+    answers: Mapping[str, Answer]
+    submitted: datetime | str | None = None
+    started: datetime | str | None = None
+    seconds: Mapping[str, float | None] | None = None
+    seed: int | None = None
+    order: Sequence[str] | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a bulk save did; ``attempt_ids`` has one id per row (the existing one if skipped)."""
+
+    stored: int
+    skipped: int
+    attempt_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class AttemptRecord:
+    """One stored attempt. The bulky parts are decoded on first use and then kept."""
+
+    attempt_id: str
+    candidate_id: str
+    name: str | None
+    layout: Layout
+    status: AttemptStatus
+    started: str | None
+    submitted: str | None
+    outcome: Outcome | None
+    overall: float | None
+    seed: int | None
+    key: str | None
+    doc: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def assessment(self) -> str:
+        return self.layout.assessment
+
+    @property
+    def version(self) -> str:
+        return self.layout.version
+
+    @property
+    def form(self) -> str:
+        return self.layout.form
+
+    @cached_property
+    def answers(self) -> dict[str, Answer]:
+        """Item id → answer (None = unanswered), in layout order."""
+        values = self.layout.decode_answers(unpack(self.doc["answers"]))
+        return dict(zip(self.layout.items, values, strict=True))
+
+    @cached_property
+    def seconds(self) -> dict[str, float | None]:
+        """Item id → seconds spent (None = unknown), in layout order."""
+        values: list[float | None] | None = unpack(self.doc.get("seconds"))
+        if values is None:
+            return dict.fromkeys(self.layout.items)
+        return dict(zip(self.layout.items, values, strict=True))
+
+    @cached_property
+    def order(self) -> tuple[str, ...]:
+        """Item ids in the order they were presented."""
+        indexes: list[int] | None = unpack(self.doc.get("order"))
+        if indexes is None:
+            return self.layout.items
+        return tuple(self.layout.items[n] for n in indexes)
+
+    @cached_property
+    def competencies(self) -> tuple[CompetencyScore, ...]:
+        """Per-competency results as scoring produced them (empty while in progress)."""
+        if self.status != "submitted":
+            return ()
+        layout = self.layout
+        scores: list[float | None] = unpack(self.doc["scores"])
+        codes: str = self.doc["codes"]
+        # answered counts are not stored: they follow from the answers (checked on save)
+        answered = [0] * len(layout.competencies)
+        for comp, value in zip(layout.item_competency, unpack(self.doc["answers"]), strict=True):
+            if value is not None:
+                answered[comp] += 1
+        return tuple(
+            CompetencyScore(cid, score, cut, CODE_STATUS[code], done, total)
+            for cid, score, cut, code, done, total in zip(
+                layout.competencies,
+                scores,
+                layout.cuts,
+                codes,
+                answered,
+                layout.counts,
+                strict=True,
+            )
+        )
+
+    @cached_property
+    def plan(self) -> tuple[PlanEntry, ...]:
+        """The coaching plan decided when the attempt was scored."""
+        if self.status != "submitted":
+            return ()
+        comps = self.competencies
+        text = self.doc.get("plan")
+        if text is None:  # it was the standard plan, so it is rebuilt (see scored_fields)
+            return standard_plan(self.layout, comps, self.outcome)
+        entries: list[list[Any]] = unpack(text)
+        names = self.layout.competencies
+        return tuple(
+            PlanEntry(
+                entry[0],
+                tuple(names[i] for i in entry[1]),
+                entry[2] if len(entry) > 2 else _plan_gap(comps, entry[1]),
+            )
+            for entry in entries
+        )
+
+    @property
+    def scorecard(self) -> Scorecard:
+        """The scorecard rebuilt from the store; item ``points`` are not stored (re-score for them)."""
+        if self.status != "submitted" or self.outcome is None:
+            raise ValueError(f"attempt {self.attempt_id} is still in progress: it has no scores")
+        layout = self.layout
+        return Scorecard(
+            layout.assessment,
+            layout.version,
+            layout.form,
+            self.competencies,
+            self.outcome,
+            self.overall,
+            {},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The attempt in the documented outside shape (``screener.shapes.attempt_json``)."""
+        return attempt_json(
+            attempt_id=self.attempt_id,
+            candidate_id=self.candidate_id,
+            name=self.name,
+            submitted_at=self.submitted,
+            scorecard=self.scorecard,
+            plan=self.plan,
+        )
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any], layout: Layout, name: str | None) -> AttemptRecord:
+        return cls(
+            attempt_id=doc["id"],
+            candidate_id=doc["cand"],
+            name=name,
+            layout=layout,
+            status=doc["status"],
+            started=doc.get("started"),
+            submitted=doc.get("submitted"),
+            outcome=doc.get("outcome"),
+            overall=doc.get("overall"),
+            seed=doc.get("seed"),
+            key=doc.get("key"),
+            doc=doc,
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A candidate's progress through one coaching module."""
+
+    candidate_id: str
+    module: str
+    attempt_id: str | None
+    started: str
+    updated: str
+    completed: str | None
+    check_score: float | None
+    lessons: tuple[str, ...]
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Progress:
+        return cls(
+            candidate_id=doc["cand"],
+            module=doc["module"],
+            attempt_id=doc.get("attempt"),
+            started=doc["started"],
+            updated=doc.get("updated", doc["started"]),
+            completed=doc.get("completed"),
+            check_score=doc.get("check"),
+            lessons=tuple(doc.get("lessons", ())),
+        )
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """A decision or change: what, when, by which command, about which attempt or candidate.
+
+    Deletion events carry a ``count`` and a ``detail`` of counts, never who was deleted.
+    """
+
+    event: str
+    at: str
+    command: str | None
+    candidate_id: str | None
+    attempt_id: str | None
+    count: int | None
+    detail: str | None
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> AuditEvent:
+        return cls(
+            event=doc["event"],
+            at=doc["at"],
+            command=doc.get("command"),
+            candidate_id=doc.get("cand"),
+            attempt_id=doc.get("attempt"),
+            count=doc.get("count"),
+            detail=doc.get("detail"),
+        )
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What ``delete_candidate`` removed (or, with ``dry_run``, would remove).
+
+    ``still_present`` names what of ("id", "name", "contact") still occurs in the
+    file's bytes after the deletion: only possible when other records happen to
+    contain the same text (another candidate called "Anna" keeps "Ann" in the file).
+    """
+
+    candidate_id: str
+    name: str
+    attempts: int
+    progress: int
+    audit_events: int
+    still_present: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return 1 + self.attempts + self.progress + self.audit_events
+
+    def summary(self) -> str:
+        """Counts only: safe to store in the audit trail."""
+        return (
+            f"1 candidate, {self.attempts} attempt(s), {self.progress} coaching record(s), "
+            f"{self.audit_events} audit event(s)"
+        )
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What ``screener db info`` shows."""
+
+    path: str
+    exists: bool
+    size: int
+    schema_version: int | None
+    candidates: int
+    attempts: int
+    in_progress: int
+    layouts: int
+    progress: int
+    audit_events: int
+
+
+def check_scorecard(
+    layout: Layout, scorecard: Scorecard, answers: Sequence[Answer] | None = None
+) -> None:
+    """Refuse a scorecard that does not belong to ``layout`` (or to ``answers``).
+
+    The stored arrays are positional, so a mismatch would silently attach scores
+    to the wrong competencies; this is a programming error, hence ValueError.
+    """
+    comps = scorecard.competencies
+    if (scorecard.assessment, scorecard.version, scorecard.form) != (
+        layout.assessment,
+        layout.version,
+        layout.form,
+    ):
+        raise ValueError(
+            f"scorecard of {scorecard.assessment} {scorecard.version} form {scorecard.form} "
+            f"does not match layout {layout.assessment} {layout.version} form {layout.form}"
+        )
+    if tuple(c.id for c in comps) != layout.competencies:
+        raise ValueError("scorecard competencies differ from the layout's")
+    if tuple(c.items for c in comps) != layout.counts or tuple(c.cut for c in comps) != layout.cuts:
+        raise ValueError("scorecard item counts or cuts differ from the layout's")
+    if answers is not None:
+        answered = [0] * len(comps)
+        for comp, value in zip(layout.item_competency, answers, strict=True):
+            if value is not None:
+                answered[comp] += 1
+        if tuple(answered) != tuple(c.answered for c in comps):
+            raise ValueError("scorecard answered counts differ from the answers given")
+
+
+def answer_list(layout: Layout, answers: Mapping[str, Answer]) -> list[Answer]:
+    """Answers in layout order; an item id not in the layout is a programming error."""
+    index = layout.index
+    for item in answers:
+        if item not in index:
+            raise ValueError(f"item {item!r} is not in {layout.assessment} form {layout.form}")
+    return [answers.get(item) for item in layout.items]
+
+
+def scored_fields(
+    layout: Layout, scorecard: Scorecard, plan: tuple[PlanEntry, ...]
+) -> dict[str, Any]:
+    """The document fields that a submitted attempt adds to an in-progress one."""
+    comps = scorecard.competencies
+    fields: dict[str, Any] = {
+        "scores": pack([c.score for c in comps]),
+        "codes": "".join([STATUS_CODE[c.status] for c in comps]),
+        "outcome": scorecard.outcome,
+    }
+    if scorecard.overall is not None:
+        fields["overall"] = scorecard.overall
+    if not layout.modules or standard_plan(layout, comps, scorecard.outcome) != plan:
+        fields["plan"] = pack(plan_entries(layout, comps, plan))
+    return fields
+
+
+def standard_plan(
+    layout: Layout, comps: Sequence[CompetencyScore], outcome: str | None
+) -> tuple[PlanEntry, ...]:
+    """The plan ``coaching.build_plan`` makes, from the layout's modules per competency.
+
+    An attempt whose plan equals this stores no plan at all (a realistic plan
+    was a sixth of an attempt's bytes). This rule is the store's own copy on
+    purpose: if ``build_plan`` changes, its plans no longer match and are stored
+    in full, so attempts stored earlier still read back as they were decided.
+    """
+    if outcome != "coaching" or not layout.modules:
+        return ()
+    below = sorted(
+        (n for n, c in enumerate(comps) if c.status == "below"), key=lambda n: -comps[n].gap
+    )
+    covered: dict[str, list[str]] = {}
+    gaps: dict[str, float] = {}
+    for n in below:
+        for module in layout.modules[n]:
+            covered.setdefault(module, []).append(layout.competencies[n])
+            gaps[module] = max(gaps.get(module, 0.0), comps[n].gap)
+    order = sorted(covered, key=lambda m: -gaps[m])
+    return tuple(PlanEntry(m, tuple(covered[m]), gaps[m]) for m in order)
+
+
+def _plan_gap(comps: Sequence[CompetencyScore], indexes: Sequence[int]) -> float:
+    """A module's gap as ``coaching.build_plan`` computes it: the largest of its competencies'."""
+    return max([0.0, *(comps[i].gap for i in indexes)])
+
+
+def plan_entries(
+    layout: Layout, comps: Sequence[CompetencyScore], plan: tuple[PlanEntry, ...]
+) -> list[list[Any]]:
+    """``[module, [competency indexes]]`` per entry, plus the gap only when it is not
+    the one ``build_plan`` would compute from the stored scores (then it is exact
+    either way, and a typical plan costs a third of the bytes)."""
+    where = layout.competency_index
+    out: list[list[Any]] = []
+    for entry in plan:
+        try:
+            indexes = [where[c] for c in entry.competencies]
+        except KeyError as exc:
+            raise ValueError(f"plan names competency {exc.args[0]!r}, not in the layout") from None
+        if _plan_gap(comps, indexes) == entry.gap:
+            out.append([entry.module, indexes])
+        else:
+            out.append([entry.module, indexes, entry.gap])
+    return out
+
+
+def order_field(layout: Layout, order: Sequence[str] | None) -> str | None:
+    """Presented order as indexes into the layout; None when it is the layout order."""
+    if order is None:
+        return None
+    index = layout.index
+    try:
+        positions = [index[item] for item in order]
+    except KeyError as exc:
+        raise ValueError(f"order names item {exc.args[0]!r}, not in the layout") from None
+    if sorted(positions) != list(range(len(layout.items))):
+        raise ValueError("order must name every item of the layout exactly once")
+    if positions == list(range(len(positions))):
+        return None
+    return pack(positions)
+
+
+def seconds_field(layout: Layout, seconds: Mapping[str, float | None] | None) -> str | None:
+    """Seconds per item in layout order; None when none are known."""
+    if not seconds:
+        return None
+    values = [seconds.get(item) for item in layout.items]
+    if all(v is None for v in values):
+        return None
+    return pack(values)

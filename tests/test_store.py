@@ -1,0 +1,725 @@
+"""The results store: atomic, lock-protected, versioned, erasable (issue 4)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from screener.catalog import check_file
+from screener.coaching import PlanEntry, build_plan
+from screener.content import Assessment, ChoiceItem, JudgementItem, LikertItem
+from screener.errors import NotFoundError, StoreError
+from screener.scoring import Answer, Scorecard, score_form
+from screener.shapes import attempt_json
+from screener.store import (
+    SCHEMA_VERSION,
+    Layout,
+    NewAttempt,
+    NewCandidate,
+    Store,
+    resolve_db_path,
+)
+from screener.store import files as store_files
+from tests.helpers import DATA, run_cli
+
+FORK = multiprocessing.get_context("fork")
+
+
+def _bfi() -> Assessment:
+    model = check_file(DATA / "bfi" / "assessment.yaml").model
+    assert isinstance(model, Assessment)
+    return model
+
+
+BFI = _bfi()
+LAYOUT = Layout.of(BFI)
+
+
+def answers_for(seed: int, blank: float = 0.1) -> dict[str, Answer]:
+    rng = random.Random(seed)
+    return {item: (None if rng.random() < blank else rng.randint(1, 6)) for item in LAYOUT.items}
+
+
+def scored(answers: dict[str, Answer]) -> tuple[Scorecard, tuple[PlanEntry, ...]]:
+    card = score_form(BFI, answers)
+    return card, build_plan(BFI, card)
+
+
+def row(
+    candidate: str | NewCandidate, seed: int, key: str | None = None, **extra: Any
+) -> NewAttempt:
+    answers = answers_for(seed)
+    card, plan = scored(answers)
+    return NewAttempt(candidate, LAYOUT, card, plan, answers, key=key, **extra)
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob(".*.tmp"))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "screener.json"
+
+
+# -- location -------------------------------------------------------------------------
+
+
+def test_path_option_beats_env_beats_user_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCREENER_DB", str(tmp_path / "env.json"))
+    assert resolve_db_path(tmp_path / "opt.json") == (tmp_path / "opt.json").resolve()
+    assert resolve_db_path(None) == (tmp_path / "env.json").resolve()
+    monkeypatch.delenv("SCREENER_DB")
+    default = resolve_db_path(None)
+    assert default.name == "screener.json" and "screener" in default.parent.parts[-1]
+
+
+def test_default_store_follows_the_environment(isolated_db: Path) -> None:
+    assert Store().path == isolated_db.resolve()
+
+
+def test_reading_a_missing_database_creates_nothing(db: Path) -> None:
+    store = Store(db)
+    assert store.attempts() == [] and store.candidates() == []
+    assert store.info().exists is False
+    assert not db.parent.exists()
+
+
+def test_db_path_and_info_commands(isolated_db: Path) -> None:
+    done = run_cli("db", "path")
+    assert done.returncode == 0 and done.stdout.strip() == str(isolated_db.resolve())
+    done = run_cli("db", "info", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["exists"] is False
+    assert not isolated_db.exists()
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+def test_attempt_round_trips_to_the_documented_json_shape(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Ada Lovelace", "ada@example.com")
+    answers = answers_for(3)
+    card, plan = scored(answers)
+    saved = store.save_attempt(
+        person.id, card, plan, answers, LAYOUT, submitted="2024-05-01T10:20:00Z"
+    )
+    expected = attempt_json(
+        attempt_id=saved.attempt_id,
+        candidate_id=person.id,
+        name="Ada Lovelace",
+        submitted_at="2024-05-01T10:20:00Z",
+        scorecard=card,
+        plan=plan,
+    )
+    loaded = Store(db).attempt(saved.attempt_id)
+    out = loaded.to_json()
+    assert out == expected
+    assert list(out) == list(expected)  # same keys, same order
+    # full precision: the exact same floats, byte for byte once serialised
+    assert json.dumps(out) == json.dumps(expected)
+    assert loaded.answers == {item: answers.get(item) for item in LAYOUT.items}
+    assert loaded.competencies == card.competencies and loaded.plan == plan
+
+
+def test_answers_of_every_item_kind_round_trip(db: Path) -> None:
+    from screener.catalog import load_catalog
+
+    screening = load_catalog().assessment("wblc-screening")
+    layout = Layout.of(screening, "B")
+    items = screening.form_items("B")
+    answers: dict[str, Answer] = {}
+    for n, item in enumerate(items):
+        if n % 7 == 0:
+            answers[item.id] = None
+        elif isinstance(item, ChoiceItem | JudgementItem):
+            answers[item.id] = item.options[n % len(item.options)].id
+        elif isinstance(item, LikertItem):
+            answers[item.id] = screening.scale_of(item).max
+        else:
+            answers[item.id] = float(item.answer)
+    assert {item.kind for item in items} == {"choice", "judgement", "likert", "numeric"}
+    card = score_form(screening, answers, "B")
+    plan = build_plan(screening, card)
+    store = Store(db)
+    person = store.add_candidate("Every Kind")
+    saved = store.save_attempt(person.id, card, plan, answers, layout)
+    loaded = Store(db).attempt(saved.attempt_id)
+    assert loaded.answers == answers
+    assert loaded.to_json() == attempt_json(
+        attempt_id=saved.attempt_id,
+        candidate_id=person.id,
+        name="Every Kind",
+        submitted_at=saved.submitted,
+        scorecard=card,
+        plan=plan,
+    )
+    # an in-progress attempt keeps even values that are not options, exactly
+    pending = store.start_attempt(person.id, layout)
+    choice = next(item.id for item in items if item.kind == "choice")
+    judgement = next(item.id for item in items if item.kind == "judgement")
+    store.record_answer(pending.attempt_id, choice, "not-an-option")
+    store.record_answer(pending.attempt_id, judgement, 2)
+    kept = Store(db).attempt(pending.attempt_id).answers
+    assert kept[choice] == "not-an-option" and kept[judgement] == 2
+
+
+def test_plans_are_kept_exactly_whether_standard_or_not(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Odd Plan")
+    answers = answers_for(5)
+    card, standard = scored(answers)
+    assert card.outcome == "coaching" and standard
+    odd = (PlanEntry("custom-module", ("agree", "openness"), 12.345678901234567),)
+    ids = [
+        store.save_attempt(person.id, card, plan, answers, LAYOUT).attempt_id
+        for plan in (standard, odd, ())
+    ]
+    stored = orjson.loads(db.read_bytes())["attempts"]
+    assert [("plan" in doc) for doc in stored.values()] == [False, True, True]
+    assert [Store(db).attempt(i).plan for i in ids] == [standard, odd, ()]
+    assert [a.attempt_id for a in store.attempts(module="bfi-coaching")] == ids[:1]
+    assert [a.attempt_id for a in store.attempts(module="custom-module")] == ids[1:2]
+
+
+def test_scorecard_that_does_not_fit_the_layout_is_refused(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Mismatch")
+    answers = answers_for(1)
+    card, plan = scored(answers)
+    fewer = dict(answers)
+    fewer[next(k for k, v in answers.items() if v is not None)] = None
+    with pytest.raises(ValueError, match="answered"):
+        store.save_attempt(person.id, card, plan, fewer, LAYOUT)
+    with pytest.raises(ValueError, match="not in bfi"):
+        store.save_attempt(person.id, card, plan, {**answers, "X9": 1}, LAYOUT)
+    assert store.attempts() == []
+
+
+def test_in_progress_attempt_saves_each_answer_then_submits(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Grace Hopper")
+    order = list(reversed(LAYOUT.items))
+    started = store.start_attempt(person.id, LAYOUT, seed=42, order=order)
+    answers = answers_for(8)
+    for n, item in enumerate(order):
+        store.record_answer(started.attempt_id, item, answers[item], seconds=1.5 + n)
+    assert store.attempts() == []  # in progress: not a result yet
+    [pending] = store.attempts(status="in_progress")
+    assert pending.answers == answers and pending.order == tuple(order) and pending.seed == 42
+    card, plan = scored(answers)
+    done = store.submit_attempt(started.attempt_id, card, plan)
+    assert done.status == "submitted" and done.competencies == card.competencies
+    assert done.seconds[order[0]] == 1.5
+    with pytest.raises(StoreError, match="already submitted"):
+        store.record_answer(started.attempt_id, order[0], 3)
+    with pytest.raises(ValueError, match="answered"):
+        other = store.start_attempt(person.id, LAYOUT)
+        store.submit_attempt(other.attempt_id, card, plan)
+
+
+def test_filters(db: Path) -> None:
+    store = Store(db)
+    store.save_attempts(
+        [
+            row(
+                NewCandidate("Ann Example"),
+                seed,
+                key=f"k{seed}",
+                submitted=f"2024-0{1 + seed % 3}-01T00:00:00Z",
+            )
+            for seed in range(12)
+        ]
+    )
+    everyone = store.attempts()
+    ann = everyone[0].candidate_id
+    assert len(everyone) == 12 and {a.candidate_id for a in everyone} == {ann}
+    assert [a.submitted for a in everyone] == sorted(a.submitted or "" for a in everyone)
+    assert len(store.attempts(candidate=ann, assessment="bfi")) == 12
+    assert store.attempts(assessment="other") == []
+    coaching = store.attempts(outcome="coaching")
+    assert coaching and all(a.outcome == "coaching" for a in coaching)
+    assert [a.attempt_id for a in store.attempts(module="bfi-coaching")] == [
+        a.attempt_id for a in coaching
+    ]
+    assert store.attempts(module="bfi") == []
+    assert all(a.submitted >= "2024-03-01T00:00:00Z" for a in store.attempts(since="2024-03-01"))  # type: ignore[operator]
+    assert len(store.attempts(since="2024-03-01")) == 4
+
+
+def test_candidates_find_and_resolve(db: Path) -> None:
+    store = Store(db)
+    a = store.add_candidate("  Ann   Lee ", "ann@example.com")
+    b = store.add_candidate("Bob Stone", candidate_id="bob-1")
+    store.add_candidate("Ann Lee")
+    assert a.name == "Ann Lee" and b.id == "bob-1"
+    with pytest.raises(StoreError, match="taken"):
+        store.add_candidate("Bob Again", candidate_id="bob-1")
+    assert store.get_candidate("bob-1") == b
+    assert [c.name for c in store.find_candidates("ann")] == ["Ann Lee", "Ann Lee"]
+    assert store.find_candidates("example.com") == [a]
+    assert store.resolve_candidate("bob stone") == b
+    with pytest.raises(NotFoundError, match="2 candidates"):
+        store.resolve_candidate("Ann Lee")
+    with pytest.raises(NotFoundError):
+        store.get_candidate("nobody")
+
+
+def test_progress_and_audit(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Coached Person")
+    store.start_module(person.id, "bfi-coaching", attempt_id="a1")
+    store.view_lesson(person.id, "bfi-coaching", "intro")
+    store.view_lesson(person.id, "bfi-coaching", "intro")
+    failed = store.record_check(person.id, "bfi-coaching", 40.0, passed=False)
+    assert failed.completed is None and failed.lessons == ("intro",)
+    passed = store.record_check(person.id, "bfi-coaching", 90.0, passed=True)
+    assert passed.completed is not None and passed.check_score == 90.0 and passed.attempt_id == "a1"
+    assert store.progress(person.id) == [passed]
+    store.audit("plan.assigned", command="coach", candidate_id=person.id, detail="bfi-coaching")
+    [event] = store.audit_events(candidate_id=person.id)
+    assert event.event == "plan.assigned" and event.command == "coach"
+
+
+def test_secret_is_random_hex_and_stable(db: Path, tmp_path: Path) -> None:
+    first = Store(db).secret()
+    assert len(first) == 64 and int(first, 16) >= 0
+    assert Store(db).secret() == first
+    assert Store(tmp_path / "other.json").secret() != first
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+def count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = store_files.write_atomic
+
+    def counting(path: Path, payload: bytes) -> None:
+        calls.append(len(payload))
+        real(path, payload)
+
+    monkeypatch.setattr(store_files, "write_atomic", counting)
+    return calls
+
+
+def test_bulk_save_is_one_write_and_idempotent(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writes = count_writes(monkeypatch)
+    store = Store(db)
+    rows = [
+        row(NewCandidate(f"Person {n % 40}", f"p{n % 40}@example.com"), n, key=f"sub-{n}")
+        for n in range(300)
+    ]
+    first = store.save_attempts(rows, command="import")
+    assert (first.stored, first.skipped, len(writes)) == (300, 0, 1)
+    assert len(orjson.loads(db.read_bytes())["layouts"]) == 1  # stored once, not per attempt
+    assert len(set(first.attempt_ids)) == 300
+    assert len(store.candidates()) == 40  # people found again by name and contact
+    again = store.save_attempts(
+        [*rows, row(NewCandidate("Person 1", "p1@example.com"), 999, key="sub-new")]
+    )
+    assert (again.stored, again.skipped) == (1, 300)
+    assert again.attempt_ids[:300] == first.attempt_ids
+    assert len(store.attempts()) == 301 and len(store.candidates()) == 40
+    person = store.candidates()[0].id
+    dup = store.save_attempts([row(person, 1, key="dup"), row(person, 2, key="dup")])
+    assert (dup.stored, dup.skipped) == (1, 1) and dup.attempt_ids[0] == dup.attempt_ids[1]
+    [event] = store.audit_events(event="attempts.saved")
+    assert event.count == 300 and event.command == "import"
+
+
+def test_a_bad_row_stores_nothing(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Real Person")
+    before = db.read_bytes()
+    with pytest.raises(NotFoundError):
+        store.save_attempts([row(person.id, 1), row("no-such-id", 2)])
+    assert db.read_bytes() == before
+
+
+def test_transaction_writes_once_or_not_at_all(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    writes = count_writes(monkeypatch)
+    store = Store(db)
+    with store.transaction() as tx:
+        person = tx.add_candidate("In One Go")
+        tx.save_attempts([row(person.id, n) for n in range(3)])
+        tx.audit("batch.done", command="test")
+        assert len(tx.attempts()) == 3  # reads see the buffered writes
+    assert len(writes) == 1
+    before = db.read_bytes()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_candidate("Never Stored")
+        raise RuntimeError("boom")
+    assert db.read_bytes() == before and len(writes) == 1
+
+
+def test_bulk_and_single_inserts_mix_in_one_transaction(db: Path) -> None:
+    store = Store(db)
+    with store.transaction():
+        first = store.add_candidate("Single One")
+        store.save_attempts([row(NewCandidate(f"Bulk {n}"), n) for n in range(5)])
+        last = store.add_candidate("Single Two")
+        store.save_attempt(last.id, *scored(answers_for(1)), answers_for(1), LAYOUT)
+        store.start_attempt(first.id, LAYOUT)
+    assert len({c.id for c in store.candidates()}) == 7
+    assert len(store.attempts(status=None)) == 7
+    assert len(orjson.loads(db.read_bytes())["candidates"]) == 7
+
+
+def test_file_is_private(db: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = Store(db)
+        store.add_candidate("Private Person")
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+        assert stat.S_IMODE(store.lock_path.stat().st_mode) == 0o600
+        store.add_candidate("Second Write")
+        assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_failed_write_keeps_the_old_file_and_no_temp(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(db)
+    store.add_candidate("Before The Failure")
+    before = db.read_bytes()
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(StoreError, match="No space left"):
+        store.add_candidate("Lost")
+    monkeypatch.undo()
+    assert db.read_bytes() == before and temp_files(db.parent) == []
+
+
+def test_stale_temp_files_are_removed_by_the_next_write(db: Path) -> None:
+    store = Store(db)
+    store.add_candidate("Someone")
+    stale = db.parent / f".{db.name}.deadbeef.tmp"
+    stale.write_bytes(b'{"half": "a killed write')
+    store.add_candidate("Someone Else")
+    assert temp_files(db.parent) == []
+
+
+def test_lock_timeout_is_a_clear_error(db: Path) -> None:
+    from filelock import FileLock
+
+    store = Store(db, timeout=0.2)
+    store.add_candidate("First")
+    with FileLock(str(store.lock_path)), pytest.raises(StoreError, match="busy"):
+        store.add_candidate("Second")
+    assert len(store.candidates()) == 1  # reads need no lock
+
+
+@contextlib.contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """chmod is no barrier to root, so root uses the immutable attribute instead."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: cannot make a read-only folder")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i not permitted here: {made.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_read_only_folder_gives_a_clear_error(db: Path) -> None:
+    store = Store(db)
+    store.add_candidate("Already Here")
+    before = db.read_bytes()
+    with read_only_folder(db.parent):
+        with pytest.raises(StoreError, match="not writable"):
+            Store(db).add_candidate("Cannot Add")
+        assert [c.name for c in Store(db).candidates()] == ["Already Here"]
+    assert db.read_bytes() == before
+
+
+def test_unusable_location_gives_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match="cannot write"):
+        Store(blocker / "screener.json").add_candidate("Nowhere")
+
+
+# -- bad files ----------------------------------------------------------------------------
+
+BAD_FILES = {
+    "truncated": b'{"candidates": {"1": {"id": "c1", "name": "Half',
+    "garbage": bytes(range(256)),
+    "blank": b"   \n\n",
+    "text": b"hello, this is not json\n",
+    "array": b"[1, 2, 3]",
+    "foreign json": b'{"name": "some-package", "version": "1.0"}',
+    "newer": orjson.dumps({"meta": {"1": {"schema_version": SCHEMA_VERSION + 1, "secret": "ab"}}}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_files_are_refused_untouched(db: Path, kind: str) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(BAD_FILES[kind])
+    store = Store(db)
+    for action in (store.candidates, lambda: store.add_candidate("Would Overwrite")):
+        with pytest.raises(StoreError) as caught:
+            action()
+        message = str(caught.value)
+        assert str(db) in message and "\n" not in message
+        if kind == "newer":
+            assert f"newer screener (schema {SCHEMA_VERSION + 1}); upgrade screener" in message
+    assert db.read_bytes() == BAD_FILES[kind]
+    assert temp_files(db.parent) == []
+
+
+def test_bad_file_through_the_cli_is_one_line(isolated_db: Path) -> None:
+    isolated_db.parent.mkdir(parents=True)
+    isolated_db.write_bytes(BAD_FILES["truncated"])
+    done = run_cli("db", "info")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and str(isolated_db) in done.stderr
+    assert isolated_db.read_bytes() == BAD_FILES["truncated"]
+
+
+def test_empty_file_is_a_new_database(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"")
+    store = Store(db)
+    assert store.candidates() == []
+    store.add_candidate("First One")
+    assert orjson.loads(db.read_bytes())["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+
+
+def test_migrates_a_v0_file(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    v0 = orjson.dumps(
+        {
+            "_default": {},
+            "candidates": {
+                "1": {"id": "old-1", "name": "Old Timer", "created": "2023-01-01T00:00:00Z"}
+            },
+        }
+    )
+    db.write_bytes(v0)
+    store = Store(db)
+    assert [c.name for c in store.candidates()] == ["Old Timer"]
+    assert store.info().schema_version == 0  # what the file on disk has
+    assert db.read_bytes() == v0  # reading migrates in memory only
+    store.add_candidate("New Comer")
+    data = orjson.loads(db.read_bytes())
+    assert data["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert len(data["meta"]["1"]["secret"]) == 64
+    assert [e.detail for e in store.audit_events(event="schema.migrated")] == [
+        f"schema 0 -> {SCHEMA_VERSION}"
+    ]
+    assert {c.name for c in store.candidates()} == {"Old Timer", "New Comer"}
+    assert store.info().schema_version == SCHEMA_VERSION
+
+
+def test_a_v0_file_that_cannot_be_migrated_is_left_alone(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    broken = orjson.dumps({"candidates": {"1": {"nickname": "no id or name"}}})
+    db.write_bytes(broken)
+    with pytest.raises(StoreError, match="cannot migrate"):
+        Store(db).add_candidate("Someone")
+    assert db.read_bytes() == broken
+
+
+# -- erasure ------------------------------------------------------------------------------
+
+
+def populate_two_people(store: Store) -> tuple[str, str, list[str]]:
+    gone = store.add_candidate("Zebulon Quartermaine", "zq-private@example.org")
+    kept = store.add_candidate("Katherine Johnson", "kj@example.org")
+    saved = store.save_attempts(
+        [row(gone.id, n, key=f"zq-{n}") for n in range(3)] + [row(kept.id, 9)]
+    )
+    store.start_attempt(gone.id, LAYOUT)
+    store.view_lesson(gone.id, "bfi-coaching", "intro")
+    store.view_lesson(kept.id, "bfi-coaching", "intro")
+    store.audit("attempt.scored", command="score", attempt_id=saved.attempt_ids[0])
+    store.audit("note", command="test", detail="call Zebulon Quartermaine back")
+    store.audit("note", command="test", detail="mail bounced: zq-private@example.org")
+    store.audit("plan.assigned", command="coach", candidate_id=gone.id)
+    store.audit("plan.assigned", command="coach", candidate_id=kept.id)
+    return gone.id, kept.id, list(saved.attempt_ids[:3])
+
+
+def test_erasure_leaves_no_trace_in_the_file(db: Path) -> None:
+    store = Store(db)
+    gone, kept, attempt_ids = populate_two_people(store)
+    erased = store.delete_candidate(gone)
+    assert (erased.attempts, erased.progress, erased.audit_events) == (4, 1, 4)
+    assert erased.still_present == ()
+    raw = db.read_bytes()
+    for secret in (gone, "Zebulon", "Quartermaine", "zq-private", "zq-", *attempt_ids):
+        assert secret.encode() not in raw, secret
+    assert b"Katherine Johnson" in raw and kept.encode() in raw
+    assert [p.candidate_id for p in store.progress()] == [kept]
+    [deleted] = store.audit_events(event="candidate.deleted")
+    assert deleted.candidate_id is None and deleted.attempt_id is None and deleted.count == 10
+    assert "Zebulon" not in (deleted.detail or "")
+    assert temp_files(db.parent) == []
+    with pytest.raises(NotFoundError):
+        store.delete_candidate(gone)
+
+
+def test_erasure_says_when_the_same_text_remains_elsewhere(db: Path) -> None:
+    store = Store(db)
+    ann = store.add_candidate("Ann")
+    store.add_candidate("Anna Smith")
+    erased = store.delete_candidate(ann.id)
+    assert erased.still_present == ("name",)
+    assert ann.id.encode() not in db.read_bytes()
+
+
+def test_delete_command_needs_yes_without_a_terminal(isolated_db: Path) -> None:
+    store = Store(isolated_db)
+    gone, _, _ = populate_two_people(store)
+    before = isolated_db.read_bytes()
+    refused = run_cli("delete", gone, input="y\n")
+    assert refused.returncode == 2
+    assert "--yes" in refused.stderr and refused.stderr.count("\n") == 1
+    assert isolated_db.read_bytes() == before
+    done = run_cli("delete", "Zebulon Quartermaine", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "4 attempt(s)" in done.stderr and done.stdout == ""
+    raw = isolated_db.read_bytes()
+    assert gone.encode() not in raw and b"Zebulon" not in raw
+    missing = run_cli("delete", gone, "--yes")
+    assert missing.returncode == 1 and "no candidate" in missing.stderr
+
+
+def test_delete_command_asks_on_a_terminal(isolated_db: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    store = Store(isolated_db)
+    gone, _, _ = populate_two_people(store)
+    for answer, remains in (("n", True), ("y", False)):
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "screener", "delete", gone],
+            cwd=str(DATA.parent.parent),
+            env=dict(os.environ),
+            encoding="utf-8",
+            timeout=60,
+        )
+        child.expect(r"Delete Zebulon Quartermaine .* with 4 attempt\(s\)")
+        child.sendline(answer)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == (1 if remains else 0)
+        assert (gone.encode() in isolated_db.read_bytes()) is remains
+
+
+# -- concurrency and crashes ------------------------------------------------------------------
+
+
+def _writer(path: str, candidate: str, tag: str, count: int) -> None:
+    store = Store(path)
+    answers = answers_for(int(tag[1:]))
+    card, plan = scored(answers)
+    for n in range(count):
+        store.save_attempt(candidate, card, plan, answers, LAYOUT, key=f"{tag}-{n}")
+
+
+def test_four_processes_writing_at_once_lose_nothing(db: Path) -> None:
+    person = Store(db).add_candidate("Shared Candidate")
+    procs = [
+        FORK.Process(target=_writer, args=(str(db), person.id, f"w{n}", 250)) for n in range(4)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+        assert proc.exitcode == 0
+    attempts = Store(db).attempts()
+    assert len(attempts) == 1000
+    assert len({a.attempt_id for a in attempts}) == 1000
+    assert {a.key for a in attempts} == {f"w{w}-{n}" for w in range(4) for n in range(250)}
+
+
+BATCH = 1500
+
+
+def _committer(path: str, rows: list[NewAttempt], tag: str, report: int) -> None:
+    """Commit batches forever, reporting each finished one; the test kills it mid-write.
+
+    Between batches a scratch candidate is added and erased, so some writes make
+    the file shorter: an in-place writer (TinyDB's own) killed between its write
+    and its truncate leaves trailing garbage, which this test then catches.
+    """
+    store = Store(path)
+    n = 0
+    while True:
+        store.save_attempts([replace(r, key=f"{tag}-{n}-{i}") for i, r in enumerate(rows)])
+        os.write(report, f"{n}\n".encode())
+        scratch = store.add_candidate(f"Scratch {tag} {n}")
+        store.save_attempts([replace(r, candidate=scratch.id) for r in rows[: len(rows) // 2]])
+        store.delete_candidate(scratch.id)
+        n += 1
+
+
+def test_sigkill_mid_write_never_loses_committed_attempts(db: Path) -> None:
+    person = Store(db).add_candidate("Crash Test")
+    rows = [row(person.id, n % 50) for n in range(BATCH)]
+    committed: list[str] = []  # batch prefixes reported as committed
+    rng = random.Random(4)
+    killed_mid_write = 0
+    for round_ in range(20):
+        read_end, write_end = os.pipe()
+        proc = FORK.Process(target=_committer, args=(str(db), rows, f"r{round_}", write_end))
+        proc.start()
+        os.close(write_end)
+        with os.fdopen(read_end) as reports:
+            first = reports.readline()  # one batch committed ...
+            assert first, f"writer died before committing (exit {proc.exitcode})"
+            time.sleep(rng.uniform(0, 0.15))  # land on any of the writes that follow
+            deadline = time.monotonic() + 20
+            while not temp_files(db.parent) and time.monotonic() < deadline:
+                time.sleep(0.0005)  # ... and the next one being written
+            time.sleep(rng.uniform(0, 0.003))
+            assert proc.pid is not None
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join()
+            done = [first, *reports.readlines()]
+        committed += [f"r{round_}-{line.strip()}-" for line in done if line.strip()]
+        killed_mid_write += bool(temp_files(db.parent))
+        keys = [a.key for a in Store(db).attempts() if a.key is not None]  # not scratch rows
+        per_batch: dict[str, int] = {}
+        for key in keys:
+            prefix = key.rsplit("-", 1)[0] + "-"
+            per_batch[prefix] = per_batch.get(prefix, 0) + 1
+        assert all(count == BATCH for count in per_batch.values())  # all of a batch or none
+        assert set(committed) <= set(per_batch)
+    assert killed_mid_write >= 1  # the kill did land inside a write at least once
+    Store(db).add_candidate("After The Crashes")
+    assert temp_files(db.parent) == []
