@@ -19,11 +19,13 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def parse_number(text: str, unit: str | None = None) -> float:
-    """A number typed by a person: thousands commas, spaces and a trailing unit are fine."""
+    """A number typed by a person: thousands commas, spaces and the item's own unit are fine.
+
+    Any other unit is refused rather than dropped: "1 inch" is not 1 mm.
+    """
     cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
     if unit and cleaned.lower().endswith(unit.lower().replace(" ", "")):
         cleaned = cleaned[: -len(unit.replace(" ", ""))]
-    cleaned = re.sub(r"[A-Za-z\"'°%]+$", "", cleaned)
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
         cleaned = cleaned.replace(",", "")
     elif cleaned.count(",") == 1 and "." not in cleaned:

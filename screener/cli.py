@@ -304,3 +304,4 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+from screener import cli_candidate as _cli_candidate  # noqa: E402,F401  (registers commands)

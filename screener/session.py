@@ -186,6 +186,7 @@ def _build_question(
             choices=[*choices, questionary.Separator(), skip],
             style=STYLE,
             instruction="(arrow keys, Enter)",
+            pointer=">",
         )
     if isinstance(item, LikertItem):
         scale = assessment.scale_of(item)
@@ -198,6 +199,7 @@ def _build_question(
             choices=[*choices, questionary.Separator(), skip],
             style=STYLE,
             instruction="(arrow keys, Enter)",
+            pointer=">",
         )
     assert isinstance(item, NumericItem)
     unit = item.unit
@@ -304,12 +306,21 @@ def _ask_question(q: ModuleQuestion, seed: int) -> str:
         choices=[questionary.Choice(title=labels[i], value=i) for i in ids],
         style=STYLE,
         instruction="(arrow keys, Enter)",
+        pointer=">",
     ).unsafe_ask()
     return str(value)
 
 
-def run_lessons(module: Module, con: Console, pause: Callable[[], None] = _pause) -> list[str]:
-    """Show objectives, lessons and worked examples; returns the lesson ids shown."""
+def run_lessons(
+    module: Module,
+    con: Console,
+    pause: Callable[[], None] = _pause,
+    on_lesson: Callable[[str], None] = lambda lesson_id: None,
+) -> list[str]:
+    """Show objectives, lessons and worked examples; returns the lesson ids shown.
+
+    ``on_lesson`` is called as each lesson is shown, so progress is saved as it goes.
+    """
     con.rule(Text(module.title, style="bold"))
     con.print(Markdown("**You will:**\n\n" + "\n".join(f"- {o}" for o in module.objectives)))
     shown: list[str] = []
@@ -318,6 +329,7 @@ def run_lessons(module: Module, con: Console, pause: Callable[[], None] = _pause
         con.rule(Text(f"Lesson {n} of {len(module.lessons)}: {lesson.title}"))
         page_markdown(con, lesson.body, pause)
         shown.append(lesson.id)
+        on_lesson(lesson.id)
     for example in module.examples:
         pause()
         con.rule(Text(f"Worked example: {example.title}"))
@@ -362,6 +374,15 @@ def run_check(module: Module, seed: int, con: Console) -> CheckResult:
     score = 100.0 * correct / total
     passed = score >= module.check.pass_mark - 1e-9
     return CheckResult(correct, total, score, passed, [] if passed else missed)
+
+
+def next_form(forms: Sequence[str], taken: Sequence[str]) -> str:
+    """The form for a new attempt: the first not yet taken, else the one taken longest ago."""
+    for form in forms:
+        if form not in taken:
+            return form
+    last_used = {form: n for n, form in enumerate(taken)}
+    return min(forms, key=lambda f: last_used.get(f, -1))
 
 
 def lesson_titles(module: Module, ids: Sequence[str]) -> list[str]:

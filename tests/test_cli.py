@@ -119,10 +119,10 @@ def test_numbers_typed_by_people() -> None:
 
     assert parse_number("1,250 mm", "mm") == 1250
     assert parse_number(" 2,5 ") == 2.5
-    assert parse_number("25.4mm") == 25.4
-    assert parse_number('3.5"') == 3.5
+    assert parse_number("25.4mm", "mm") == 25.4
+    assert parse_number("25.4 MM", "mm") == 25.4
     assert parse_number("-0.02") == -0.02
-    for bad in ("", "abc", "1.2.3", "1,2,3"):
+    for bad in ("", "abc", "1.2.3", "1,2,3", "25.4 mm", '3.5"'):
         try:
             parse_number(bad)
         except ValueError:

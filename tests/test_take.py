@@ -1,0 +1,264 @@
+"""`take`, `show` and `coach` through the real entry point, and a real terminal session."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import DATA, ROOT, run_cli
+
+TINY = str(DATA / "tiny")
+A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
+A_WEAK = "m1: a\nm2: 3\nt1: 5\nt2: 1\ns1: b\n"
+B_GOOD = "m3: a\nm4: 12\nt3: 5\nt4: 1\ns2: a\n"
+
+
+def take(tmp_path: Path, text: str, *args: str) -> dict[str, object]:
+    answers = tmp_path / f"answers-{abs(hash(text))}.yaml"
+    answers.write_text(text)
+    result = run_cli(
+        "--content-dir", TINY, "take", "tiny", "--answers", str(answers), "--json", *args
+    )
+    assert result.returncode == 0, result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_take_answers_scores_stores_and_retake_uses_the_other_form(tmp_path: Path) -> None:
+    first = take(tmp_path, A_WEAK, "--name", "Ana Lee", "--candidate", "ana")
+    assert (
+        first["candidate_id"] == "ana" and first["form"] == "A" and first["outcome"] == "coaching"
+    )
+    assert first["plan"] == [{"module": "tiny-math", "competencies": ["math"], "gap": 60.0}]
+    second = take(tmp_path, B_GOOD, "--candidate", "ana")
+    assert second["form"] == "B" and second["outcome"] == "pass" and second["plan"] == []
+    third = take(
+        tmp_path, A_GOOD, "--candidate", "Ana Lee"
+    )  # by exact name; A was taken longest ago
+    assert third["form"] == "A"
+    shown = run_cli("--content-dir", TINY, "show", "ana", "--json")
+    data = json.loads(shown.stdout)
+    assert [a["form"] for a in data["attempts"]] == ["A", "B", "A"]
+    assert data["latest"] == third
+
+
+def test_results_screen_shows_change_since_last_attempt(tmp_path: Path) -> None:
+    take(tmp_path, A_WEAK, "--name", "Bo", "--candidate", "bo")
+    answers = tmp_path / "b.yaml"
+    answers.write_text(B_GOOD)
+    result = run_cli(
+        "--content-dir", TINY, "take", "tiny", "--answers", str(answers), "--candidate", "bo"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Change" in result.stdout and "+100" in result.stdout
+    assert "Pass" in result.stdout and "employer interview" in result.stdout
+
+
+def test_take_without_terminal_or_with_no_input_names_answers() -> None:
+    for args in ((), ("--no-input",)):
+        result = run_cli("--content-dir", TINY, "take", "tiny", *args, input="")
+        assert result.returncode == 2
+        assert "--answers" in result.stderr and result.stderr.count("\n") == 1
+        assert "Traceback" not in result.stderr
+
+
+def test_take_answers_needs_a_candidate(tmp_path: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text(A_GOOD)
+    result = run_cli("--content-dir", TINY, "take", "tiny", "--answers", str(answers))
+    assert result.returncode == 2 and "--candidate" in result.stderr
+
+
+def test_take_bad_answer_file_stores_nothing(tmp_path: Path, isolated_db: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text("m1: z\n")
+    result = run_cli(
+        "--content-dir", TINY, "take", "tiny", "--answers", str(answers), "--name", "X"
+    )
+    assert result.returncode == 1 and "a.yaml:1:1: item m1: not an option" in result.stderr
+    shown = run_cli("show", "X", "--json")
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["attempts"] == []
+
+
+def test_show_unknown_candidate_is_one_line() -> None:
+    result = run_cli("show", "nobody")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+
+
+def test_coach_without_terminal_shows_plan_and_progress(tmp_path: Path) -> None:
+    take(tmp_path, A_WEAK, "--name", "Cy", "--candidate", "cy")
+    result = run_cli("--content-dir", TINY, "coach", "cy", input="")
+    assert result.returncode == 0, result.stderr
+    assert "Tiny math" in result.stdout and "not started" in result.stdout
+    assert "terminal" in result.stderr
+
+
+# --- a real terminal ------------------------------------------------------------------
+
+pexpect = pytest.importorskip("pexpect")
+DOWN = "\x1b[B"
+ENTER = "\r"
+
+
+def console_script() -> str:
+    """The installed ``screener`` console script beside this interpreter."""
+    path = Path(sys.executable).parent / "screener"
+    assert path.exists(), "the screener console script is not installed"
+    return str(path)
+
+
+def spawn(args: list[str], db: Path) -> pexpect.spawn:
+    env = {**os.environ, "SCREENER_DB": str(db), "COLUMNS": "80", "LINES": "40", "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(
+        console_script(),
+        args,
+        env=env,
+        dimensions=(40, 80),
+        encoding="utf-8",
+        timeout=20,
+        cwd=str(ROOT),
+    )
+    return child
+
+
+def strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r", "", text)
+
+
+def choose(child: pexpect.spawn, prompt: str, label: str, seed_order: list[str]) -> None:
+    child.expect(re.escape(prompt))
+    child.send(DOWN * seed_order.index(label) + ENTER)
+
+
+@pytest.mark.slow
+def test_a_whole_screening_in_a_real_terminal(tmp_path: Path) -> None:
+    from content_fixtures import tiny
+
+    from screener.session import option_order
+
+    a = tiny()
+    items = {i.id: i for i in a.items}
+    db = tmp_path / "pty.json"
+    child = spawn(["--content-dir", TINY, "take", "tiny", "--name", "Dee Ray", "--seed", "4"], db)
+    child.expect("Ready to start")
+    child.send(ENTER)
+    labels = {o.id: o.label for o in items["m1"].options}  # type: ignore[union-attr]
+    order = [labels[o] for o in option_order(items["m1"], 4)]
+    choose(child, "What is 2 + 2?", "4", order)
+    child.expect("millimetres")
+    child.send("1 inch" + ENTER)  # not a number: asked again with a reason
+    child.expect("Type a number")
+    child.send("\x7f" * 6 + "25,4 mm" + ENTER)
+    child.expect("help my co-workers")
+    child.send(DOWN * 4 + ENTER)  # 5
+    child.expect("rather work alone")
+    child.send(ENTER)  # 1, reversed: 5
+    labels = {o.id: o.label for o in items["s1"].options}  # type: ignore[union-attr]
+    order = [labels[o] for o in option_order(items["s1"], 4)]
+    choose(child, "guard is missing", "Run it carefully", order)
+    child.expect(pexpect.EOF)
+    screen = strip_ansi(child.before or "")
+    child.close()
+    assert child.exitstatus == 0, screen
+    assert "Your results, Dee Ray" in screen
+    assert re.search(r"Basic math\s+.\s+100\s+.\s+60", screen), screen
+    assert re.search(r"Safety focus\s+.\s+0\s+.\s+75", screen), screen
+    assert "Coaching plan: 1 module(s)" in screen and "Tiny teamwork" in screen
+    assert "Safety focus below cut by 75" in screen
+
+
+@pytest.mark.slow
+def test_quit_and_resume_in_a_real_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "pty.json"
+    child = spawn(["--content-dir", TINY, "take", "tiny", "--name", "Eve", "--seed", "1"], db)
+    child.expect("Ready to start")
+    child.send(ENTER)
+    child.expect(r"What is 2 \+ 2\?")
+    child.send(ENTER)
+    child.expect("millimetres")
+    child.send("25.4" + ENTER)
+    child.expect("help my co-workers")
+    child.sendcontrol("c")
+    child.expect("Save your answers and quit")
+    child.send("y")
+    child.expect("take --resume")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    child = spawn(["--content-dir", TINY, "take", "tiny", "--candidate", "Eve"], db)
+    child.expect(r"unfinished screening \(form A, 2 of 5")
+    child.send(ENTER)
+    child.expect(r"Questions: 5 \(3 left\)")
+    child.expect("Ready to go on")
+    child.send(ENTER)
+    child.expect("question 3 of 5")
+    child.send(ENTER)
+    child.expect("question 4 of 5")
+    child.send(ENTER)
+    child.expect("question 5 of 5")
+    child.send(ENTER)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    shown = run_cli("show", "Eve", "--json", env={"SCREENER_DB": str(db)})
+    data = json.loads(shown.stdout)
+    assert len(data["attempts"]) == 1 and data["in_progress"] == []
+    assert data["latest"]["competencies"]["math"]["answered"] == 2
+
+
+@pytest.mark.slow
+def test_coaching_module_in_a_real_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "pty.json"
+    env = {"SCREENER_DB": str(db)}
+    answers = tmp_path / "a.yaml"
+    answers.write_text(A_WEAK)
+    made = run_cli(
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(answers),
+        "--name",
+        "Flo",
+        "--candidate",
+        "flo",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    child = spawn(["--content-dir", TINY, "coach", "flo"], db)
+    child.expect("Which module")
+    child.send(ENTER)  # Tiny math
+    for _ in range(2):  # two lessons, a pause before each
+        child.expect("Press any key")
+        child.send(" ")
+    child.expect("practice 1 of 1")
+    child.expect(r"What is 1 \+ 1\?")
+    child.send(ENTER)
+    child.expect(r"Correct\.|Not quite\.")
+    child.expect("check 1 of 2")
+    child.expect(r"What is 2 \+ 3\?")
+    child.send(ENTER)
+    child.expect("check 2 of 2")
+    child.send(ENTER)
+    child.expect(r"Module complete|Review these lessons")
+    child.expect("Which module|finished your coaching plan")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    shown = json.loads(run_cli("show", "flo", "--json", env=env).stdout)
+    progress = {p["module"]: p for p in shown["progress"]}
+    assert progress["tiny-math"]["lessons"] == ["adding", "halves"]
+    assert progress["tiny-math"]["check_score"] in (0.0, 50.0, 100.0)
+
+
+def test_tmux_is_not_required() -> None:
+    # the real-terminal tests use pexpect; tmux is only used for docs/walkthrough.md
+    assert shutil.which(sys.executable)
