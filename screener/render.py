@@ -106,12 +106,15 @@ def _prev_score(previous: Scorecard, competency: str) -> float | None:
 def _change(now: float | None, before: float | None) -> str:
     if now is None or before is None:
         return "-"
-    delta = now - before
-    return f"{delta:+.0f}"
+    delta = round(now - before)
+    return f"{delta:+d}" if delta else "0"
 
 
 def plan_table(
-    plan: tuple[PlanEntry, ...], assessment: Assessment, modules: Mapping[str, Module]
+    plan: tuple[PlanEntry, ...],
+    assessment: Assessment,
+    modules: Mapping[str, Module],
+    scorecard: Scorecard | None = None,
 ) -> Table:
     """The coaching plan: module, why (which gaps, by how much), minutes."""
     table = Table(show_header=True, header_style="bold")
@@ -121,8 +124,10 @@ def plan_table(
     table.add_column("Min", justify="right")
     for n, entry in enumerate(plan, 1):
         module = modules.get(entry.module)
-        names = [assessment.competency(c).name for c in entry.competencies]
-        why = ", ".join(names) + f" below cut by {entry.gap:.0f}"
+        why = "; ".join(
+            f"{assessment.competency(c).name} {_gap_of(scorecard, c, entry.gap):.0f} below cut"
+            for c in entry.competencies
+        )
         table.add_row(
             str(n),
             module.title if module else entry.module,
@@ -130,6 +135,15 @@ def plan_table(
             str(module.minutes) if module else "?",
         )
     return table
+
+
+def _gap_of(scorecard: Scorecard | None, competency: str, fallback: float) -> float:
+    if scorecard is None:
+        return fallback
+    try:
+        return scorecard.competency(competency).gap
+    except KeyError:
+        return fallback
 
 
 def show_result(
@@ -153,4 +167,4 @@ def show_result(
         con.print(
             Text(f"Coaching plan: {len(plan)} module(s), about {total} minutes", style="bold")
         )
-        con.print(plan_table(plan, assessment, modules))
+        con.print(plan_table(plan, assessment, modules, scorecard))

@@ -171,7 +171,7 @@ def test_a_whole_screening_in_a_real_terminal(tmp_path: Path) -> None:
     assert re.search(r"Basic math\s+.\s+100\s+.\s+60", screen), screen
     assert re.search(r"Safety focus\s+.\s+0\s+.\s+75", screen), screen
     assert "Coaching plan: 1 module(s)" in screen and "Tiny teamwork" in screen
-    assert "Safety focus below cut by 75" in screen
+    assert "Safety focus 75 below cut" in screen
 
 
 @pytest.mark.slow
@@ -262,3 +262,24 @@ def test_coaching_module_in_a_real_terminal(tmp_path: Path) -> None:
 def test_tmux_is_not_required() -> None:
     # the real-terminal tests use pexpect; tmux is only used for docs/walkthrough.md
     assert shutil.which(sys.executable)
+
+
+def test_results_in_a_plain_ascii_terminal_at_80_columns(tmp_path: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text(A_WEAK)
+    result = run_cli(
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(answers),
+        "--name",
+        "Gus",
+        env={"PYTHONIOENCODING": "ascii", "COLUMNS": "80", "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    result.stdout.encode("ascii")  # nothing outside ASCII
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert "\x1b[" not in result.stdout
+    assert "Basic math" in result.stdout and "#" in result.stdout
