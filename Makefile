@@ -1,11 +1,11 @@
 # Two commands on a fresh machine with only python3 and make:
-#   make demo   - create .venv, install, screen a sample from the bundled content
+#   make demo   - create .venv, install, batch-screen a simulated cohort, show one plan
 #   make test   - create .venv, install with test extras, ruff, mypy --strict, pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test clean
+.PHONY: demo test lint typecheck install install-test clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(BIN)/screener score docs/examples/answers-form-a.yaml --form A
+	rm -f $(VENV)/demo.json $(VENV)/demo.json.lock $(VENV)/demo-cohort.csv
+	$(BIN)/screener simulate wblc-screening --n 200 --seed 1 --output $(VENV)/demo-cohort.csv
+	$(BIN)/screener --db $(VENV)/demo.json batch $(VENV)/demo-cohort.csv --assessment wblc-screening
+	$(BIN)/screener --db $(VENV)/demo.json show sim-000001
 
 lint: install-test
 	$(BIN)/ruff check screener tests benchmarks
@@ -31,7 +34,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy --strict screener
 
-test: lint typecheck
+# the HTML report test renders in headless Chromium; CI runs as root on Debian
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+test: lint typecheck chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -304,4 +304,6 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+from screener import cli_batch as _cli_batch  # noqa: E402,F401  (registers commands)
 from screener import cli_candidate as _cli_candidate  # noqa: E402,F401  (registers commands)
+from screener import cli_results as _cli_results  # noqa: E402,F401  (registers commands)

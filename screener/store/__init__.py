@@ -4,11 +4,12 @@
 plain dataclasses, so callers need neither tinydb nor the file layout.
 """
 
-from screener.store.core import PreparedAttempts, Store
+from screener.store.core import PreparedAttempts, ScoredBatch, Store
 from screener.store.files import DB_ENV, resolve_db_path
 from screener.store.records import (
     AttemptRecord,
     AttemptStatus,
+    AttemptStream,
     AuditEvent,
     Candidate,
     Erasure,
@@ -26,6 +27,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AttemptRecord",
     "AttemptStatus",
+    "AttemptStream",
     "AuditEvent",
     "Candidate",
     "Erasure",
@@ -35,6 +37,7 @@ __all__ = [
     "PreparedAttempts",
     "Progress",
     "SaveResult",
+    "ScoredBatch",
     "Store",
     "StoreInfo",
     "resolve_db_path",

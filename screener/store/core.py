@@ -35,8 +35,10 @@ from screener.store.files import (
     resolve_db_path,
 )
 from screener.store.records import (
+    STATUS_CODE,
     AttemptRecord,
     AttemptStatus,
+    AttemptStream,
     AuditEvent,
     Candidate,
     Erasure,
@@ -58,6 +60,8 @@ from screener.store.records import (
 from screener.store.schema import META, META_ID, SCHEMA_VERSION, new_meta, upgrade
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from filelock import FileLock
 
 LOCK_TIMEOUT = 30.0
@@ -561,6 +565,132 @@ class Store:
                     )
             return SaveResult(stored=len(docs), skipped=skipped, attempt_ids=tuple(out))
 
+    def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
+        """Store a column-wise batch of scored attempts of one layout in ONE write.
+
+        The bulk twin of ``save_attempts`` for imports: the documents (the same
+        format, see docs/store.md) are built column by column — answers, scores
+        and codes of every row serialised by a few orjson calls — instead of from
+        a ``Scorecard`` per row, which cost more than the write itself at 100k
+        rows. Every row carries the standard plan (it is rebuilt on reading).
+        Rows whose ``key`` is stored (or earlier in the batch) are skipped; a
+        candidate id not in the store is created with the row's name (or the id
+        as the name). A bad batch raises ``ValueError`` and stores nothing.
+        """
+        n = batch.check()
+        layout = batch.layout
+        now = utc_stamp(batch.submitted)
+        with paused_gc():
+            answers = _answer_texts(layout, batch.answers, n)
+            scores = _row_texts(batch.scores, n)
+            codes = _code_texts(batch, n)
+            outcomes = list(map(batch.outcomes.__getitem__, batch.outcome.tolist()))
+            overall = batch.overall.tolist()
+            keys = batch.key_list(answers)
+        import numpy as np
+
+        no_overall = bool(np.isnan(batch.overall).any())
+        with paused_gc(), self._open(write=True) as tx:
+            attempts = tx.docs("attempts")
+            by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
+            taken = {d["id"] for d in attempts.values()}
+            # which rows to store: all of them unless a key is stored or repeated
+            existing: dict[int, str] = {}  # row -> the attempt stored before with its key
+            repeat_of: dict[int, int] = {}  # row -> the earlier row of this batch with its key
+            rows: list[int] | None = None  # None: every row
+            with_keys = [k for k in keys if k is not None]
+            if by_key or len(set(with_keys)) < len(with_keys):
+                rows = []
+                first: dict[str, int] = {}
+                for i, key in enumerate(keys):
+                    if key is not None:
+                        found = by_key.get(key)
+                        if found is not None:
+                            existing[i] = found
+                            continue
+                        earlier = first.get(key)
+                        if earlier is not None:
+                            repeat_of[i] = earlier
+                            continue
+                        first[key] = i
+                    rows.append(i)
+
+            def pick(column: Sequence[Any]) -> Sequence[Any]:
+                return column if rows is None else [column[i] for i in rows]
+
+            cands = pick(batch.candidates)
+            m = len(cands)
+            aids = _IdSource(taken).many(m) if m else []
+            layout_id = tx.layout_id(layout) if m else 0  # a new layout only when storing
+            docs: list[Doc] = (
+                [
+                    {
+                        "id": aid,
+                        "cand": cid,
+                        "layout": layout_id,
+                        "status": "submitted",
+                        "submitted": now,
+                        "answers": answer,
+                        "scores": score,
+                        "codes": code,
+                        "outcome": outcome,
+                        "overall": value,
+                        "key": key,
+                    }
+                    for aid, cid, answer, score, code, outcome, value, key in zip(
+                        aids,
+                        cands,
+                        pick(answers),
+                        pick(scores),
+                        pick(codes),
+                        pick(outcomes),
+                        pick(overall),
+                        pick(keys),
+                        strict=True,
+                    )
+                ]
+                if m
+                else []
+            )
+            if no_overall or len(with_keys) < n:
+                for doc in docs:
+                    if doc["overall"] != doc["overall"]:  # NaN: not every competency scored
+                        del doc["overall"]
+                    if doc["key"] is None:
+                        del doc["key"]
+            if rows is None:
+                out = aids
+            else:
+                row_id = dict(zip(rows, aids, strict=True))
+                out = [
+                    row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
+                    for i in range(n)
+                ]
+            # new candidates, once each, named by their row (or by their id)
+            known = {d["id"] for d in tx.docs("candidates").values()}
+            names = pick(batch.names) if batch.names is not None else [None] * m
+            people: list[Doc] = []
+            created = utc_stamp()
+            for cid, name in zip(cands, names, strict=True):
+                if cid not in known:
+                    known.add(cid)
+                    cleaned = " ".join(name.split()) if name else ""
+                    people.append({"id": cid, "name": cleaned or cid, "created": created})
+            if people:
+                tx.append("candidates", people)
+            if docs:
+                tx.append("attempts", docs)
+                if command is not None:
+                    tx.table("audit").insert(
+                        {
+                            "event": "attempts.saved",
+                            "at": now,
+                            "command": command,
+                            "count": len(docs),
+                        }
+                    )
+            return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
     def start_attempt(
         self,
         candidate_id: str,
@@ -904,6 +1034,80 @@ class Store:
                 candidate_id, name, erasure.attempts, erasure.progress, erasure.audit_events, still
             )
 
+    # -- bulk reading (exports, listings, statistics) ------------------------------
+
+    def iter_attempts(
+        self,
+        candidate: str | None = None,
+        assessment: str | None = None,
+        outcome: str | None = None,
+        module: str | None = None,
+        since: When = None,
+        *,
+        status: AttemptStatus | None = "submitted",
+    ) -> AttemptStream:
+        """Like ``attempts`` (same filters, same order), but lazily: records are made
+        while iterating, so reading 100k attempts holds no list of 100k records.
+
+        It scans the parsed documents directly (``attempts`` goes through TinyDB's
+        search, which copies every document it matches).
+        """
+        since_stamp = utc_stamp(since) if since is not None else None
+        with paused_gc(), self._open(write=False) as tx:
+            layout_docs = tx.docs("layouts")
+            layout_of = {int(k): tx.layout(int(k)) for k in layout_docs}
+            layouts = (
+                None
+                if assessment is None
+                else {n for n, lay in layout_of.items() if lay.assessment == assessment}
+            )
+            coached = (
+                None
+                if module is None
+                else {
+                    n: [i for i, mods in enumerate(lay.modules) if module in mods]
+                    for n, lay in layout_of.items()
+                }
+            )
+            needle = orjson.dumps(module).decode() if module is not None else None
+            found: list[tuple[str, int, Doc]] = []
+            for key, d in tx.docs("attempts").items():
+                if candidate is not None and d["cand"] != candidate:
+                    continue
+                if status is not None and d["status"] != status:
+                    continue
+                if outcome is not None and d.get("outcome") != outcome:
+                    continue
+                if layouts is not None and d["layout"] not in layouts:
+                    continue
+                stamp = d.get("submitted") or d.get("started") or ""
+                if since_stamp is not None and stamp < since_stamp:
+                    continue
+                if coached is not None and needle is not None:
+                    plan = d.get("plan")
+                    if plan is None:  # the standard plan (see ``attempts``)
+                        if d.get("outcome") != "coaching":
+                            continue
+                        codes = d["codes"]
+                        if not any(codes[n] == "b" for n in coached[d["layout"]]):
+                            continue
+                    elif needle not in plan or not any(
+                        entry[0] == module for entry in unpack(plan)
+                    ):
+                        continue
+                found.append((stamp, int(key), d))
+            found.sort(key=lambda t: (t[0], t[1]))
+            docs = [d for _, _, d in found]
+            del found
+            people = [
+                p
+                for p in tx.docs("candidates").values()
+                if candidate is None or p["id"] == candidate
+            ]
+            names = {p["id"]: p["name"] for p in people}
+            contacts = {p["id"]: p["contact"] for p in people if p.get("contact")}
+            return AttemptStream(docs, layout_of, names, contacts)
+
 
 def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
     """A plain function as a TinyDB query: hashed by identity, so never a stale cache hit."""
@@ -936,6 +1140,186 @@ def _attempt_fields(row: NewAttempt, now: str) -> Doc:
     if row.key is not None:
         doc["key"] = row.key
     return doc
+
+
+# -- the column-wise bulk path (save_scored_batch) --------------------------------
+
+_SENTINEL = -987654321987654321  # stands for null in an integer answer matrix
+_INT_LIMIT = 10**15  # integer answers below this never contain the sentinel's digits
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """Scored attempts of one layout, column-wise: what ``Store.save_scored_batch`` takes.
+
+    Row ``i`` is candidate ``candidates[i]`` (created with ``names[i]``, or the
+    id as the name, when new). ``answers`` has one dictionary-encoded column
+    per layout item: ``(codes, values)`` where ``codes`` holds an integer per
+    row (a numpy array or list) and ``values[code]`` is the normalised answer
+    (None = unanswered). ``scores`` (n x competencies, NaN = not scored),
+    ``status`` (n x competencies, indexes into ``statuses``), ``outcome`` (n,
+    indexes into ``outcomes``) and ``overall`` (n, NaN = none) are numpy arrays
+    in the layout's competency order, as ``vectorscore.score_points`` gives them.
+
+    Submission keys: ``keys`` gives one per row (None = no key); else, with
+    ``key_scope``, each row's key is ``<key_scope>:`` and 32 hex digits of a
+    BLAKE2b hash of the layout's assessment, version and form, the candidate id
+    and the row's answers as stored, so the same answers of the same person to
+    the same form are stored once however often the file is imported.
+    """
+
+    layout: Layout
+    candidates: Sequence[str]
+    answers: Sequence[tuple[Any, Sequence[Answer]]]
+    scores: npt.NDArray[np.float64]
+    status: npt.NDArray[np.integer[Any]]
+    outcome: npt.NDArray[np.integer[Any]]
+    overall: npt.NDArray[np.float64]
+    names: Sequence[str | None] | None = None
+    keys: Sequence[str | None] | None = None
+    key_scope: str | None = None
+    submitted: When = None
+    statuses: tuple[str, ...] = ("meets", "below", "incomplete")
+    outcomes: tuple[str, ...] = ("pass", "coaching", "incomplete")
+
+    def check(self) -> int:
+        """The number of rows; ``ValueError`` when the parts do not fit the layout or each other."""
+        n = len(self.candidates)
+        width = len(self.layout.competencies)
+        problems = []
+        if len(self.answers) != len(self.layout.items):
+            problems.append(
+                f"{len(self.answers)} answer columns for {len(self.layout.items)} items"
+            )
+        if any(len(codes) != n for codes, _ in self.answers):
+            problems.append("an answer column's length differs from the number of rows")
+        for name, array, shape in (
+            ("scores", self.scores, (n, width)),
+            ("status", self.status, (n, width)),
+            ("outcome", self.outcome, (n,)),
+            ("overall", self.overall, (n,)),
+        ):
+            if tuple(array.shape) != shape:
+                problems.append(f"{name} has shape {tuple(array.shape)}, not {shape}")
+        for name, seq in (("names", self.names), ("keys", self.keys)):
+            if seq is not None and len(seq) != n:
+                problems.append(f"{len(seq)} {name} for {n} rows")
+        if any(s not in STATUS_CODE for s in self.statuses):
+            problems.append(f"unknown statuses {self.statuses}")
+        if problems:
+            raise ValueError("scored batch does not fit: " + "; ".join(problems))
+        if not _all_valid_ids(self.candidates):
+            for cid in set(self.candidates):
+                _check_id(cid)
+        return n
+
+    def key_list(self, answers: Sequence[str]) -> Sequence[str | None]:
+        if self.keys is not None:
+            return self.keys
+        if self.key_scope is None:
+            return [None] * len(self.candidates)
+        import hashlib
+
+        layout = self.layout
+        head = f"{layout.assessment}\0{layout.version}\0{layout.form}\0"
+        scope = self.key_scope + ":"
+        blake = hashlib.blake2b
+        return [
+            scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
+            for cid, text in zip(self.candidates, answers, strict=True)
+        ]
+
+
+def _all_valid_ids(ids: Sequence[str]) -> bool:
+    """True when every id passes ``_check_id``, checked in a few C-level passes.
+
+    ``isprintable`` is False for every whitespace character but the space, so
+    the joined text is printable and space-free exactly when each id is.
+    """
+    if not ids:
+        return True
+    joined = "".join(ids)
+    return (
+        joined.isprintable()
+        and " " not in joined
+        and min(map(len, ids)) >= 1
+        and max(map(len, ids)) <= 64
+    )
+
+
+def _split_rows(text: str, n: int) -> list[str]:
+    """orjson's ``[[..],[..]]`` of a matrix without nested lists -> each row's ``[..]``."""
+    if n == 0:
+        return []
+    rows = text[2:-2].split("],[")
+    if len(rows) != n:  # a row with no columns: every row is []
+        return ["[]"] * n
+    return [f"[{row}]" for row in rows]
+
+
+def _row_texts(matrix: npt.NDArray[np.float64], n: int) -> list[str]:
+    """Each row of a float matrix as JSON text (NaN -> null), exactly as ``pack`` writes it."""
+    import numpy as np
+
+    if n == 0 or matrix.shape[1] == 0:
+        return ["[]"] * n
+    data = np.ascontiguousarray(matrix, dtype=np.float64)
+    return _split_rows(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode(), n)
+
+
+def _code_texts(batch: ScoredBatch, n: int) -> list[str]:
+    """Each row's status letters (``"mmbmi"``), from the status matrix in one pass."""
+    import numpy as np
+
+    width = len(batch.layout.competencies)
+    if n == 0 or width == 0:
+        return [""] * n
+    letters = np.frombuffer("".join(STATUS_CODE[s] for s in batch.statuses).encode(), np.uint8)
+    text = letters[np.asarray(batch.status, dtype=np.intp)].tobytes().decode("ascii")
+    return [text[i : i + width] for i in range(0, n * width, width)]
+
+
+def _answer_texts(
+    layout: Layout, columns: Sequence[tuple[Any, Sequence[Answer]]], n: int
+) -> list[str]:
+    """Each row's answers as stored (``Layout.encode_answers`` then ``pack``), column-wise.
+
+    Each distinct answer of a column is encoded once. When every encoded
+    answer is a (small) integer or null — option positions, Likert levels —
+    the rows are one integer matrix serialised by a single orjson call, with a
+    sentinel for null; otherwise the per-column JSON tokens are joined per row.
+    """
+    import numpy as np
+
+    if n == 0:
+        return []
+    if not columns:
+        return ["[]"] * n
+    encoded: list[list[Any]] = []
+    for (_, values), index in zip(columns, layout.option_index, strict=True):
+        out: list[Any] = []
+        for value in values:
+            if index is None or value is None:
+                out.append(value)
+            else:
+                position = index.get(value) if isinstance(value, str) else None
+                out.append([value] if position is None else position)
+        encoded.append(out)
+    small_ints = all(
+        v is None or (type(v) is int and abs(v) < _INT_LIMIT) for col in encoded for v in col
+    )
+    if small_ints:
+        matrix = np.empty((n, len(columns)), dtype=np.int64)
+        for j, ((codes, _), values) in enumerate(zip(columns, encoded, strict=True)):
+            lut = np.array([_SENTINEL if v is None else v for v in values] or [0], dtype=np.int64)
+            matrix[:, j] = lut[np.asarray(codes, dtype=np.intp)]
+        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        return _split_rows(text.replace(str(_SENTINEL), "null"), n)
+    tokens: list[list[str]] = []
+    for (codes, _), values in zip(columns, encoded, strict=True):
+        table = [orjson.dumps(v).decode() for v in values]
+        tokens.append(list(map(table.__getitem__, np.asarray(codes).tolist())))
+    return [f"[{row}]" for row in map(",".join, zip(*tokens, strict=True))]
 
 
 Who = str | tuple[str, str | None, str | None]

@@ -1,0 +1,90 @@
+"""Exports of stored attempts: CSV, JSON Lines, JSON and XLSX, one row per attempt.
+
+``export`` streams: it pulls records from a ``Store.iter_attempts`` stream one
+at a time, turns each into a row (``rows.RowBuilder``) and hands it to the
+format's ``Writer`` (one module per format behind ``interface.Writer``), so no
+list of rows is ever built. CSV and XLSX are safe to open in a spreadsheet
+(``interface.safe_text``); see ``rows`` for the columns and anonymisation.
+
+No CLI imports here: the command in ``screener.cli_results`` is a thin layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, BinaryIO, assert_never
+
+from screener.content import Assessment
+from screener.exporting.csvfile import CsvWriter
+from screener.exporting.interface import Cell, Column, Writer, safe_text
+from screener.exporting.jsonfile import JsonLinesWriter, JsonWriter
+from screener.exporting.rows import HEAD, Pseudonyms, RowBuilder
+from screener.exporting.xlsxfile import XlsxWriter
+
+if TYPE_CHECKING:
+    from screener.store import AttemptStream
+
+__all__ = [
+    "HEAD",
+    "Cell",
+    "Column",
+    "Format",
+    "Pseudonyms",
+    "RowBuilder",
+    "Writer",
+    "export",
+    "safe_text",
+    "writer_for",
+]
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+    JSON = "json"
+    XLSX = "xlsx"
+
+    @property
+    def binary_only(self) -> bool:
+        """Formats that cannot go to a terminal or pipe as text."""
+        return self is Format.XLSX
+
+
+def writer_for(fmt: Format, *, bom: bool = False) -> Writer:
+    match fmt:
+        case Format.CSV:
+            return CsvWriter(bom=bom)
+        case Format.JSONL:
+            return JsonLinesWriter()
+        case Format.JSON:
+            return JsonWriter()
+        case Format.XLSX:
+            return XlsxWriter()
+        case _:
+            assert_never(fmt)
+
+
+def export(
+    stream: AttemptStream,
+    fmt: Format,
+    out: BinaryIO,
+    *,
+    items: bool = False,
+    secret: str | None = None,
+    assessments: Mapping[str, Assessment] | None = None,
+    bom: bool = False,
+) -> int:
+    """Write every attempt of ``stream`` to ``out``; returns the number of rows.
+
+    ``secret`` (the database's, ``Store.secret()``) turns on anonymisation;
+    ``assessments`` (by id) are used to re-score item points for ``items``; an
+    attempt whose assessment version is not among them gets empty points.
+    """
+    builder = RowBuilder(
+        stream.layouts,
+        items=items,
+        anonymize=Pseudonyms(secret) if secret is not None else None,
+        assessments=assessments,
+    )
+    return writer_for(fmt, bom=bom).write(out, builder.columns, builder.rows(stream))

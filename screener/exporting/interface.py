@@ -1,0 +1,81 @@
+"""What every export writer shares: the cell type, the writer protocol, Excel safety.
+
+One module per format implements ``Writer`` (the pip-audit ``_format`` pattern);
+``screener.exporting.writer_for`` picks one from a ``Format``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import BinaryIO, Literal, NamedTuple, Protocol
+
+#: One cell of an export row: text, a number, empty, or a list of ids (the plan).
+Cell = str | int | float | None | list[str]
+
+#: What a column holds, so writers convert only what needs it:
+#: ``text`` free text or ids (may be anything: neutralised for spreadsheets; an
+#: item answer may also be a number), ``number`` numbers or empty, ``label`` one
+#: of a fixed set of plain words (status, outcome: written as is), ``list`` ids.
+Kind = Literal["text", "number", "label", "list"]
+
+
+class Column(NamedTuple):
+    name: str
+    kind: Kind
+
+
+#: OWASP "CSV injection": a spreadsheet treats a cell starting with one of these
+#: as a formula (or strips the tab / carriage return and then does).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading formula character gets a ``'`` before it.
+
+    Only text is touched; numbers are written as numbers by the writers, so a
+    negative score stays a number while a name like ``-1`` or ``=HYPERLINK(…)``
+    is shown literally.
+    """
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def spreadsheet_rows(columns: Sequence[Column], rows: Iterable[list[Cell]]) -> Iterable[list[Cell]]:
+    """Rows with every text cell neutralised and lists joined: what CSV and XLSX write.
+
+    Only ``text`` and ``list`` columns are looked at, so numbers pass untouched
+    (a negative score stays a number) and a row of 30 numbers costs nothing.
+    """
+    texts = [n for n, c in enumerate(columns) if c.kind == "text"]
+    lists = [n for n, c in enumerate(columns) if c.kind == "list"]
+    for row in rows:
+        for n in texts:
+            value = row[n]
+            if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr,unused-ignore]
+                row[n] = "'" + value  # type: ignore[operator,unused-ignore]
+        for n in lists:
+            value = row[n]
+            if isinstance(value, list):
+                row[n] = safe_text(list_text(value))
+        yield row
+
+
+def list_text(values: list[str]) -> str:
+    """A list cell (the plan's modules) in one spreadsheet cell."""
+    return " ".join(values)
+
+
+class Writer(Protocol):
+    """Writes a header and rows to a binary stream as they come; returns the row count.
+
+    ``rows`` is an iterator: a writer must not collect it (an export of 100k
+    attempts streams through it row by row).
+    """
+
+    def write(self, out: BinaryIO, columns: Sequence[Column], rows: Iterable[list[Cell]]) -> int:
+        """Write everything and return how many rows were written.
+
+        A writer may change the row lists it is given (each is made for it alone).
+        """
+        ...

@@ -1,0 +1,205 @@
+"""Stored attempts → export columns and rows, one row per attempt, made as they are written.
+
+Columns: ``attempt_id, candidate_id, name, contact, assessment, version, form,
+submitted_at, outcome, overall``, then ``<competency>_score`` and
+``<competency>_status`` for every competency of the exported attempts (first
+seen first), then ``plan`` (the plan's module ids in order), and with
+``items`` ``<item>_answer`` and ``<item>_points`` for every item. A cell an
+attempt has no value for (another assessment's competency, an unanswered
+item) is empty.
+
+Anonymised, ``attempt_id``, ``candidate_id`` and ``name`` become keyed
+pseudonyms (HMAC-SHA256 with the database's secret) and ``contact`` is left
+out: the same person gets the same pseudonym in every export of the same
+database, and nobody without the secret can tell who it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from screener.content import AnyItem, Assessment
+from screener.errors import AnswerError
+from screener.exporting.interface import Cell, Column
+from screener.scoring import Answer, item_points
+
+if TYPE_CHECKING:  # the store package imports tinydb; exporting only needs its types
+    from screener.store import AttemptStream, Layout
+
+HEAD = (
+    Column("attempt_id", "text"),
+    Column("candidate_id", "text"),
+    Column("name", "text"),
+    Column("contact", "text"),
+    Column("assessment", "text"),
+    Column("version", "text"),
+    Column("form", "text"),
+    Column("submitted_at", "label"),  # the store's own UTC stamps
+    Column("outcome", "label"),
+    Column("overall", "number"),
+)
+ANON_PREFIX = "anon-"
+
+
+class Pseudonyms:
+    """Stable keyed pseudonyms: ``anon-`` + the first 12 hex digits of HMAC-SHA256.
+
+    Each kind of id ("candidate", "attempt") is hashed in its own domain, so a
+    candidate id and an attempt id that happen to be equal get different
+    pseudonyms. Memoised: a candidate with many attempts is hashed once.
+    """
+
+    def __init__(self, secret: str) -> None:
+        self.key = secret.encode()
+        self.seen: dict[tuple[str, str], str] = {}
+
+    def __call__(self, kind: str, value: str) -> str:
+        found = self.seen.get((kind, value))
+        if found is None:
+            digest = hmac.new(self.key, f"{kind}\0{value}".encode(), hashlib.sha256).hexdigest()
+            found = ANON_PREFIX + digest[:12]
+            if kind == "candidate":  # attempts are one row each: keep only people
+                self.seen[(kind, value)] = found
+        return found
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where one layout's values go in a row."""
+
+    scores: slice | tuple[int, ...]  # an extended slice when they are every other column
+    statuses: slice | tuple[int, ...]
+    answer_at: tuple[int, ...]
+    points_at: tuple[int, ...]
+    items: tuple[tuple[Assessment, AnyItem] | None, ...]  # None: points cannot be re-scored
+
+
+def _positions(cols: list[int]) -> slice | tuple[int, ...]:
+    """Columns as one extended slice when evenly spaced by 2 (one C-level assignment)."""
+    if cols and cols == list(range(cols[0], cols[0] + 2 * len(cols), 2)):
+        return slice(cols[0], cols[0] + 2 * len(cols), 2)
+    return tuple(cols)
+
+
+class RowBuilder:
+    """Columns for the attempts of a stream, and one row per attempt on demand."""
+
+    def __init__(
+        self,
+        layouts: tuple[Layout, ...],
+        *,
+        items: bool = False,
+        anonymize: Pseudonyms | None = None,
+        assessments: Mapping[str, Assessment] | None = None,
+    ) -> None:
+        self.items = items
+        self.anonymize = anonymize
+        self.assessments = assessments or {}
+        head = [c for c in HEAD if not (anonymize and c.name == "contact")]
+        comps = list(dict.fromkeys(c for lay in layouts for c in lay.competencies))
+        item_ids = list(dict.fromkeys(i for lay in layouts for i in lay.items)) if items else []
+        columns: list[Column] = list(head)
+        comp_col: dict[str, int] = {}
+        for comp in comps:
+            comp_col[comp] = len(columns)
+            columns += [Column(f"{comp}_score", "number"), Column(f"{comp}_status", "label")]
+        self.plan_col = len(columns)
+        columns.append(Column("plan", "list"))
+        item_col: dict[str, int] = {}
+        for item in item_ids:
+            item_col[item] = len(columns)
+            columns += [Column(f"{item}_answer", "text"), Column(f"{item}_points", "number")]
+        self.columns = columns
+        self.width = len(columns)
+        self.head_len = len(head)
+        self.plans: dict[int, _Plan] = {}  # by id(): hashing a Layout per row is slow
+        self.layouts = layouts  # keeps the ids valid
+        for lay in layouts:
+            model = self._model(lay)
+            found = {i.id: (model, i) for i in model.items} if model is not None else {}
+            self.plans[id(lay)] = _Plan(
+                scores=_positions([comp_col[c] for c in lay.competencies]),
+                statuses=_positions([comp_col[c] + 1 for c in lay.competencies]),
+                answer_at=tuple(item_col[i] for i in lay.items) if items else (),
+                points_at=tuple(item_col[i] + 1 for i in lay.items) if items else (),
+                items=tuple(found.get(i) for i in lay.items),
+            )
+        # per item and answer: the points (re-scoring each distinct answer once)
+        self.points_cache: dict[tuple[int, Answer], float | None] = {}
+
+    def _model(self, layout: Layout) -> Assessment | None:
+        """The assessment to re-score ``layout``'s answers with: same id AND version."""
+        found = self.assessments.get(layout.assessment)
+        if found is None or found.version != layout.version:
+            return None
+        return found
+
+    def rows(self, stream: AttemptStream) -> Iterator[list[Cell]]:
+        """One row per attempt of ``stream``, made one at a time."""
+        anon = self.anonymize
+        blank: list[Cell] = [None] * self.width
+        for rec in stream:
+            plan = self.plans[id(rec.layout)]
+            row = blank.copy()
+            if anon is not None:
+                pseudonym = anon("candidate", rec.candidate_id)
+                row[0] = anon("attempt", rec.attempt_id)
+                row[1] = pseudonym
+                row[2] = pseudonym
+                at = 3
+            else:
+                row[0] = rec.attempt_id
+                row[1] = rec.candidate_id
+                row[2] = rec.name
+                row[3] = stream.contact(rec.candidate_id)
+                at = 4
+            layout = rec.layout
+            row[at] = layout.assessment
+            row[at + 1] = layout.version
+            row[at + 2] = layout.form
+            row[at + 3] = rec.submitted
+            row[at + 4] = rec.outcome
+            row[at + 5] = rec.overall
+            _put(row, plan.scores, rec.scores)
+            _put(row, plan.statuses, rec.statuses)
+            row[self.plan_col] = rec.plan_modules
+            if self.items:
+                self._fill_items(row, plan, rec.answers.values())
+            yield row
+
+    def _fill_items(self, row: list[Cell], plan: _Plan, answers: Iterable[Answer]) -> None:
+        cache = self.points_cache
+        for answer, col, pcol, scorer in zip(
+            answers, plan.answer_at, plan.points_at, plan.items, strict=True
+        ):
+            row[col] = answer
+            if answer is None or scorer is None:
+                continue
+            key = (id(scorer[1]), answer)
+            try:
+                points = cache[key]
+            except KeyError:
+                points = cache[key] = _points(scorer, answer)
+            except TypeError:  # an unhashable answer: score it without the cache
+                points = _points(scorer, answer)
+            row[pcol] = points
+
+
+def _put(row: list[Cell], where: slice | tuple[int, ...], values: Sequence[Cell]) -> None:
+    if isinstance(where, slice):
+        row[where] = values
+    else:
+        for col, value in zip(where, values, strict=True):
+            row[col] = value
+
+
+def _points(scorer: tuple[Assessment, AnyItem], answer: Answer) -> float | None:
+    """``item_points``, or None for a stored answer the assessment cannot score."""
+    try:
+        return item_points(scorer[0], scorer[1], answer)
+    except AnswerError:
+        return None

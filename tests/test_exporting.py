@@ -1,0 +1,296 @@
+"""Exports read back (csv, openpyxl, json), spreadsheet safety and anonymisation (issue 7)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from helpers import run_cli
+from results_data import NASTY, TINY_DIR, fill_tiny
+
+from screener.exporting import Column, Format, safe_text, writer_for
+from screener.exporting.csvfile import CsvWriter
+from screener.exporting.xlsxfile import XlsxWriter
+from screener.store import Store
+
+TINY = ("--content-dir", str(TINY_DIR))
+
+
+def cli(*args: str) -> tuple[int, bytes, str]:
+    done = run_cli(*TINY, *args)
+    return done.returncode, done.stdout.encode(), done.stderr
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+41 79", "'+41 79"),
+        ("-2 Minus", "'-2 Minus"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("Ada", "Ada"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
+def test_safe_text(text: str, safe: str) -> None:
+    assert safe_text(text) == safe
+
+
+COLUMNS = [
+    Column("name", "text"),
+    Column("score", "number"),
+    Column("status", "label"),
+    Column("plan", "list"),
+]
+NASTY_ROWS = [
+    ['=HYPERLINK("x")', -3.5, "below", ["-mod"]],
+    ["\tTab", -7, "meets", []],
+    ["\rCR", 0.1, None, ["a", "b"]],
+    ["+1", None, "meets", ["@x"]],
+    ['@x, "quoted"\nline', 1e-7, "meets", ["m"]],
+]
+
+
+def test_csv_writer_neutralises_text_and_keeps_numbers() -> None:
+    out = io.BytesIO()
+    CsvWriter().write(out, COLUMNS, [list(r) for r in NASTY_ROWS])
+    raw = out.getvalue().decode()
+    back = list(csv.reader(io.StringIO(raw, newline="")))
+    assert back[0] == ["name", "score", "status", "plan"]
+    assert [r[0] for r in back[1:]] == [
+        '\'=HYPERLINK("x")',
+        "'\tTab",
+        "'\rCR",
+        "'+1",
+        '\'@x, "quoted"\nline',
+    ]
+    # numbers are plain numerals, negative ones too, never quoted or prefixed
+    assert [r[1] for r in back[1:]] == ["-3.5", "-7", "0.1", "", "1e-7"]
+    assert "\n-3.5," not in raw and ",-3.5," in raw
+    assert float(back[5][1]) == 1e-7
+    assert [r[3] for r in back[1:]] == ["'-mod", "", "a b", "'@x", "m"]
+    assert back[3][2] == ""
+
+
+def test_csv_writer_matches_the_csv_module() -> None:
+    rows = [['Ada, "the" first', 62.5, "meets", ["m1", "m2"]], ["Bo", None, None, []]]
+    ours = io.BytesIO()
+    CsvWriter().write(ours, COLUMNS, [list(r) for r in rows])
+    theirs = io.StringIO(newline="")
+    writer = csv.writer(theirs, lineterminator="\r\n")
+    writer.writerow([c.name for c in COLUMNS])
+    writer.writerows([['Ada, "the" first', 62.5, "meets", "m1 m2"], ["Bo", None, None, ""]])
+    assert ours.getvalue().decode() == theirs.getvalue()
+
+
+def test_xlsx_writer_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "x.xlsx"
+    with path.open("wb") as fh:
+        XlsxWriter().write(fh, COLUMNS, [list(r) for r in NASTY_ROWS])
+    sheet = openpyxl.load_workbook(path).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("name", "score", "status", "plan")
+    # XML turns a stored carriage return into a line feed on reading; the quote stays first
+    assert [v[0].replace("\n", "\r") if v[0].startswith("'\n") else v[0] for v in values[1:]] == [
+        '\'=HYPERLINK("x")',
+        "'\tTab",
+        "'\rCR",
+        "'+1",
+        '\'@x, "quoted"\nline',
+    ]
+    assert [v[1] for v in values[1:]] == [-3.5, -7, 0.1, None, 1e-7]
+    cells = list(sheet.iter_rows(min_row=2, max_col=2))
+    assert all(c[0].data_type == "s" for c in cells)  # no formula anywhere
+    assert [c[1].data_type for c in cells if c[1].value is not None] == ["n"] * 4
+
+
+def test_every_format_reads_back(tmp_path: Path, isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    code, out, err = cli("export", "--format", "csv")
+    assert code == 0, err
+    rows = read_csv(out)
+    assert len(rows) == 2 * len(NASTY)
+    assert "exported 12 attempt(s) to stdout" in err
+    first = rows[0]
+    assert first["assessment"] == "tiny" and first["form"] == "A"
+    assert first["name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert first["contact"] == "'=cmd|' /C calc'!A0"
+    assert {r["outcome"] for r in rows} <= {"pass", "coaching", "incomplete"}
+    for r in rows:
+        float(r["overall"]) if r["overall"] else None
+        assert r["math_status"] in {"meets", "below", "incomplete"}
+    code, out, err = cli("export", "--format", "jsonl")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert len(lines) == 12
+    assert lines[0]["name"] == NASTY[0][0]  # JSON carries names exactly
+    assert isinstance(lines[0]["plan"], list)
+    assert [r["attempt_id"] for r in lines] == [r["attempt_id"] for r in rows]
+    code, out, err = cli("export", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out) == lines
+    target = tmp_path / "out.xlsx"
+    code, out, err = cli("export", "--format", "xlsx", "--output", str(target))
+    assert code == 0, err
+    assert out == b""
+    sheet = openpyxl.load_workbook(target).active
+    values = list(sheet.iter_rows(values_only=True))
+    header = list(values[0])
+    assert len(values) == 13
+    by_name = [dict(zip(header, v, strict=True)) for v in values[1:]]
+    assert by_name[0]["name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert by_name[1]["name"] == "'+41 Plus"
+    assert by_name[2]["name"] == "'-2 Minus"
+    for row, line in zip(by_name, lines, strict=True):
+        # numeric cells (openpyxl writes 16 significant digits, Excel keeps 15)
+        assert row["math_score"] == pytest.approx(line["math_score"], rel=1e-14)
+        assert row["overall"] == pytest.approx(line["overall"], rel=1e-14)
+
+
+def test_csv_output_file_and_items(tmp_path: Path, isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    target = tmp_path / "out.csv"
+    code, out, err = cli("export", "--format", "csv", "--output", str(target), "--items")
+    assert code == 0, err
+    assert out == b""
+    assert f"exported 12 attempt(s) to {target}" in err
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM for Excel in files
+    rows = read_csv(data)
+    a_row = rows[0]
+    assert a_row["m1_answer"] in {"a", "b", "c"}
+    assert a_row["m1_points"] == ("1.0" if a_row["m1_answer"] == "b" else "0.0")
+    assert a_row["m3_answer"] == "" and a_row["m3_points"] == ""  # form B item
+    # reverse-keyed Likert item: points are 6 - answer on 1..5
+    assert float(a_row["t2_points"]) == 6 - int(a_row["t2_answer"])
+    # a negative numeric answer stays a number, not neutralised
+    answers = [r["m2_answer"] for r in rows if r["m2_answer"]]
+    assert "-3.5" in answers and "'-3.5" not in answers
+
+
+def test_items_points_left_empty_for_another_version(tmp_path: Path, isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    changed = tmp_path / "content" / "tiny.yaml"
+    changed.parent.mkdir()
+    text = (
+        (TINY_DIR / "assessments" / "tiny.yaml").read_text().replace('version: "1"', 'version: "2"')
+    )
+    changed.write_text(text)
+    done = run_cli(
+        *TINY, "--content-dir", str(changed.parent), "export", "--format", "jsonl", "--items"
+    )
+    assert done.returncode == 0, done.stderr
+    first = json.loads(done.stdout.splitlines()[0])
+    assert first["m1_answer"] is not None and first["m1_points"] is None
+
+
+def test_xlsx_needs_output(isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    code, out, err = cli("export", "--format", "xlsx")
+    assert code == 2
+    assert out == b""
+    assert err.strip() == "error: export: --format xlsx needs --output FILE"
+
+
+def test_anonymised_export_holds_no_identity(tmp_path: Path, isolated_db: Path) -> None:
+    store = fill_tiny(isolated_db)
+    people = store.candidates()
+    attempts = store.attempts()
+    outputs: dict[str, bytes] = {}
+    for fmt in ("csv", "jsonl", "json", "xlsx"):
+        target = tmp_path / f"anon.{fmt}"
+        code, _, err = cli(
+            "export", "--format", fmt, "--anonymize", "--items", "--output", str(target)
+        )
+        assert code == 0, err
+        outputs[fmt] = target.read_bytes()
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "anon.xlsx") as z:
+        outputs["xlsx"] = b"".join(z.read(n) for n in z.namelist())
+    secrets = [p.id for p in people] + [a.attempt_id for a in attempts]
+    secrets += [p.name for p in people] + [p.contact for p in people if p.contact]
+    for fmt, data in outputs.items():
+        for text in secrets:
+            for form in {text, json.dumps(text)[1:-1], text.replace('"', "&quot;")}:
+                assert form.encode() not in data, (fmt, text)
+        assert b"contact" not in data, fmt
+    rows = read_csv(outputs["csv"])
+    assert all(r["candidate_id"].startswith("anon-") and len(r["candidate_id"]) == 17 for r in rows)
+    assert all(r["attempt_id"].startswith("anon-") for r in rows)
+    # one person keeps one pseudonym: two attempts each
+    assert len({r["candidate_id"] for r in rows}) == len(people)
+    # stable across runs
+    code, again, _ = cli("export", "--format", "csv", "--anonymize", "--items")
+    assert read_csv(again) == rows
+
+
+def test_other_database_secret_gives_other_pseudonyms(tmp_path: Path, isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    other = tmp_path / "other" / "screener.json"
+    fill_tiny(other)
+    _, one, _ = cli("export", "--format", "jsonl", "--anonymize")
+    done = run_cli(*TINY, "--db", str(other), "export", "--format", "jsonl", "--anonymize")
+    ids_one = {json.loads(x)["candidate_id"] for x in one.decode().splitlines()}
+    ids_two = {json.loads(x)["candidate_id"] for x in done.stdout.splitlines()}
+    assert Store(isolated_db).secret() != Store(other).secret()
+    assert ids_one and ids_two and not ids_one & ids_two
+
+
+def test_filters(isolated_db: Path) -> None:
+    store = fill_tiny(isolated_db)
+    everything = store.attempts()
+    for args, expected in [
+        (("--outcome", "coaching"), [a for a in everything if a.outcome == "coaching"]),
+        (("--since", "2024-03-05"), [a for a in everything if a.form == "B"]),
+        (("--assessment", "nope"), []),
+        (
+            ("--module", "tiny-team"),
+            [a for a in everything if "tiny-team" in [e.module for e in a.plan]],
+        ),
+    ]:
+        code, out, err = cli("export", "--format", "jsonl", *args)
+        assert code == 0, err
+        got = [json.loads(x)["attempt_id"] for x in out.decode().splitlines()]
+        assert got == [a.attempt_id for a in expected], args
+
+
+def test_bad_since_is_one_line(isolated_db: Path) -> None:
+    fill_tiny(isolated_db)
+    code, _, err = cli("export", "--format", "csv", "--since", "last week")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: --since:")
+
+
+def test_export_streams_rows(isolated_db: Path) -> None:
+    """The writer is handed an iterator, not a list, and the stream makes records lazily."""
+    store = fill_tiny(isolated_db)
+    seen: list[object] = []
+
+    class Spy:
+        def write(self, out: object, columns: object, rows: object) -> int:
+            seen.append(rows)
+            return sum(1 for _ in rows)  # type: ignore[attr-defined]
+
+    from screener import exporting
+
+    real = exporting.writer_for
+    exporting.writer_for = lambda fmt, bom=False: Spy()  # type: ignore[assignment,misc]
+    try:
+        count = exporting.export(store.iter_attempts(), Format.CSV, io.BytesIO())
+    finally:
+        exporting.writer_for = real
+    assert count == 12
+    assert not isinstance(seen[0], list | tuple)
+    assert writer_for(Format.JSONL).__class__.__name__ == "JsonLinesWriter"
