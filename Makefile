@@ -22,11 +22,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The main job on the embedded default: bundled content, the TinyDB file in the
+# user data dir (`screener db path`). Re-running stores nothing twice.
 demo: install
-	rm -f $(VENV)/demo.json $(VENV)/demo.json.lock $(VENV)/demo-cohort.csv
 	$(BIN)/screener simulate wblc-screening --n 200 --seed 1 --output $(VENV)/demo-cohort.csv
-	$(BIN)/screener --db $(VENV)/demo.json batch $(VENV)/demo-cohort.csv --assessment wblc-screening
-	$(BIN)/screener --db $(VENV)/demo.json show sim-000001
+	$(BIN)/screener batch $(VENV)/demo-cohort.csv --assessment wblc-screening
+	$(BIN)/screener show sim-000001
+	@echo "results database: $$($(BIN)/screener db path)"
 
 lint: install-test
 	$(BIN)/ruff check screener tests benchmarks
