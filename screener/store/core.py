@@ -791,56 +791,9 @@ class Store:
         ``since`` compares with the submitted time (the start time while in
         progress); ``status=None`` includes attempts in progress.
         """
-        since_stamp = utc_stamp(since) if since is not None else None
-        needle = orjson.dumps(module).decode() if module is not None else None
-        with self._open(write=False) as tx:
-            layouts = (
-                None
-                if assessment is None
-                else {
-                    int(k) for k, d in tx.docs("layouts").items() if d["assessment"] == assessment
-                }
-            )
-
-            coached: dict[int, list[int]] = {}
-
-            def coached_by(layout_id: int) -> list[int]:
-                """Indexes of the competencies that ``module`` coaches in a layout."""
-                found = coached.get(layout_id)
-                if found is None:
-                    mods = tx.layout(layout_id).modules
-                    found = coached[layout_id] = [n for n, m in enumerate(mods) if module in m]
-                return found
-
-            def wanted(d: Mapping[str, Any]) -> bool:
-                if candidate is not None and d["cand"] != candidate:
-                    return False
-                if status is not None and d["status"] != status:
-                    return False
-                if outcome is not None and d.get("outcome") != outcome:
-                    return False
-                if layouts is not None and d["layout"] not in layouts:
-                    return False
-                if since_stamp is not None and (d.get("submitted") or d["started"]) < since_stamp:
-                    return False
-                if needle is not None:
-                    plan = d.get("plan")
-                    if plan is None:  # the standard plan: the module is in it when
-                        # the attempt is "coaching" and a competency it coaches is below
-                        if d.get("outcome") != "coaching":
-                            return False
-                        codes = d["codes"]
-                        return any(codes[n] == "b" for n in coached_by(d["layout"]))
-                    # a cheap text test first; decode only plans that mention the module
-                    if needle not in plan:
-                        return False
-                    return any(entry[0] == module for entry in unpack(plan))
-                return True
-
-            found = tx.table("attempts").search(_query(wanted))
-            found.sort(key=lambda d: (d.get("submitted") or d.get("started") or "", d.doc_id))
-            names = tx.names([candidate] if candidate is not None else None)
-            return [tx.record(d, names.get(d["cand"])) for d in found]
+        return list(
+            self.iter_attempts(candidate, assessment, outcome, module, since, status=status)
+        )
 
     # -- coaching progress ----------------------------------------------------------
 
@@ -1085,12 +1038,14 @@ class Store:
                     continue
                 if coached is not None and needle is not None:
                     plan = d.get("plan")
-                    if plan is None:  # the standard plan (see ``attempts``)
+                    if plan is None:  # the standard plan: the module is in it when
+                        # the attempt is "coaching" and a competency it coaches is below
                         if d.get("outcome") != "coaching":
                             continue
                         codes = d["codes"]
                         if not any(codes[n] == "b" for n in coached[d["layout"]]):
                             continue
+                    # a cheap text test first; decode only plans that mention the module
                     elif needle not in plan or not any(
                         entry[0] == module for entry in unpack(plan)
                     ):
