@@ -555,14 +555,7 @@ class Store:
             if docs:
                 tx.append("attempts", docs)
                 if command is not None:
-                    tx.table("audit").insert(
-                        {
-                            "event": "attempts.saved",
-                            "at": now,
-                            "command": command,
-                            "count": len(docs),
-                        }
-                    )
+                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
             return SaveResult(stored=len(docs), skipped=skipped, attempt_ids=tuple(out))
 
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
@@ -681,14 +674,7 @@ class Store:
             if docs:
                 tx.append("attempts", docs)
                 if command is not None:
-                    tx.table("audit").insert(
-                        {
-                            "event": "attempts.saved",
-                            "at": now,
-                            "command": command,
-                            "count": len(docs),
-                        }
-                    )
+                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     def start_attempt(
