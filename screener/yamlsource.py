@@ -8,6 +8,7 @@ plain scalars YAML 1.1 turned into something other than text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,23 @@ from typing import Any
 import yaml
 
 Path_ = tuple[str | int, ...]
+
+# a real file of content is a few thousand values; aliases can multiply that
+# ("billion laughs"), so conversion stops past this many
+MAX_VALUES = 1_000_000
+_PLAIN_NUMBER = re.compile(
+    r"^[-+]?(0|[1-9]\d*)(\.\d*)?([eE][-+]?\d+)?$|^[-+]?\.\d+([eE][-+]?\d+)?$"
+    r"|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$"
+)
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,15 @@ class _Constructor(yaml.constructor.SafeConstructor):
     pass
 
 
+class _Stop(Exception):
+    """A fault after which the rest of the file cannot be read sensibly."""
+
+    def __init__(self, mark: Mark, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -69,6 +96,10 @@ def parse(text: str, filename: str) -> Parsed:
     """Parse one YAML document; syntax and duplicate-key faults land in ``problems``."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        return Parsed(
+            None, problems=[Problem(filename, 1, 1, "the file is nested too deeply to read")]
+        )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -81,13 +112,62 @@ def parse(text: str, filename: str) -> Parsed:
         parsed.problems.append(Problem(filename, 1, 1, "the file is empty"))
         return parsed
     parsed.marks[()] = _mark(root)
-    parsed.value = _convert(root, (), parsed, filename, _Constructor())
+    budget = [MAX_VALUES]
+    try:
+        parsed.value = _convert(root, (), parsed, filename, _Constructor(), budget)
+    except _Stop as stop:
+        parsed.value = None
+        parsed.problems.append(Problem(filename, stop.mark.line, stop.mark.col, stop.message))
+    except RecursionError:
+        parsed.value = None
+        parsed.problems.append(Problem(filename, 1, 1, "the file is nested too deeply to read"))
     return parsed
 
 
-def _convert(node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Constructor) -> Any:
-    if isinstance(node, yaml.ScalarNode):
+def _scalar(node: yaml.ScalarNode, ctor: _Constructor) -> Any:
+    """A scalar's value; tags other than plain YAML types and unreadable values stop."""
+    if node.tag not in _SAFE_TAGS:
+        raise _Stop(_mark(node), f"unsupported YAML tag {node.tag!r}: write plain values")
+    try:
         value = ctor.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise _Stop(
+            _mark(node), f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}"
+        ) from None
+    return value
+
+
+def _surprise(node: yaml.ScalarNode, value: Any) -> str | None:
+    """Why a plain number is not what its author wrote: octal 011, hex 0x10, 1_000, 1:30."""
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and node.style is None
+        and not _PLAIN_NUMBER.match(node.value)
+    ):
+        return (
+            f"YAML reads {node.value} as a number ({value}), not as written; "
+            f'quote it ("{node.value}") to keep it as text, or write {value}'
+        )
+    return None
+
+
+def _convert(
+    node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Constructor, budget: list[int]
+) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Stop(
+            _mark(node), f"the file holds more than {MAX_VALUES:,} values (repeated aliases?)"
+        )
+    if node.tag not in _SAFE_TAGS:
+        raise _Stop(_mark(node), f"unsupported YAML tag {node.tag!r}: write plain values")
+    if isinstance(node, yaml.ScalarNode):
+        value = _scalar(node, ctor)
+        surprise = _surprise(node, value)
+        if surprise is not None:
+            mark = _mark(node)
+            out.problems.append(Problem(filename, mark.line, mark.col, surprise))
         if not isinstance(value, str) and node.style is None and value is not None:
             out.coerced[path] = (str(node.value), type(value).__name__)
         return value
@@ -95,7 +175,7 @@ def _convert(node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Co
         items: list[Any] = []
         for index, child in enumerate(node.value):
             out.marks[(*path, index)] = _mark(child)
-            items.append(_convert(child, (*path, index), out, filename, ctor))
+            items.append(_convert(child, (*path, index), out, filename, ctor, budget))
         return items
     if isinstance(node, yaml.MappingNode):
         mapping: dict[Any, Any] = {}
@@ -109,7 +189,9 @@ def _convert(node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Co
                     )
                 )
                 continue
-            key = ctor.construct_object(key_node, deep=True)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Stop(key_mark, "merge keys (<<) are not supported: write the fields out")
+            key = _scalar(key_node, ctor)
             if not isinstance(key, Hashable):
                 key = str(key_node.value)
             if key in first_seen:
@@ -125,7 +207,7 @@ def _convert(node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Co
                 continue
             first_seen[key] = key_mark
             out.marks[(*path, key)] = key_mark
-            mapping[key] = _convert(value_node, (*path, key), out, filename, ctor)
+            mapping[key] = _convert(value_node, (*path, key), out, filename, ctor, budget)
         return mapping
     raise TypeError(
         f"unexpected YAML node {node!r}"

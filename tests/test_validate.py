@@ -113,3 +113,47 @@ def test_docs_schema_files_match_the_models() -> None:
         assert on_disk == model.model_json_schema(), (
             f"run: screener schema {name} > docs/schema/{name}.schema.json"
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("id: !!int abc\n", "1:5: cannot read 'abc' as int"),
+        ("id: !foo x\n", "1:5: unsupported YAML tag '!foo'"),
+        ("a: &x {b: 1}\nc:\n  <<: *x\n", "3:3: merge keys (<<) are not supported"),
+        ("a: " + "[" * 3000 + "]" * 3000 + "\n", "1:1: the file is nested too deeply"),
+        ("cut: 011\n", "1:6: YAML reads 011 as a number (9)"),
+        ("cut: 0x10\n", "1:6: YAML reads 0x10 as a number (16)"),
+        ("cut: 1_000\n", "1:6: YAML reads 1_000 as a number (1000)"),
+    ],
+)
+def test_yaml_that_would_crash_or_mislead_is_a_located_problem(text: str, expected: str) -> None:
+    problems = [str(p) for p in check_text(text, "x.yaml").problems]
+    assert any(
+        p.startswith("x.yaml:" + expected.split(": ", 1)[0]) and expected.split(": ", 1)[1] in p
+        for p in problems
+    ), problems
+
+
+def test_alias_bombs_are_refused_quickly() -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    problems = check_text("\n".join(lines), "bomb.yaml").problems
+    assert problems and "more than 1,000,000 values" in problems[0].message
+
+
+def test_plain_numbers_and_quoted_text_are_fine() -> None:
+    from screener.yamlsource import parse
+
+    parsed = parse("a: 0\nb: 0.5\nc: -3.5e+2\nd: .5\ne: 12.50\nf: '011'\ng: \"1:30\"\n", "ok.yaml")
+    assert parsed.problems == []
+    assert parsed.value == {
+        "a": 0,
+        "b": 0.5,
+        "c": -350.0,
+        "d": 0.5,
+        "e": 12.5,
+        "f": "011",
+        "g": "1:30",
+    }
