@@ -41,6 +41,8 @@ def normalise(assessment: Assessment, item: AnyItem, raw: object) -> Answer:
         return None
     if isinstance(raw, bool):
         raise AnswerError(item.id, raw, "a yes/no value is not an answer here; quote option ids")
+    if isinstance(raw, str):
+        raw = raw.strip()  # " c " typed or exported with spaces is the option c
     value: Answer
     if isinstance(item, NumericItem | LikertItem) and isinstance(raw, str):
         try:

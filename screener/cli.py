@@ -75,6 +75,22 @@ def settings(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings()
 
 
+def guard_output(ctx: typer.Context, option: str, output: Path | None, *inputs: Path) -> None:
+    """Refuse to write an output over the results database or over an input file."""
+    if output is None:
+        return
+    from screener.errors import UsageError
+    from screener.store import resolve_db_path
+
+    db = resolve_db_path(settings(ctx).db)
+    target = output.resolve()
+    if target in (db.resolve(), Path(f"{db}.lock").resolve()):
+        raise UsageError(f"{option}: {output} is the results database; choose another file")
+    for path in inputs:
+        if target == path.resolve():
+            raise UsageError(f"{option}: {output} is also an input; choose another file")
+
+
 def catalog_for(ctx: typer.Context) -> Any:
     from screener.catalog import load_catalog
 

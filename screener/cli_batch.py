@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from screener.cli import app, catalog_for, emit_json, settings
+from screener.cli import app, catalog_for, emit_json, guard_output, settings
 
 if TYPE_CHECKING:
     from screener.content import Assessment
@@ -283,6 +283,7 @@ def batch(
     outcome, the competencies most often below their cut and the coaching
     seats needed per module.
     """
+    guard_output(ctx, "--errors", errors_file, file, *([map_file] if map_file else []))
     steps = _Steps(total=4)
     try:
         summary, errors = _run_batch(
@@ -460,6 +461,7 @@ def simulate_command(
     from screener.simulate import simulate, write_csv
     from screener.vectorscore import form_name
 
+    guard_output(ctx, "--output", output)
     chosen = load_assessment(ctx, assessment)
     name = form_name(chosen, form)
     items = [item.id for item in chosen.form_items(name)]

@@ -53,6 +53,8 @@ def find_or_create(
     store: Store, candidate: str | None, name: str | None, *, ask: bool
 ) -> tuple[Candidate, bool]:
     """The candidate by id or exact name; created when new. Returns (candidate, created)."""
+    if name is not None and not name.strip():
+        raise UsageError("--name: a name cannot be blank")
     if candidate:
         try:
             return store.resolve_candidate(candidate), False
@@ -81,7 +83,10 @@ def _previous(
     return done[-1] if done else None
 
 
-def _choose_form(store: Store, chosen: Assessment, candidate_id: str, form: str | None) -> str:
+def _choose_form(
+    store: Store, chosen: Assessment, candidate_id: str | None, form: str | None
+) -> str:
+    """``--form`` if given (checked), else the form the candidate has not taken yet."""
     from screener.session import next_form
 
     names = chosen.form_names()
@@ -89,6 +94,8 @@ def _choose_form(store: Store, chosen: Assessment, candidate_id: str, form: str 
         if form not in names:
             raise UsageError(f"--form: {chosen.id} has forms {', '.join(names)}, not {form}")
         return form
+    if candidate_id is None:
+        return names[0]
     taken = [a.form for a in store.attempts(candidate=candidate_id, assessment=chosen.id)]
     return next_form(names, taken)
 
@@ -139,7 +146,8 @@ def take(
         str | None, typer.Option("--form", help="Form to take (default: one not taken yet).")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed for the option order (stored).")
+        int | None,
+        typer.Option("--seed", min=0, max=2**63 - 1, help="Seed for the option order (stored)."),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the unfinished attempt.")
@@ -160,6 +168,8 @@ def take(
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import console
 
+    if answers is not None and resume:
+        raise UsageError("--resume is for an interactive attempt; it does not go with --answers")
     if answers is None and not interactive(no_input):
         why = "--no-input was given" if no_input else "stdin is not a terminal"
         raise UsageError(f"{why}: pass --answers FILE to take a screening without prompts")
@@ -197,11 +207,27 @@ def _take_from_file(
     from screener.scoring import score_form
     from screener.store import Layout
 
-    who, _ = find_or_create(store, candidate, name, ask=False)
-    form_name = _choose_form(store, chosen, who.id, form)
+    existing: Candidate | None = None
+    if candidate or name:
+        try:
+            existing = store.resolve_candidate(candidate or name or "")
+        except NotFoundError:
+            existing = None
+    if existing is None:
+        if not name:
+            if candidate:
+                raise NotFoundError(f"no candidate '{candidate}': add --name NAME to create them")
+            raise UsageError("give --candidate ID or --name NAME")
+        if not name.strip():
+            raise UsageError("--name: a name cannot be blank")
+        form_name = _choose_form(store, chosen, None, form)
+    else:
+        form_name = _choose_form(store, chosen, existing.id, form)
     values = read_answers(answers, chosen, form_name)
     card = score_form(chosen, values, form_name)
     plan = build_plan(chosen, card)
+    # a new candidate is created only now, once their answers have scored
+    who = existing or store.add_candidate(name or "", candidate_id=candidate)
     return store.save_attempt(
         who.id,
         card,

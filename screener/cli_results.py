@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
-from screener.cli import app, catalog_for, emit_json, settings
+from screener.cli import app, catalog_for, emit_json, guard_output, settings
 from screener.errors import ScreenerError, UsageError
 
 if TYPE_CHECKING:
@@ -159,6 +159,7 @@ def export(
     from screener.exporting import Format, export
 
     chosen = Format(fmt.value)
+    guard_output(ctx, "--output", output)
     if chosen.binary_only and output is None:
         raise UsageError(f"export: --format {chosen.value} needs --output FILE")
     store = _store(ctx)
@@ -227,6 +228,7 @@ def report(
 
     from screener.report import ReportData, html_report, markdown_report
 
+    guard_output(ctx, "--output", output)
     store = _store(ctx)
     person = store.resolve_candidate(candidate)
     catalog = catalog_for(ctx)

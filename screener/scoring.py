@@ -78,7 +78,14 @@ def point_range(assessment: Assessment, item: AnyItem) -> tuple[float, float]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A real, finite-sized number: not a bool, and an int that fits a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def item_points(assessment: Assessment, item: AnyItem, answer: Answer) -> float | None:

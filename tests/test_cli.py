@@ -128,3 +128,10 @@ def test_numbers_typed_by_people() -> None:
         except ValueError:
             continue
         raise AssertionError(bad)
+
+
+def test_answers_with_spaces_are_trimmed(tmp_path: Path) -> None:
+    answers = write(tmp_path / "a.json", json.dumps({"m1": " b ", "t1": " 4 "}))
+    result = run_cli("--content-dir", TINY, "score", str(answers), "-a", "tiny", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["competencies"]["math"]["answered"] == 1

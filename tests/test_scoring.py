@@ -144,3 +144,11 @@ def test_form_b_scores_its_own_items() -> None:
     assert all(c.score == 100 for c in card.competencies)
     assert card.outcome == "pass"
     assert math.isclose(card.overall or 0, 100)
+
+
+def test_huge_integers_are_bad_answers_not_crashes() -> None:
+    a = tiny()
+    with pytest.raises(AnswerError, match="whole number"):
+        item_points(a, item(a, "t1"), 10**400)
+    with pytest.raises(AnswerError, match="expected a number"):
+        item_points(a, item(a, "m2"), 10**400)

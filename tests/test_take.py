@@ -81,9 +81,67 @@ def test_take_bad_answer_file_stores_nothing(tmp_path: Path, isolated_db: Path) 
         "--content-dir", TINY, "take", "tiny", "--answers", str(answers), "--name", "X"
     )
     assert result.returncode == 1 and "a.yaml:1:1: item m1: not an option" in result.stderr
-    shown = run_cli("show", "X", "--json")
-    assert shown.returncode == 0
-    assert json.loads(shown.stdout)["attempts"] == []
+    assert not isolated_db.exists()  # not even the candidate was written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--name", "   "), "--name: a name cannot be blank"),
+        (("--candidate", "nobody"), "add --name NAME"),
+        (("--name", "Y", "--seed", "99999999999999999999999"), "--seed"),
+        (("--name", "Y", "--resume"), "--resume"),
+    ],
+)
+def test_take_answers_option_errors_write_nothing(
+    tmp_path: Path, isolated_db: Path, args: tuple[str, ...], message: str
+) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text(A_GOOD)
+    result = run_cli("--content-dir", TINY, "take", "tiny", "--answers", str(answers), *args)
+    assert result.returncode in (1, 2) and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not isolated_db.exists()
+
+
+def test_outputs_never_overwrite_the_database_or_an_input(
+    tmp_path: Path, isolated_db: Path
+) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text(A_GOOD)
+    made = run_cli(
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(answers),
+        "--name",
+        "Z",
+        "--candidate",
+        "z",
+    )
+    assert made.returncode == 0, made.stderr
+    before = isolated_db.read_bytes()
+    for args in (
+        ("export", "--format", "json", "--output", str(isolated_db)),
+        ("report", "z", "--format", "md", "--output", str(isolated_db)),
+        ("simulate", "tiny", "--n", "3", "--output", str(isolated_db)),
+        ("export", "--format", "csv", "--output", f"{isolated_db}.lock"),
+    ):
+        result = run_cli("--content-dir", TINY, *args)
+        assert result.returncode == 2 and "is the results database" in result.stderr, (
+            args,
+            result.stderr,
+        )
+    csv_in = tmp_path / "in.csv"
+    csv_in.write_text("candidate_id,name,m1\nq,Q,b\n")
+    result = run_cli(
+        "--content-dir", TINY, "batch", str(csv_in), "-a", "tiny", "--errors", str(csv_in)
+    )
+    assert result.returncode == 2 and "is also an input" in result.stderr
+    assert csv_in.read_text() == "candidate_id,name,m1\nq,Q,b\n"
+    assert isolated_db.read_bytes() == before
 
 
 def test_show_unknown_candidate_is_one_line() -> None:
