@@ -482,6 +482,12 @@ BAD_FILES = {
     "array": b"[1, 2, 3]",
     "foreign json": b'{"name": "some-package", "version": "1.0"}',
     "newer": orjson.dumps({"meta": {"1": {"schema_version": SCHEMA_VERSION + 1, "secret": "ab"}}}),
+    "record without a name": orjson.dumps(
+        {"candidates": {"1": {"id": "c1"}}, "meta": {"1": {"schema_version": 1, "secret": "ab"}}}
+    ),
+    "attempt without fields": orjson.dumps(
+        {"attempts": {"1": {"id": "a"}}, "meta": {"1": {"schema_version": 1, "secret": "ab"}}}
+    ),
 }
 
 
