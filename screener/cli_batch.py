@@ -351,6 +351,14 @@ def _run_batch(
     table = read_table(file, id_column=id_column, name_column=name_column, mapping=mapping)
     steps.step("scoring")
     encoded = encode(chosen, name, table)
+    if encoded.missing_items:
+        shown = ", ".join(encoded.missing_items[:8]) + (
+            " ..." if len(encoded.missing_items) > 8 else ""
+        )
+        sys.stderr.write(
+            f"warning: {file}: no column for {len(encoded.missing_items)} item(s) of form {name} "
+            f"({shown}); they count as unanswered\n"
+        )
     errors = list(encoded.errors)
     index = encoded.index
     points = encoded.points

@@ -704,6 +704,14 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ContentError([f"{path}: not an Excel .xlsx workbook ({exc})"]) from None
     try:
+        if len(book.worksheets) > 1:
+            names = ", ".join(repr(ws.title) for ws in book.worksheets)
+            raise ContentError(
+                [
+                    f"{path}: the workbook has {len(book.worksheets)} sheets ({names}); "
+                    "keep the answers on one sheet, or save that sheet as CSV"
+                ]
+            )
         sheet = book.worksheets[0]
         rows: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
         number = 0

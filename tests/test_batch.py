@@ -312,3 +312,32 @@ def test_bfi_through_batch_equals_psych(isolated_db: Path) -> None:
             assert abs(comp.score - (float(want[comp.id]) - 1) / 5 * 100) <= 1e-9
             checked += 1
     assert checked >= 2800 * 5 - 50
+
+
+def test_missing_item_columns_are_warned_about(tmp_path: Path) -> None:
+    path = tmp_path / "few.csv"
+    path.write_text("candidate_id,name,m1\nq1,Q,b\n")
+    result = run_cli(
+        "--content-dir", str(DATA / "tiny"), "batch", str(path), "-a", "tiny", "--dry-run"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no column for 4 item(s) of form A (m2, t1, t2, s1)" in result.stderr
+
+
+def test_a_workbook_with_several_sheets_is_refused(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Day1"
+    first.append(["candidate_id", "name", "m1"])
+    first.append(["q1", "Q", "b"])
+    second = book.create_sheet("Day2")
+    second.append(["candidate_id", "name", "m1"])
+    second.append(["q2", "R", "a"])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    result = run_cli("--content-dir", str(DATA / "tiny"), "batch", str(path), "-a", "tiny")
+    assert result.returncode == 1
+    assert "has 2 sheets ('Day1', 'Day2')" in result.stderr and result.stderr.count("\n") == 1
