@@ -110,24 +110,33 @@ def results(
             out.write(orjson.dumps(rec.to_json()) + b"\n")
         out.flush()
         return
+    from rich import box
     from rich.table import Table
 
     from screener.render import console, fmt
 
-    table = Table("attempt", "candidate", "name", "assessment", "form", "submitted", "outcome")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+    # ids are what people copy into `show` and `report`: never cut them short
+    table.add_column("attempt", no_wrap=True, min_width=12)
+    table.add_column("candidate", no_wrap=True, overflow="fold")
+    table.add_column("name")
+    table.add_column("assessment")
+    table.add_column("form")
+    table.add_column("submitted", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
     table.add_column("avg", justify="right")
-    table.add_column("plan")
+    table.add_column("modules", justify="right")  # their names: `show`, `export` or --json
     for rec in stream:
         table.add_row(
             rec.attempt_id,
             rec.candidate_id,
             rec.name or "",
-            f"{rec.assessment} {rec.version}",
+            rec.assessment,
             rec.form,
-            (rec.submitted or "")[:16].replace("T", " "),
+            (rec.submitted or "")[:10],
             rec.outcome or "",
             fmt(rec.overall),
-            ", ".join(rec.plan_modules),
+            str(len(rec.plan_modules)),
         )
     console().print(table)
     console(stderr=True).print(f"{len(stream)} attempt(s)")
