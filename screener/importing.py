@@ -579,6 +579,18 @@ def _all_blank(row: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
+def _take_header(rows: Iterator[Sequence[Any]], out: _Builder, path: Path) -> int | None:
+    """Skip blank rows, hand the first other one to ``out`` as the header.
+
+    Returns the header's row number (1-based), or None for a file of blank rows.
+    """
+    for number, record in enumerate(rows, 1):
+        if record and not _all_blank(record):
+            out.header(record, f"{path}:{number}")
+            return number
+    return None
+
+
 # -- CSV -------------------------------------------------------------------------------
 
 
@@ -641,13 +653,10 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             delimiter = _delimiter_giving_id(sample, delimiter, out)
             fh.seek(0)
             reader = csv.reader(fh, delimiter=delimiter)
-            for record in reader:
-                number += 1
-                if record and not _all_blank(record):
-                    out.header(record, f"{path}:{number}")
-                    break
-            else:
+            found = _take_header(reader, out, path)
+            if found is None:
                 return
+            number = found
             width = out.width
             out.text_cells = True
             while True:
@@ -714,14 +723,10 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
             )
         sheet = book.worksheets[0]
         rows: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
-        number = 0
-        for record in rows:
-            number += 1
-            if record and not _all_blank(record):
-                out.header(record, f"{path}:{number}")
-                break
-        else:
+        found = _take_header(rows, out, path)
+        if found is None:
             return
+        number = found
         width = out.width
         numbers: list[int] = []
         good: list[Sequence[object]] = []

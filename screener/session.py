@@ -175,25 +175,18 @@ def ask_item(
 def _build_question(
     assessment: Assessment, item: AnyItem, seed: int, message: str
 ) -> questionary.Question:
-    skip = questionary.Choice(title="Skip this question", value=SKIP)
+    choices: list[Any] | None = None
     if isinstance(item, ChoiceItem | JudgementItem):
         labels = {o.id: o.label for o in item.options}
-        choices: list[Any] = [
-            questionary.Choice(title=labels[i], value=i) for i in option_order(item, seed)
-        ]
-        return questionary.select(
-            message,
-            choices=[*choices, questionary.Separator(), skip],
-            style=STYLE,
-            instruction="(arrow keys, Enter)",
-            pointer=">",
-        )
-    if isinstance(item, LikertItem):
+        choices = [questionary.Choice(title=labels[i], value=i) for i in option_order(item, seed)]
+    elif isinstance(item, LikertItem):
         scale = assessment.scale_of(item)
         choices = [
             questionary.Choice(title=f"{v}  {scale.labels.get(v, '')}".rstrip(), value=v)
             for v in range(scale.min, scale.max + 1)
         ]
+    if choices is not None:
+        skip = questionary.Choice(title="Skip this question", value=SKIP)
         return questionary.select(
             message,
             choices=[*choices, questionary.Separator(), skip],
