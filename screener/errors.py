@@ -39,6 +39,10 @@ class StoreError(ScreenerError):
     """The results database cannot be opened or written safely."""
 
 
+class RecordError(ScreenerError, ValueError):
+    """A candidate id or name the store refuses to keep; a ValueError too, for older callers."""
+
+
 class UsageError(ScreenerError):
     """Options that do not make sense together; exit 2 like click's usage errors."""
 

@@ -24,7 +24,7 @@ from tinydb.queries import QueryLike
 from tinydb.table import Table
 
 from screener.coaching import PlanEntry
-from screener.errors import NotFoundError, StoreError
+from screener.errors import NotFoundError, RecordError, StoreError
 from screener.scoring import Answer, Scorecard
 from screener.store.files import (
     AtomicJSONStorage,
@@ -35,7 +35,9 @@ from screener.store.files import (
     resolve_db_path,
 )
 from screener.store.records import (
+    NAME_MAX,
     STATUS_CODE,
+    STORE_EVENTS,
     AttemptRecord,
     AttemptStatus,
     AttemptStream,
@@ -49,11 +51,16 @@ from screener.store.records import (
     SaveResult,
     StoreInfo,
     answer_list,
+    check_candidate_id,
     check_scorecard,
+    clean_contact,
+    clean_name,
+    mention_test,
     order_field,
     pack,
     scored_fields,
     seconds_field,
+    shown,
     unpack,
     utc_stamp,
 )
@@ -113,19 +120,6 @@ class _IdSource:
             if candidate not in self.taken:
                 self.taken.add(candidate)
                 return candidate
-
-
-def _check_id(value: str) -> str:
-    if not value or len(value) > 64 or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise ValueError(f"invalid id {value!r}: 1-64 printable characters, no spaces")
-    return value
-
-
-def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise ValueError("a candidate needs a name")
-    return cleaned
 
 
 class _Txn:
@@ -387,12 +381,18 @@ class Store:
         candidate_id: str | None = None,
         when: When = None,
     ) -> Candidate:
-        """Add a person; ``candidate_id`` defaults to a new random id."""
-        cleaned = _clean_name(name)
+        """Add a person; ``candidate_id`` defaults to a new random id.
+
+        A bad id, name or contact raises ``RecordError`` before the file is touched.
+        """
+        cleaned = clean_name(name)
+        contact = clean_contact(contact)
+        if candidate_id is not None:
+            check_candidate_id(candidate_id)
         with self._open(write=True) as tx:
             taken = {d["id"] for d in tx.docs("candidates").values()}
             if candidate_id is not None:
-                if _check_id(candidate_id) in taken:
+                if candidate_id in taken:
                     raise StoreError(f"candidate id '{candidate_id}' is already taken")
                 cid = candidate_id
             else:
@@ -405,7 +405,7 @@ class Store:
     def _candidate_doc(cid: str, name: str, contact: str | None, created: str) -> Doc:
         doc: Doc = {"id": cid, "name": name, "created": created}
         if contact:
-            doc["contact"] = contact.strip()
+            doc["contact"] = contact
         return doc
 
     def get_candidate(self, candidate_id: str) -> Candidate:
@@ -568,7 +568,8 @@ class Store:
         rows. Every row carries the standard plan (it is rebuilt on reading).
         Rows whose ``key`` is stored (or earlier in the batch) are skipped; a
         candidate id not in the store is created with the row's name (or the id
-        as the name). A bad batch raises ``ValueError`` and stores nothing.
+        as the name). A bad batch raises ``ValueError`` (``RecordError`` for an id or
+        name the store refuses) and stores nothing.
         """
         n = batch.check()
         layout = batch.layout
@@ -667,8 +668,8 @@ class Store:
             for cid, name in zip(cands, names, strict=True):
                 if cid not in known:
                     known.add(cid)
-                    cleaned = " ".join(name.split()) if name else ""
-                    people.append({"id": cid, "name": cleaned or cid, "created": created})
+                    cleaned = clean_name(name) if name and name.strip() else cid
+                    people.append({"id": cid, "name": cleaned, "created": created})
             if people:
                 tx.append("candidates", people)
             if docs:
@@ -872,7 +873,13 @@ class Store:
         detail: str | None = None,
         when: When = None,
     ) -> AuditEvent:
-        """Record a decision or change. Put no names or contact details in ``detail``."""
+        """Record a decision or change. Put no names or contact details in ``detail``.
+
+        The store's own event names (``STORE_EVENTS``) are refused: erasure trusts
+        those to carry no personal data in their text.
+        """
+        if event in STORE_EVENTS:
+            raise ValueError(f"audit event {event!r} is written by the store itself")
         with self._open(write=True) as tx:
             doc = self._audit(tx, event, command, candidate_id, attempt_id, count, detail, when)
             return AuditEvent.from_doc(doc)
@@ -929,9 +936,13 @@ class Store:
     ) -> Erasure:
         """Erase a candidate, their attempts and progress, and audit events naming them.
 
-        The file is rewritten whole (atomically), so none of their bytes survive in
-        it; the deletion itself is audited with counts only. ``dry_run`` counts
-        what would go and changes nothing.
+        An event names them when its ``cand`` is their id or its ``attempt`` one of
+        their attempts (exact matches), or, for events written through ``audit``
+        (free text), when its detail or command mentions their id, name or contact
+        as a whole word. The store's own events carry no personal text, so their
+        text is never searched. The file is rewritten whole (atomically), so none
+        of their bytes survive in it; the deletion itself is audited with counts
+        only. ``dry_run`` counts what would go and changes nothing.
         """
         with self._open(write=not dry_run) as tx:
             person = tx.candidate_doc(candidate_id)
@@ -943,12 +954,16 @@ class Store:
                 d["id"] for d in tx.docs("attempts").values() if d["cand"] == candidate_id
             }
 
+            mentions = mention_test(candidate_id, name, person.get("contact"))
+
             def names_them(d: Mapping[str, Any]) -> bool:
-                detail = d.get("detail") or ""
-                return (
-                    d.get("cand") == candidate_id
-                    or d.get("attempt") in attempt_ids
-                    or any(text in detail for _, text in traces)
+                if d.get("cand") == candidate_id or d.get("attempt") in attempt_ids:
+                    return True
+                if d["event"] in STORE_EVENTS:
+                    return False
+                return any(
+                    isinstance(text, str) and mentions(text)
+                    for text in (d.get("detail"), d.get("command"))
                 )
 
             progress = [d for d in tx.docs("progress").values() if d["cand"] == candidate_id]
@@ -1151,7 +1166,14 @@ class ScoredBatch:
             raise ValueError("scored batch does not fit: " + "; ".join(problems))
         if not _all_valid_ids(self.candidates):
             for cid in set(self.candidates):
-                _check_id(cid)
+                check_candidate_id(cid)
+        if self.names is not None and not _all_valid_names(self.names):
+            for cid, given in zip(self.candidates, self.names, strict=True):
+                if given and given.strip():
+                    try:
+                        clean_name(given)
+                    except RecordError as exc:
+                        raise RecordError(f"candidate {shown(cid)}: {exc}") from None
         return n
 
     def key_list(self, answers: Sequence[str]) -> Sequence[str | None]:
@@ -1172,7 +1194,7 @@ class ScoredBatch:
 
 
 def _all_valid_ids(ids: Sequence[str]) -> bool:
-    """True when every id passes ``_check_id``, checked in a few C-level passes.
+    """True when every id passes ``check_candidate_id``, checked in a few C-level passes.
 
     ``isprintable`` is False for every whitespace character but the space, so
     the joined text is printable and space-free exactly when each id is.
@@ -1186,6 +1208,15 @@ def _all_valid_ids(ids: Sequence[str]) -> bool:
         and min(map(len, ids)) >= 1
         and max(map(len, ids)) <= 64
     )
+
+
+def _all_valid_names(names: Sequence[str | None]) -> bool:
+    """True when every name is short and printable, so ``clean_name`` cannot refuse it
+    (checked in C; a name with tabs or format characters goes to the slow path)."""
+    given = [name for name in names if name]
+    if not given:
+        return True
+    return "".join(given).isprintable() and max(map(len, given)) <= NAME_MAX
 
 
 def _split_rows(text: str, n: int) -> list[str]:
@@ -1274,9 +1305,8 @@ def _who(candidate: str | NewCandidate) -> Who:
     """
     if isinstance(candidate, str):
         return candidate
-    contact = candidate.contact.strip() if candidate.contact else None
-    cid = _check_id(candidate.id) if candidate.id is not None else None
-    return (_clean_name(candidate.name), contact or None, cid)
+    cid = check_candidate_id(candidate.id) if candidate.id is not None else None
+    return (clean_name(candidate.name), clean_contact(candidate.contact), cid)
 
 
 class _People:

@@ -10,15 +10,18 @@ second (measured in docs/performance.md). They are decoded only when read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
+from unicodedata import category
 
 import orjson
 
 from screener.coaching import PlanEntry
+from screener.errors import RecordError
 from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
 from screener.shapes import attempt_json
 
@@ -81,6 +84,79 @@ class NewCandidate:
     name: str
     contact: str | None = None
     id: str | None = None
+
+
+ID_MAX = 64
+NAME_MAX = 200  # longer than any real full name; the cap keeps a hostile file's 600 MB "name" out
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """``value`` quoted for a one-line message: escapes visible (``repr``), long text cut short."""
+    return repr(value[:limit]) + ("..." if len(value) > limit else "")
+
+
+def check_candidate_id(value: str) -> str:
+    """``value`` if it can be a candidate id, else ``RecordError``.
+
+    Ids are typed on command lines and appear in file names and reports, so:
+    1-64 printable characters, no whitespace (and so no invalid UTF-8, whose
+    surrogate escapes are not printable).
+    """
+    if (
+        not value
+        or len(value) > ID_MAX
+        or not value.isprintable()
+        or any(ch.isspace() for ch in value)
+    ):
+        raise RecordError(
+            f"invalid candidate id {shown(value)}: 1-{ID_MAX} printable characters, no spaces"
+        )
+    return value
+
+
+def _bad_character(text: str) -> str | None:
+    """The first control character, surrogate (invalid UTF-8) or bidi override in ``text``."""
+    if text.isprintable():  # the fast path: nothing to look for
+        return None
+    for ch in text:
+        if ch in _BIDI_CONTROLS or category(ch) in ("Cc", "Cs"):
+            return ch
+    return None  # only format characters such as ZWNJ, which some scripts need
+
+
+def _text_problem(label: str, text: str) -> RecordError | None:
+    if len(text) > NAME_MAX:
+        return RecordError(f"{label} {shown(text)} is too long: at most {NAME_MAX} characters")
+    bad = _bad_character(text)
+    if bad is None:
+        return None
+    what = "invalid UTF-8" if category(bad) == "Cs" else f"control character U+{ord(bad):04X}"
+    return RecordError(f"{label} {shown(text)} holds {what}: not allowed in names and contacts")
+
+
+def clean_name(name: str) -> str:
+    """A candidate's name as stored: whitespace runs made one space; ``RecordError`` when
+    blank, longer than ``NAME_MAX`` or holding control characters or invalid UTF-8 (they
+    would reach terminals and spreadsheets, or fail to be written)."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise RecordError("a candidate needs a name")
+    problem = _text_problem("name", cleaned)
+    if problem is not None:
+        raise problem
+    return cleaned
+
+
+def clean_contact(contact: str | None) -> str | None:
+    """Contact details as stored (None when blank), by the same rules as names."""
+    cleaned = contact.strip() if contact else ""
+    if not cleaned:
+        return None
+    problem = _text_problem("contact", cleaned)
+    if problem is not None:
+        raise problem
+    return cleaned
 
 
 @dataclass(frozen=True)
@@ -558,6 +634,40 @@ class Progress:
             check_score=doc.get("check"),
             lessons=tuple(doc.get("lessons", ())),
         )
+
+
+#: Audit events the store writes itself. Their ``detail`` is made of counts and
+#: versions, never of personal data, and a person appears only in their ``cand``
+#: and ``attempt`` fields: erasure matches those fields exactly and never reads
+#: their text (a substring test once made deleting candidate "1" erase every
+#: earlier ``candidate.deleted`` event). ``Store.audit`` refuses these names.
+STORE_EVENTS = frozenset(
+    {
+        "schema.migrated",
+        "attempt.saved",
+        "attempts.saved",
+        "attempt.started",
+        "attempt.submitted",
+        "candidate.deleted",
+        "candidate.renamed",
+        "secret.created",
+        "secret.rotated",
+    }
+)
+
+
+def mention_test(candidate_id: str, name: str, contact: str | None) -> Callable[[str], bool]:
+    """Whether a free text mentions this person: their id (exact case), name or contact
+    (any case, any spacing) as a whole word, so "Ann" is not found in "Anna" nor id
+    "e" in "rescheduled"."""
+    parts = [re.escape(candidate_id)]
+    words = name.split()
+    if words:
+        parts.append("(?i:" + r"\s+".join(map(re.escape, words)) + ")")
+    if contact:
+        parts.append("(?i:" + re.escape(contact) + ")")
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
+    return lambda text: pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
