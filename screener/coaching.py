@@ -1,7 +1,9 @@
 """From a scorecard's gaps to a coaching plan. Pure.
 
-Only competencies whose status is ``below`` contribute modules, so a candidate
-is never sent to coaching for something they already meet.
+Only competencies whose status is ``below`` contribute *required* modules, so a
+candidate is never sent to coaching for something they already meet; with a
+borderline rule, competencies whose status is ``borderline`` (close to the
+level) contribute *recommended* modules, listed after the required ones.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from screener.content import Assessment
-from screener.scoring import Scorecard
+from screener.scoring import CompetencyScore, Scorecard
 
 
 @dataclass(frozen=True)
@@ -19,26 +21,40 @@ class PlanEntry:
     module: str
     competencies: tuple[str, ...]
     gap: float
+    required: bool = True
 
 
 def build_plan(assessment: Assessment, scorecard: Scorecard) -> tuple[PlanEntry, ...]:
-    """Modules for the below-cut competencies, each once, largest gap first.
+    """Required modules for the below-cut competencies, each once, largest gap first,
+    then recommended modules for borderline ones not already required.
 
-    The plan is empty unless the outcome is ``coaching``: a pass goes on to the
-    interview, an incomplete attempt is finished or retaken first.
+    The required part is empty unless the outcome is ``coaching``: a pass goes
+    on to the interview, an incomplete attempt is finished or retaken first.
     """
-    if scorecard.outcome != "coaching":
+    if scorecard.outcome == "incomplete":
         return ()
-    below = sorted(
-        (c for c in scorecard.competencies if c.status == "below"),
-        key=lambda c: -c.gap,
-    )
+    required: tuple[PlanEntry, ...] = ()
+    if scorecard.outcome == "coaching":
+        required = _entries(
+            assessment, [c for c in scorecard.competencies if c.status == "below"], True, set()
+        )
+    taken = {entry.module for entry in required}
+    borderline = [c for c in scorecard.competencies if c.status == "borderline"]
+    return required + _entries(assessment, borderline, False, taken)
+
+
+def _entries(
+    assessment: Assessment, comps: list[CompetencyScore], required: bool, taken: set[str]
+) -> tuple[PlanEntry, ...]:
+    below = sorted(comps, key=lambda c: -c.gap)
     covered: dict[str, list[str]] = {}
     gaps: dict[str, float] = {}
     for comp in below:
         for module in assessment.competency(comp.id).modules:
+            if module in taken:
+                continue
             covered.setdefault(module, []).append(comp.id)
             gaps[module] = max(gaps.get(module, 0.0), comp.gap)
     # sorted() is stable: equal gaps keep the order in which the competencies were met
     order = sorted(covered, key=lambda m: -gaps[m])
-    return tuple(PlanEntry(m, tuple(covered[m]), gaps[m]) for m in order)
+    return tuple(PlanEntry(m, tuple(covered[m]), gaps[m], required) for m in order)

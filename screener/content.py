@@ -104,12 +104,31 @@ class NumericItem(_Item):
 Item = Annotated[ChoiceItem | JudgementItem | LikertItem | NumericItem, Field(discriminator="kind")]
 
 
+class Borderline(_Model):
+    """What a score whose interval straddles its cut means (see docs/psychometrics.md).
+
+    ``follow_up`` asks the competency's reserve items one at a time until the
+    interval clears the cut or ``max_extra`` are spent, then decides by the
+    score; ``recommend`` lists a module for a borderline competency as
+    recommended, not required; ``gap`` treats borderline as a gap.
+    """
+
+    confidence: float = Field(0.8, gt=0, lt=1, description="coverage of the score interval")
+    action: Literal["follow_up", "recommend", "gap"] = "recommend"
+    max_extra: int = Field(
+        4, ge=0, le=50, description="most reserve items asked per competency (follow_up)"
+    )
+
+
 class Decision(_Model):
     """How competency statuses become an outcome."""
 
     rule: Literal["non_compensatory", "compensatory"] = "non_compensatory"
     overall_cut: float | None = Field(
         None, ge=0, le=100, description="mean competency POMP needed to pass (compensatory only)"
+    )
+    borderline: Borderline | None = Field(
+        None, description="give each score an interval and a borderline status near the cut"
     )
 
 
@@ -128,6 +147,10 @@ class Assessment(_Model):
     forms: dict[Id, list[Id]] | None = Field(
         None, description="named subsets of item ids; without it one form `A` holds every item"
     )
+    reserve: list[Id] = Field(
+        default_factory=list,
+        description="item ids in no form, asked one at a time for borderline competencies",
+    )
 
     def form_names(self) -> list[str]:
         return list(self.forms) if self.forms else ["A"]
@@ -140,9 +163,24 @@ class Assessment(_Model):
         if not self.forms:
             if form not in (None, "A"):
                 raise KeyError(form)
-            return list(self.items)
+            held = set(self.reserve)
+            return [item for item in self.items if item.id not in held]
         name = form if form is not None else next(iter(self.forms))
         return [by_id[i] for i in self.forms[name]]
+
+    def reserve_items(self, competency_id: str | None = None) -> list[AnyItem]:
+        """The reserve items (of one competency), in the order they are asked."""
+        by_id = {item.id: item for item in self.items}
+        chosen = [by_id[i] for i in self.reserve if i in by_id]
+        if competency_id is None:
+            return chosen
+        return [item for item in chosen if item.competency == competency_id]
+
+    def item(self, item_id: str) -> AnyItem:
+        for candidate in self.items:
+            if candidate.id == item_id:
+                return candidate
+        raise KeyError(item_id)
 
     def competency(self, competency_id: str) -> Competency:
         for comp in self.competencies:

@@ -237,7 +237,13 @@ def lint_assessment(a: Assessment, parsed: Parsed, filename: str) -> list[Proble
                         f"item '{item.id}': unknown scale '{item.scale}' (define it under scales)",
                     )
                 )
-    forms = a.forms if a.forms is not None else {"A": tuple(i.id for i in a.items)}
+    out += _lint_reserve(a, parsed, filename)
+    reserved = set(a.reserve)
+    forms = (
+        a.forms
+        if a.forms is not None
+        else {"A": tuple(i.id for i in a.items if i.id not in reserved)}
+    )
     if a.forms is not None and not a.forms:
         out.append(
             _at(parsed, filename, ("forms",), "forms: name at least one form, or leave forms out")
@@ -272,6 +278,50 @@ def lint_assessment(a: Assessment, parsed: Parsed, filename: str) -> list[Proble
                         f"competency '{comp.id}' has no items in form {name}",
                     )
                 )
+    return out
+
+
+def _lint_reserve(a: Assessment, parsed: Parsed, filename: str) -> list[Problem]:
+    """Reserve items exist, are listed once, sit in no form, and have a reason to be asked."""
+    out: list[Problem] = []
+    item_ids = {i.id for i in a.items}
+    in_forms = {i for ids in (a.forms or {}).values() for i in ids}
+    seen: set[str] = set()
+    for k, item_id in enumerate(a.reserve):
+        where: Path_ = ("reserve", k)
+        if item_id not in item_ids:
+            out.append(_at(parsed, filename, where, f"reserve: unknown item '{item_id}'"))
+        elif item_id in seen:
+            out.append(_at(parsed, filename, where, f"reserve: item '{item_id}' is listed twice"))
+        elif item_id in in_forms:
+            out.append(
+                _at(
+                    parsed,
+                    filename,
+                    where,
+                    f"reserve: item '{item_id}' is in a form; reserve items are in no form",
+                )
+            )
+        seen.add(item_id)
+    rule = a.decision.borderline
+    if a.reserve and (rule is None or rule.action != "follow_up"):
+        out.append(
+            _at(
+                parsed,
+                filename,
+                ("reserve",),
+                "reserve: items are only asked with decision: {borderline: {action: follow_up}}",
+            )
+        )
+    if rule is not None and a.decision.rule == "compensatory":
+        out.append(
+            _at(
+                parsed,
+                filename,
+                ("decision", "borderline"),
+                "decision: borderline applies only to the non_compensatory rule",
+            )
+        )
     return out
 
 

@@ -9,28 +9,47 @@ the transform of what R psych's ``scoreItems(impute="none")`` reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from screener.content import (
     AnyItem,
     Assessment,
+    Borderline,
     ChoiceItem,
     JudgementItem,
     LikertItem,
     NumericItem,
 )
 from screener.errors import AnswerError
+from screener.measurement import (
+    FollowUpRule,
+    ItemRange,
+    Term,
+    conditional_sem,
+    follow_up_wanted,
+    pomp,
+    score_interval,
+    straddles,
+)
 
 Answer = str | int | float | None
-Status = Literal["meets", "below", "incomplete"]
+Status = Literal["meets", "below", "borderline", "incomplete"]
 Outcome = Literal["pass", "coaching", "incomplete"]
 
 
 @dataclass(frozen=True)
 class CompetencyScore:
-    """One competency's result; ``score`` is None when too few items were answered."""
+    """One competency's result; ``score`` is None when too few items were answered.
+
+    ``status`` is the decision: ``below`` is a gap (its modules are required),
+    ``borderline`` is close to the level (its modules are recommended). With a
+    borderline rule, ``interval`` is the score's interval at the rule's
+    confidence and ``near_cut`` says it straddled the cut (a ``below`` can be
+    near the cut too, after follow-up items or with ``action: gap``);
+    ``extra`` lists the reserve items asked.
+    """
 
     id: str
     score: float | None
@@ -38,13 +57,16 @@ class CompetencyScore:
     status: Status
     answered: int
     items: int
+    interval: tuple[float, float] | None = None
+    near_cut: bool = False
+    extra: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float:
-        """Points below the cut (0 unless the status is ``below``)."""
-        if self.status != "below" or self.score is None:
+        """Points below the cut (0 unless the status is ``below`` or ``borderline``)."""
+        if self.status not in ("below", "borderline") or self.score is None:
             return 0.0
-        return self.cut - self.score
+        return max(0.0, self.cut - self.score)
 
 
 @dataclass(frozen=True)
@@ -122,19 +144,28 @@ def reverse(value: int, low: int, high: int) -> int:
     return low + high - value
 
 
-def pomp(terms: list[tuple[float, float, float, float]]) -> float | None:
-    """Weighted POMP of ``(weight, points, pmin, pmax)`` terms; None when there are none."""
-    if not terms:
-        return None
-    num = math.fsum(w * (p - lo) for w, p, lo, _ in terms)
-    den = math.fsum(w * (hi - lo) for w, _, lo, hi in terms)
-    return 100.0 * num / den
-
-
 def status_of(score: float | None, cut: float) -> Status:
+    """The status without a borderline rule: the score against the cut."""
     if score is None:
         return "incomplete"
     return "meets" if score >= cut else "below"
+
+
+def borderline_status(score: float, cut: float, near_cut: bool, rule: Borderline) -> Status:
+    """The status under a borderline rule, for a score whose interval does (not) straddle the cut.
+
+    ``gap`` makes every near-cut score a gap; ``recommend`` makes it borderline;
+    ``follow_up`` has asked what it could, so the score decides a near-cut
+    result below the cut and a near-cut result at or above it is borderline.
+    """
+    plain = status_of(score, cut)
+    if not near_cut:
+        return plain
+    if rule.action == "gap":
+        return "below"
+    if rule.action == "recommend":
+        return "borderline"
+    return "below" if plain == "below" else "borderline"
 
 
 def decide(
@@ -148,40 +179,129 @@ def decide(
     if rule.rule == "compensatory":
         cut = rule.overall_cut if rule.overall_cut is not None else 0.0
         return ("pass" if overall >= cut else "coaching"), overall
-    return ("pass" if all(c.status == "meets" for c in competencies) else "coaching"), overall
+    return ("pass" if all(c.status != "below" for c in competencies) else "coaching"), overall
 
 
 def score_form(
     assessment: Assessment, answers: Mapping[str, Answer], form: str | None = None
 ) -> Scorecard:
-    """Score one candidate's answers to one form of an assessment."""
+    """Score one candidate's answers to one form of an assessment.
+
+    ``answers`` may also hold answers to reserve items (asked as follow-up
+    items); they count towards their competency's score, and a reserve item
+    left None was not asked.
+    """
     form_name = form if form is not None else assessment.form_names()[0]
     if form_name not in assessment.form_names():
         raise KeyError(form_name)
     items = assessment.form_items(form_name)
     in_form = {item.id for item in items}
+    reserve = {item.id: item for item in assessment.reserve_items()}
     for item_id in answers:
-        if item_id not in in_form:
+        if item_id not in in_form and item_id not in reserve:
             raise AnswerError(item_id, answers[item_id], f"no such item in form {form_name}")
+    asked = [reserve[i] for i in reserve if answers.get(i) is not None]
     points: dict[str, float | None] = {}
-    terms: dict[str, list[tuple[float, float, float, float]]] = {}
+    terms: dict[str, list[Term]] = {}
     counts: dict[str, int] = {}
+    extra: dict[str, list[str]] = {}
     for item in items:
+        counts[item.competency] = counts.get(item.competency, 0) + 1
+    for item in [*items, *asked]:
         earned = item_points(assessment, item, answers.get(item.id))
         points[item.id] = earned
-        counts[item.competency] = counts.get(item.competency, 0) + 1
+        if item.id in reserve:
+            extra.setdefault(item.competency, []).append(item.id)
         if earned is not None:
             low, high = point_range(assessment, item)
             terms.setdefault(item.competency, []).append((item.weight, earned, low, high))
+    rule = assessment.decision.borderline
     scores: list[CompetencyScore] = []
     for comp in assessment.competencies:
         total = counts.get(comp.id, 0)
-        answered = len(terms.get(comp.id, []))
+        mine = terms.get(comp.id, [])
+        answered = len(mine)
         enough = total > 0 and answered >= comp.min_answered * total - 1e-9
-        score = pomp(terms.get(comp.id, [])) if enough else None
+        score = pomp(mine) if enough else None
+        asked_here = tuple(extra.get(comp.id, ()))
+        if rule is None or score is None:
+            scores.append(
+                CompetencyScore(
+                    comp.id,
+                    score,
+                    comp.cut,
+                    status_of(score, comp.cut),
+                    answered,
+                    total + len(asked_here),
+                    extra=asked_here,
+                )
+            )
+            continue
+        interval = score_interval(score, conditional_sem(mine), rule.confidence)
+        near = straddles(interval, comp.cut)
+        status = borderline_status(score, comp.cut, near, rule)
         scores.append(
-            CompetencyScore(comp.id, score, comp.cut, status_of(score, comp.cut), answered, total)
+            CompetencyScore(
+                comp.id,
+                score,
+                comp.cut,
+                status,
+                answered,
+                total + len(asked_here),
+                interval,
+                near,
+                asked_here,
+            )
         )
     frozen = tuple(scores)
     outcome, overall = decide(assessment, frozen)
     return Scorecard(assessment.id, assessment.version, form_name, frozen, outcome, overall, points)
+
+
+def competency_terms(
+    assessment: Assessment, answers: Mapping[str, Answer], form: str
+) -> dict[str, list[Term]]:
+    """Each competency's answered ``(weight, points, least, most)`` terms (form and reserve)."""
+    items = [*assessment.form_items(form), *assessment.reserve_items()]
+    terms: dict[str, list[Term]] = {}
+    for item in items:
+        earned = item_points(assessment, item, answers.get(item.id))
+        if earned is not None:
+            low, high = point_range(assessment, item)
+            terms.setdefault(item.competency, []).append((item.weight, earned, low, high))
+    return terms
+
+
+def next_follow_up(
+    assessment: Assessment,
+    answers: Mapping[str, Answer],
+    form: str,
+    seen: Collection[str] = (),
+) -> AnyItem | None:
+    """The next reserve item to ask, or None when the screening is over.
+
+    The one follow-up rule (``take``, ``simulate`` and ``evaluate`` all call
+    it): competencies in the assessment's order; for each, its unseen, unasked
+    reserve items in reserve order while ``measurement.follow_up_wanted``.
+    ``seen`` holds items the candidate met in earlier attempts: never asked again.
+    """
+    rule = assessment.decision.borderline
+    if rule is None or rule.action != "follow_up" or not assessment.reserve:
+        return None
+    follow = FollowUpRule(rule.confidence, rule.max_extra)
+    terms = competency_terms(assessment, answers, form)
+    for comp in assessment.competencies:
+        reserve = assessment.reserve_items(comp.id)
+        asked = sum(1 for item in reserve if answers.get(item.id) is not None)
+        upcoming = [
+            item for item in reserve if answers.get(item.id) is None and item.id not in seen
+        ]
+        ranges: list[ItemRange] = []
+        for item in upcoming:
+            low, high = point_range(assessment, item)
+            ranges.append((item.weight, low, high))
+        mine = terms.get(comp.id, [])
+        total = len(assessment.form_items(form))
+        if total and follow_up_wanted(mine, comp.cut, follow, asked, ranges):
+            return upcoming[0]
+    return None
