@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from screener.cli import app, catalog_for, emit_json, settings
-from screener.errors import NotFoundError, UsageError
+from screener.errors import NotFoundError, RecordError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from screener.catalog import Catalog
     from screener.content import Assessment
     from screener.store import AttemptRecord, Candidate, Store
+    from screener.store.records import NameConflict
 
 
 def open_store(ctx: typer.Context) -> Store:
@@ -50,26 +51,73 @@ def _ask_name() -> str:
 
 
 def find_or_create(
-    store: Store, candidate: str | None, name: str | None, *, ask: bool
+    store: Store,
+    candidate: str | None,
+    name: str | None,
+    *,
+    ask: bool,
+    update_name: bool = False,
+    command: str = "take",
 ) -> tuple[Candidate, bool]:
-    """The candidate by id or exact name; created when new. Returns (candidate, created)."""
-    if name is not None and not name.strip():
-        raise UsageError("--name: a name cannot be blank")
-    if candidate:
-        try:
-            return store.resolve_candidate(candidate), False
-        except NotFoundError:
-            if not name:
-                raise
-            return store.add_candidate(name, candidate_id=candidate), True
-    if not name:
+    """The candidate by id or exact name; created when new. Returns (candidate, created).
+
+    The rules are ``Store.resolve_or_add_candidate``'s; here they get option names.
+    """
+    from screener.store.records import NameConflict
+
+    if not candidate and not name:
         if not ask:
             raise UsageError("give --candidate ID or --name NAME")
         name = _ask_name()
     try:
-        return store.resolve_candidate(name), False
-    except NotFoundError:
-        return store.add_candidate(name), True
+        return store.resolve_or_add_candidate(
+            candidate or None, name, rename=update_name, command=command
+        )
+    except NameConflict as exc:
+        raise _name_conflict(exc) from None
+    except NotFoundError as exc:
+        if candidate and not name and not _is_ambiguous(exc):
+            raise NotFoundError(f"{exc}; add --name NAME to create them") from None
+        raise
+
+
+def _is_ambiguous(exc: NotFoundError) -> bool:
+    return "candidates are named" in str(exc)
+
+
+def _name_conflict(exc: NameConflict) -> UsageError:
+    return UsageError(f"--name: {exc}; give the stored name, or add --update-name to rename them")
+
+
+def check_who_options(candidate: str | None, name: str | None, update_name: bool) -> None:
+    """Refuse bad --candidate/--name values before anything is read or locked.
+
+    With --name, --candidate is an id and must be a valid one; alone it may be
+    an id or a name, so it must be valid as one of them.
+    """
+    from screener.store.records import check_candidate_id, clean_name
+
+    if name is not None:
+        if not name.strip():
+            raise UsageError("--name: a name cannot be blank")
+        try:
+            clean_name(name)
+        except RecordError as exc:
+            raise UsageError(f"--name: {exc}") from None
+    if candidate is not None:
+        try:
+            check_candidate_id(candidate)
+        except RecordError as exc:
+            if name is not None:
+                raise UsageError(f"--candidate: {exc}") from None
+            try:
+                clean_name(candidate)
+            except RecordError:
+                raise UsageError(f"--candidate: {exc}") from None
+    if update_name and (candidate is None or name is None):
+        raise UsageError(
+            "--update-name renames a stored candidate: give --candidate ID and --name NAME"
+        )
 
 
 def _previous(
@@ -164,10 +212,17 @@ def take(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the stored attempt as JSON.")
     ] = False,
+    update_name: Annotated[
+        bool,
+        typer.Option(
+            "--update-name", help="Rename the stored candidate --candidate ID to --name NAME."
+        ),
+    ] = False,
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import console
 
+    check_who_options(candidate, name, update_name)
     if answers is not None and resume:
         raise UsageError("--resume is for an interactive attempt; it does not go with --answers")
     if answers is None and not interactive(no_input):
@@ -177,14 +232,16 @@ def take(
     chosen = catalog.assessment(assessment) if assessment else catalog.default_assessment()
     store = open_store(ctx)
     if answers is not None:
-        record = _take_from_file(store, chosen, answers, candidate, name, form, seed)
+        record = _take_from_file(store, chosen, answers, candidate, name, form, seed, update_name)
         previous = _previous(store, record.candidate_id, chosen.id, record.attempt_id)
         if as_json:
             emit_json(record.to_json())
         else:
             _show_attempt(console(), catalog, record, _before(previous, record))
         return
-    _take_interactive(store, catalog, chosen, candidate, name, form, seed, resume, as_json)
+    _take_interactive(
+        store, catalog, chosen, candidate, name, form, seed, resume, as_json, update_name
+    )
 
 
 def _before(previous: AttemptRecord | None, record: AttemptRecord) -> AttemptRecord | None:
@@ -201,42 +258,52 @@ def _take_from_file(
     name: str | None,
     form: str | None,
     seed: int | None,
+    update_name: bool = False,
 ) -> AttemptRecord:
+    """Score an answers file and store it: the person is found or created and the
+    attempt saved under ONE lock, so parallel runs for a new person make one person,
+    and a crash cannot leave a person without their attempt."""
     from screener.answers import read_answers
     from screener.coaching import build_plan
     from screener.scoring import score_form
     from screener.store import Layout
+    from screener.store.records import NameConflict, shown
 
-    existing: Candidate | None = None
-    if candidate or name:
-        try:
-            existing = store.resolve_candidate(candidate or name or "")
-        except NotFoundError:
-            existing = None
-    if existing is None:
-        if not name:
-            if candidate:
-                raise NotFoundError(f"no candidate '{candidate}': add --name NAME to create them")
-            raise UsageError("give --candidate ID or --name NAME")
-        if not name.strip():
-            raise UsageError("--name: a name cannot be blank")
-        form_name = _choose_form(store, chosen, None, form)
-    else:
-        form_name = _choose_form(store, chosen, existing.id, form)
+    if not candidate and not name:
+        raise UsageError("give --candidate ID or --name NAME")
+    # a first look without the lock: an unknown person, a name conflict or a bad
+    # file fail here, before anything is created
+    try:
+        known = store.match_candidate(candidate or None, name, rename=update_name)
+    except NameConflict as exc:
+        raise _name_conflict(exc) from None
+    except NotFoundError as exc:
+        if candidate and not name and not _is_ambiguous(exc):
+            raise NotFoundError(
+                f"no candidate {shown(candidate)}: add --name NAME to create them"
+            ) from None
+        raise
+    form_name = _choose_form(store, chosen, known.id if known else None, form)
     values = read_answers(answers, chosen, form_name)
-    card = score_form(chosen, values, form_name)
-    plan = build_plan(chosen, card)
-    # a new candidate is created only now, once their answers have scored
-    who = existing or store.add_candidate(name or "", candidate_id=candidate)
-    return store.save_attempt(
-        who.id,
-        card,
-        plan,
-        values,
-        Layout.of(chosen, form_name),
-        seed=seed,
-        command="take --answers",
-    )
+    with store.transaction():
+        who, created = find_or_create(
+            store, candidate, name, ask=False, update_name=update_name, command="take --answers"
+        )
+        now = _choose_form(store, chosen, None if created else who.id, form)
+        if now != form_name:  # another run stored an attempt meanwhile: the retake moved on
+            form_name = now
+            values = read_answers(answers, chosen, form_name)
+        card = score_form(chosen, values, form_name)
+        plan = build_plan(chosen, card)
+        return store.save_attempt(
+            who.id,
+            card,
+            plan,
+            values,
+            Layout.of(chosen, form_name),
+            seed=seed,
+            command="take --answers",
+        )
 
 
 def _take_interactive(
@@ -249,6 +316,7 @@ def _take_interactive(
     seed: int | None,
     resume: bool,
     as_json: bool,
+    update_name: bool = False,
 ) -> None:
     import questionary
     from rich.text import Text
@@ -263,7 +331,7 @@ def _take_interactive(
     err = console(stderr=True)
     who: Candidate | None = None
     try:
-        who, created = find_or_create(store, candidate, name, ask=True)
+        who, created = find_or_create(store, candidate, name, ask=True, update_name=update_name)
         if created:
             err.print(
                 f"Welcome, {who.name}. Your candidate id is [bold]{who.id}[/bold]: keep it to resume later."

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -45,6 +45,7 @@ from screener.store.records import (
     Candidate,
     Erasure,
     Layout,
+    NameConflict,
     NewAttempt,
     NewCandidate,
     Progress,
@@ -226,7 +227,7 @@ class _Txn:
         for doc in self.docs("candidates").values():
             if doc["id"] == candidate_id:
                 return doc
-        raise NotFoundError(f"no candidate '{candidate_id}'")
+        raise NotFoundError(f"no candidate {shown(candidate_id)}")
 
     def attempt_doc(self, attempt_id: str) -> tuple[int, Doc]:
         for key, doc in self.docs("attempts").items():
@@ -393,7 +394,7 @@ class Store:
             taken = {d["id"] for d in tx.docs("candidates").values()}
             if candidate_id is not None:
                 if candidate_id in taken:
-                    raise StoreError(f"candidate id '{candidate_id}' is already taken")
+                    raise StoreError(f"candidate id {shown(candidate_id)} is already taken")
                 cid = candidate_id
             else:
                 cid = new_id(taken.__contains__)
@@ -436,16 +437,71 @@ class Store:
             for doc in docs:
                 if doc["id"] == ref:
                     return _candidate(doc)
-            wanted = " ".join(ref.split()).casefold()
-            named = [d for d in docs if d["name"].casefold() == wanted]
-        if len(named) == 1:
-            return _candidate(named[0])
-        if named:
-            ids = ", ".join(d["id"] for d in named)
-            raise NotFoundError(
-                f"{len(named)} candidates are named '{ref}' (ids {ids}); give the id"
-            )
-        raise NotFoundError(f"no candidate '{ref}' (give an id or the exact name)")
+            found = _one_named(docs, ref)
+        if found is None:
+            raise NotFoundError(f"no candidate {shown(ref)} (give an id or the exact name)")
+        return found
+
+    def match_candidate(
+        self, ref: str | None, name: str | None, *, rename: bool = False
+    ) -> Candidate | None:
+        """Who ``ref`` and ``name`` mean (see ``resolve_or_add_candidate``); None when that
+        call would create them. Reads only, so a command can fail early, before the lock.
+        """
+        if ref is None and name is None:
+            raise ValueError("give a candidate id or a name")
+        cleaned = clean_name(name) if name is not None else None
+        if ref is not None and cleaned is not None:
+            check_candidate_id(ref)
+            with self._open(write=False) as tx:
+                doc = next((d for d in tx.docs("candidates").values() if d["id"] == ref), None)
+            if doc is None:
+                return None
+            if not rename and doc["name"].casefold() != cleaned.casefold():
+                raise NameConflict(ref, doc["name"], cleaned)
+            return _candidate(doc)
+        if ref is not None:
+            return self.resolve_candidate(ref)
+        assert cleaned is not None
+        with self._open(write=False) as tx:
+            return _one_named(tx.docs("candidates").values(), cleaned)
+
+    def resolve_or_add_candidate(
+        self,
+        ref: str | None,
+        name: str | None,
+        *,
+        rename: bool = False,
+        command: str | None = None,
+    ) -> tuple[Candidate, bool]:
+        """The candidate a command names, created when new; returns (candidate, created).
+
+        - ``ref`` alone: the exact id (case-sensitive), else the exact name (any
+          case) when only one candidate has it; ``NotFoundError`` otherwise.
+        - ``ref`` and ``name``: ``ref`` is the id, matched exactly. A new id is
+          created with ``name``; for a stored one ``name`` must be the stored name
+          (any case or spacing), else ``NameConflict`` — unless ``rename``, which
+          stores the new name and audits ``candidate.renamed`` (no names in it).
+        - ``name`` alone: the one candidate with that exact name (any case), else
+          a new candidate with a random id; several with it is ``NotFoundError``.
+
+        One write transaction: inside ``transaction()`` the attempt saved next
+        shares its lock, so parallel runs for one new person create them once.
+        """
+        with self._open(write=True) as tx:
+            found = self.match_candidate(ref, name, rename=rename)
+            if found is None:
+                assert name is not None  # a ref alone that is unknown raised
+                return self.add_candidate(name, candidate_id=ref), True
+            if not rename or name is None:
+                return found, False
+            cleaned = clean_name(name)
+            if cleaned == found.name:
+                return found, False
+            key = next(k for k, d in tx.docs("candidates").items() if d["id"] == found.id)
+            tx.table("candidates").update({"name": cleaned}, doc_ids=[int(key)])
+            self._audit(tx, "candidate.renamed", command, found.id)
+            return replace(found, name=cleaned), False
 
     # -- attempts ----------------------------------------------------------------
 
@@ -1072,6 +1128,19 @@ def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
 
 def _candidate(doc: Mapping[str, Any]) -> Candidate:
     return Candidate(doc["id"], doc["name"], doc.get("contact"), doc["created"])
+
+
+def _one_named(docs: Iterable[Mapping[str, Any]], name: str) -> Candidate | None:
+    """The one candidate with this exact name (any case, any spacing); None when nobody
+    has it, ``NotFoundError`` naming their ids when several do."""
+    wanted = " ".join(name.split()).casefold()
+    named = [d for d in docs if d["name"].casefold() == wanted]
+    if len(named) > 1:
+        ids = ", ".join(d["id"] for d in named)
+        raise NotFoundError(
+            f"{len(named)} candidates are named {shown(name)} (ids {ids}); give the id"
+        )
+    return _candidate(named[0]) if named else None
 
 
 def _attempt_fields(row: NewAttempt, now: str) -> Doc:

@@ -96,6 +96,16 @@ def shown(value: str, limit: int = 40) -> str:
     return repr(value[:limit]) + ("..." if len(value) > limit else "")
 
 
+class NameConflict(RecordError):
+    """A name given for a stored candidate id that is not their stored name."""
+
+    def __init__(self, candidate_id: str, stored: str, given: str) -> None:
+        self.candidate_id, self.stored, self.given = candidate_id, stored, given
+        super().__init__(
+            f"candidate {shown(candidate_id)} is named {shown(stored)}, not {shown(given)}"
+        )
+
+
 def check_candidate_id(value: str) -> str:
     """``value`` if it can be a candidate id, else ``RecordError``.
 
