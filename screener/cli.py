@@ -304,6 +304,19 @@ def db_info(
         sys.stdout.write(f"{key}: {value}\n")
 
 
+@db_app.command("rotate-secret")
+def db_rotate_secret(ctx: typer.Context) -> None:
+    """Replace the secret behind anonymised exports' pseudonyms (audited)."""
+    from screener.store import Store
+
+    store = Store(settings(ctx).db)
+    store.rotate_secret(command="db rotate-secret")
+    sys.stderr.write(
+        f"new secret for {store.path}: anonymised exports made before can no longer be "
+        "linked to new ones\n"
+    )
+
+
 def main() -> None:
     """Console-script entry point: library errors become one line and an exit code."""
     try:

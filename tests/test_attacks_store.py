@@ -348,3 +348,116 @@ def test_attack_8_store_rules_for_ids_and_names(isolated_db: Path) -> None:
     assert not created and renamed.name == "Samuel" == store.get_candidate("sam").name
     with pytest.raises(NotFoundError, match="2 candidates are named 'samuel'"):
         store.resolve_or_add_candidate(None, "samuel")
+
+
+# -- 14. read-only commands never write -------------------------------------------------
+
+V0_FILE = orjson.dumps(
+    {
+        "_default": {},
+        "candidates": {
+            "1": {"id": "old-1", "name": "Old Timer", "created": "2023-01-01T00:00:00Z"}
+        },
+    }
+)
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_attack_14_anonymised_export_of_a_missing_database_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    """`export --anonymize` (a read-only command) creates folders, a database and a lock
+    when --db does not exist."""
+    db = tmp_path / "nowhere" / "deeper" / "screener.json"
+    store = Store(db)
+    assert usable(store.secret()) and store.attempts() == []
+    done = run_cli("--db", str(db), "export", "--format", "csv", "--anonymize")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and "contact" not in done.stdout  # the header only
+    assert files_under(tmp_path) == []
+
+
+def test_attack_14_anonymised_export_never_migrates_an_old_file(isolated_db: Path) -> None:
+    """`export --anonymize` migrates an old file: read-only commands never write."""
+    isolated_db.parent.mkdir(parents=True)
+    isolated_db.write_bytes(V0_FILE)
+    with pytest.raises(StoreError, match=r"schema 0 file.*screener db rotate-secret"):
+        Store(isolated_db).secret()
+    done = run_cli("export", "--format", "csv", "--anonymize")
+    assert "rotate-secret" in one_line_error(done, 1)
+    assert isolated_db.read_bytes() == V0_FILE
+    assert files_under(isolated_db.parent) == ["screener.json"]  # no lock, no temp file
+    # the way out the message gives: a write that migrates the file and makes a secret
+    Store(isolated_db).rotate_secret()
+    assert usable(Store(isolated_db).secret())
+    assert [c.name for c in Store(isolated_db).candidates()] == ["Old Timer"]
+
+
+# -- 15. an empty or short secret is refused; db rotate-secret ---------------------------
+
+
+def usable(secret: str) -> bool:
+    return len(secret) == 64 and int(secret, 16) >= 0
+
+
+def set_secret(db: Path, value: object, *, drop: bool = False) -> None:
+    data = orjson.loads(db.read_bytes())
+    if drop:
+        del data["meta"]["1"]["secret"]
+    else:
+        data["meta"]["1"]["secret"] = value
+    db.write_bytes(orjson.dumps(data))
+
+
+@pytest.mark.parametrize("bad", ["", "ab" * 15, "zz" * 32, "00 11 22 33 " * 8])
+def test_attack_15_an_unusable_secret_is_refused(isolated_db: Path, bad: str) -> None:
+    """An empty HMAC secret in a hand-edited file is accepted for anonymised export."""
+    Store(isolated_db).save_attempts([attempt_row(NewCandidate("Ann Lee", id="ann"))])
+    set_secret(isolated_db, bad)
+    before = isolated_db.read_bytes()
+    with pytest.raises(StoreError, match=r"no usable secret.*screener db rotate-secret"):
+        Store(isolated_db).secret()
+    assert isolated_db.read_bytes() == before
+
+
+@pytest.mark.parametrize("drop", [True, False])
+def test_attack_15_a_secret_that_is_not_text_is_refused(isolated_db: Path, drop: bool) -> None:
+    """A hand-edited secret (missing, or a number) never keys pseudonyms."""
+    Store(isolated_db).add_candidate("Ann Lee")
+    set_secret(isolated_db, 12345, drop=drop)
+    before = isolated_db.read_bytes()
+    with pytest.raises(StoreError):
+        Store(isolated_db).secret()
+    assert isolated_db.read_bytes() == before
+
+
+def test_attack_15_export_with_an_empty_secret_is_one_line(isolated_db: Path) -> None:
+    """An empty HMAC secret in a hand-edited file is accepted: refuse it (one line)."""
+    Store(isolated_db).save_attempts([attempt_row(NewCandidate("Ann Lee", id="ann"))])
+    set_secret(isolated_db, "")
+    done = run_cli("export", "--format", "jsonl", "--anonymize")
+    assert "rotate-secret" in one_line_error(done, 1) and done.stdout == ""
+
+
+def test_attack_15_rotate_secret_replaces_it_and_audits_without_it(isolated_db: Path) -> None:
+    """Add `screener db rotate-secret`: replaces the secret, audit-logged, no secret in
+    the audit; says earlier anonymised exports can no longer be linked to new ones."""
+    store = Store(isolated_db)
+    store.save_attempts([attempt_row(NewCandidate("Ann Lee", id="ann"))])
+    set_secret(isolated_db, "")
+    done = run_cli("db", "rotate-secret")
+    assert done.returncode == 0, done.stderr
+    assert "can no longer be linked" in done.stderr and done.stdout == ""
+    first = store.secret()
+    assert usable(first)
+    store.rotate_secret()
+    second = store.secret()
+    assert usable(second) and second != first
+    events = store.audit_events(event="secret.rotated")
+    assert [e.command for e in events] == ["db rotate-secret", "db rotate-secret"]
+    raw = isolated_db.read_bytes()
+    assert raw.count(second.encode()) == 1 and first.encode() not in raw
+    assert all(e.detail is None for e in events)

@@ -364,13 +364,43 @@ class Store:
             )
 
     def secret(self) -> str:
-        """This database's random secret (hex), created and saved on first use."""
+        """This database's secret for keyed pseudonyms (hex). Reads only, like the
+        anonymised export that asks for it: the secret is made with the database
+        (and by the first write to an older file, whose migration adds it).
+
+        No database yet: nothing to pseudonymise, so a throwaway secret and nothing
+        created. A file without a usable one (older, or hand-edited to be missing,
+        empty, short or not hex) raises ``StoreError`` pointing to ``rotate_secret``.
+        """
         with self._open(write=False) as tx:
-            meta = tx.docs(META).get(META_ID)
-            if meta and tx.buffer.dirty is False:
-                return str(meta["secret"])
+            if tx.version is None:
+                return new_secret()
+            head = tx.docs(META).get(META_ID) if tx.version >= SCHEMA_VERSION else None
+            value = head.get("secret") if isinstance(head, dict) else None
+            if not usable_secret(value):
+                why = (
+                    f"is a schema {tx.version} file without one"
+                    if tx.version < SCHEMA_VERSION
+                    else "has a missing, empty or too short one"
+                )
+                raise StoreError(
+                    f"{self.path} has no usable secret for anonymised exports (it {why}); "
+                    "run `screener db rotate-secret` to make one"
+                )
+            assert isinstance(value, str)
+            return value
+
+    def rotate_secret(self, *, command: str | None = "db rotate-secret") -> None:
+        """Replace the secret with a new random one (audited, the secret never is).
+
+        Pseudonyms of earlier anonymised exports can then no longer be linked to
+        new ones: the way to cut that link, or to repair a damaged secret.
+        """
         with self._open(write=True) as tx:
-            return str(tx.data()[META][META_ID]["secret"])
+            data = tx.data()
+            data[META][META_ID]["secret"] = new_secret()
+            tx.buffer.dirty = True
+            self._audit(tx, "secret.rotated", command)
 
     # -- candidates ------------------------------------------------------------
 
@@ -1119,6 +1149,25 @@ class Store:
             names = {p["id"]: p["name"] for p in people}
             contacts = {p["id"]: p["contact"] for p in people if p.get("contact")}
             return AttemptStream(docs, layout_of, names, contacts)
+
+
+SECRET_BYTES = 32
+MIN_SECRET_HEX = 32  # 128 bits: below this a secret could be guessed and pseudonyms undone
+
+
+def new_secret() -> str:
+    """A new random per-database secret, as hex."""
+    return secrets.token_hex(SECRET_BYTES)
+
+
+def usable_secret(value: object) -> bool:
+    """Whether ``value`` can key pseudonyms: hex text of at least ``MIN_SECRET_HEX`` digits."""
+    return (
+        isinstance(value, str)
+        and len(value) >= MIN_SECRET_HEX
+        and value.isascii()
+        and all(ch in "0123456789abcdefABCDEF" for ch in value)
+    )
 
 
 def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:

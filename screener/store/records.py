@@ -660,7 +660,6 @@ STORE_EVENTS = frozenset(
         "attempt.submitted",
         "candidate.deleted",
         "candidate.renamed",
-        "secret.created",
         "secret.rotated",
     }
 )
