@@ -461,3 +461,24 @@ def test_attack_15_rotate_secret_replaces_it_and_audits_without_it(isolated_db: 
     raw = isolated_db.read_bytes()
     assert raw.count(second.encode()) == 1 and first.encode() not in raw
     assert all(e.detail is None for e in events)
+
+
+def test_attack_16_other_ways_in_are_one_line_too(tmp_path: Path, isolated_db: Path) -> None:
+    """Check where else the id and name ValueErrors can escape: batch, find_or_create
+    (interactive take), and every command that takes a CANDIDATE."""
+    from screener.cli_candidate import find_or_create
+
+    store = Store(isolated_db)
+    for candidate, name in (("a b", "X"), ("ok", "Ann\x1bLee"), (None, "Ann\udcffLee")):
+        with pytest.raises(RecordError):
+            find_or_create(store, candidate, name, ask=False)
+    table = tmp_path / "people.csv"
+    table.write_text(
+        "candidate_id,name,m1,m2,t1,t2,s1\nr1,Ann\x1b]0;x\x07Lee,b,25.4,5,1,b\nr2,Bo,b,25.4,5,1,b\n"
+    )
+    done = run_cli("--content-dir", TINY, "batch", str(table), "-a", "tiny")
+    assert "candidate 'r1'" in one_line_error(done, 1) and "\x1b" not in done.stderr
+    assert not isolated_db.exists()
+    for command in ("show", "delete", "report"):
+        done = run_cli(command, "a\x1b[2Jb")
+        assert "no candidate 'a\\x1b[2Jb'" in one_line_error(done, 1)
