@@ -76,13 +76,16 @@ def find_or_create(
     except NameConflict as exc:
         raise _name_conflict(exc) from None
     except NotFoundError as exc:
-        if candidate and not name and not _is_ambiguous(exc):
-            raise NotFoundError(f"{exc}; add --name NAME to create them") from None
-        raise
+        raise _not_found(exc, candidate, name) from None
 
 
-def _is_ambiguous(exc: NotFoundError) -> bool:
-    return "candidates are named" in str(exc)
+def _not_found(exc: NotFoundError, candidate: str | None, name: str | None) -> NotFoundError:
+    """An unknown --candidate alone gets the hint how to create them."""
+    from screener.store.records import shown
+
+    if candidate and not name and "candidates are named" not in str(exc):
+        return NotFoundError(f"no candidate {shown(candidate)}: add --name NAME to create them")
+    return exc
 
 
 def _name_conflict(exc: NameConflict) -> UsageError:
@@ -265,33 +268,30 @@ def _take_from_file(
     and a crash cannot leave a person without their attempt."""
     from screener.answers import read_answers
     from screener.coaching import build_plan
-    from screener.scoring import score_form
+    from screener.scoring import Answer, score_form
     from screener.store import Layout
-    from screener.store.records import NameConflict, shown
 
     if not candidate and not name:
         raise UsageError("give --candidate ID or --name NAME")
-    # a first look without the lock: an unknown person, a name conflict or a bad
-    # file fail here, before anything is created
-    try:
-        known = store.match_candidate(candidate or None, name, rename=update_name)
-    except NameConflict as exc:
-        raise _name_conflict(exc) from None
-    except NotFoundError as exc:
-        if candidate and not name and not _is_ambiguous(exc):
-            raise NotFoundError(
-                f"no candidate {shown(candidate)}: add --name NAME to create them"
-            ) from None
-        raise
-    form_name = _choose_form(store, chosen, known.id if known else None, form)
-    values = read_answers(answers, chosen, form_name)
+    form_name: str | None = None
+    values: dict[str, Answer] = {}
+    if not store.path.exists():
+        # nothing stored yet, so this first look costs nothing: an unknown person or a
+        # bad file fails before the lock creates a folder (with a database, it is read
+        # once, under the lock, where a failure writes nothing)
+        try:
+            store.match_candidate(candidate or None, name, rename=update_name)
+        except NotFoundError as exc:
+            raise _not_found(exc, candidate, name) from None
+        form_name = _choose_form(store, chosen, None, form)
+        values = read_answers(answers, chosen, form_name)
     with store.transaction():
         who, created = find_or_create(
             store, candidate, name, ask=False, update_name=update_name, command="take --answers"
         )
-        now = _choose_form(store, chosen, None if created else who.id, form)
-        if now != form_name:  # another run stored an attempt meanwhile: the retake moved on
-            form_name = now
+        chosen_form = _choose_form(store, chosen, None if created else who.id, form)
+        if chosen_form != form_name:  # first read, or another run stored an attempt meanwhile
+            form_name = chosen_form
             values = read_answers(answers, chosen, form_name)
         card = score_form(chosen, values, form_name)
         plan = build_plan(chosen, card)
