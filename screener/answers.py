@@ -7,7 +7,9 @@ itself accepts only clean values, so nothing is guessed there.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from screener.content import AnyItem, Assessment, LikertItem, NumericItem
@@ -59,12 +61,50 @@ def normalise(assessment: Assessment, item: AnyItem, raw: object) -> Answer:
     return value
 
 
+#: The largest answers file read (bytes): one candidate's answers are a few KB.
+ANSWERS_LIMIT = 4 * 1024 * 1024
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    A named pipe would block until someone writes to it, and ``/dev/zero`` would
+    be read until memory runs out: both are refused before reading. The file is
+    opened non-blocking and checked on the open descriptor, so it cannot be
+    swapped for a pipe between the check and the read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = (
+                "it is a folder"
+                if stat.S_ISDIR(info.st_mode)
+                else "not a regular file (a pipe or device is refused)"
+            )
+            raise ContentError([f"{path}: cannot read: {what}"])
+        if info.st_size > limit:
+            raise ContentError([f"{path}: cannot read: larger than {limit // 1024} KB"])
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew since the check
+        raise ContentError([f"{path}: cannot read: larger than {limit // 1024} KB"])
+    return data
+
+
 def read_answers(path: Path, assessment: Assessment, form: str) -> dict[str, Answer]:
     """Answers from a file, every fault reported as ``file:line:col: message``."""
+    data = read_regular_file(path, ANSWERS_LIMIT)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ContentError([f"{path}: not UTF-8 text"]) from None
     parsed = parse(text, str(path))

@@ -99,7 +99,9 @@ def catalog_for(ctx: typer.Context) -> Any:
 
 def emit_json(data: Any) -> None:
     """Data for machines: one JSON document on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    from screener.terminal import json_text
+
+    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 @app.command()
@@ -111,7 +113,7 @@ def validate(
 ) -> None:
     """Check assessments and modules; print every problem as file:line:col: message."""
     from screener.catalog import Catalog, check_paths, content_files, load_catalog
-    from screener.render import console
+    from screener.render import console, printable
 
     err = console(stderr=True)
     known: Catalog | None = None
@@ -125,7 +127,7 @@ def validate(
         targets = content_files(settings(ctx).content_dirs)
     checked, problems = check_paths(targets, known)
     for problem in problems:
-        sys.stdout.write(f"{problem}\n")
+        sys.stdout.write(f"{printable(str(problem))}\n")
     files = len(checked)
     if problems:
         err.print(f"{len(problems)} problem(s) in {files} file(s)", style="red")
@@ -157,7 +159,7 @@ def list_assessments(
     """List the assessments available (bundled and added)."""
     from rich.table import Table
 
-    from screener.render import console
+    from screener.render import console, printable
 
     catalog = catalog_for(ctx)
     rows = [
@@ -178,7 +180,8 @@ def list_assessments(
     table = Table("id", "title", "version", "forms", "items")
     for row in rows:
         table.add_row(
-            row["id"], row["title"], row["version"], ",".join(row["forms"]), str(row["items"])
+            *map(printable, (row["id"], row["title"], row["version"], ",".join(row["forms"]))),
+            str(row["items"]),
         )
     console().print(table)
 
@@ -191,7 +194,7 @@ def list_modules(
     """List the coaching modules available."""
     from rich.table import Table
 
-    from screener.render import console
+    from screener.render import console, printable
 
     catalog = catalog_for(ctx)
     rows = [
@@ -203,7 +206,12 @@ def list_modules(
         return
     table = Table("id", "title", "min", "coaches")
     for row in rows:
-        table.add_row(row["id"], row["title"], str(row["minutes"]), ", ".join(row["competencies"]))
+        table.add_row(
+            printable(row["id"]),
+            printable(row["title"]),
+            str(row["minutes"]),
+            printable(", ".join(row["competencies"])),
+        )
     console().print(table)
 
 
@@ -252,6 +260,7 @@ def delete(
     """Erase a candidate: their record, attempts, coaching progress and audit events."""
     from screener.errors import UsageError
     from screener.store import Store
+    from screener.terminal import printable
 
     store = Store(settings(ctx).db)
     person = store.resolve_candidate(candidate)
@@ -260,17 +269,36 @@ def delete(
         if not sys.stdin.isatty():
             raise UsageError("delete: stdin is not a terminal, so nobody can confirm; pass --yes")
         typer.confirm(
-            f"Delete {person.name} ({person.id}) with {preview.attempts} attempt(s), "
+            f"Delete {printable(person.name)} ({printable(person.id)}) with {preview.attempts} attempt(s), "
             f"{preview.progress} coaching record(s) and {preview.audit_events} audit event(s)?",
             abort=True,
             err=True,
         )
     done = store.delete_candidate(person.id, command="delete")
-    sys.stderr.write(f"deleted {person.name} ({person.id}): {done.summary()}\n")
+    sys.stderr.write(
+        f"deleted {printable(person.name)} ({printable(person.id)}): {done.summary()}\n"
+    )
     if done.still_present:
         sys.stderr.write(
             f"note: the same {' and '.join(done.still_present)} text still occurs in other "
             "records (e.g. another candidate with a similar name)\n"
+        )
+    _report_stale_outputs(store.path.parent)
+
+
+def _report_stale_outputs(db_folder: Path) -> None:
+    """List temp files of killed exports and reports: copies of personal data that
+    erasing from the database cannot reach (SECURITY.md says where we look)."""
+    from screener.exporting.outfile import find_openpyxl_leftovers, find_stale
+    from screener.terminal import printable
+
+    stale = find_stale([db_folder, Path.cwd()]) + find_openpyxl_leftovers()
+    if stale:
+        sys.stderr.write(
+            f"warning: {len(stale)} file(s) left by an interrupted export or report may "
+            "hold personal data (this candidate's too); remove them: "
+            + " ".join(printable(str(p)) for p in stale)
+            + "\n"
         )
 
 
@@ -300,8 +328,10 @@ def db_info(
     if as_json:
         emit_json(info)
         return
+    from screener.terminal import printable
+
     for key, value in info.items():
-        sys.stdout.write(f"{key}: {value}\n")
+        sys.stdout.write(f"{key}: {printable(str(value))}\n")
 
 
 @db_app.command("rotate-secret")
@@ -319,20 +349,84 @@ def db_rotate_secret(ctx: typer.Context) -> None:
 
 def main() -> None:
     """Console-script entry point: library errors become one line and an exit code."""
+    sys.exit(_run())
+
+
+def _run() -> int:
+    """Run the app; every way it can end becomes an exit code, with at most one line.
+
+    stdout is flushed here, not at interpreter exit, so a full device or a
+    closed pipe is reported (or ignored) like any other error instead of as
+    "Exception ignored" after the fact.
+    """
     try:
-        app()
+        try:
+            app()
+            code: int = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            if exc.code is not None and not isinstance(exc.code, int):
+                sys.stderr.write(f"{exc.code}\n")
+            stop = _interrupt_behind(exc)
+            if stop is not None:  # typer turns Ctrl-C into a silent exit 130
+                code = int(getattr(stop, "exit_code", 130))
+                sys.stderr.write("interrupted\n" if code == 130 else "terminated\n")
+        sys.stdout.flush()
+        return code
     except ContentError as exc:
+        from screener.terminal import printable
+
         for problem in exc.problems:
-            sys.stderr.write(f"error: {problem}\n")
-        sys.exit(exc.exit_code)
+            sys.stderr.write(f"error: {printable(str(problem))}\n")
+        return exc.exit_code
     except ScreenerError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        from screener.terminal import printable
+
+        sys.stderr.write(f"error: {printable(str(exc))}\n")
+        return exc.exit_code
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during an output (Terminated)
+        code = getattr(exc, "exit_code", 130)
+        sys.stderr.write("interrupted\n" if code == 130 else "terminated\n")
+        return int(code)
     except BrokenPipeError:
-        sys.exit(0)
+        _drop_stdout()  # the reader stopped early (`| head`): end quietly
+        return 1
+    except OSError as exc:  # library file errors are ScreenerErrors: this is stdout
+        from screener.terminal import printable
+
+        _drop_stdout()
+        if exc.filename is None:
+            sys.stderr.write(f"error: cannot write to stdout: {exc.strerror or exc}\n")
+        else:
+            sys.stderr.write(f"error: {printable(str(exc.filename))}: {exc.strerror or exc}\n")
+        return 1
+
+
+def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C (or ``Terminated``) an exit was raised from, unless the command said
+    ``from None`` because it already told the user (``take``: "Your answers are saved")."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    return None
+
+
+def _drop_stdout() -> None:
+    """Point stdout at the null device, so the flush at exit cannot fail a second time."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 from screener import cli_batch as _cli_batch  # noqa: E402,F401  (registers commands)
 from screener import cli_candidate as _cli_candidate  # noqa: E402,F401  (registers commands)
 from screener import cli_results as _cli_results  # noqa: E402,F401  (registers commands)

@@ -158,12 +158,13 @@ def _show_attempt(
     previous: AttemptRecord | None,
     heading: str | None = None,
 ) -> None:
-    from screener.render import show_result
+    from screener.render import printable, show_result
 
     assessment = catalog.assessments.get(record.assessment)
     if assessment is None or assessment.version != record.version:
         con.print(
-            f"{record.assessment} version {record.version} is not available here; use --json."
+            printable(f"{record.assessment} version {record.version}")
+            + " is not available here; use --json."
         )
         return
     prev = (
@@ -175,10 +176,12 @@ def _show_attempt(
 def _next_step(con: Console, record: AttemptRecord, candidate_id: str) -> None:
     from rich.text import Text
 
+    from screener.render import printable
+
     if record.outcome == "coaching":
-        con.print(Text(f"Next: screener coach {candidate_id}", style="bold"))
+        con.print(Text(f"Next: screener coach {printable(candidate_id)}", style="bold"))
     elif record.outcome == "incomplete":
-        con.print(Text(f"Next: screener take --candidate {candidate_id}", style="bold"))
+        con.print(Text(f"Next: screener take --candidate {printable(candidate_id)}", style="bold"))
 
 
 @app.command()
@@ -322,7 +325,7 @@ def _take_interactive(
     from rich.text import Text
 
     from screener.coaching import build_plan
-    from screener.render import console
+    from screener.render import console, printable
     from screener.scoring import score_form
     from screener.session import STYLE, QuitRequested, TakeState, question_order, run_take, welcome
     from screener.store import Layout
@@ -334,7 +337,11 @@ def _take_interactive(
         who, created = find_or_create(store, candidate, name, ask=True, update_name=update_name)
         if created:
             err.print(
-                f"Welcome, {who.name}. Your candidate id is [bold]{who.id}[/bold]: keep it to resume later."
+                Text.assemble(
+                    f"Welcome, {printable(who.name)}. Your candidate id is ",
+                    (printable(who.id), "bold"),
+                    ": keep it to resume later.",
+                )
             )
         open_attempts = store.attempts(candidate=who.id, assessment=chosen.id, status="in_progress")
         record: AttemptRecord | None = None
@@ -398,7 +405,7 @@ def _take_interactive(
 
         run_take(chosen, form_name, record.seed or 0, state, save, out)
     except (QuitRequested, KeyboardInterrupt, EOFError):
-        hint = f" --candidate {who.id}" if who is not None else ""
+        hint = f" --candidate {printable(who.id)}" if who is not None else ""
         err.print(
             Text(
                 f"Your answers are saved. To go on later: screener take --resume{hint}",
@@ -414,7 +421,7 @@ def _take_interactive(
         emit_json(final.to_json())
         return
     out.print()
-    _show_attempt(out, catalog, final, previous, heading=f"Your results, {who.name}")
+    _show_attempt(out, catalog, final, previous, heading=f"Your results, {printable(who.name)}")
     _next_step(out, final, who.id)
 
 
@@ -428,7 +435,7 @@ def show(
     from rich.table import Table
     from rich.text import Text
 
-    from screener.render import console
+    from screener.render import console, printable
 
     store = open_store(ctx)
     who = store.resolve_candidate(candidate)
@@ -471,7 +478,7 @@ def show(
         return
     catalog = catalog_for(ctx)
     out = console()
-    out.print(Text(f"{who.name} ({who.id})", style="bold"))
+    out.print(Text(f"{printable(who.name)} ({printable(who.id)})", style="bold"))
     if not done:
         out.print("No finished screening yet." + (" One is in progress." if open_ else ""))
         return
@@ -490,7 +497,7 @@ def show(
         for entry in latest.plan:
             module = catalog.modules.get(entry.module)
             table.add_row(
-                module.title if module else entry.module,
+                printable(module.title if module else entry.module),
                 _progress_text(by_module.get(entry.module)),
             )
         out.print(table)
@@ -499,7 +506,9 @@ def show(
             "Submitted", "Assessment", "Form", "Outcome", title="History", title_justify="left"
         )
         for a in done:
-            history.add_row(a.submitted or "-", a.assessment, a.form, a.outcome or "-")
+            history.add_row(
+                *map(printable, (a.submitted or "-", a.assessment, a.form, a.outcome or "-"))
+            )
         out.print(history)
     _next_step(out, latest, who.id)
 
@@ -527,7 +536,7 @@ def coach(
     from rich.table import Table
     from rich.text import Text
 
-    from screener.render import console
+    from screener.render import console, printable
     from screener.session import STYLE, lesson_titles, run_check, run_lessons, run_practice
 
     at_terminal = interactive(no_input)
@@ -541,7 +550,7 @@ def coach(
     done = [a for a in store.attempts(candidate=who.id) if a.plan]
     out = console()
     if not done:
-        out.print(f"{who.name} has no coaching plan: no screening with gaps yet.")
+        out.print(f"{printable(who.name)} has no coaching plan: no screening with gaps yet.")
         return
     latest = done[-1]
     plan = [e for e in latest.plan if e.module in catalog.modules]
@@ -554,14 +563,14 @@ def coach(
                 "Module",
                 "Minutes",
                 "Progress",
-                title=f"Coaching plan for {who.name}",
+                title=f"Coaching plan for {printable(who.name)}",
                 title_justify="left",
             )
             for n, entry in enumerate(plan, 1):
                 module = catalog.modules[entry.module]
                 table.add_row(
                     str(n),
-                    module.title,
+                    printable(module.title),
                     str(module.minutes),
                     _progress_text(progress.get(entry.module)),
                 )
@@ -576,7 +585,7 @@ def coach(
                         style="bold green",
                     )
                 )
-                out.print(f"  screener take --candidate {who.id}")
+                out.print(f"  screener take --candidate {printable(who.id)}")
                 return
             if not at_terminal:
                 console(stderr=True).print("Run this in a terminal to work through a module.")
@@ -621,6 +630,6 @@ def coach(
                 out.print("Review these lessons, then try the module again: " + "; ".join(review))
     except (KeyboardInterrupt, EOFError):
         console(stderr=True).print(
-            "Your progress is saved. Come back with: screener coach " + who.id
+            "Your progress is saved. Come back with: screener coach " + printable(who.id)
         )
         raise typer.Exit(130) from None

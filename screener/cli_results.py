@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 import typer
 
 from screener.cli import app, catalog_for, emit_json, guard_output, settings
-from screener.errors import ScreenerError, UsageError
+from screener.errors import UsageError
+from screener.terminal import printable
 
 if TYPE_CHECKING:
     from screener.store import AttemptStream, Store
@@ -105,39 +106,16 @@ def results(
     if as_json:
         import orjson
 
+        from screener.terminal import json_bytes
+
         out = sys.stdout.buffer
         for rec in stream:
-            out.write(orjson.dumps(rec.to_json()) + b"\n")
+            out.write(json_bytes(orjson.dumps(rec.to_json())) + b"\n")
         out.flush()
         return
-    from rich import box
-    from rich.table import Table
+    from screener.render import attempts_table, console
 
-    from screener.render import console, fmt
-
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
-    # ids are what people copy into `show` and `report`: never cut them short
-    table.add_column("attempt", no_wrap=True, min_width=12)
-    table.add_column("candidate", no_wrap=True, overflow="fold")
-    table.add_column("name")
-    table.add_column("assessment")
-    table.add_column("form")
-    table.add_column("submitted", no_wrap=True)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("avg", justify="right")
-    table.add_column("modules", justify="right")  # their names: `show`, `export` or --json
-    for rec in stream:
-        table.add_row(
-            rec.attempt_id,
-            rec.candidate_id,
-            rec.name or "",
-            rec.assessment,
-            rec.form,
-            (rec.submitted or "")[:10],
-            rec.outcome or "",
-            fmt(rec.overall),
-            str(len(rec.plan_modules)),
-        )
+    table = attempts_table(stream)
     console().print(table)
     console(stderr=True).print(f"{len(stream)} attempt(s)")
 
@@ -147,7 +125,8 @@ def export(
     ctx: typer.Context,
     fmt: Annotated[ExportChoice, typer.Option("--format", "-f", help="Output format.")],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default, or -: stdout)."),
     ] = None,
     assessment: AssessmentOpt = None,
     outcome: OutcomeOpt = None,
@@ -165,60 +144,33 @@ def export(
     ] = False,
 ) -> None:
     """Export attempts, one row each: CSV and XLSX safe to open in Excel, JSON Lines, JSON."""
-    from screener.exporting import Format, export
+    from screener.exporting import Format, export, export_to_file
 
     chosen = Format(fmt.value)
-    guard_output(ctx, "--output", output)
-    if chosen.binary_only and output is None:
+    to_file = _named(output)
+    guard_output(ctx, "--output", to_file)
+    if chosen.binary_only and to_file is None:
         raise UsageError(f"export: --format {chosen.value} needs --output FILE")
     store = _store(ctx)
     stream = _stream(store, assessment, outcome, module, since)
     secret = store.secret() if anonymize else None
     models = dict(catalog_for(ctx).assessments) if items else None
-    count = 0
-    if output is None:
+    if to_file is None:
         out: BinaryIO = sys.stdout.buffer
         count = export(stream, chosen, out, items=items, secret=secret, assessments=models)
         out.flush()
         where = "stdout"
     else:
-        count = _export_to_file(stream, chosen, output, items, secret, models)
-        where = str(output)
+        count = export_to_file(
+            stream, chosen, to_file, items=items, secret=secret, assessments=models
+        )
+        where = printable(str(to_file))
     sys.stderr.write(f"exported {count} attempt(s) to {where}\n")
 
 
-def _export_to_file(
-    stream: AttemptStream,
-    chosen: Any,
-    output: Path,
-    items: bool,
-    secret: str | None,
-    models: dict[str, Any] | None,
-) -> int:
-    """Write next to ``output`` and rename, so a failed export leaves no half file."""
-    import os
-    import tempfile
-
-    from screener.exporting import export
-
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise ScreenerError(f"cannot write {output}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            count = export(
-                stream, chosen, fh, items=items, secret=secret, assessments=models, bom=True
-            )
-        os.chmod(tmp, 0o600)  # exports hold personal data unless anonymised
-        os.replace(tmp, output)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise ScreenerError(f"cannot write {output}: {exc.strerror or exc}") from None
-        raise
-    return count
+def _named(output: Path | None) -> Path | None:
+    """The file an ``--output`` names; None for stdout (no option, or ``-``)."""
+    return None if output is None or str(output) == "-" else output
 
 
 @app.command()
@@ -229,7 +181,8 @@ def report(
         ReportChoice.md
     ),
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (default, or -: stdout)."),
     ] = None,
 ) -> None:
     """A report for the candidate: outcome, competencies, strengths, plan, progress, history."""
@@ -237,7 +190,8 @@ def report(
 
     from screener.report import ReportData, html_report, markdown_report
 
-    guard_output(ctx, "--output", output)
+    to_file = _named(output)
+    guard_output(ctx, "--output", to_file)
     store = _store(ctx)
     person = store.resolve_candidate(candidate)
     catalog = catalog_for(ctx)
@@ -250,14 +204,14 @@ def report(
         generated=datetime.now(UTC).strftime("%Y-%m-%d"),
     )
     text = html_report(data) if fmt is ReportChoice.html else markdown_report(data)
-    if output is None:
+    if to_file is None:
         sys.stdout.write(text)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ScreenerError(f"cannot write {output}: {exc.strerror or exc}") from None
-    sys.stderr.write(f"wrote {output}\n")
+    from screener.exporting import output_file
+
+    with output_file(to_file) as target:  # 0600, whole or not at all, like exports
+        target.stream.write(text.encode("utf-8"))
+    sys.stderr.write(f"wrote {printable(str(to_file))}\n")
 
 
 @app.command()
@@ -303,7 +257,10 @@ def _show_stats(result: Any) -> None:
         return "-" if value != value else format(value, spec)  # NaN != NaN
 
     con.print(
-        Text(f"{result.assessment} {result.version}: {result.attempts} attempt(s)", style="bold")
+        Text(
+            printable(f"{result.assessment} {result.version}: {result.attempts} attempt(s)"),
+            style="bold",
+        )
     )
     for form in result.forms:
         table = Table(title=f"Form {form.form}: competencies ({form.attempts} attempts)")
@@ -313,7 +270,7 @@ def _show_stats(result: Any) -> None:
         table.add_column("mean, 0-100", no_wrap=True)
         for c in form.competencies:
             table.add_row(
-                c.name,
+                printable(c.name),
                 str(c.items),
                 str(c.n),
                 num(c.mean, ".1f"),
@@ -334,8 +291,8 @@ def _show_stats(result: Any) -> None:
         items.add_column("flag")
         for i in form.items:
             items.add_row(
-                i.id,
-                i.competency,
+                printable(i.id),
+                printable(i.competency),
                 str(i.n),
                 num(i.difficulty),
                 bar(None if i.difficulty != i.difficulty else i.difficulty * 100, None, width, con),
@@ -351,7 +308,7 @@ def _show_stats(result: Any) -> None:
         mods.add_column("0-100%", no_wrap=True)
         for m in result.modules:
             mods.add_row(
-                m.module,
+                printable(m.module),
                 str(m.attempts),
                 num(m.share * 100, ".0f") + "%",
                 bar(m.share * 100, None, width, con),

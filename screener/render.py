@@ -3,21 +3,35 @@
 Everything here writes to a console it is given, so the CLI decides what goes
 to stdout (data) and what to stderr (messages). Bars fall back to ASCII on
 terminals that cannot show block characters.
+
+Names, ids and titles come from people and files, so nothing is printed as
+rich markup or emoji codes (a ``[link=…]`` or a stray ``[/b]`` in a name stays
+text), user text goes through ``printable`` (control characters shown as
+escapes), and the console itself escapes any control character left in the
+text it renders: rich's own styling is the only escape sequence it writes.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from screener.coaching import PlanEntry
 from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
 from screener.scoring import Scorecard
+from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
+
+if TYPE_CHECKING:  # the store package imports tinydb; rendering only needs its types
+    from screener.store import AttemptRecord
+
+__all__ = ["attempts_table", "console", "printable", "show_result"]
 
 STATUS_STYLE = {"meets": "green", "below": "yellow", "incomplete": "dim"}
 STATUS_TEXT = {"meets": "meets", "below": "gap", "incomplete": "incomplete"}
@@ -28,14 +42,35 @@ OUTCOME_TEXT = {
 }
 
 
-def console(stderr: bool = False, width: int | None = None) -> Console:
-    """A console that honours NO_COLOR and writes to stdout or stderr."""
-    return Console(
-        file=sys.stderr if stderr else sys.stdout,
+class SafeConsole(Console):
+    """A rich console that never passes a control character of the text it prints.
+
+    Segments that rich marks as control (cursor moves of a progress bar) are
+    its own and pass; every other segment's text is ``printable_layout``-ed
+    before styles are rendered around it.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        segments = list(buffer)
+        if _UNSAFE_IN_LAYOUT.search("".join(s.text for s in segments if not s.control)):
+            segments = [
+                s if s.control else Segment(printable_layout(s.text), s.style, s.control)
+                for s in segments
+            ]
+        return super()._render_buffer(segments)
+
+
+def console(stderr: bool = False, width: int | None = None, file: TextIO | None = None) -> Console:
+    """A console that honours NO_COLOR, writes to stdout or stderr (or ``file``) and
+    treats every string as plain text: no markup, no emoji codes."""
+    return SafeConsole(
+        file=file or (sys.stderr if stderr else sys.stdout),
         no_color="NO_COLOR" in os.environ,
         width=width,
         highlight=False,
         soft_wrap=False,
+        markup=False,
+        emoji=False,
     )
 
 
@@ -84,7 +119,7 @@ def scorecard_table(
         for comp in comps:
             sc = scorecard.competency(comp.id)
             row: list[Text | str] = [
-                "  " + comp.name,
+                "  " + printable(comp.name),
                 fmt(sc.score),
                 f"{sc.cut:.0f}",
                 bar(sc.score, sc.cut, width, con),
@@ -125,12 +160,12 @@ def plan_table(
     for n, entry in enumerate(plan, 1):
         module = modules.get(entry.module)
         why = "; ".join(
-            f"{assessment.competency(c).name} {_gap_of(scorecard, c, entry.gap):.0f} below cut"
+            f"{printable(assessment.competency(c).name)} {_gap_of(scorecard, c, entry.gap):.0f} below cut"
             for c in entry.competencies
         )
         table.add_row(
             str(n),
-            module.title if module else entry.module,
+            printable(module.title if module else entry.module),
             why,
             str(module.minutes) if module else "?",
         )
@@ -156,7 +191,9 @@ def show_result(
     heading: str | None = None,
 ) -> None:
     """The full results screen."""
-    con.print(Text(heading or f"{assessment.title} - form {scorecard.form}", style="bold"))
+    con.print(
+        Text(printable(heading or f"{assessment.title} - form {scorecard.form}"), style="bold")
+    )
     con.print(scorecard_table(assessment, scorecard, con, previous))
     style = {"pass": "bold green", "coaching": "bold yellow", "incomplete": "bold"}[
         scorecard.outcome
@@ -168,3 +205,33 @@ def show_result(
             Text(f"Coaching plan: {len(plan)} module(s), about {total} minutes", style="bold")
         )
         con.print(plan_table(plan, assessment, modules, scorecard))
+
+
+def attempts_table(records: Iterable[AttemptRecord]) -> Table:
+    """Stored attempts, one row each (``screener results``); every text cell ``printable``."""
+    from rich import box
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
+    # ids are what people copy into `show` and `report`: never cut them short
+    table.add_column("attempt", no_wrap=True, min_width=12)
+    table.add_column("candidate", no_wrap=True, overflow="fold")
+    table.add_column("name")
+    table.add_column("assessment")
+    table.add_column("form")
+    table.add_column("submitted", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("avg", justify="right")
+    table.add_column("modules", justify="right")  # their names: `show`, `export` or --json
+    for rec in records:
+        table.add_row(
+            printable(rec.attempt_id),
+            printable(rec.candidate_id),
+            printable(rec.name or ""),
+            printable(rec.assessment),
+            printable(rec.form),
+            printable((rec.submitted or "")[:10]),
+            printable(rec.outcome or ""),
+            fmt(rec.overall),
+            str(len(rec.plan_modules)),
+        )
+    return table

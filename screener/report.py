@@ -14,11 +14,13 @@ comes from content or the database.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from screener.content import Assessment, Module
+from screener.terminal import printable
 
 if TYPE_CHECKING:  # the store package imports tinydb; reports only need its types
     from screener.store import AttemptRecord, Candidate, Progress
@@ -123,11 +125,16 @@ def _text_bar(score: float | None, cut: float, width: int = 20) -> str:
     return "".join(cells)
 
 
+#: Characters with a meaning in Markdown or HTML where a name or id can stand (mid-line,
+#: table cells): each gets a backslash, CommonMark's escape for any ASCII punctuation.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
+
+
 def _md(text: str) -> str:
-    """Text safe inside Markdown prose and table cells."""
-    for ch in "\\`*_[]<>|#":
-        text = text.replace(ch, "\\" + ch)
-    return " ".join(text.split())
+    """Text from the database or content, safe inside Markdown prose and table cells:
+    one line, control characters shown as escapes, Markdown and HTML characters
+    escaped (an id like ``<img/src=x/onerror=…>`` stays text)."""
+    return _MD_SPECIAL.sub(r"\\\1", printable(" ".join(text.split())))
 
 
 # -- Markdown ----------------------------------------------------------------------
@@ -135,7 +142,11 @@ def _md(text: str) -> str:
 
 def markdown_report(data: ReportData) -> str:
     c = data.candidate
-    out = [f"# Screening report: {_md(c.name)}", "", f"Candidate id {c.id} · made {data.generated}"]
+    out = [
+        f"# Screening report: {_md(c.name)}",
+        "",
+        f"Candidate id {_md(c.id)} · made {_md(data.generated)}",
+    ]
     latest = data.latest
     if latest is None:
         out += ["", "There are no submitted screenings yet.", ""]
@@ -147,7 +158,7 @@ def markdown_report(data: ReportData) -> str:
         "## Your result",
         "",
         f"**{OUTCOME_HEADLINE[outcome]}** ({_md(_title(data, latest))}, form {_md(latest.form)}, "
-        f"{_date(latest.submitted)})",
+        f"{_md(_date(latest.submitted))})",
         "",
         OUTCOME_NEXT[outcome],
         "",
@@ -182,14 +193,14 @@ def markdown_report(data: ReportData) -> str:
             out.append(f"   {_md(module.summary)}")
         out += [
             f"   For: {why} (below the level by {gap:.0f} points).",
-            f"   Progress: {_progress_text(data, module_id)}.",
+            f"   Progress: {_md(_progress_text(data, module_id))}.",
         ]
     out += ["", "## Your screenings so far", "", "| Date | Screening | Form | Result | Average |"]
     out.append("| --- | --- | --- | --- | ---: |")
     for rec in reversed(data.attempts):
         out.append(
-            f"| {_date(rec.submitted)} | {_md(_title(data, rec))} | {_md(rec.form)} | "
-            f"{rec.outcome or '-'} | {_score(rec.overall)} |"
+            f"| {_md(_date(rec.submitted))} | {_md(_title(data, rec))} | {_md(rec.form)} | "
+            f"{_md(rec.outcome or '-')} | {_score(rec.overall)} |"
         )
     out.append("")
     return "\n".join(out)
@@ -242,7 +253,8 @@ ol.plan { padding-left: 20px; } ol.plan li { margin: 0 0 8px; break-inside: avoi
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Text for HTML: ``& < > " '`` as entities, control characters shown as escapes."""
+    return html.escape(printable(str(text)), quote=True)
 
 
 def _html_bar(score: float | None, cut: float, status: str) -> str:

@@ -36,6 +36,7 @@ from screener.content import (
     NumericItem,
 )
 from screener.scoring import Answer
+from screener.terminal import printable, printable_layout
 
 SKIP = "__skip__"
 STYLE = questionary.Style(
@@ -122,9 +123,8 @@ def welcome(con: Console, assessment: Assessment, form: str, remaining: int, res
     items = assessment.form_items(form)
     minutes = assessment.minutes or max(5, round(len(items) * 0.75))
     lines = [
-        f"[bold]{assessment.title}[/bold] - form {form}",
         "",
-        assessment.description.strip(),
+        printable_layout(assessment.description.strip()),
         "",
         f"Questions: {len(items)}" + (f" ({remaining} left)" if resumed else ""),
         f"Expected time: about {minutes} minutes",
@@ -135,7 +135,9 @@ def welcome(con: Console, assessment: Assessment, form: str, remaining: int, res
         "can help. They support development and screening decisions but are never the sole basis "
         "for a hiring decision.",
     ]
-    con.print(Panel("\n".join(lines), title="Welcome back" if resumed else "Welcome", expand=False))
+    body = Text.assemble((printable(assessment.title), "bold"), f" - form {printable(form)}")
+    body.append("\n".join(lines))  # plain text: content is never read as rich markup
+    con.print(Panel(body, title="Welcome back" if resumed else "Welcome", expand=False))
 
 
 def ask_item(
@@ -314,18 +316,18 @@ def run_lessons(
 
     ``on_lesson`` is called as each lesson is shown, so progress is saved as it goes.
     """
-    con.rule(Text(module.title, style="bold"))
+    con.rule(Text(printable(module.title), style="bold"))
     con.print(Markdown("**You will:**\n\n" + "\n".join(f"- {o}" for o in module.objectives)))
     shown: list[str] = []
     for n, lesson in enumerate(module.lessons, 1):
         pause()
-        con.rule(Text(f"Lesson {n} of {len(module.lessons)}: {lesson.title}"))
+        con.rule(Text(f"Lesson {n} of {len(module.lessons)}: {printable(lesson.title)}"))
         page_markdown(con, lesson.body, pause)
         shown.append(lesson.id)
         on_lesson(lesson.id)
     for example in module.examples:
         pause()
-        con.rule(Text(f"Worked example: {example.title}"))
+        con.rule(Text(f"Worked example: {printable(example.title)}"))
         page_markdown(con, example.body, pause)
     return shown
 
@@ -342,10 +344,13 @@ def run_practice(module: Module, seed: int, con: Console) -> tuple[int, int]:
         ok = chosen == q.key
         right += ok
         mark = "Correct." if ok else "Not quite."
-        con.print(Text(mark, style="green" if ok else "yellow"), Text(option.feedback or ""))
+        con.print(
+            Text(mark, style="green" if ok else "yellow"),
+            Text(printable_layout(option.feedback or "")),
+        )
         if not ok:
             key = next(o for o in q.options if o.id == q.key)
-            con.print(Text(f"The best answer: {key.label}", style="bold"))
+            con.print(Text(f"The best answer: {printable(key.label)}", style="bold"))
     return right, len(module.practice)
 
 

@@ -11,14 +11,17 @@ No CLI imports here: the command in ``screener.cli_results`` is a thin layer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, assert_never
 
 from screener.content import Assessment
+from screener.errors import ScreenerError
 from screener.exporting.csvfile import CsvWriter
 from screener.exporting.interface import Cell, Column, Writer, safe_text
 from screener.exporting.jsonfile import JsonLinesWriter, JsonWriter
+from screener.exporting.outfile import OutputFile, Terminated, find_stale, output_file
 from screener.exporting.rows import HEAD, Pseudonyms, RowBuilder
 from screener.exporting.xlsxfile import XlsxWriter
 
@@ -30,10 +33,15 @@ __all__ = [
     "Cell",
     "Column",
     "Format",
+    "OutputFile",
     "Pseudonyms",
     "RowBuilder",
+    "Terminated",
     "Writer",
     "export",
+    "export_to_file",
+    "find_stale",
+    "output_file",
     "safe_text",
     "writer_for",
 ]
@@ -74,6 +82,7 @@ def export(
     secret: str | None = None,
     assessments: Mapping[str, Assessment] | None = None,
     bom: bool = False,
+    scratch: Callable[[], Path] | None = None,
 ) -> int:
     """Write every attempt of ``stream`` to ``out``; returns the number of rows.
 
@@ -87,4 +96,36 @@ def export(
         anonymize=Pseudonyms(secret) if secret is not None else None,
         assessments=assessments,
     )
-    return writer_for(fmt, bom=bom).write(out, builder.columns, builder.rows(stream))
+    writer = writer_for(fmt, bom=bom)
+    if isinstance(writer, XlsxWriter):
+        writer.scratch = scratch  # its sheet goes to a file beside the output, not /tmp
+    return writer.write(out, builder.columns, builder.rows(stream))
+
+
+def export_to_file(
+    stream: AttemptStream,
+    fmt: Format,
+    path: Path,
+    *,
+    items: bool = False,
+    secret: str | None = None,
+    assessments: Mapping[str, Assessment] | None = None,
+) -> int:
+    """``export`` to a named output (``outfile.output_file``): whole or not at all, 0600.
+
+    A CSV file gets a byte-order mark for Excel; XLSX is refused for a pipe or a
+    device, and its scratch file goes beside the output.
+    """
+    with output_file(path) as target:
+        if fmt.binary_only and target.folder is None:
+            raise ScreenerError(f"cannot write {path}: --format {fmt.value} needs a regular file")
+        return export(
+            stream,
+            fmt,
+            target.stream,
+            items=items,
+            secret=secret,
+            assessments=assessments,
+            bom=target.folder is not None,
+            scratch=target.scratch,
+        )

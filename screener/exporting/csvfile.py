@@ -1,5 +1,11 @@
 """CSV: numbers as plain numerals, every text cell neutralised against formula injection.
 
+Text cells also lose their control characters (``interface.CONTROL``: C0 but
+tab, LF and CR; DEL; C1), each replaced by U+FFFD, so a CSV on a terminal
+(``export`` to stdout, ``cat``) cannot clear the screen, retitle the window or
+carry a link. Tab, LF and CR stay: LF and CR only inside quoted fields, where
+a reader takes them as text.
+
 RFC 4180 as Python's ``csv`` module writes it with ``QUOTE_MINIMAL`` (a field is
 quoted only when it holds a comma, a quote or a line break; quotes doubled),
 ``\\r\\n`` line ends, UTF-8. The lines are built here rather than by
@@ -19,11 +25,12 @@ from typing import BinaryIO
 
 import orjson
 
-from screener.exporting.interface import Cell, Column, list_text, safe_text
+from screener.exporting.interface import Cell, Column, list_text, safe_text, without_controls
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
-#: A text that needs any work: a formula start (see ``safe_text``) or quoting.
-_SPECIAL = re.compile(r'^[=+\-@\t\r]|[",\r\n]')
+#: A text that needs any work: a formula start (see ``safe_text``), quoting, or a
+#: control character to replace (``interface.CONTROL``).
+_SPECIAL = re.compile('^[=+\\-@\t\r]|[",\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]')
 
 
 def field(value: str) -> str:
@@ -38,9 +45,9 @@ def _text_cell(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return field(safe_text(value))
+        return field(safe_text(without_controls(value)))
     if isinstance(value, list):
-        return field(safe_text(list_text(value)))
+        return field(safe_text(without_controls(list_text(value))))
     return orjson.dumps(value).decode()
 
 
@@ -60,7 +67,7 @@ class CsvWriter:
         try:
             write = text.write
             special = _SPECIAL.search
-            write(",".join(field(safe_text(c.name)) for c in columns) + "\r\n")
+            write(",".join(field(safe_text(without_controls(c.name))) for c in columns) + "\r\n")
             count = 0
             for row in rows:
                 if pick is not None:

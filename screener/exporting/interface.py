@@ -6,6 +6,7 @@ One module per format implements ``Writer`` (the pip-audit ``_format`` pattern);
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO, Literal, NamedTuple, Protocol
 
@@ -27,6 +28,20 @@ class Column(NamedTuple):
 #: OWASP "CSV injection": a spreadsheet treats a cell starting with one of these
 #: as a formula (or strips the tab / carriage return and then does).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: Control characters a text cell of CSV or XLSX never carries: C0 except tab, line
+#: feed and carriage return (which a quoted CSV field and an XLSX cell hold as text),
+#: DEL and C1. ESC, CSI (U+009B) and NUL would act on a terminal the CSV is shown
+#: on (``export`` to stdout, ``cat``); XML 1.0 cannot hold the C0 ones at all.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: What replaces each of them: visible, and never a control character.
+REPLACEMENT = "\ufffd"
+
+
+def without_controls(text: str) -> str:
+    """``text`` with every ``CONTROL`` character replaced by U+FFFD."""
+    return CONTROL.sub(REPLACEMENT, text)
 
 
 def safe_text(text: str) -> str:

@@ -2,7 +2,9 @@
 
 Values keep their JSON types (numbers, null, the plan as a list of module ids).
 No formula neutralising: JSON is read by programs, not spreadsheets, and must
-carry names exactly as stored.
+carry names exactly as stored. DEL, C1 and bidi controls are written as
+``\\uXXXX`` escapes (``terminal.json_bytes``; orjson escapes C0 itself): the
+same value for a reader, nothing a terminal acts on when shown raw.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import BinaryIO
 import orjson
 
 from screener.exporting.interface import Cell, Column
+from screener.terminal import json_bytes
 
 
 class JsonLinesWriter:
@@ -20,7 +23,7 @@ class JsonLinesWriter:
         keys = [c.name for c in columns]
         count = 0
         for row in rows:
-            out.write(orjson.dumps(dict(zip(keys, row, strict=True))) + b"\n")
+            out.write(json_bytes(orjson.dumps(dict(zip(keys, row, strict=True)))) + b"\n")
             count += 1
         return count
 
@@ -34,7 +37,7 @@ class JsonWriter:
         out.write(b"[")
         for row in rows:
             out.write(b",\n" if count else b"\n")
-            out.write(orjson.dumps(dict(zip(keys, row, strict=True))))
+            out.write(json_bytes(orjson.dumps(dict(zip(keys, row, strict=True)))))
             count += 1
         out.write(b"\n]\n" if count else b"]\n")
         return count
