@@ -10,6 +10,13 @@ points as a share of the possible range: the item's POMP / 100), the
 item-rest correlation and a flag when that is below .15 or negative. Over all
 attempts: how often each coaching module is in a plan.
 
+Per competency also the error *at the cut*, where decisions are made: Lord's
+binomial-error CSEM at the cut score, and Subkoviak's single-administration
+estimate of how often a parallel form would give the same gap decision
+(``consistency``, and its kappa against chance agreement). Right/wrong items
+of equal weight use the item count as the binomial length; other competencies
+use the Livingston-Lewis effective test length (docs/psychometrics.md).
+
 Attempts of another version of the assessment are left out (their items or
 scoring may differ) and counted in ``skipped``.
 """
@@ -25,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from screener.content import AnyItem, Assessment
+from screener.content import AnyItem, Assessment, ChoiceItem, NumericItem
 from screener.errors import AnswerError
-from screener.psychometrics import cronbach_alpha, item_rest, sem
+from screener.measurement import lord_csem_at
+from screener.psychometrics import Matrix, cronbach_alpha, item_rest, sem
 from screener.scoring import Answer, item_points, point_range
 
 if TYPE_CHECKING:  # the store package imports tinydb; statistics only need its types
@@ -48,6 +56,15 @@ class CompetencyStats:
     alpha: float
     sem: float
     below_cut: float  # share of the scored attempts whose status is "below"
+    csem_at_cut: float  # Lord's binomial-error CSEM (POMP points) at the cut, for `items` items
+    consistency: float  # Subkoviak's p0: chance a parallel form gives the same gap decision
+    consistency_kappa: float  # that agreement beyond chance (Cohen's kappa)
+    consistency_ll: (
+        float  # the same from a fitted beta-binomial true-score model (Livingston-Lewis)
+    )
+    consistency_ll_kappa: float
+    consistency_length: float  # binomial length used: the item count, or Livingston-Lewis's
+    consistency_method: str  # "binomial" (right/wrong items, equal weights) or "livingston-lewis"
 
 
 @dataclass(frozen=True)
@@ -177,6 +194,11 @@ def _form_stats(assessment: Assessment, form: str, data: _FormData) -> FormStats
         sd = float(scored.std(ddof=1)) if count > 1 else math.nan
         sub = matrix[:, cols]
         alpha = cronbach_alpha(sub)
+        keyed = _right_wrong([data.items[i] for i in cols])
+        length = float(len(cols)) if keyed else livingston_lewis_length(scored / 100.0, alpha)
+        agree, kappa = subkoviak(scored / 100.0, alpha, length, comp.cut)
+        agree_ll, kappa_ll = beta_binomial_consistency(scored / 100.0, alpha, length, comp.cut)
+        csem = lord_csem_at(comp.cut, len(cols))
         comps.append(
             CompetencyStats(
                 id=comp.id,
@@ -189,6 +211,13 @@ def _form_stats(assessment: Assessment, form: str, data: _FormData) -> FormStats
                 alpha=alpha,
                 sem=sem(sd, alpha),
                 below_cut=data.below[n] / count if count else math.nan,
+                csem_at_cut=math.nan if csem is None else csem,
+                consistency=agree,
+                consistency_kappa=kappa,
+                consistency_ll=agree_ll,
+                consistency_ll_kappa=kappa_ll,
+                consistency_length=length,
+                consistency_method="binomial" if keyed else "livingston-lewis",
             )
         )
         for pos, col in enumerate(cols):
@@ -204,6 +233,114 @@ def _form_stats(assessment: Assessment, form: str, data: _FormData) -> FormStats
             r = item_rest(sub, pos)
             items.append(ItemStats(item.id, comp.id, int(answered.size), difficulty, r, _flag(r)))
     return FormStats(form, data.rows, tuple(comps), tuple(items))
+
+
+def _right_wrong(items: list[AnyItem]) -> bool:
+    """Do these items make a number-right score (keyed, all of one weight x points)?"""
+    sizes = {
+        item.weight * item.points if isinstance(item, ChoiceItem | NumericItem) else -1.0
+        for item in items
+    }
+    return len(sizes) == 1 and min(sizes) > 0
+
+
+def livingston_lewis_length(proportions: Matrix, reliability: float) -> float:
+    """Livingston and Lewis's effective test length of scores on a 0..1 scale (rounded).
+
+    ``(mu (1 - mu) - r var) / (var (1 - r))``: the number of right/wrong items
+    whose binomial error matches the observed error variance ``var (1 - r)``.
+    NaN when the scores do not vary or the reliability is not below 1 and above 0.
+    """
+    if proportions.size < 2 or not math.isfinite(reliability) or not 0 < reliability < 1:
+        return math.nan
+    mu = float(proportions.mean())
+    var = float(proportions.var(ddof=1))
+    if var <= 0:
+        return math.nan
+    length = (mu * (1 - mu) - reliability * var) / (var * (1 - reliability))
+    return float(max(1, round(length))) if math.isfinite(length) else math.nan
+
+
+def subkoviak(
+    proportions: Matrix, reliability: float, length: float, cut: float
+) -> tuple[float, float]:
+    """Subkoviak's single-administration decision consistency: ``(p0, kappa)``.
+
+    Each person's true proportion is regressed to the mean,
+    ``t = r p + (1 - r) mean``; ``P = P(X >= needed | binomial(length, t))``
+    is their chance to meet the cut on a parallel form, so both forms agree
+    with chance ``P^2 + (1 - P)^2``. ``kappa`` compares the mean agreement
+    ``p0`` with what independent decisions at the same pass rate give.
+    """
+    if proportions.size == 0 or not math.isfinite(reliability) or not math.isfinite(length):
+        return math.nan, math.nan
+    n = int(length)
+    r = min(max(reliability, 0.0), 1.0)
+    true = np.clip(r * proportions + (1 - r) * float(proportions.mean()), 0.0, 1.0)
+    needed = max(0, math.ceil(cut * n / 100.0 - 1e-9))  # fewest right with 100 x / n >= cut
+    meet = binomial_at_least(n, needed, true)
+    p0 = float(np.mean(meet**2 + (1 - meet) ** 2))
+    share = float(meet.mean())
+    chance = share**2 + (1 - share) ** 2
+    kappa = (p0 - chance) / (1 - chance) if chance < 1 else math.nan
+    return p0, kappa
+
+
+def beta_by_moments(mean: float, variance: float) -> tuple[float, float]:
+    """The shapes ``(a, b)`` of the Beta with this mean and variance (kept to what a Beta can have)."""
+    m = min(max(mean, 0.01), 0.99)
+    v = min(max(variance, 1e-6), 0.99 * m * (1 - m))
+    common = m * (1 - m) / v - 1
+    return m * common, (1 - m) * common
+
+
+def beta_binomial_consistency(
+    proportions: Matrix, reliability: float, length: float, cut: float
+) -> tuple[float, float]:
+    """Decision consistency ``(p0, kappa)`` under a fitted beta-binomial true-score model.
+
+    Livingston and Lewis's procedure with a two-parameter Beta: the true
+    proportions follow the Beta with the observed mean and the true variance
+    ``r * var``; given ``t`` each form's score is binomial(length, t),
+    independently. ``p0`` sums ``P(X = x, Y = y)`` over pairs on the same side
+    of the cut, each ``C(n,x) C(n,y) B(a + x + y, b + 2n - x - y) / B(a, b)``.
+    """
+    if proportions.size < 2 or not math.isfinite(reliability) or not math.isfinite(length):
+        return math.nan, math.nan
+    n = int(length)
+    r = min(max(reliability, 0.0), 1.0)
+    a, b = beta_by_moments(float(proportions.mean()), r * float(proportions.var(ddof=1)))
+    needed = max(0, math.ceil(cut * n / 100.0 - 1e-9))
+    log_beta_ab = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    x = np.arange(n + 1, dtype=np.float64)
+    log_c = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in x])
+    # the log Gamma terms of B(a + x + y, b + 2n - x - y) depend on x + y only
+    by_sum = np.array([math.lgamma(a + t) + math.lgamma(b + 2 * n - t) for t in range(2 * n + 1)])
+    log_b = by_sum[np.add.outer(np.arange(n + 1), np.arange(n + 1))]
+    joint = np.exp(
+        log_c[:, None] + log_c[None, :] + log_b - math.lgamma(a + b + 2 * n) - log_beta_ab
+    )
+    meets = x >= needed
+    same = meets[:, None] == meets[None, :]
+    p0 = float(joint[same].sum())
+    share = float(joint[meets, :].sum())
+    chance = share**2 + (1 - share) ** 2
+    kappa = (p0 - chance) / (1 - chance) if chance < 1 else math.nan
+    return p0, kappa
+
+
+def binomial_at_least(n: int, k: int, p: Matrix) -> Matrix:
+    """``P(X >= k)`` for ``X ~ binomial(n, p)``, elementwise in ``p`` (log-space terms)."""
+    out = np.zeros(p.shape, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p, log_q = np.log(p), np.log1p(-p)
+        for x in range(k, n + 1):
+            log_c = math.lgamma(n + 1) - math.lgamma(x + 1) - math.lgamma(n - x + 1)
+            term = (
+                log_c + np.where(x > 0, x * log_p, 0.0) + np.where(n - x > 0, (n - x) * log_q, 0.0)
+            )
+            out += np.exp(term)
+    return np.clip(out, 0.0, 1.0)
 
 
 def _flag(r: float) -> str | None:
@@ -243,6 +380,13 @@ def stats_json(stats: AssessmentStats) -> dict[str, Any]:
                         "alpha": _number(c.alpha),
                         "sem": _number(c.sem),
                         "below_cut": _number(c.below_cut),
+                        "csem_at_cut": _number(c.csem_at_cut),
+                        "consistency": _number(c.consistency),
+                        "consistency_kappa": _number(c.consistency_kappa),
+                        "consistency_ll": _number(c.consistency_ll),
+                        "consistency_ll_kappa": _number(c.consistency_ll_kappa),
+                        "consistency_length": _number(c.consistency_length),
+                        "consistency_method": c.consistency_method,
                     }
                     for c in f.competencies
                 ],
