@@ -310,8 +310,9 @@ app.add_typer(db_app, name="db")
 def db_path(ctx: typer.Context) -> None:
     """Print where the results database is (or would be created)."""
     from screener.store import resolve_db_path
+    from screener.terminal import printable
 
-    sys.stdout.write(f"{resolve_db_path(settings(ctx).db)}\n")
+    sys.stdout.write(f"{printable(str(resolve_db_path(settings(ctx).db)))}\n")
 
 
 @db_app.command("info")
@@ -349,7 +350,17 @@ def db_rotate_secret(ctx: typer.Context) -> None:
 
 def main() -> None:
     """Console-script entry point: library errors become one line and an exit code."""
+    import warnings
+
+    warnings.showwarning = _warning_line
     sys.exit(_run())
+
+
+def _warning_line(message: Warning | str, *_: Any, **__: Any) -> None:
+    """A library warning (a write saved, then its folder sync failed) as one line on stderr."""
+    from screener.terminal import printable
+
+    sys.stderr.write(f"warning: {printable(str(message))}\n")
 
 
 def _run() -> int:
