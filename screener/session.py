@@ -136,7 +136,7 @@ def welcome(con: Console, assessment: Assessment, form: str, remaining: int, res
         "for a hiring decision.",
     ]
     body = Text.assemble((printable(assessment.title), "bold"), f" - form {printable(form)}")
-    body.append("\n".join(lines))  # plain text: content is never read as rich markup
+    body.append("\n" + "\n".join(lines))  # plain text: content is never read as rich markup
     con.print(Panel(body, title="Welcome back" if resumed else "Welcome", expand=False))
 
 
