@@ -71,10 +71,15 @@ class Spread:
         return self.a / (self.a + self.b)
 
     def text(self) -> str:
-        """The ``--levels`` spelling, which ``parse_levels`` reads back."""
+        """The ``--levels`` spelling (fitted Beta shapes to 3 significant digits)."""
         if self.kind == "uniform":
-            return f"uniform:{self.a:.2f}:{self.b:.2f}"
+            return f"uniform:{_bound(self.a)}:{_bound(self.b)}"
         return f"beta:{self.a:.3g}:{self.b:.3g}"
+
+
+def _bound(value: float) -> str:
+    """0.3 as 0.30, the way the default is written; finer bounds as they are."""
+    return f"{value:.2f}" if round(value, 2) == value else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -525,7 +530,8 @@ def evaluate(
     if not rules:
         raise UsageError("nothing to evaluate: no borderline rule configured and today's left out")
 
-    runs: dict[RuleName, dict[str, _Run]] = {r: {} for r, _ in rules}
+    # runs[rule] holds the administration of `name` and then of `other` (which may be `name` again)
+    runs: dict[RuleName, list[_Run]] = {r: [] for r, _ in rules}
     reserve_items = assessment.reserve_items()
     for k, which in enumerate((name, other)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, k)))
@@ -534,8 +540,8 @@ def evaluate(
         for rule_name, borderline in rules:
             variant = _with_borderline(assessment, borderline)
             follow = borderline is not None and borderline.action == "follow_up"
-            runs[rule_name][which if k == 0 else "\0other"] = _administer(
-                variant, which, fixed, extra if follow and reserve_items else [{}] * n
+            runs[rule_name].append(
+                _administer(variant, which, fixed, extra if follow and reserve_items else [{}] * n)
             )
 
     form_items = assessment.form_items(name)
@@ -548,7 +554,7 @@ def evaluate(
     cuts = np.broadcast_to(np.array([c.cut for c in comps], dtype=np.float64), truth.shape)
     results: list[RuleEvaluation] = []
     for rule_name, borderline in rules:
-        mine, theirs = runs[rule_name][name], runs[rule_name]["\0other"]
+        mine, theirs = runs[rule_name]
         per = tuple(
             CompetencyEvaluation(
                 c.id,

@@ -257,6 +257,7 @@ def test_levels_are_parsed_or_refused_in_one_line() -> None:
     assert parse_levels("uniform:0.3:1") == LevelModel(Spread("uniform", 0.3, 1.0))
     assert parse_levels(" beta:6:3 ").spread == Spread("beta", 6.0, 3.0)
     assert parse_levels("uniform:0.30:1.00").spread.text() == "uniform:0.30:1.00"
+    assert parse_levels("uniform:0.333:0.9").spread.text() == "uniform:0.333:0.90"
     for bad in (
         "",
         "uniform",
