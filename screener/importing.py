@@ -31,7 +31,10 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import math
+import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +61,31 @@ _CHUNK = 2048  # rows decoded at a time: bounds memory; small chunks stay in the
 _SAMPLE = 64 * 1024  # characters read to sniff the delimiter
 _PLAIN = frozenset({str, int, float, type(None)})  # types whose == never confuses answers
 
+CELL_LIMIT = 131_072
+"""The longest cell (characters) of any format: the csv module's own field limit.
+
+A cell past it is a row error (XLSX, JSON) or a file error (CSV, where the
+csv module stops), so a small file cannot carry a 600 MB name into the store.
+"""
+SHOWN_PROBLEMS = 20  # file-level problems listed in one error; the rest are counted
+_SHOWN_TEXT = 80  # characters of a cell or header quoted in a message
+
+
+def capped(problems: list[str], limit: int = SHOWN_PROBLEMS, what: str = "problem(s)") -> list[str]:
+    """The first ``limit`` problems and a count of the others.
+
+    A header of a million duplicate or unknown columns must give a screenful,
+    not a million lines (or one 10 MB line).
+    """
+    if len(problems) <= limit:
+        return problems
+    return [*problems[:limit], f"… and {len(problems) - limit:,} more {what}"]
+
+
+def shorten(text: str, width: int = _SHOWN_TEXT) -> str:
+    """``text`` cut to ``width`` characters, marked with "…" when cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -73,8 +101,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
-        shown = f" (got {self.value!r})" if self.value else ""
+        """One short line: long headers and values are cut (the --errors file has them)."""
+        column = shorten(self.column)
+        where = f"row {self.row}" + (f", column {column!r}" if self.column else "")
+        shown = f" (got {shorten(self.value)!r})" if self.value else ""
         return f"{where}: {self.message}{shown}"
 
 
@@ -199,6 +229,7 @@ def read_mapping(path: Path | str) -> Mapping:
     """Load a mapping file; every fault is reported as ``file:line:col: message``."""
     path = Path(path)
     name = str(path)
+    refuse_special(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -300,7 +331,7 @@ def read_mapping(path: Path | str) -> Mapping:
             lines[("answers", item_id, key)] = line("answers", item_id, label)
         answers[item_id] = table
     if problems:
-        raise ContentError(problems)
+        raise ContentError(capped(problems))
     return Mapping(name, columns, answers, lines)
 
 
@@ -322,6 +353,7 @@ def read_table(
     column is optional; the id column is not.
     """
     path = Path(path)
+    refuse_special(path)
     suffix = path.suffix.lower()
     builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
     readers = {".xlsx": _read_xlsx, ".json": _read_json}
@@ -339,6 +371,23 @@ def read_table(
             ]
         )
     return builder.finish()
+
+
+def refuse_special(path: Path) -> None:
+    """Refuse a FIFO, device or folder as an input: it would hang or be read without end.
+
+    A missing or unreadable path is left to the reader, which names the reason.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return
+    if stat.S_ISDIR(mode):
+        raise ContentError([f"{path}: is a folder, not a file"])
+    if not stat.S_ISREG(mode):
+        raise ContentError(
+            [f"{path}: not a regular file (a pipe or device); save the data to a file first"]
+        )
 
 
 class _Builder:
@@ -371,6 +420,7 @@ class _Builder:
         self.errors: list[RowError] = []
         self.structural: set[int] = set()  # rows already rejected as a whole
         self.text_cells = False  # every cell is a str (CSV): skips type checks
+        self.long_codes: list[tuple[int, object]] = []  # (code, key) of new cells > CELL_LIMIT
 
     # header ---------------------------------------------------------------------
 
@@ -385,18 +435,24 @@ class _Builder:
             if not header:
                 problems.append(f"{where}: column {n + 1} has no header")
                 continue
+            if len(header) > CELL_LIMIT:
+                problems.append(
+                    f"{where}: the header of column {n + 1} is longer than "
+                    f"{CELL_LIMIT:,} characters ({shorten(header)!r})"
+                )
+                continue
             if key in seen:
-                other = headers[seen[key]]
+                other, mine = shorten(headers[seen[key]]), shorten(header)
                 detail = (
-                    f"{other!r} and {header!r} both give {key!r}"
-                    if other != header
-                    else (f"the header {header!r} appears twice")
+                    f"{other!r} and {mine!r} both give {shorten(key)!r}"
+                    if headers[seen[key]] != header
+                    else (f"the header {mine!r} appears twice")
                 )
                 problems.append(f"{where}: {detail}")
                 continue
             seen[key] = n
         if problems:
-            raise ContentError(problems)
+            raise ContentError(capped(problems))
         if self.id_column not in seen:
             raise ContentError(
                 [f"{where}: no {self.id_column!r} column (name the id column with --id-column)"]
@@ -437,12 +493,16 @@ class _Builder:
                 chunk_ids = [chunk_ids[k] for k in keep]
                 if not rows:
                     return
+        names: list[str | None] = (
+            [None] * len(rows)
+            if self.name_pos is None
+            else list(map(_name_text, map(itemgetter(self.name_pos), rows)))
+        )
+        if not self.text_cells and _longest(chunk_ids, names) > CELL_LIMIT:
+            self._cut_long_texts(numbers, chunk_ids, names)
         self.rows.append(np.asarray(numbers, dtype=np.int64))
         self.ids.extend(chunk_ids)
-        if self.name_pos is None:
-            self.names.extend([None] * len(rows))
-        else:
-            self.names.extend(map(_name_text, map(itemgetter(self.name_pos), rows)))
+        self.names.extend(names)
         positions = self.item_pos
         if not positions:
             self.chunks.append(np.zeros((len(rows), 0), dtype=np.int32))
@@ -454,8 +514,42 @@ class _Builder:
             flat = list(chain.from_iterable(map(span, rows)))
         else:
             flat = list(chain.from_iterable(map(itemgetter(*positions), rows)))
-        codes = self._encode(flat)
-        self.chunks.append(codes.reshape(len(rows), len(positions)))
+        codes = self._encode(flat).reshape(len(rows), len(positions))
+        if self.long_codes:
+            self._reject_long_cells(numbers, codes)
+        self.chunks.append(codes)
+
+    def _cut_long_texts(
+        self, numbers: Sequence[int], ids: list[str], names: list[str | None]
+    ) -> None:
+        """Ids and names past ``CELL_LIMIT``: row errors, and only a short prefix is kept."""
+        for k, number in enumerate(numbers):
+            for pos, texts in ((self.id_pos, ids), (self.name_pos, names)):
+                text = texts[k]
+                if pos is None or text is None or len(text) <= CELL_LIMIT:
+                    continue
+                texts[k] = shorten(text)
+                self.structural.add(number)
+                self.error(number, self.headers[pos], shorten(text), _TOO_LONG)
+
+    def _reject_long_cells(self, numbers: Sequence[int], codes: npt.NDArray[np.int32]) -> None:
+        """Rows holding an answer cell past ``CELL_LIMIT``: one row error each.
+
+        The cell itself is dropped from the distinct values (its code now means
+        an empty cell), so a 600 MB string is not kept for the rest of the read.
+        """
+        long = np.fromiter((code for code, _ in self.long_codes), dtype=np.int32)
+        hit = np.isin(codes, long)
+        for k in np.flatnonzero(hit.any(axis=1)).tolist():
+            j = int(np.argmax(hit[k]))
+            value = cell_text(self.values[int(codes[k, j])])
+            number = numbers[k]
+            self.structural.add(number)
+            self.error(number, self.headers[self.item_pos[j]], shorten(value), _TOO_LONG)
+        for code, key in self.long_codes:
+            self.values[code] = None
+            del self.codes[key]
+        self.long_codes.clear()
 
     def add_broken(self, row: int, ident: object, message: str, value: object = "") -> None:
         """A row rejected as a whole: kept (empty) so indexes align, with its error."""
@@ -476,6 +570,8 @@ class _Builder:
             except KeyError:
                 pass
             for value in set(cells).difference(codes):
+                if isinstance(value, str) and len(value) > CELL_LIMIT:
+                    self.long_codes.append((len(values), value))
                 codes[value] = len(values)
                 values.append(value)
         else:
@@ -483,6 +579,8 @@ class _Builder:
             keys = [c if type(c) in _PLAIN else _odd_key(c) for c in cells]
             for key, value in zip(keys, cells, strict=True):
                 if key not in codes:
+                    if len(cell_text(value)) > CELL_LIMIT:
+                        self.long_codes.append((len(values), key))
                     codes[key] = len(values)
                     values.append(value)
         return np.fromiter(map(codes.__getitem__, keys), dtype=np.int32, count=len(keys))
@@ -544,6 +642,15 @@ class _Builder:
                 )
             else:
                 first[ident] = number
+
+
+_TOO_LONG = f"longer than {CELL_LIMIT:,} characters"
+
+
+def _longest(ids: list[str], names: list[str | None]) -> int:
+    """The length of the longest id or name of a chunk (cheap: two C-level passes)."""
+    longest_name = max((len(n) for n in names if n is not None), default=0)
+    return max(max(map(len, ids), default=0), longest_name)
 
 
 def _odd_key(value: object) -> object:
@@ -643,7 +750,7 @@ def _read_delimited(path: Path, out: _Builder) -> None:
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
-    number = 0
+    reader: Any = None
     try:
         with fh:
             sample = fh.read(_SAMPLE)
@@ -656,7 +763,7 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             found = _take_header(reader, out, path)
             if found is None:
                 return
-            number = found
+            number: int = found
             width = out.width
             out.text_cells = True
             while True:
@@ -674,7 +781,13 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             [f"{path}: not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'"]
         ) from None
     except csv.Error as exc:
-        raise ContentError([f"{path}:{number + 1}: {exc}"]) from None
+        line = reader.line_num if reader is not None else 1  # the physical line it stopped at
+        problem = (
+            f"a cell is longer than {CELL_LIMIT:,} characters"
+            if "field larger than field limit" in str(exc)
+            else str(exc)
+        )
+        raise ContentError([f"{path}:{line}: {problem}"]) from None
 
 
 def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -> None:
@@ -700,21 +813,209 @@ def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -
 
 # -- XLSX --------------------------------------------------------------------------------
 
+_XML_HEAD = 64 * 1024  # bytes of each XML part searched for a DTD
+_BOMB_SIZE = 64 * 1024 * 1024  # a part may unpack to this much whatever its ratio ...
+_BOMB_RATIO = 200  # ... and past it to at most this many times its packed size
+# a sheet's <row> and <f> (formula) tags, with or without a namespace prefix
+_SHEET_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|f)(?=[\s/>])([^>]*)>")
+_ROW_ATTR = re.compile(rb"""\sr\s*=\s*["']\s*([0-9]+)""")
+_NO_SAVED_VALUE = "open and save the file in a spreadsheet program"
 
-def _read_xlsx(path: Path, out: _Builder) -> None:
+
+def _xlsx_faults() -> tuple[type[BaseException], ...]:
+    """What openpyxl raises on a damaged or hostile workbook (every one is the file's fault)."""
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    return (
+        zipfile.BadZipFile,
+        zlib.error,
+        ParseError,
+        EOFError,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+        AttributeError,
+        NotImplementedError,
+        RuntimeError,  # zipfile: an encrypted member
+    )
+
+
+def _not_xlsx(path: Path, exc: BaseException) -> ContentError:
+    detail = shorten(str(exc).strip() or type(exc).__name__, 200)
+    return ContentError([f"{path}: not a readable Excel .xlsx workbook ({detail})"])
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse a workbook that would blow up while openpyxl reads it.
+
+    A part that unpacks far beyond what a sheet of answers needs (a 590 KB file
+    holding a 600 MB string) or an XML part with a DTD (entity bombs; Excel
+    never writes one) is refused before any of it is parsed.
+    """
     import zipfile
 
+    try:
+        archive = zipfile.ZipFile(path)
+    except OSError as exc:
+        raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except _xlsx_faults() as exc:
+        raise ContentError([f"{path}: not an Excel .xlsx workbook ({exc})"]) from None
+    with archive:
+        for info in archive.infolist():
+            packed = max(info.compress_size, 1)
+            if info.file_size > _BOMB_SIZE and info.file_size > _BOMB_RATIO * packed:
+                raise ContentError(
+                    [
+                        f"{path}: {info.filename} unpacks to {info.file_size:,} bytes from "
+                        f"{info.compress_size:,}; refused (no sheet of answers packs that tightly)"
+                    ]
+                )
+            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            try:
+                with archive.open(info) as part:
+                    head = part.read(_XML_HEAD)
+            except _xlsx_faults() as exc:
+                raise _not_xlsx(path, exc) from None
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise ContentError(
+                    [
+                        f"{path}: {info.filename} declares a DTD (<!DOCTYPE>), which Excel "
+                        "never writes; refused (entity expansion can exhaust memory)"
+                    ]
+                )
+
+
+def _scan_sheet(path: Path, member: str) -> bool:
+    """Check the sheet's row numbers rise; True when it has formula cells.
+
+    openpyxl silently skips a row whose number is not above the one before
+    (rows out of order or twice), so such a sheet is refused. Most files have
+    no formula at all: one pass over the raw XML (a regular expression, no
+    parsing) spares them the formula check.
+    """
+    import zipfile
+
+    formulas = False
+    previous = 0
+    tail = b""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as part:
+            while True:
+                block = part.read(1 << 20)
+                data = tail + block
+                if block:  # keep a tag cut by the block boundary for the next round
+                    cut = data.rfind(b"<")
+                    data, tail = data[:cut], data[cut:]
+                for match in _SHEET_TAG.finditer(data):
+                    if match.group(1) == b"f":
+                        formulas = True
+                        continue
+                    attr = _ROW_ATTR.search(match.group(2))
+                    number = int(attr.group(1)) if attr else previous + 1
+                    if number <= previous:
+                        raise ContentError(
+                            [
+                                f"{path}: sheet row {number} follows row {previous} (rows "
+                                f"out of order or repeated would be lost): {_NO_SAVED_VALUE}"
+                            ]
+                        )
+                    previous = number
+                if not block:
+                    return formulas
+    except _xlsx_faults() as exc:
+        raise _not_xlsx(path, exc) from None
+
+
+def _formulas_without_value(path: Path, member: str) -> dict[int, list[int]]:
+    """Sheet row -> columns (1-based) of formula cells with no saved value.
+
+    openpyxl's ``data_only`` mode gives such a cell as empty, so the answer
+    would count as unanswered without a word; a spreadsheet program saves the
+    computed value beside the formula, openpyxl and some scripts do not.
+    """
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    found: dict[int, list[int]] = {}
+    row_number = 0
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as part:
+            for _, element in iterparse(part):
+                if element.tag.rpartition("}")[2] != "row":
+                    continue
+                r = element.get("r")
+                row_number = int(r) if r else row_number + 1
+                column = 0
+                for cell in element:
+                    if cell.tag.rpartition("}")[2] != "c":
+                        continue
+                    ref = cell.get("r")
+                    column = coordinate_to_tuple(ref)[1] if ref else column + 1
+                    parts = {child.tag.rpartition("}")[2]: child for child in cell}
+                    if "f" in parts and not _saved(cell.get("t", "n"), parts.get("v")):
+                        found.setdefault(row_number, []).append(column)
+                element.clear()
+    except _xlsx_faults() as exc:
+        raise _not_xlsx(path, exc) from None
+    return found
+
+
+def _saved(kind: str, value: Any) -> bool:
+    """Whether a formula cell carries the value computed when it was saved.
+
+    openpyxl writes ``<v/>`` (or no ``<v>``) beside a formula; only a text
+    result (``t="str"``) may legitimately be empty.
+    """
+    if value is None:
+        return False
+    return bool(value.text) or kind in ("str", "s", "inlineStr")
+
+
+def _cell_name(row: int, column: int) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return f"{get_column_letter(column)}{row}"
+
+
+def _sheet_rows(path: Path, sheet: Any) -> Iterator[tuple[object, ...]]:
+    """The sheet's rows, every one and every cell actually there.
+
+    Read-only mode trusts the sheet's ``<dimension>``; a stale one (``A1``,
+    ``A1:BX2``) would silently cut rows and columns, so it is dropped first.
+    """
+    sheet.reset_dimensions()
+    rows = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            record = next(rows)
+        except StopIteration:
+            return
+        except _xlsx_faults() as exc:
+            raise _not_xlsx(path, exc) from None
+        yield record
+
+
+def _read_xlsx(path: Path, out: _Builder) -> None:
     from openpyxl import load_workbook
 
+    _check_archive(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
         raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ContentError([f"{path}: not an Excel .xlsx workbook ({exc})"]) from None
+    except _xlsx_faults() as exc:
+        raise _not_xlsx(path, exc) from None
     try:
-        if len(book.worksheets) > 1:
-            names = ", ".join(repr(ws.title) for ws in book.worksheets)
+        if len(book.worksheets) != 1:
+            names = ", ".join(repr(shorten(ws.title)) for ws in book.worksheets)
             raise ContentError(
                 [
                     f"{path}: the workbook has {len(book.worksheets)} sheets ({names}); "
@@ -722,16 +1023,43 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
                 ]
             )
         sheet = book.worksheets[0]
-        rows: Iterator[tuple[object, ...]] = sheet.iter_rows(values_only=True)
+        member = sheet._worksheet_path  # openpyxl 3.1: the sheet's part in the archive
+        formulas = _formulas_without_value(path, member) if _scan_sheet(path, member) else {}
+        rows = _sheet_rows(path, sheet)
         found = _take_header(rows, out, path)
         if found is None:
             return
+        above = [(r, c) for r, cols in formulas.items() if r <= found for c in cols]
+        if above:
+            raise ContentError(
+                [
+                    f"{path}: cell {_cell_name(*min(above))} (header row or above) is a formula "
+                    f"without a saved value: {_NO_SAVED_VALUE}"
+                ]
+            )
         number = found
         width = out.width
         numbers: list[int] = []
         good: list[Sequence[object]] = []
         for record in rows:
             number += 1
+            unsaved = [c for c in formulas.get(number, ()) if c <= width]
+            if unsaved:
+                out.add(numbers, good)
+                numbers, good = [], []
+                ident = record[out.id_pos] if out.id_pos < len(record) else None
+                more = (
+                    f" (and {len(unsaved) - 1} more cell(s) of this row)"
+                    if len(unsaved) > 1
+                    else ""
+                )
+                out.add_broken(
+                    number,
+                    ident,
+                    f"cell {_cell_name(number, unsaved[0])} is a formula without a saved "
+                    f"value{more}: {_NO_SAVED_VALUE}",
+                )
+                continue
             if len(record) != width:
                 if len(record) > width and not _all_blank(record[width:]):
                     out.add(numbers, good)
@@ -755,12 +1083,79 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
 # -- JSON -------------------------------------------------------------------------------
 
 
+class _DuplicateKeys(dict[str, object]):
+    """An object that named a key twice; the parser keeps it to report its row."""
+
+    duplicate = ""
+
+
+class _BadJSON(ValueError):
+    """A value orjson would refuse (NaN, infinity): the message comes from orjson."""
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    flagged = _DuplicateKeys(obj)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            flagged.duplicate = key
+            break
+        seen.add(key)
+    return flagged
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadJSON(text)
+    return value
+
+
+def _json_constant(text: str) -> object:
+    raise _BadJSON(text)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_json_object,
+    parse_float=_json_float,
+    parse_int=lambda text: int(text) if len(text) < 20 else _json_float(text),
+    parse_constant=_json_constant,
+)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _loads(data: bytes, text: str) -> object:
+    """Parse JSON like orjson (the store's parser) but keep duplicate keys visible.
+
+    The standard library's parser takes a hook that sees every key, at the
+    speed of orjson on these files; whatever it accepts and orjson would
+    refuse (NaN, infinities, unpaired surrogates, deep nesting) goes to orjson
+    for the same located message. Raises ``orjson.JSONDecodeError``.
+    """
+    import orjson
+
+    try:
+        parsed = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise orjson.JSONDecodeError(exc.msg, exc.doc, exc.pos) from None
+    except (_BadJSON, RecursionError):
+        orjson.loads(data)  # raises with the place
+        raise orjson.JSONDecodeError("a number out of range", text, 0) from None
+    if _SURROGATE_ESCAPE.search(data):
+        orjson.loads(data)  # an unpaired surrogate cannot be stored: refuse it here
+    return parsed
+
+
 def _read_json(path: Path, out: _Builder) -> None:
     import orjson
 
     data = _read_bytes(path)
+    text = _utf8(path, data)
     try:
-        parsed = orjson.loads(data)
+        parsed = _loads(data, text)
     except orjson.JSONDecodeError as exc:
         raise ContentError(
             [f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}"]
@@ -779,10 +1174,12 @@ def _read_json_lines(path: Path, out: _Builder) -> None:
         if not line.strip():
             continue
         try:
-            entries.append((n, orjson.loads(line), None))
+            entries.append((n, _loads(line, line.decode("utf-8")), None))
+        except UnicodeDecodeError:
+            entries.append((n, None, "not UTF-8 text"))
         except orjson.JSONDecodeError as exc:
             text = line.decode("utf-8", "replace").strip()
-            entries.append((n, None, f"not valid JSON: {exc.msg} {_shorten(text)}"))
+            entries.append((n, None, f"not valid JSON: {exc.msg} {shorten(text)}"))
     _add_objects(out, path, entries)
 
 
@@ -796,8 +1193,12 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _shorten(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _utf8(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ContentError([f"{path}:{line}: not UTF-8 text ({exc.reason})"]) from None
 
 
 def _add_objects(
@@ -808,19 +1209,25 @@ def _add_objects(
     for _, obj, _problem in entries:
         if isinstance(obj, dict):
             headers.update(dict.fromkeys(obj))
+    blank = [k for k in headers if not k.strip()]  # a column without a name: never dropped
+    for key in blank:
+        del headers[key]
     names = list(headers)
     out.header(names or [out.id_column], str(path))
     numbers: list[int] = []
     good: list[Sequence[object]] = []
     for number, obj, problem in entries:
+        if isinstance(obj, dict):
+            problem = _object_problem(obj, blank)
         if problem is not None or not isinstance(obj, dict):
             out.add(numbers, good, keep_blank=True)
             numbers, good = [], []
             if problem is not None:
-                out.add_broken(number, "", problem)
+                ident = obj.get(out.id_column, "") if isinstance(obj, dict) else ""
+                out.add_broken(number, ident, problem)
             else:
                 out.add_broken(
-                    number, "", "expected an object of column: answer", _shorten(cell_text(obj))
+                    number, "", "expected an object of column: answer", shorten(cell_text(obj))
                 )
             continue
         numbers.append(number)
@@ -829,3 +1236,13 @@ def _add_objects(
             out.add(numbers, good, keep_blank=True)
             numbers, good = [], []
     out.add(numbers, good, keep_blank=True)
+
+
+def _object_problem(obj: dict[str, object], blank: list[str]) -> str | None:
+    """Why one object cannot be read as a row: a key twice, or a key that is blank."""
+    if isinstance(obj, _DuplicateKeys):
+        return f"the key {shorten(obj.duplicate)!r} appears twice in this object"
+    for key in blank:
+        if key in obj:
+            return f"a key is blank ({key!r}); name the column or remove it"
+    return None

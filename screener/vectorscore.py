@@ -45,7 +45,7 @@ from screener.content import (
     LikertItem,
 )
 from screener.errors import AnswerError, ContentError, NotFoundError
-from screener.importing import Mapping, RowError, Table, cell_text, gc_paused
+from screener.importing import Mapping, RowError, Table, capped, cell_text, gc_paused, shorten
 from screener.scoring import (
     Answer,
     CompetencyScore,
@@ -279,10 +279,13 @@ def _check_columns(
     unknown: list[str] = []
     elsewhere: list[str] = []
     for key, header in zip(table.columns, table.headers, strict=True):
-        shown = repr(header) if key == header else f"{header!r} (mapped to {key!r})"
         if key in in_form:
             continue
+        shown = repr(shorten(header))
+        shown += "" if key == header else f" (mapped to {shorten(key)!r})"
         (elsewhere if key in known else unknown).append(shown)
+    # a million unknown columns: one short line
+    unknown, elsewhere = capped(unknown, what="column(s)"), capped(elsewhere, what="column(s)")
     problems: list[str] = []
     if unknown:
         name = f", {table.name_column!r}" if table.name_column else ""
@@ -320,7 +323,7 @@ def _check_mapping(assessment: Assessment, items: Sequence[AnyItem], mapping: Ma
             except AnswerError as exc:
                 problems.append(f"{mapping.where('answers', key, label)}: {exc}")
     if problems:
-        raise ContentError(problems)
+        raise ContentError(capped(problems))
 
 
 def _as_option(item: AnyItem, value: object) -> object:
