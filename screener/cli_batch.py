@@ -161,6 +161,7 @@ class _Steps:
     def __init__(self, total: int) -> None:
         self.progress: Any = None
         self.task: Any = None
+        self.storing = False  # the store step has begun: for Ctrl-C's message
         if sys.stderr.isatty():
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -177,6 +178,7 @@ class _Steps:
             self.task = self.progress.add_task("reading", total=total)
 
     def step(self, description: str) -> None:
+        self.storing = self.storing or description == "storing"
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=description)
 
@@ -210,22 +212,61 @@ def _id_errors(table: Table, index: Any) -> list[RowError]:
     return out
 
 
+ERRORS_FIELD = 1000  # characters of an id, header or value kept in the --errors file
+
+
 def _write_errors(path: Path, table: Table, errors: list[RowError]) -> None:
+    """Every row error as CSV, in a file only its owner may read (it holds names and ids).
+
+    A regular file is written beside itself and renamed (created 0600; a Ctrl-C
+    leaves the old file, not half a new one); a pipe or character device (a
+    terminal, /dev/null, /dev/stdout) is written to directly, never replaced.
+    Each field is cut to ``ERRORS_FIELD`` characters, so the file stays in
+    proportion to the input: one line per bad cell, never a 131,072-character
+    id repeated on each.
+    """
     import csv
+    import os
+    import stat
+    import tempfile
 
     from screener.errors import ScreenerError
+    from screener.importing import shorten
 
     id_of = dict(zip(table.rows.tolist(), table.ids, strict=True)) if errors else {}
+
+    def write(fh: Any) -> None:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["row", "candidate_id", "column", "value", "message"])
+        for err in errors:
+            fields = (id_of.get(err.row, ""), err.column, err.value, err.message)
+            writer.writerow([err.row, *(shorten(f, ERRORS_FIELD) for f in fields)])
+
+    target = path.resolve() if path.is_symlink() else path
     try:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(["row", "candidate_id", "column", "value", "message"])
-            for err in errors:
-                writer.writerow(
-                    [err.row, id_of.get(err.row, ""), err.column, err.value, err.message]
-                )
+        try:
+            mode = target.stat().st_mode
+        except FileNotFoundError:
+            mode = stat.S_IFREG
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            with target.open("w", newline="", encoding="utf-8") as fh:
+                write(fh)
+            return
+        if not stat.S_ISREG(mode):
+            raise ScreenerError(f"--errors: {path} is not a regular file; choose another name")
+        folder = target.parent
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ScreenerError(f"--errors: cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            write(fh)
+        os.replace(tmp, target)  # mkstemp made it 0600 whatever the umask
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ScreenerError(f"--errors: cannot write {path}: {exc.strerror or exc}") from None
+        raise
 
 
 @app.command(
@@ -298,6 +339,16 @@ def batch(
             dry_run,
             steps,
         )
+    except KeyboardInterrupt:
+        # typer would exit 130 without a word; the store's write is one atomic rename
+        steps.close()
+        sys.stderr.write(
+            "interrupted while storing: the rows were stored all together or not at all; "
+            "running the batch again stores nothing twice\n"
+            if steps.storing and not dry_run
+            else "interrupted: nothing was stored\n"
+        )
+        raise typer.Exit(130) from None
     finally:
         steps.close()
     if errors:
@@ -333,7 +384,7 @@ def _run_batch(
 ) -> tuple[Summary, list[RowError]]:
     import numpy as np
 
-    from screener.importing import read_mapping, read_table
+    from screener.importing import read_mapping, read_table, shorten
     from screener.store import Layout, ScoredBatch, Store
     from screener.vectorscore import (
         BELOW,
@@ -399,7 +450,7 @@ def _run_batch(
             seats[entry.module] += times
     summary.seats = [{"module": m, "candidates": c} for m, c in seats.most_common()]
     summary.errors = [
-        {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
+        {"row": e.row, "column": shorten(e.column), "value": shorten(e.value), "message": e.message}
         for e in errors[:SHOWN_ERRORS]
     ]
     steps.step("storing")
