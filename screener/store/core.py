@@ -30,6 +30,7 @@ from screener.store.files import (
     AtomicJSONStorage,
     BufferedMiddleware,
     Tables,
+    check_write_target,
     paused_gc,
     remove_stale_temps,
     resolve_db_path,
@@ -321,6 +322,7 @@ class Store:
     def _lock(self) -> FileLock:
         from filelock import FileLock, Timeout  # only writers need it (10 ms to import)
 
+        check_write_target(self.path, self.lock_path)  # before anything is created
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
