@@ -306,7 +306,10 @@ def batch(
         Path | None,
         typer.Option(
             "--errors",
-            help="Write every rejected row as CSV: row,candidate_id,column,value,message.",
+            help=(
+                "Write every rejected row as CSV: row,candidate_id,column,value,message "
+                "(created 0600; fields cut to 1,000 characters)."
+            ),
         ),
     ] = None,
     dry_run: Annotated[
