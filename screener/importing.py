@@ -1014,7 +1014,9 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
     except _xlsx_faults() as exc:
         raise _not_xlsx(path, exc) from None
     try:
-        if len(book.worksheets) != 1:
+        if not book.worksheets:
+            raise ContentError([f"{path}: the workbook has no worksheet"])
+        if len(book.worksheets) > 1:
             names = ", ".join(repr(shorten(ws.title)) for ws in book.worksheets)
             raise ContentError(
                 [
