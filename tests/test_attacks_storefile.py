@@ -11,9 +11,11 @@ import copy
 import os
 import re
 import resource
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -313,6 +315,59 @@ def test_attack_9_mode_owner_and_group_of_a_shared_file_are_kept(tmp_path: Path)
     kept = db.stat()
     assert (stat.S_IMODE(kept.st_mode), kept.st_uid, kept.st_gid) == (0o660, 4321, 5432)
     assert len(Store(db).candidates()) == 2
+
+
+def _as_user(uid: int, gid: int, action: Callable[[], object]) -> str:
+    """Run ``action`` in a forked child with another uid and gid (root only): "ok" or the error."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            action()
+            result = "ok"
+        except BaseException as exc:
+            result = f"{type(exc).__name__}: {exc}"
+        os.write(write, result.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        out = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_attack_9_a_group_shared_database_stays_usable_by_owner_and_colleague() -> None:
+    """A group-shared DB (folder 2770, file 0660) becomes unreadable to its owner after a
+    colleague writes (two unprivileged users of one group, made by forking as root)."""
+    if os.geteuid() != 0:
+        pytest.skip("acting as two other users needs root")
+    owner, colleague, team = 4001, 4002, 4100
+    top = Path(tempfile.mkdtemp(prefix="screener-shared-"))
+    try:
+        top.chmod(0o755)
+        folder = top / "shared"
+        folder.mkdir()
+        os.chown(folder, owner, team)
+        folder.chmod(0o2770)
+        db = folder / "screener.json"
+        store = Store(db)
+        assert _as_user(owner, team, lambda: store.add_candidate("Owner's First")) == "ok"
+        assert _as_user(owner, team, lambda: db.chmod(0o660)) == "ok"
+        blocked = _as_user(colleague, team, lambda: store.add_candidate("Too Early"))
+        assert "lock file" in blocked and "is not writable by you (mode 0600" in blocked
+        assert _as_user(owner, team, lambda: store.add_candidate("Owner's Second")) == "ok"
+        assert _as_user(colleague, team, lambda: store.add_candidate("Colleague's")) == "ok"
+        assert _as_user(owner, team, lambda: store.add_candidate("Owner's Third")) == "ok"
+        assert _as_user(colleague, team, lambda: store.candidates()) == "ok"
+        kept = db.stat()
+        assert (stat.S_IMODE(kept.st_mode), kept.st_gid) == (0o660, team)
+        assert stat.S_IMODE(store.lock_path.stat().st_mode) == 0o660
+        assert len(store.candidates()) == 4
+    finally:
+        shutil.rmtree(top)
 
 
 def test_attack_9_a_writer_who_may_only_set_the_group_keeps_group_and_mode(

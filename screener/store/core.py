@@ -322,7 +322,7 @@ class Store:
     def _lock(self) -> FileLock:
         from filelock import FileLock, Timeout  # only writers need it (10 ms to import)
 
-        check_write_target(self.path, self.lock_path)  # before anything is created
+        lock_mode = check_write_target(self.path, self.lock_path)  # before anything is made
         folder = self.path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -330,7 +330,7 @@ class Store:
             raise StoreError(
                 f"cannot write {self.path}: cannot create {folder} ({exc.strerror or exc})"
             ) from None
-        lock = FileLock(str(self.lock_path), timeout=self.timeout, mode=0o600)
+        lock = FileLock(str(self.lock_path), timeout=self.timeout, mode=lock_mode)
         try:
             lock.acquire(poll_interval=LOCK_POLL)
         except Timeout:

@@ -158,20 +158,25 @@ def _refuse_read_only(path: Path, found: os.stat_result) -> None:
         )
 
 
-def check_write_target(path: Path, lock_path: Path) -> None:
-    """Refuse a write before anything is created: a database that is not a
-    writable regular file, or a lock file that is a symlink, folder or device.
+def check_write_target(path: Path, lock_path: Path) -> int:
+    """Refuse a write before anything is created; returns the mode for the lock file.
 
-    ``filelock`` opens the lock with ``O_CREAT | O_TRUNC`` and follows links, so
-    a symlinked lock file would truncate whatever it points to.
+    Refused: a database that is not a writable regular file, a lock file that
+    is a symlink, folder or device (filelock would refuse or follow it, and
+    say the folder is not writable), or one this user may not open. The lock
+    file gets the database's permission bits, so a group that shares the
+    database (0660) can also take its lock; one we own that lacks them (made
+    before the database was shared) is given them here.
     """
     found = existing_file(path)
+    mode = 0o600
     if found is not None:
         _refuse_read_only(path, found)
+        mode = stat.S_IMODE(found.st_mode) & 0o666 | 0o600
     try:
         lock = os.lstat(lock_path)
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return mode
     except OSError as exc:
         raise StoreError(f"cannot use the lock file {lock_path}: {exc.strerror or exc}") from None
     if not stat.S_ISREG(lock.st_mode):
@@ -179,6 +184,16 @@ def check_write_target(path: Path, lock_path: Path) -> None:
             f"the lock file {lock_path} is {_kind(lock.st_mode)}, not a file; "
             "remove it and try again"
         )
+    if lock.st_uid == os.geteuid() and stat.S_IMODE(lock.st_mode) != mode:
+        with contextlib.suppress(OSError):
+            os.chmod(lock_path, mode, follow_symlinks=False)
+    elif not os.access(lock_path, os.R_OK | os.W_OK):
+        raise StoreError(
+            f"cannot lock {path}: the lock file {lock_path} is not writable by you "
+            f"(mode {stat.S_IMODE(lock.st_mode):04o}, owner uid {lock.st_uid}); "
+            "its owner can give it the database's mode"
+        )
+    return mode
 
 
 @contextlib.contextmanager
