@@ -119,8 +119,8 @@ def upgrade(data: Tables, path: Path) -> int:
         MIGRATIONS[version](data, path)
         version += 1
         data[META][META_ID]["schema_version"] = version
-    if not isinstance(data, SealedTables):  # a sealed file was checked before it was written
-        check_documents(data, path)
+    if found < SCHEMA_VERSION or not isinstance(data, SealedTables):
+        check_documents(data, path)  # a sealed file is as screener wrote it: see SealedTables
     return found
 
 
@@ -195,7 +195,7 @@ OUTCOMES = frozenset({"pass", "coaching", "incomplete"})
 #: Attempt fields that hold a JSON list as text (see records.py).
 PACKED = ("answers", "order", "seconds", "scores", "plan")
 #: Documents are scanned in slices this long, each slice's columns while it
-#: is in the CPU cache: ~40% faster than scanning whole columns.
+#: is in the CPU cache (see ``_scan``).
 SLICE = 500
 
 _WORDS: dict[type, str] = {
@@ -310,7 +310,7 @@ def _scan(
 
     Column by column at C speed (``set(map(type, column))``), a slice of
     documents at a time: a Python loop over each field of each document took
-    several times longer, and whole columns ~40% longer (cache misses).
+    several times longer, and whole columns longer (cache misses).
     Optional fields the first document lacks are scanned only if the documents
     hold more fields than were scanned (their total is ``sum(map(len, docs))``).
     A ``members`` field must not be optional: its missing values are not counted.
