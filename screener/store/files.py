@@ -24,7 +24,7 @@ import stat
 import tempfile
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -302,28 +302,27 @@ def _seal_matches(mapped: mmap.mmap, view: memoryview, data: Tables) -> bool:
     return seal == f"crc32:{crc:08x}"
 
 
-def sealed_bytes(data: Tables) -> tuple[bytes | memoryview, ...]:
-    """``data`` as the file's bytes, in pieces, with meta's seal set (see ``SealedTables``).
+def sealed_bytes(data: Tables) -> bytes:
+    """``data`` as the file's bytes, with meta's seal set (see ``SealedTables``).
 
     ``meta`` is moved to the end of the file, so the seal is found (here and
-    when reading) without searching the whole file; the pieces are slices of
-    one serialisation, so a large file is not copied to patch the seal in.
+    when reading) without searching the whole file.
     """
     meta = data.get("meta")
     head = meta.get("1") if type(meta) is dict else None
     if type(head) is not dict:
-        return (orjson.dumps(data),)
+        return orjson.dumps(data)
     data["meta"] = data.pop("meta")
     head[SEAL] = SEAL_BLANK
     payload = orjson.dumps(data)
     found = payload.rfind(_SEAL_AT + SEAL_BLANK.encode() + b'"')
     if found < 0:  # pragma: no cover - the blank seal was just put there
-        return (payload,)
+        return payload
     start = found + len(_SEAL_AT)
     seal = f"crc32:{zlib.crc32(payload):08x}"
     head[SEAL] = seal
-    view = memoryview(payload)
-    return view[:start], seal.encode(), view[start + len(SEAL_BLANK) :]
+    with memoryview(payload) as view:  # slices of a view copy nothing: one copy, the join
+        return b"".join((view[:start], seal.encode(), view[start + len(SEAL_BLANK) :]))
 
 
 def read_tables(path: Path) -> Tables | None:
@@ -411,8 +410,8 @@ def _keep_owner_and_mode(fd: int, old: os.stat_result) -> None:
     os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)
 
 
-def write_atomic(path: Path, payload: bytes | Sequence[bytes | memoryview]) -> None:
-    """Replace ``path`` with ``payload`` (bytes, or pieces written in order) all at once.
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload`` all at once.
 
     A new file gets mode 0600 (``mkstemp`` creates the temp file so whatever
     the umask); a file that exists keeps its mode, owner and group. What is
@@ -434,8 +433,7 @@ def write_atomic(path: Path, payload: bytes | Sequence[bytes | memoryview]) -> N
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            for piece in (payload,) if isinstance(payload, bytes) else payload:
-                handle.write(piece)
+            handle.write(payload)
             handle.flush()
             old = existing_file(path)
             if old is not None:
