@@ -330,7 +330,7 @@ def _scan(
     if scan.outside is not None:
         allowed = scan.members[scan.outside]
         where = _find(name, docs, scan.outside, lambda v: v not in allowed)
-        raise Damage(f"{where}, which is not {_allowed(scan.outside)}")
+        raise Damage(where if " lacks " in where else f"{where}, not {_allowed(scan.outside)}")
     for key, kinds in scan.types.items():
         if key in scan.distinct:
             kinds |= set(map(type, scan.distinct[key]))
