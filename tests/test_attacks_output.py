@@ -666,9 +666,12 @@ def test_attack_24_db_below_a_regular_file_is_exit_1(tmp_path: Path) -> None:
     done = run_cli("--db", db, "take", "--answers", answers, "--name", "Ann")
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and str(plain) in done.stderr
-    for args in (("results",), ("db", "info"), ("show", "x")):
+    # read commands too: "no database yet" would be a lie, the path can never hold one
+    for args in (("results",), ("db", "info"), ("show", "x"), ("export", "--format", "csv")):
         done = run_cli("--db", db, *args)
-        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and "is a file, not a folder" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_attack_24_unexpected_os_error_is_one_line(

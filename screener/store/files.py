@@ -132,8 +132,13 @@ def existing_file(path: Path, *, follow: bool = True) -> os.stat_result | None:
     """
     try:
         found = os.stat(path) if follow else os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
+    except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        # a database can never be created below a file: say so, do not report "empty"
+        raise StoreError(
+            f"cannot use {path} as the database: part of its folder path is a file, not a folder"
+        ) from None
     except OSError as exc:
         raise StoreError(f"cannot use {path} as the database: {exc.strerror or exc}") from None
     if not stat.S_ISREG(found.st_mode):
