@@ -50,6 +50,18 @@ class _Item(_Model):
     prompt: Text
     weight: float = Field(1.0, gt=0)
     time_limit: int | None = Field(None, gt=0, description="seconds")
+    shuffle: bool | None = Field(
+        None,
+        description="option order: None = automatic (numeric or ordered option sets keep "
+        "their order), false = never shuffle, true = shuffle",
+    )
+    type: Id | None = Field(
+        None, description="the item type it tests, e.g. `fraction-to-decimal`, `cube-net`"
+    )
+    figure: str | None = Field(
+        None, description="a monospaced drawing shown with the prompt, lines of 60 columns at most"
+    )
+    alt: str | None = Field(None, description="the figure's text alternative")
 
 
 class Option(_Model):
@@ -151,6 +163,9 @@ class Assessment(_Model):
         default_factory=list,
         description="item ids in no form, asked one at a time for borderline competencies",
     )
+    glossary: dict[str, Text] = Field(
+        default_factory=dict, description="shop word -> plain-language meaning"
+    )
 
     def form_names(self) -> list[str]:
         return list(self.forms) if self.forms else ["A"]
@@ -209,12 +224,22 @@ class ModuleQuestion(_Model):
     options: list[ModuleOption] = Field(min_length=2)
     key: Id
     lesson: Id | None = Field(None, description="the lesson to review when this is missed")
+    types: list[Id] = Field(default_factory=list, description="item types this question practises")
+    figure: str | None = Field(
+        None, description="a monospaced drawing, lines of 60 columns at most"
+    )
+    alt: str | None = Field(None, description="the figure's text alternative")
 
 
 class Lesson(_Model):
     id: Id
     title: Text
     body: Text = Field(description="Markdown")
+    types: list[Id] = Field(default_factory=list, description="item types this lesson teaches")
+    figure: str | None = Field(
+        None, description="a monospaced drawing, lines of 60 columns at most"
+    )
+    alt: str | None = Field(None, description="the figure's text alternative")
 
 
 class Example(_Model):
@@ -242,3 +267,6 @@ class Module(_Model):
     examples: list[Example] = Field(default_factory=list)
     practice: list[ModuleQuestion] = Field(default_factory=list)
     check: Check
+    glossary: dict[str, Text] = Field(
+        default_factory=dict, description="shop word -> plain-language meaning"
+    )
