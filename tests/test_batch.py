@@ -161,7 +161,7 @@ def test_a_failure_mid_write_stores_nothing(
     from typer.testing import CliRunner
 
     import screener.store.core as core
-    from screener.cli import app
+    from screener.cli.app import app
 
     first = write_csv(tmp_path / "first.csv", bfi_rows(5))
     assert batch(str(first), "-a", BFI)[0] == 0
@@ -192,7 +192,8 @@ def test_unwritable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "in.csv", bfi_rows(3))
     done = run_cli("--db", str(blocker / "db.json"), "batch", str(path), "-a", BFI)
     assert done.returncode == 1
-    assert done.stderr.startswith("error: cannot write") and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("error: cannot ") and done.stderr.count("\n") == 1
+    assert "is a file, not a folder" in done.stderr
 
 
 def test_mapping_file(tmp_path: Path, isolated_db: Path) -> None:
