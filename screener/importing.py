@@ -29,14 +29,12 @@ option ids or numbers, by a mapping file (:func:`read_mapping`)::
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import math
 import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import itemgetter
@@ -47,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from screener.errors import ContentError
+from screener.gcpause import paused_gc
 from screener.yamlsource import parse
 
 CellValue = str | int | float | None
@@ -169,22 +168,6 @@ class Table:
                 if index is not None:
                     mask[index] = True
         return mask
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    Each 700 new containers would otherwise start a collection that walks the
-    ever larger heap: building 100,000 scorecards takes half as long without it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- the mapping file -------------------------------------------------------------
@@ -361,7 +344,7 @@ def read_table(
     readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
     reader = readers.get(suffix)
     if reader is not None:
-        with gc_paused():  # rows are lists: the collector would walk them again and again
+        with paused_gc():  # rows are lists: the collector would walk them again and again
             reader(path, builder)
     else:
         raise ContentError(

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from screener.bars import text_bar
 from screener.content import Assessment, Module
 from screener.terminal import printable
 
@@ -116,15 +117,6 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def _text_bar(score: float | None, cut: float, width: int = 20) -> str:
-    if score is None:
-        return "·" * width
-    filled = round(max(0.0, min(100.0, score)) / 100 * width)
-    cells = ["█"] * filled + ["░"] * (width - filled)
-    cells[min(width - 1, round(cut / 100 * width))] = "|"
-    return "".join(cells)
-
-
 #: Characters with a meaning in Markdown or HTML where a name or id can stand (mid-line,
 #: table cells): each gets a backslash, CommonMark's escape for any ASCII punctuation.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
@@ -172,7 +164,7 @@ def markdown_report(data: ReportData) -> str:
     for comp in comps:
         out.append(
             f"| {_md(comp.name)} | {_score(comp.score)} | {comp.cut:.0f} | "
-            f"`{_text_bar(comp.score, comp.cut)}` | {STATUS_WORDS[comp.status]} |"
+            f"`{text_bar(comp.score, comp.cut)}` | {STATUS_WORDS[comp.status]} |"
         )
     strengths = _strengths(comps)
     out += ["", "## Your strengths", ""]

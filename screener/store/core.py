@@ -25,13 +25,13 @@ from tinydb.table import Table
 
 from screener.coaching import PlanEntry
 from screener.errors import NotFoundError, RecordError, StoreError
+from screener.gcpause import paused_gc
 from screener.scoring import Answer, Scorecard
 from screener.store.files import (
     AtomicJSONStorage,
     BufferedMiddleware,
     Tables,
     check_write_target,
-    paused_gc,
     remove_stale_temps,
     resolve_db_path,
 )
