@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from screener.errors import NotFoundError
+
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
 Text = Annotated[str, StringConstraints(min_length=1)]
 Domain = Literal["cognitive", "personal", "relational", "business"]
@@ -169,6 +171,16 @@ class Assessment(_Model):
 
     def form_names(self) -> list[str]:
         return list(self.forms) if self.forms else ["A"]
+
+    def form(self, name: str | None) -> str:
+        """The form called ``name`` (the first form when None); ``NotFoundError`` if it has none
+        of that name. The one check of a form name: scoring, the batch path, the store,
+        statistics and the CLI all call it."""
+        names = self.form_names()
+        chosen = name if name is not None else names[0]
+        if chosen not in names:
+            raise NotFoundError(f"no form {chosen!r} in {self.id} (forms: {', '.join(names)})")
+        return chosen
 
     def form_items(
         self, form: str | None = None

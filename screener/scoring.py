@@ -191,9 +191,7 @@ def score_form(
     items); they count towards their competency's score, and a reserve item
     left None was not asked.
     """
-    form_name = form if form is not None else assessment.form_names()[0]
-    if form_name not in assessment.form_names():
-        raise KeyError(form_name)
+    form_name = assessment.form(form)
     items = assessment.form_items(form_name)
     in_form = {item.id for item in items}
     reserve = {item.id: item for item in assessment.reserve_items()}

@@ -39,7 +39,6 @@ from screener.content import (
     NumericItem,
 )
 from screener.scoring import Answer
-from screener.vectorscore import form_name
 
 MISSING = 0.02
 BLOCK = 1024
@@ -73,7 +72,7 @@ def simulate(
         raise ValueError("n must be 0 or more")
     if seed < 0:
         raise ValueError("seed must be 0 or more")
-    name = form_name(assessment, form)
+    name = assessment.form(form)
     items = assessment.form_items(name)
     comp_ids = [c.id for c in assessment.competencies]
     where = {cid: m for m, cid in enumerate(comp_ids)}

@@ -117,6 +117,8 @@ def assessment_stats(
     assessment: Assessment, records: Iterable[AttemptRecord], form: str | None = None
 ) -> AssessmentStats:
     """Statistics of ``records`` (submitted attempts of ``assessment``; ``form`` to pick one)."""
+    if form is not None:
+        form = assessment.form(form)
     comps = assessment.competencies
     forms: dict[str, _FormData] = {}
     demand: Counter[str] = Counter()

@@ -44,7 +44,7 @@ from screener.content import (
     JudgementItem,
     LikertItem,
 )
-from screener.errors import AnswerError, ContentError, NotFoundError
+from screener.errors import AnswerError, ContentError
 from screener.gcpause import paused_gc
 from screener.importing import Mapping, RowError, Table, capped, cell_text, shorten
 from screener.scoring import (
@@ -70,12 +70,8 @@ _DENSE_LOOKUP = 1 << 16  # distinct cells in a file up to which a column's looku
 
 
 def form_name(assessment: Assessment, form: str | None) -> str:
-    """The form to use (the first when ``None``); ``NotFoundError`` for an unknown one."""
-    names = assessment.form_names()
-    name = form if form is not None else names[0]
-    if name not in names:
-        raise NotFoundError(f"no form {name!r} in {assessment.id} (forms: {', '.join(names)})")
-    return name
+    """``assessment.form(form)``: kept for callers written before ``Assessment.form``."""
+    return assessment.form(form)
 
 
 # -- encoding ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from content_fixtures import tiny
 
 from screener.coaching import build_plan
 from screener.content import Assessment, Decision
-from screener.errors import AnswerError
+from screener.errors import AnswerError, NotFoundError
 from screener.scoring import item_points, pomp, score_form
 
 
@@ -144,6 +144,15 @@ def test_form_b_scores_its_own_items() -> None:
     assert all(c.score == 100 for c in card.competencies)
     assert card.outcome == "pass"
     assert math.isclose(card.overall or 0, 100)
+
+
+def test_one_form_check_names_the_forms() -> None:
+    a = tiny()
+    assert a.form(None) == "A" and a.form("B") == "B"
+    with pytest.raises(NotFoundError, match=r"^no form 'C' in tiny \(forms: A, B\)$"):
+        a.form("C")
+    with pytest.raises(NotFoundError, match="no form 'C' in tiny"):
+        score_form(a, {}, "C")
 
 
 def test_huge_integers_are_bad_answers_not_crashes() -> None:

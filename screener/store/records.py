@@ -189,7 +189,7 @@ class Layout:
     @classmethod
     def of(cls, assessment: Assessment, form: str | None = None) -> Layout:
         """The layout of ``form`` (default: the first form) of ``assessment``."""
-        name = form if form is not None else assessment.form_names()[0]
+        name = assessment.form(form)
         items = assessment.form_items(name)
         comp_ids = tuple(c.id for c in assessment.competencies)
         where = {c: n for n, c in enumerate(comp_ids)}
