@@ -7,8 +7,10 @@ forms and files are written out here, one function per model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -37,6 +39,8 @@ class Checked:
     model: Assessment | Module | None
     parsed: Parsed
     problems: list[Problem]
+    #: advice that does not fail ``validate`` (messages start with ``warning:``)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def guess_kind(filename: str, value: Any) -> Kind:
@@ -84,6 +88,10 @@ def check_text(text: str, filename: str, kind: Kind | None = None) -> Checked:
         result.problems.extend(lint_assessment(model, parsed, filename))
     else:
         result.problems.extend(lint_module(model, parsed, filename))
+    result.problems.extend(lint_figures(model, parsed, text, filename))
+    result.warnings.extend(lint_shop_words(model, parsed, text, filename))
+    if isinstance(model, Assessment):
+        result.warnings.extend(lint_shuffle(model, parsed, filename))
     return result
 
 
@@ -464,3 +472,268 @@ def check_references(
                         )
                     )
     return out
+
+
+# -- figures ----------------------------------------------------------------------
+
+FIGURE_COLUMNS = 60
+
+
+def display_width(line: str) -> int:
+    """Columns a line takes in a monospaced terminal: wide (East Asian) characters 2,
+    combining marks 0, everything else 1."""
+    width = 0
+    for char in line:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def _figures(model: Assessment | Module) -> list[tuple[Path_, str, str | None, str | None]]:
+    """(path, what, figure, alt) of every part of a file that may carry a figure."""
+    if isinstance(model, Assessment):
+        return [
+            (("items", n), f"item '{i.id}'", i.figure, i.alt) for n, i in enumerate(model.items)
+        ]
+    parts: list[tuple[Path_, str, str | None, str | None]] = [
+        (("lessons", n), f"lesson '{x.id}'", x.figure, x.alt) for n, x in enumerate(model.lessons)
+    ]
+    parts += [
+        (("practice", n), f"question '{q.id}'", q.figure, q.alt)
+        for n, q in enumerate(model.practice)
+    ]
+    parts += [
+        (("check", "items", n), f"question '{q.id}'", q.figure, q.alt)
+        for n, q in enumerate(model.check.items)
+    ]
+    return parts
+
+
+def lint_figures(
+    model: Assessment | Module, parsed: Parsed, text: str, filename: str
+) -> list[Problem]:
+    """A figure needs alt text, and every line of it fits in 60 columns with no tab.
+
+    A line that is too wide is reported on its own line in the file when the figure
+    is a literal block (``figure: |``), else at the figure.
+    """
+    out: list[Problem] = []
+    source = text.splitlines()
+    for path, what, figure, alt in _figures(model):
+        if figure is None:
+            continue
+        where: Path_ = (*path, "figure")
+        if alt is None or not alt.strip():
+            out.append(
+                _at(
+                    parsed,
+                    filename,
+                    where,
+                    f"{what}: a figure needs alt text (alt:): what it shows, in words, "
+                    "for candidates who cannot see it",
+                )
+            )
+        mark = parsed.mark(where)
+        header = source[mark.line - 1] if mark.line - 1 < len(source) else ""
+        # the mark is the key's; a literal block is `figure: |` (maybe `|2`, `|-`, a comment)
+        literal = re.match(r"[^:]*:\s*\|[-+0-9]*\s*(#.*)?$", header[mark.col - 1 :]) is not None
+        for k, line in enumerate(figure.split("\n")):
+            width = display_width(line)
+            fault = ""
+            if "\t" in line:
+                fault = f"{what}: figure line {k + 1} has a tab; draw with spaces"
+            elif width > FIGURE_COLUMNS:
+                fault = (
+                    f"{what}: figure line {k + 1} is {width} columns wide; "
+                    f"keep figures to {FIGURE_COLUMNS} columns"
+                )
+            if not fault:
+                continue
+            at_line, at_col = mark.line, mark.col
+            number = mark.line + 1 + k
+            if literal and number <= len(source) and source[number - 1].endswith(line):
+                at_line = number
+                at_col = len(source[number - 1]) - len(line) + 1
+                at_col += line.index("\t") if "\t" in line else FIGURE_COLUMNS
+            out.append(Problem(filename, at_line, at_col, fault))
+    return out
+
+
+# -- option order -----------------------------------------------------------------
+
+_LEADING_NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d+)?(/\d+)?|\.\d+)(\s|$|[^\w])")
+
+
+def looks_ordered(labels: Sequence[str]) -> bool:
+    """Whether an option set reads as a scale that has an order: every label starts
+    with a number ("0", "12.44 mm", "7/16 inch"). With ``shuffle`` unset such a set
+    keeps the file's order; other sets are shuffled."""
+    return bool(labels) and all(_LEADING_NUMBER.match(label) for label in labels)
+
+
+def lint_shuffle(a: Assessment, parsed: Parsed, filename: str) -> list[Problem]:
+    """``shuffle: true`` on numbers is allowed (a deliberate choice) but worth a warning."""
+    out: list[Problem] = []
+    for n, item in enumerate(a.items):
+        if item.shuffle is not True or not isinstance(item, ChoiceItem | JudgementItem):
+            continue
+        if looks_ordered([o.label for o in item.options]):
+            out.append(
+                _at(
+                    parsed,
+                    filename,
+                    ("items", n, "shuffle"),
+                    f"warning: item '{item.id}': shuffle: true mixes up options that are "
+                    "numbers; candidates find numbers faster in order",
+                )
+            )
+    return out
+
+
+# -- shop words and the glossary --------------------------------------------------
+
+#: words of the shop floor a newcomer may not know -> the forms they take in text;
+#: a file that uses one in candidate-facing text should explain it in ``glossary:``.
+#: All-capital abbreviations match in capitals only.
+SHOP_WORDS: dict[str, str] = {
+    "purge": r"purg(e|es|ed|ing)",
+    "regrind": r"regrind",
+    "dew point": r"dew\s+point",
+    "parting line": r"parting\s+lines?",
+    "leader pins": r"leader\s+pins?",
+    "ejector pin": r"ejector\s+pins?",
+    "light curtain": r"light\s+curtains?",
+    "setter": r"setters?",
+    "lead hand": r"lead\s+hands?",
+    "crib": r"crib",
+    "PM": r"PMs?",
+    "lockout": r"lock(s|ed|ing)?[\s-]*out|lockouts?",
+    "tagout": r"tag(s|ged|ging)?[\s-]*out|tagouts?",
+    "SDS": r"SDSs?",
+    "WHMIS": r"WHMIS",
+    "PPE": r"PPE",
+    "JHSC": r"JHSC",
+    "hot runner": r"hot\s+runners?",
+    "short shot": r"short\s+shots?",
+    "flash": r"flash",
+    "cushion": r"cushion",
+    "hopper": r"hoppers?",
+    "cavity": r"cavity|cavities",
+    "mold release": r"mold\s+release",
+    "rust preventive": r"rust\s+(preventive|guard)",
+    "purging compound": r"purging\s+compounds?",
+    "dry cycle": r"dry[\s-]+cycl(e|ed|ing)",
+    "eyebolt": r"eyebolts?",
+    "heater band": r"heater\s+bands?",
+}
+
+
+def _shop_pattern(word: str) -> re.Pattern[str]:
+    flags = 0 if word.isupper() else re.IGNORECASE
+    return re.compile(rf"(?<![\w-])({SHOP_WORDS[word]})(?![\w-])", flags)
+
+
+_SHOP_PATTERNS = {word: _shop_pattern(word) for word in SHOP_WORDS}
+
+
+def glossary_covers(glossary: Iterable[str], word: str) -> bool:
+    """Whether a glossary has an entry for a shop word in any of its forms
+    ("lockout", "Lock out", "locked out")."""
+    flags = 0 if word.isupper() else re.IGNORECASE
+    pattern = re.compile(rf"({SHOP_WORDS[word]})", flags)
+    return any(pattern.fullmatch(term.strip()) for term in glossary)
+
+
+def candidate_text(model: Assessment | Module) -> list[tuple[Path_, str]]:
+    """Every text a candidate reads, with where it stands (file order)."""
+    parts: list[tuple[Path_, str]] = []
+    if isinstance(model, Assessment):
+        parts += [(("title",), model.title), (("description",), model.description)]
+        for n, comp in enumerate(model.competencies):
+            parts.append((("competencies", n, "name"), comp.name))
+            if comp.description:
+                parts.append((("competencies", n, "description"), comp.description))
+        for name, scale in model.scales.items():
+            parts += [(("scales", name, "labels", v), label) for v, label in scale.labels.items()]
+        for n, item in enumerate(model.items):
+            parts.append((("items", n, "prompt"), item.prompt))
+            for key in ("figure", "alt"):
+                value = getattr(item, key)
+                if value:
+                    parts.append((("items", n, key), value))
+            if isinstance(item, ChoiceItem | JudgementItem):
+                parts += [
+                    (("items", n, "options", k, "label"), o.label)
+                    for k, o in enumerate(item.options)
+                ]
+        return parts
+    parts += [(("title",), model.title), (("summary",), model.summary)]
+    parts += [(("objectives", k), x) for k, x in enumerate(model.objectives)]
+    for n, lesson in enumerate(model.lessons):
+        parts += [(("lessons", n, "title"), lesson.title), (("lessons", n, "body"), lesson.body)]
+        parts += [
+            (("lessons", n, key), v) for key in ("figure", "alt") if (v := getattr(lesson, key))
+        ]
+    for n, example in enumerate(model.examples):
+        parts += [
+            (("examples", n, "title"), example.title),
+            (("examples", n, "body"), example.body),
+        ]
+    questions: list[tuple[Path_, ModuleQuestion]] = [
+        (("practice", n), q) for n, q in enumerate(model.practice)
+    ]
+    questions += [(("check", "items", n), q) for n, q in enumerate(model.check.items)]
+    for path, q in questions:
+        parts.append(((*path, "prompt"), q.prompt))
+        parts += [((*path, key), v) for key in ("figure", "alt") if (v := getattr(q, key))]
+        for k, o in enumerate(q.options):
+            parts.append(((*path, "options", k, "label"), o.label))
+            if o.feedback:
+                parts.append(((*path, "options", k, "feedback"), o.feedback))
+    return parts
+
+
+def _offsets(text: str) -> list[int]:
+    starts = [0]
+    for match in re.finditer("\n", text):
+        starts.append(match.end())
+    return starts
+
+
+def lint_shop_words(
+    model: Assessment | Module, parsed: Parsed, text: str, filename: str
+) -> list[Problem]:
+    """A warning at the first use of each shop word (``SHOP_WORDS``) that the file's
+    ``glossary:`` does not explain. Warnings never fail ``validate``."""
+    out: list[Problem] = []
+    starts = _offsets(text)
+    parts = sorted(
+        candidate_text(model),
+        key=lambda part: (parsed.mark(part[0]).line, parsed.mark(part[0]).col),
+    )
+    for word, pattern in _SHOP_PATTERNS.items():
+        if glossary_covers(model.glossary, word):
+            continue
+        for path, value in parts:
+            if not pattern.search(value):
+                continue
+            mark = parsed.mark(path)
+            line, col = mark.line, mark.col
+            begin = starts[min(mark.line, len(starts)) - 1] + mark.col - 1
+            found = pattern.search(text, begin, begin + 2 * len(value) + 200)
+            if found:
+                line = text.count("\n", 0, found.start()) + 1
+                col = found.start() - starts[line - 1] + 1
+            out.append(
+                Problem(
+                    filename,
+                    line,
+                    col,
+                    f"warning: shop word '{' '.join(found.group(0).split()) if found else word}' "
+                    f"has no glossary entry in this file; add `{word}: <its plain meaning>` "
+                    "under glossary:",
+                )
+            )
+            break
+    return sorted(out, key=lambda p: (p.line, p.col))
