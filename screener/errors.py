@@ -47,3 +47,7 @@ class UsageError(ScreenerError):
     """Options that do not make sense together; exit 2 like click's usage errors."""
 
     exit_code = 2
+
+
+class PathwayError(ScreenerError):
+    """A program move that is not allowed, or events that cannot be replayed."""
