@@ -10,7 +10,7 @@ a recruiter can customise a bundled assessment without forking the tool.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,16 +83,13 @@ class Catalog:
     problems: list[Problem] = field(default_factory=list)
 
     def assessment(self, name: str) -> Assessment:
-        """An assessment by id, or by the path of a YAML file."""
+        """An assessment by id, or by the path of a YAML file (its modules checked
+        against ``modules/`` beside it and this catalog's)."""
         if name in self.assessments:
             return self.assessments[name]
         path = Path(name)
-        if path.suffix in YAML_SUFFIXES and path.is_file():
-            checked = check_file(path)
-            problems = checked.problems + check_references([checked], self.modules)
-            if problems or not isinstance(checked.model, Assessment):
-                raise ContentError([str(p) for p in problems] or [f"{path}: not an assessment"])
-            return checked.model
+        if is_assessment_file(path):
+            return assessment_file(path, lambda: self.modules)
         known = ", ".join(sorted(self.assessments)) or "none"
         raise NotFoundError(f"no assessment '{name}' (known: {known})")
 
@@ -107,6 +104,51 @@ class Catalog:
             return self.modules[module_id]
         except KeyError:
             raise NotFoundError(f"no coaching module '{module_id}'") from None
+
+
+def is_assessment_file(path: Path) -> bool:
+    """Whether an ASSESSMENT argument names a YAML file rather than an id."""
+    return path.suffix in YAML_SUFFIXES and path.is_file()
+
+
+def assessment_file(path: Path, known_modules: Callable[[], Mapping[str, Module]]) -> Assessment:
+    """The assessment in a YAML file, its module references checked.
+
+    The modules it names are looked up in a ``modules/`` folder beside it first;
+    only when some are not there is ``known_modules`` called (loading the content
+    in use costs a few tenths of a second).
+    """
+    checked = check_file(path)
+    if checked.problems or not isinstance(checked.model, Assessment):
+        raise ContentError([str(p) for p in checked.problems] or [f"{path}: not an assessment"])
+    model = checked.model
+    wanted = {m for c in model.competencies for m in c.modules}
+    modules: dict[str, Module] = {}
+    beside = path.parent / "modules"
+    if wanted and beside.is_dir():
+        for file in yaml_files(beside):
+            module = check_file(file)
+            if isinstance(module.model, Module) and not module.problems:
+                modules[module.model.id] = module.model
+    if not wanted <= modules.keys():
+        modules = {**known_modules(), **modules}
+    problems = check_references([checked], modules)
+    if problems:
+        raise ContentError([str(p) for p in problems])
+    return model
+
+
+def load_assessment(ref: str, extra: Sequence[Path] = ()) -> Assessment:
+    """An assessment by id, or by the path of a YAML file: what every ASSESSMENT
+    argument and ``--assessment`` option means.
+
+    A file whose modules are all beside it is read without loading the rest of
+    the content; an id loads the content in use (``load_catalog``).
+    """
+    path = Path(ref)
+    if is_assessment_file(path):
+        return assessment_file(path, lambda: load_catalog(extra).modules)
+    return load_catalog(extra).assessment(ref)
 
 
 def content_files(extra: Sequence[Path] = ()) -> list[Path]:

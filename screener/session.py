@@ -1,9 +1,10 @@
 """Questionary flows for a candidate at the terminal: taking a screening and coaching.
 
 The flows know nothing about storage: every answer goes to a ``sink`` as soon as
-it is given, so the CLI can persist it before the next question appears. They
-raise ``KeyboardInterrupt`` through to the caller only after offering to save
-and quit, so Ctrl-C never loses an answer.
+it is given, so it is saved before the next question appears (``screener.taking``
+decides which attempt, form and follow-up items; this module asks). They raise
+``QuitRequested`` to the caller only after offering to save and quit, so
+Ctrl-C never loses an answer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import questionary
@@ -25,7 +26,6 @@ from rich.text import Text
 from screener.answers import parse_number
 from screener.content import (
     DOMAIN_TITLES,
-    DOMAINS,
     AnyItem,
     Assessment,
     ChoiceItem,
@@ -36,7 +36,27 @@ from screener.content import (
     NumericItem,
 )
 from screener.scoring import Answer
+from screener.taking import TakeState, Unfinished, question_order
 from screener.terminal import printable, printable_layout
+
+__all__ = [
+    "STYLE",
+    "QuitRequested",
+    "TakeState",
+    "ask_item",
+    "ask_name",
+    "go_on_with",
+    "option_order",
+    "pick_module",
+    "question_order",
+    "ready",
+    "run_check",
+    "run_follow_ups",
+    "run_lessons",
+    "run_practice",
+    "run_take",
+    "welcome",
+]
 
 SKIP = "__skip__"
 STYLE = questionary.Style(
@@ -59,11 +79,50 @@ class AnswerSink(Protocol):
     def __call__(self, index: int, value: Answer, seconds: float | None) -> None: ...
 
 
-def question_order(assessment: Assessment, form: str) -> list[int]:
-    """Indexes into the form's items, grouped by domain (cognitive first), stable within."""
-    items = assessment.form_items(form)
-    domain = {c.id: DOMAINS.index(c.domain) for c in assessment.competencies}
-    return sorted(range(len(items)), key=lambda i: (domain[items[i].competency], i))
+class FollowUpSink(Protocol):
+    def __call__(self, item_id: str, value: Answer, seconds: float | None) -> None: ...
+
+
+def ask_name() -> str:
+    """The candidate's name, typed at the prompt (never blank)."""
+    value = questionary.text(
+        "Your full name:",
+        validate=lambda t: bool(t.strip()) or "Please type your name",
+        style=STYLE,
+    ).unsafe_ask()
+    return str(value).strip()
+
+
+def go_on_with(unfinished: Unfinished) -> bool:
+    """Ask whether to continue the unfinished attempt (True) or start a new one."""
+    record = unfinished.record
+    return bool(
+        questionary.confirm(
+            f"You have an unfinished screening (form {printable(record.form)}, "
+            f"{unfinished.done} of {unfinished.total} questions done). Continue it?",
+            default=True,
+            style=STYLE,
+        ).unsafe_ask()
+    )
+
+
+def pick_module(modules: Sequence[Module]) -> Module | None:
+    """The coaching module to work on now, or None to stop for now."""
+    choices = [questionary.Choice(title=m.title, value=n) for n, m in enumerate(modules)]
+    choices.append(questionary.Choice(title="Stop for now", value=-1))
+    picked = questionary.select(
+        "Which module?", choices=choices, style=STYLE, pointer=">"
+    ).unsafe_ask()
+    return None if picked is None or picked < 0 else modules[picked]
+
+
+def ready(resumed: bool) -> bool:
+    """The last question before the first item: start (or go on) now?"""
+    return bool(
+        questionary.confirm(
+            "Ready to go on?" if resumed else "Ready to start?", default=True, style=STYLE
+        ).unsafe_ask()
+    )
 
 
 def option_order(item: AnyItem, seed: int) -> list[str]:
@@ -110,15 +169,6 @@ def _ask(question: questionary.Question, limit: float | None) -> Any:
         return _TIMED_OUT
 
 
-@dataclass
-class TakeState:
-    """Where a candidate is in a form: answers by form index and which were asked."""
-
-    answers: list[Answer]
-    seconds: list[float | None]
-    asked: set[int] = field(default_factory=set)
-
-
 def welcome(con: Console, assessment: Assessment, form: str, remaining: int, resumed: bool) -> None:
     items = assessment.form_items(form)
     minutes = assessment.minutes or max(5, round(len(items) * 0.75))
@@ -145,12 +195,14 @@ def ask_item(
     item: AnyItem,
     seed: int,
     number: int,
-    total: int,
+    total: int | None,
     con: Console,
 ) -> tuple[Answer, float, bool]:
-    """Ask one item; returns (answer or None if skipped, seconds taken, timed out)."""
+    """Ask one item; returns (answer or None if skipped, seconds taken, timed out).
+
+    ``total`` is the form's length; None for a follow-up item ("extra question 2")."""
     limit = float(item.time_limit) if item.time_limit else None
-    head = f"question {number} of {total}"
+    head = f"question {number} of {total}" if total is not None else f"extra question {number}"
     if limit:
         head += f" - time limit {item.time_limit} s"
     con.print(Text(head, style="dim"))
@@ -250,17 +302,46 @@ def run_take(
         if domain != last_domain:
             con.rule(Text(DOMAIN_TITLES[domain], style="bold"))
             last_domain = domain
-        while True:
-            try:
-                value, spent, _ = ask_item(assessment, item, seed, number, total, con)
-                break
-            except KeyboardInterrupt:
-                if offer_quit(con):
-                    raise QuitRequested() from None
+        value, spent = _ask_or_quit(assessment, item, seed, number, total, con)
         state.answers[index] = value
         state.seconds[index] = spent
         state.asked.add(index)
         sink(index, value, spent)
+
+
+def run_follow_ups(
+    assessment: Assessment,
+    seed: int,
+    next_item: Callable[[], AnyItem | None],
+    sink: FollowUpSink,
+    con: Console,
+    done: int = 0,
+) -> int:
+    """After the form: ask each follow-up item ``next_item`` picks (``Taking.next_follow_up``)
+    with the same prompts as the form's, until it picks none; returns how many were asked.
+
+    ``done`` counts the follow-up items asked before a break, for the numbering."""
+    asked = done
+    while (item := next_item()) is not None:
+        if asked == done:
+            con.rule(Text("A few more questions", style="bold"))
+        asked += 1
+        value, spent = _ask_or_quit(assessment, item, seed, asked, None, con)
+        sink(item.id, value, spent)
+    return asked - done
+
+
+def _ask_or_quit(
+    assessment: Assessment, item: AnyItem, seed: int, number: int, total: int | None, con: Console
+) -> tuple[Answer, float]:
+    """Ask one item; Ctrl-C offers to save and quit (``QuitRequested``) or ask it again."""
+    while True:
+        try:
+            value, spent, _ = ask_item(assessment, item, seed, number, total, con)
+            return value, spent
+        except KeyboardInterrupt:
+            if offer_quit(con):
+                raise QuitRequested() from None
 
 
 # --- coaching -----------------------------------------------------------------------
@@ -372,15 +453,6 @@ def run_check(module: Module, seed: int, con: Console) -> CheckResult:
     score = 100.0 * correct / total
     passed = score >= module.check.pass_mark - 1e-9
     return CheckResult(correct, total, score, passed, [] if passed else missed)
-
-
-def next_form(forms: Sequence[str], taken: Sequence[str]) -> str:
-    """The form for a new attempt: the first not yet taken, else the one taken longest ago."""
-    for form in forms:
-        if form not in taken:
-            return form
-    last_used = {form: n for n, form in enumerate(taken)}
-    return min(forms, key=lambda f: last_used.get(f, -1))
 
 
 def lesson_titles(module: Module, ids: Sequence[str]) -> list[str]:
