@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.segment import Segment
@@ -29,9 +29,29 @@ from screener.scoring import Scorecard
 from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
 
 if TYPE_CHECKING:  # the store package imports tinydb; rendering only needs its types
-    from screener.store import AttemptRecord
+    from screener.batch import BatchResult
+    from screener.catalog import Catalog
+    from screener.evaluate import Evaluation
+    from screener.stats import AssessmentStats
+    from screener.store import AttemptRecord, Candidate, Progress
 
-__all__ = ["attempts_table", "console", "printable", "show_result"]
+__all__ = [
+    "Steps",
+    "attempt_screen",
+    "attempts_table",
+    "bar",
+    "batch_summary",
+    "catalog_table",
+    "coaching_plan_table",
+    "console",
+    "modules_table",
+    "next_step",
+    "printable",
+    "show_candidate",
+    "show_evaluation",
+    "show_result",
+    "show_stats",
+]
 
 STATUS_STYLE = {"meets": "green", "below": "yellow", "incomplete": "dim"}
 STATUS_TEXT = {"meets": "meets", "below": "gap", "incomplete": "incomplete"}
@@ -235,3 +255,440 @@ def attempts_table(records: Iterable[AttemptRecord]) -> Table:
             str(len(rec.plan_modules)),
         )
     return table
+
+
+# -- content -----------------------------------------------------------------------------
+
+
+def catalog_table(rows: Iterable[Mapping[str, object]]) -> Table:
+    """``screener assessments``: id, title, version, forms, items."""
+    table = Table("id", "title", "version", "forms", "items")
+    for row in rows:
+        forms = row["forms"]
+        assert isinstance(forms, list)
+        table.add_row(
+            *map(printable, (str(row["id"]), str(row["title"]), str(row["version"]))),
+            printable(",".join(forms)),
+            str(row["items"]),
+        )
+    return table
+
+
+def modules_table(rows: Iterable[Mapping[str, object]]) -> Table:
+    """``screener modules``: id, title, minutes, the competencies each coaches."""
+    table = Table("id", "title", "min", "coaches")
+    for row in rows:
+        coaches = row["competencies"]
+        assert isinstance(coaches, list)
+        table.add_row(
+            printable(str(row["id"])),
+            printable(str(row["title"])),
+            str(row["minutes"]),
+            printable(", ".join(coaches)),
+        )
+    return table
+
+
+# -- a candidate -------------------------------------------------------------------------
+
+
+def attempt_screen(
+    con: Console,
+    catalog: Catalog,
+    record: AttemptRecord,
+    previous: AttemptRecord | None,
+    heading: str | None = None,
+) -> None:
+    """A stored attempt's results screen (``show_result``) with the change since
+    ``previous`` when both are of the same version; a note when the assessment
+    version is not in the content in use."""
+    assessment = catalog.assessments.get(record.assessment)
+    if assessment is None or assessment.version != record.version:
+        con.print(
+            printable(f"{record.assessment} version {record.version}")
+            + " is not available here; use --json."
+        )
+        return
+    prev = (
+        previous.scorecard if previous is not None and previous.version == record.version else None
+    )
+    show_result(con, assessment, record.scorecard, record.plan, catalog.modules, prev, heading)
+
+
+def next_step(con: Console, record: AttemptRecord, candidate_id: str) -> None:
+    """The command to run next after a coaching or incomplete outcome."""
+    if record.outcome == "coaching":
+        con.print(Text(f"Next: screener coach {printable(candidate_id)}", style="bold"))
+    elif record.outcome == "incomplete":
+        con.print(Text(f"Next: screener take --candidate {printable(candidate_id)}", style="bold"))
+
+
+def progress_text(p: Progress | None) -> str:
+    """One module's coaching progress in words."""
+    if p is None:
+        return "not started"
+    if p.completed:
+        return f"complete (check {p.check_score or 0:.0f}%)"
+    if p.check_score is not None:
+        return f"check {p.check_score:.0f}%: review and try again"
+    return f"started, {len(p.lessons)} lesson(s) read"
+
+
+def show_candidate(
+    con: Console,
+    catalog: Catalog,
+    who: Candidate,
+    done: list[AttemptRecord],
+    in_progress: bool,
+    progress: Iterable[Progress],
+) -> None:
+    """``screener show``: latest results, coaching progress, history, next step."""
+    con.print(Text(f"{printable(who.name)} ({printable(who.id)})", style="bold"))
+    if not done:
+        con.print("No finished screening yet." + (" One is in progress." if in_progress else ""))
+        return
+    latest = done[-1]
+    earlier = [a for a in done[:-1] if a.assessment == latest.assessment]
+    attempt_screen(
+        con,
+        catalog,
+        latest,
+        earlier[-1] if earlier else None,
+        heading=f"Latest: {latest.assessment} form {latest.form}, {latest.submitted}",
+    )
+    if latest.plan:
+        by_module = {p.module: p for p in progress}
+        table = Table("Module", "Progress", title="Coaching progress", title_justify="left")
+        for entry in latest.plan:
+            module = catalog.modules.get(entry.module)
+            table.add_row(
+                printable(module.title if module else entry.module),
+                progress_text(by_module.get(entry.module)),
+            )
+        con.print(table)
+    if len(done) > 1:
+        history = Table(
+            "Submitted", "Assessment", "Form", "Outcome", title="History", title_justify="left"
+        )
+        for a in done:
+            history.add_row(
+                *map(printable, (a.submitted or "-", a.assessment, a.form, a.outcome or "-"))
+            )
+        con.print(history)
+    next_step(con, latest, who.id)
+
+
+def coaching_plan_table(
+    name: str,
+    plan: Iterable[PlanEntry],
+    modules: Mapping[str, Module],
+    progress: Mapping[str, Progress],
+) -> Table:
+    """``screener coach``: the plan's modules with minutes and progress."""
+    table = Table(
+        "#",
+        "Module",
+        "Minutes",
+        "Progress",
+        title=f"Coaching plan for {printable(name)}",
+        title_justify="left",
+    )
+    for n, entry in enumerate(plan, 1):
+        module = modules[entry.module]
+        table.add_row(
+            str(n),
+            printable(module.title),
+            str(module.minutes),
+            progress_text(progress.get(entry.module)),
+        )
+    return table
+
+
+# -- a cohort ----------------------------------------------------------------------------
+
+
+def batch_summary(result: BatchResult) -> str:
+    """``screener batch``'s summary as plain aligned text: readable in a terminal, a log
+    or an e-mail alike."""
+    scored = result.scored or 1
+    stored = (
+        "dry run: nothing stored"
+        if result.dry_run
+        else f"stored {result.stored:,}, already stored {result.skipped:,}"
+    )
+    lines = [
+        f"{printable(result.file)}: {result.rows:,} row(s), {result.scored:,} scored, "
+        f"{result.rejected:,} rejected; {stored}",
+        printable(f"assessment {result.assessment} {result.version}, form {result.form}"),
+        "",
+        "Candidates by outcome",
+        *_aligned(
+            [
+                (name, f"{count:,}", f"{100 * count / scored:.1f}%")
+                for name, count in result.outcomes.items()
+            ]
+        ),
+        "",
+        "Competencies most often below their cut",
+        *_aligned(
+            [
+                (
+                    printable(row["competency"]),
+                    f"{row['candidates']:,}",
+                    f"{100 * row['share']:.1f}%",
+                )
+                for row in result.below_cut
+            ]
+        ),
+        "",
+        "Coaching seats (candidates needing each module)",
+        *_aligned(
+            [(printable(row["module"]), f"{row['candidates']:,}") for row in result.seats]
+            or [("(none)", "0")]
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells: the first left-aligned, the others right-aligned, two spaces apart."""
+    if not rows:
+        return ["  (none)"]
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    return [
+        "  "
+        + "  ".join(
+            cell.ljust(w) if c == 0 else cell.rjust(w)
+            for c, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+
+
+class Steps:
+    """A progress bar of named steps on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self, total: int, first: str = "reading") -> None:
+        self.progress: Any = None
+        self.task: Any = None
+        self.done: list[str] = []
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=console(stderr=True),
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task(first, total=total)
+
+    def step(self, description: str) -> None:
+        self.done.append(description)
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=description)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+def _num(value: float, spec: str = ".2f") -> str:
+    return "-" if value != value else format(value, spec)  # NaN != NaN
+
+
+def _pct(value: float, spec: str = ".0f") -> str:
+    return "-" if value != value else format(value * 100, spec) + "%"
+
+
+def show_stats(con: Console, result: AssessmentStats) -> None:
+    """``screener stats``: per form, the competencies (with the error at the cut) and
+    items, then the modules in plans."""
+    width = 20 if con.width >= 100 else 12
+    con.print(
+        Text(
+            printable(f"{result.assessment} {result.version}: {result.attempts} attempt(s)"),
+            style="bold",
+        )
+    )
+    for form in result.forms:
+        table = Table(title=f"Form {form.form}: competencies ({form.attempts} attempts)")
+        table.add_column("competency")
+        for head in ("items", "N", "mean", "SD", "alpha", "SEM", "below cut"):
+            table.add_column(head, justify="right")
+        table.add_column("mean, 0-100", no_wrap=True)
+        for c in form.competencies:
+            table.add_row(
+                printable(c.name),
+                str(c.items),
+                str(c.n),
+                _num(c.mean, ".1f"),
+                _num(c.sd, ".1f"),
+                _num(c.alpha),
+                _num(c.sem, ".1f"),
+                _pct(c.below_cut),
+                bar(None if c.mean != c.mean else c.mean, c.cut, width, con),
+            )
+        con.print(table)
+        at_cut = Table(
+            title=f"Form {form.form}: error at the cut (same gap decision on a parallel form)"
+        )
+        at_cut.add_column("competency")
+        for head in (
+            "cut",
+            "CSEM at cut",
+            "p0 Subkoviak",
+            "kappa",
+            "p0 beta-bin.",
+            "kappa",
+            "length",
+        ):
+            at_cut.add_column(head, justify="right")
+        at_cut.add_column("method")
+        for c in form.competencies:
+            at_cut.add_row(
+                printable(c.name),
+                f"{c.cut:g}",
+                _num(c.csem_at_cut, ".1f"),
+                _pct(c.consistency, ".1f"),
+                _num(c.consistency_kappa),
+                _pct(c.consistency_ll, ".1f"),
+                _num(c.consistency_ll_kappa),
+                _num(c.consistency_length, ".0f"),
+                printable(c.consistency_method),
+            )
+        con.print(at_cut)
+        items = Table(title=f"Form {form.form}: items")
+        items.add_column("item")
+        items.add_column("competency")
+        items.add_column("N", justify="right")
+        items.add_column("difficulty", justify="right")
+        items.add_column("0-1", no_wrap=True)
+        items.add_column("item-rest r", justify="right")
+        items.add_column("flag")
+        for i in form.items:
+            items.add_row(
+                printable(i.id),
+                printable(i.competency),
+                str(i.n),
+                _num(i.difficulty),
+                bar(None if i.difficulty != i.difficulty else i.difficulty * 100, None, width, con),
+                _num(i.item_rest),
+                Text(i.flag or "", style="yellow" if i.flag else ""),
+            )
+        con.print(items)
+    if result.modules:
+        mods = Table(title="Coaching modules in plans")
+        mods.add_column("module")
+        mods.add_column("attempts", justify="right")
+        mods.add_column("share", justify="right")
+        mods.add_column("0-100%", no_wrap=True)
+        for m in result.modules:
+            mods.add_row(
+                printable(m.module),
+                str(m.attempts),
+                _pct(m.share),
+                bar(m.share * 100, None, width, con),
+            )
+        con.print(mods)
+
+
+#: evaluate's per-competency figures: (header, DecisionFigures attribute, format)
+EVALUATION_FIGURES = (
+    ("accuracy", "accuracy", "pct"),
+    ("false gap", "false_gap", "pct"),
+    ("missed gap", "missed_gap", "pct"),
+    ("A/B agree", "agreement", "pct"),
+    ("kappa", "kappa", "num"),
+    ("items", "mean_items", "num"),
+)
+
+
+def show_evaluation(con: Console, evaluation: Evaluation) -> None:
+    """``screener evaluate``: per competency and pooled, each figure under each rule side
+    by side; then the per-candidate figures."""
+    from rich import box
+
+    rules = evaluation.rules
+    levels = evaluation.levels
+    spreads = sorted({levels.of(c.id).text() for c in rules[0].competencies})
+    con.print(
+        Text(
+            printable(
+                f"{evaluation.assessment} {evaluation.version}, form {evaluation.form} "
+                f"(agreement with form {evaluation.other_form}): {evaluation.n:,} simulated "
+                f"candidates, seed {evaluation.seed}, zone {evaluation.zone:g} points"
+            ),
+            style="bold",
+        )
+    )
+    con.print(printable(f"true levels ({levels.source}): {', '.join(spreads)}"))
+    for rule in rules:
+        if rule.borderline is not None:
+            b = rule.borderline
+            con.print(
+                printable(
+                    f"{rule.name}: borderline {b.action}, confidence {b.confidence:g}"
+                    + (f", max_extra {b.max_extra}" if b.action == "follow_up" else "")
+                )
+            )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Gap decisions", title_justify="left")
+    table.add_column("competency")
+    table.add_column("cut", justify="right")
+    for head, _, _ in EVALUATION_FIGURES:
+        for rule in rules:
+            table.add_column(f"{head}\n{rule.name}" if len(rules) > 1 else head, justify="right")
+
+    def cells(figures: Any) -> list[str]:
+        return [
+            _pct(value, ".1f") if kind == "pct" else _num(value)
+            for _, attribute, kind in EVALUATION_FIGURES
+            for value in [getattr(figures, attribute)]
+        ]
+
+    per_rule = [[cells(c.figures) for c in rule.competencies] for rule in rules]
+    overall = [cells(rule.overall) for rule in rules]
+    figures = len(EVALUATION_FIGURES)
+
+    def side_by_side(by_rule: list[list[str]]) -> list[str]:
+        return [by_rule[r][f] for f in range(figures) for r in range(len(rules))]
+
+    for k, comp in enumerate(rules[0].competencies):
+        table.add_row(
+            printable(comp.name),
+            f"{comp.cut:g}",
+            *side_by_side([per_rule[r][k] for r in range(len(rules))]),
+            end_section=k == len(rules[0].competencies) - 1,
+        )
+    table.add_row(Text("overall", style="bold"), "", *side_by_side(overall))
+    con.print(table)
+    people = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, title="Per candidate", title_justify="left"
+    )
+    people.add_column("rule")
+    for head in (
+        "needless coaching",
+        "missed coaching",
+        "required modules",
+        "pass rate",
+        "A/B same outcome",
+        "kappa",
+        "items",
+    ):
+        people.add_column(head, justify="right")
+    for rule in rules:
+        c = rule.candidates
+        people.add_row(
+            rule.name,
+            _pct(c.needless_coaching, ".1f"),
+            _pct(c.missed_coaching, ".1f"),
+            _num(c.required_modules),
+            _pct(c.pass_rate, ".1f"),
+            _pct(c.outcome_agreement, ".1f"),
+            _num(c.outcome_kappa),
+            _num(c.mean_items),
+        )
+    con.print(people)

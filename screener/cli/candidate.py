@@ -1,0 +1,399 @@
+"""Commands for a candidate: ``take``, ``show``, ``coach`` and ``score``.
+
+Each parses its options, calls the library (``screener.taking`` decides who,
+which attempt and form, follow-up items and submitting; ``screener.session``
+asks the questions; ``screener.screening`` scores and plans) and renders
+(``screener.render``). Nothing prompts unless stdin is a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from screener.cli.base import (
+    FormOpt,
+    JsonOpt,
+    catalog_for,
+    emit_json,
+    form_option,
+    interactive,
+    open_store,
+)
+from screener.errors import RecordError, UsageError
+
+if TYPE_CHECKING:
+    from screener.catalog import Catalog
+    from screener.content import Assessment
+    from screener.store import Candidate, Store
+
+
+def score(
+    ctx: typer.Context,
+    answers: Annotated[Path, typer.Argument(help="YAML or JSON file: item id -> answer.")],
+    assessment: Annotated[
+        str | None, typer.Option("--assessment", "-a", help="Assessment id or YAML path.")
+    ] = None,
+    form: FormOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score one answers file and print results and plan, without storing anything."""
+    from screener.answers import read_answers
+    from screener.render import console, show_result
+    from screener.screening import score_answers
+    from screener.shapes import scorecard_json
+
+    catalog = catalog_for(ctx)
+    chosen = catalog.assessment(assessment) if assessment else catalog.default_assessment()
+    form_name = form_option(chosen, form)
+    card, plan = score_answers(chosen, form_name, read_answers(answers, chosen, form_name))
+    if as_json:
+        emit_json(scorecard_json(card, plan))
+        return
+    show_result(console(), chosen, card, plan, catalog.modules)
+
+
+def check_who_options(candidate: str | None, name: str | None, update_name: bool) -> None:
+    """Refuse bad --candidate/--name values before anything is read or locked.
+
+    With --name, --candidate is an id and must be a valid one; alone it may be
+    an id or a name, so it must be valid as one of them.
+    """
+    from screener.store.records import check_candidate_id, clean_name
+
+    if name is not None:
+        if not name.strip():
+            raise UsageError("--name: a name cannot be blank")
+        try:
+            clean_name(name)
+        except RecordError as exc:
+            raise UsageError(f"--name: {exc}") from None
+    if candidate is not None:
+        try:
+            check_candidate_id(candidate)
+        except RecordError as exc:
+            if name is not None:
+                raise UsageError(f"--candidate: {exc}") from None
+            try:
+                clean_name(candidate)
+            except RecordError:
+                raise UsageError(f"--candidate: {exc}") from None
+    if update_name and (candidate is None or name is None):
+        raise UsageError(
+            "--update-name renames a stored candidate: give --candidate ID and --name NAME"
+        )
+
+
+@contextmanager
+def who_errors(candidate: str | None, name: str | None) -> Iterator[None]:
+    """The store's answers about --candidate and --name, with the option that fixes them."""
+    from screener.errors import NotFoundError
+    from screener.store.records import NameConflict, shown
+    from screener.taking import UnknownCandidate
+
+    try:
+        yield
+    except NameConflict as exc:
+        raise UsageError(
+            f"--name: {exc}; give the stored name, or add --update-name to rename them"
+        ) from None
+    except UnknownCandidate as exc:
+        if candidate and not name and "candidates are named" not in str(exc):
+            raise NotFoundError(
+                f"no candidate {shown(candidate)}: add --name NAME to create them"
+            ) from None
+        raise NotFoundError(str(exc)) from None
+
+
+def take(
+    ctx: typer.Context,
+    assessment: Annotated[
+        str | None, typer.Argument(help="Assessment id or YAML path (default: the only one).")
+    ] = None,
+    candidate: Annotated[
+        str | None, typer.Option("--candidate", help="Candidate id (or exact name).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Candidate's name (creates them if new).")
+    ] = None,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Form to take (default: one not taken yet).")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, max=2**63 - 1, help="Seed for the option order (stored)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the unfinished attempt.")
+    ] = False,
+    answers: Annotated[
+        Path | None,
+        typer.Option(
+            "--answers", help="YAML/JSON file of item id -> answer: score without prompts."
+        ),
+    ] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt (needs --answers).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the stored attempt as JSON.")
+    ] = False,
+    update_name: Annotated[
+        bool,
+        typer.Option(
+            "--update-name", help="Rename the stored candidate --candidate ID to --name NAME."
+        ),
+    ] = False,
+) -> None:
+    """Take a screening: interactively at a terminal, or from an --answers file."""
+    from screener.render import attempt_screen, console
+    from screener.taking import previous_attempt, take_from_file
+
+    check_who_options(candidate, name, update_name)
+    if answers is not None and resume:
+        raise UsageError("--resume is for an interactive attempt; it does not go with --answers")
+    if answers is None and not interactive(no_input):
+        why = "--no-input was given" if no_input else "stdin is not a terminal"
+        raise UsageError(f"{why}: pass --answers FILE to take a screening without prompts")
+    catalog = catalog_for(ctx)
+    chosen = catalog.assessment(assessment) if assessment else catalog.default_assessment()
+    if form is not None:
+        form_option(chosen, form)
+    store = open_store(ctx)
+    if answers is None:
+        _take_interactive(
+            store, catalog, chosen, candidate, name, form, seed, resume, update_name, as_json
+        )
+        return
+    with who_errors(candidate, name):
+        record = take_from_file(
+            store, chosen, answers, candidate, name, form, seed, rename=update_name
+        )
+    if as_json:
+        emit_json(record.to_json())
+        return
+    attempt_screen(console(), catalog, record, previous_attempt(store, record))
+
+
+def _take_interactive(
+    store: Store,
+    catalog: Catalog,
+    chosen: Assessment,
+    candidate: str | None,
+    name: str | None,
+    form: str | None,
+    seed: int | None,
+    resume: bool,
+    update_name: bool,
+    as_json: bool,
+) -> None:
+    from rich.text import Text
+
+    from screener.render import attempt_screen, console, next_step, printable
+    from screener.session import (
+        QuitRequested,
+        ask_name,
+        go_on_with,
+        ready,
+        run_follow_ups,
+        run_take,
+        welcome,
+    )
+    from screener.taking import Taking, find_or_create
+
+    out = console()
+    err = console(stderr=True)
+    who: Candidate | None = None
+    try:
+        with who_errors(candidate, name):
+            who, created = find_or_create(
+                store, candidate, name, ask_name=ask_name, rename=update_name
+            )
+        if created:
+            err.print(
+                Text.assemble(
+                    f"Welcome, {printable(who.name)}. Your candidate id is ",
+                    (printable(who.id), "bold"),
+                    ": keep it to resume later.",
+                )
+            )
+        taking = Taking.begin(
+            store, chosen, who.id, form=form, seed=seed, resume=resume, go_on=go_on_with
+        )
+        welcome(out, chosen, taking.form, taking.remaining, taking.resumed)
+        if not ready(taking.resumed):
+            raise QuitRequested()
+        run_take(chosen, taking.form, taking.seed, taking.state, taking.save, out)
+        run_follow_ups(
+            chosen,
+            taking.seed,
+            taking.next_follow_up,
+            taking.save_follow_up,
+            out,
+            done=len(taking.follow_ups),
+        )
+    except (QuitRequested, KeyboardInterrupt, EOFError):
+        hint = f" --candidate {printable(who.id)}" if who is not None else ""
+        err.print(
+            Text(
+                f"Your answers are saved. To go on later: screener take --resume{hint}",
+                style="bold",
+            )
+        )
+        raise typer.Exit(130) from None
+    final, previous = taking.submit()
+    if as_json:
+        emit_json(final.to_json())
+        return
+    out.print()
+    attempt_screen(out, catalog, final, previous, heading=f"Your results, {printable(who.name)}")
+    next_step(out, final, who.id)
+
+
+def show(
+    ctx: typer.Context,
+    candidate: Annotated[str, typer.Argument(help="Candidate id or exact name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A candidate's latest results, plan, coaching progress and history."""
+    from screener.render import console, show_candidate
+
+    store = open_store(ctx)
+    who = store.resolve_candidate(candidate)
+    every = store.attempts(candidate=who.id, status=None)
+    done = [a for a in every if a.status == "submitted"]
+    open_ = [a for a in every if a.status == "in_progress"]
+    progress = store.progress(who.id)
+    if as_json:
+        emit_json(
+            {
+                "candidate": {
+                    "id": who.id,
+                    "name": who.name,
+                    "contact": who.contact,
+                    "created": who.created,
+                },
+                "latest": done[-1].to_json() if done else None,
+                "attempts": [a.to_json() for a in done],
+                "in_progress": [
+                    {
+                        "attempt_id": a.attempt_id,
+                        "assessment": a.assessment,
+                        "version": a.version,
+                        "form": a.form,
+                        "started_at": a.started,
+                    }
+                    for a in open_
+                ],
+                "progress": [
+                    {
+                        "module": p.module,
+                        "started": p.started,
+                        "completed": p.completed,
+                        "check_score": p.check_score,
+                        "lessons": list(p.lessons),
+                    }
+                    for p in progress
+                ],
+            }
+        )
+        return
+    show_candidate(console(), catalog_for(ctx), who, done, bool(open_), progress)
+
+
+def coach(
+    ctx: typer.Context,
+    candidate: Annotated[str | None, typer.Argument(help="Candidate id or exact name.")] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Only show the plan and progress.")
+    ] = False,
+) -> None:
+    """Work through the coaching modules of your plan (at a terminal)."""
+    from rich.text import Text
+
+    from screener.render import coaching_plan_table, console, printable
+    from screener.session import (
+        ask_name,
+        lesson_titles,
+        pick_module,
+        run_check,
+        run_lessons,
+        run_practice,
+    )
+
+    at_terminal = interactive(no_input)
+    store = open_store(ctx)
+    if candidate is None:
+        if not at_terminal:
+            raise UsageError("name the candidate: screener coach CANDIDATE")
+        candidate = ask_name()
+    who = store.resolve_candidate(candidate)
+    catalog = catalog_for(ctx)
+    done = [a for a in store.attempts(candidate=who.id) if a.plan]
+    out = console()
+    if not done:
+        out.print(f"{printable(who.name)} has no coaching plan: no screening with gaps yet.")
+        return
+    latest = done[-1]
+    plan = [e for e in latest.plan if e.module in catalog.modules]
+    seed = latest.seed or 0
+    try:
+        while True:
+            progress = {p.module: p for p in store.progress(who.id)}
+            out.print(coaching_plan_table(who.name, plan, catalog.modules, progress))
+            remaining = [
+                e for e in plan if not (progress.get(e.module) and progress[e.module].completed)
+            ]
+            if not remaining:
+                out.print(
+                    Text(
+                        "You have finished your coaching plan. You may retake the screening:",
+                        style="bold green",
+                    )
+                )
+                out.print(f"  screener take --candidate {printable(who.id)}")
+                return
+            if not at_terminal:
+                console(stderr=True).print("Run this in a terminal to work through a module.")
+                return
+            chosen = pick_module([catalog.modules[e.module] for e in remaining])
+            if chosen is None:
+                return
+            module = chosen
+            store.start_module(who.id, module.id, attempt_id=latest.attempt_id)
+
+            def viewed(lesson: str, module_id: str = module.id) -> None:
+                store.view_lesson(who.id, module_id, lesson)
+
+            run_lessons(module, out, on_lesson=viewed)
+            run_practice(module, seed, out)
+            result = run_check(module, seed, out)
+            store.record_check(who.id, module.id, result.score, passed=result.passed)
+            if result.passed:
+                out.print(
+                    Text(
+                        f"Module complete: {result.correct} of {result.total} right.",
+                        style="bold green",
+                    )
+                )
+            else:
+                out.print(
+                    Text(
+                        f"{result.correct} of {result.total} right; "
+                        f"you need {module.check.pass_mark:.0f}%.",
+                        style="bold yellow",
+                    )
+                )
+                review = lesson_titles(module, result.review) or [
+                    lesson.title for lesson in module.lessons
+                ]
+                out.print("Review these lessons, then try the module again: " + "; ".join(review))
+    except (KeyboardInterrupt, EOFError):
+        console(stderr=True).print(
+            "Your progress is saved. Come back with: screener coach " + printable(who.id)
+        )
+        raise typer.Exit(130) from None

@@ -1,0 +1,90 @@
+"""Commands about the results database itself: ``db path``, ``db info``,
+``db rotate-secret`` and ``delete`` (erasing a candidate)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from screener.cli.base import JsonOpt, emit_json, open_store, settings
+from screener.terminal import printable
+
+
+def delete(
+    ctx: typer.Context,
+    candidate: Annotated[str, typer.Argument(help="Candidate id, or exact name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Erase a candidate: their record, attempts, coaching progress and audit events."""
+    from screener.errors import UsageError
+
+    store = open_store(ctx)
+    person = store.resolve_candidate(candidate)
+    preview = store.delete_candidate(person.id, dry_run=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("delete: stdin is not a terminal, so nobody can confirm; pass --yes")
+        typer.confirm(
+            f"Delete {printable(person.name)} ({printable(person.id)}) with "
+            f"{preview.attempts} attempt(s), {preview.progress} coaching record(s) and "
+            f"{preview.audit_events} audit event(s)?",
+            abort=True,
+            err=True,
+        )
+    done = store.delete_candidate(person.id, command="delete")
+    sys.stderr.write(
+        f"deleted {printable(person.name)} ({printable(person.id)}): {done.summary()}\n"
+    )
+    if done.still_present:
+        sys.stderr.write(
+            f"note: the same {' and '.join(done.still_present)} text still occurs in other "
+            "records (e.g. another candidate with a similar name)\n"
+        )
+    _report_stale_outputs(store.path.parent)
+
+
+def _report_stale_outputs(db_folder: Path) -> None:
+    """List temp files of killed exports and reports: copies of personal data that
+    erasing from the database cannot reach (SECURITY.md says where we look)."""
+    from screener.exporting.outfile import find_openpyxl_leftovers, find_stale
+
+    stale = find_stale([db_folder, Path.cwd()]) + find_openpyxl_leftovers()
+    if stale:
+        sys.stderr.write(
+            f"warning: {len(stale)} file(s) left by an interrupted export or report may "
+            "hold personal data (this candidate's too); remove them: "
+            + " ".join(printable(str(p)) for p in stale)
+            + "\n"
+        )
+
+
+def db_path(ctx: typer.Context) -> None:
+    """Print where the results database is (or would be created)."""
+    from screener.store import resolve_db_path
+
+    sys.stdout.write(f"{printable(str(resolve_db_path(settings(ctx).db)))}\n")
+
+
+def db_info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Show the database file, its schema version and how many records it holds."""
+    from dataclasses import asdict
+
+    info = asdict(open_store(ctx).info())
+    if as_json:
+        emit_json(info)
+        return
+    for key, value in info.items():
+        sys.stdout.write(f"{key}: {printable(str(value))}\n")
+
+
+def db_rotate_secret(ctx: typer.Context) -> None:
+    """Replace the secret behind anonymised exports' pseudonyms (audited)."""
+    store = open_store(ctx)
+    store.rotate_secret(command="db rotate-secret")
+    sys.stderr.write(
+        f"new secret for {printable(str(store.path))}: anonymised exports made before can no "
+        "longer be linked to new ones\n"
+    )

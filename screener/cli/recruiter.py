@@ -1,0 +1,459 @@
+"""Commands for recruiters and program staff, over many candidates: ``batch``,
+``simulate``, ``results``, ``export``, ``report``, ``stats`` and ``evaluate``.
+
+Options -> one library call (``screener.batch``, ``screener.simulate``,
+``screener.exporting``, ``screener.report``, ``screener.stats``,
+``screener.evaluate``) -> output. Data goes to stdout (or ``--output``), counts,
+progress and messages to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, BinaryIO
+
+import typer
+
+from screener.cli.base import (
+    FormOpt,
+    JsonOpt,
+    assessment_for,
+    catalog_for,
+    emit_json,
+    form_option,
+    guard_output,
+    open_store,
+)
+from screener.errors import UsageError
+from screener.terminal import printable
+
+if TYPE_CHECKING:
+    from screener.store import AttemptStream, Store
+
+EXIT_REJECTED = 3
+
+
+class OutcomeChoice(StrEnum):
+    passed = "pass"
+    coaching = "coaching"
+    incomplete = "incomplete"
+
+
+class ExportChoice(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class ReportChoice(StrEnum):
+    md = "md"
+    html = "html"
+
+
+AssessmentOpt = Annotated[
+    str | None, typer.Option("--assessment", "-a", help="Only attempts of this assessment id.")
+]
+OutcomeOpt = Annotated[
+    OutcomeChoice | None, typer.Option("--outcome", help="Only attempts with this outcome.")
+]
+ModuleOpt = Annotated[
+    str | None, typer.Option("--module", "-m", help="Only attempts whose plan has this module.")
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option("--since", help="Only attempts submitted on or after this date (ISO 8601, UTC)."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="File to write (default, or -: stdout)."),
+]
+
+
+# -- batch and simulate ------------------------------------------------------------------
+
+
+def batch(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="Answers file: .csv/.tsv/.txt, .xlsx, .json or .jsonl.")
+    ],
+    assessment: Annotated[
+        str,
+        typer.Option(
+            "--assessment",
+            "-a",
+            help="Assessment id, or YAML path (modules are looked up in modules/ beside it).",
+        ),
+    ],
+    form: FormOpt = None,
+    id_column: Annotated[
+        str, typer.Option("--id-column", help="Column holding the candidate id.")
+    ] = "candidate_id",
+    name_column: Annotated[
+        str, typer.Option("--name-column", help="Column holding the name (optional column).")
+    ] = "name",
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map", help="YAML file mapping header texts to item ids and labels."),
+    ] = None,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--errors",
+            help=(
+                "Write every rejected row as CSV: row,candidate_id,column,value,message "
+                "(created 0600; fields cut to 1,000 characters)."
+            ),
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read, check and score; store nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Score and store a whole file of candidates' answers, then summarise the cohort.
+
+    Bad rows (unknown option, value out of range, missing or duplicate
+    candidate id) are listed on stderr with row, column and value, and in
+    --errors; every good row is scored and stored in one atomic write (all of
+    them or none). Each row has a submission key, so importing the same file
+    again stores nothing twice. The summary (stdout) gives candidates by
+    outcome, the competencies most often below their cut and the coaching
+    seats needed per module.
+    """
+    from screener.batch import SHOWN_ERRORS, screen_file
+    from screener.render import Steps, batch_summary
+
+    guard_output(ctx, "--errors", errors_file, file, *([map_file] if map_file else []))
+    steps = Steps(total=4)
+    try:
+        chosen = assessment_for(ctx, assessment)
+        result = screen_file(
+            chosen,
+            file,
+            store=None if dry_run else open_store(ctx),
+            form=form_option(chosen, form),
+            id_column=id_column,
+            name_column=name_column,
+            map_file=map_file,
+            errors_file=errors_file,
+            on_step=steps.step,
+        )
+    except KeyboardInterrupt:
+        # typer would exit 130 without a word; the store's write is one atomic rename
+        steps.close()
+        sys.stderr.write(
+            "interrupted while storing: the rows were stored all together or not at all; "
+            "running the batch again stores nothing twice\n"
+            if "storing" in steps.done and not dry_run
+            else "interrupted: nothing was stored\n"
+        )
+        raise typer.Exit(130) from None
+    finally:
+        steps.close()
+    err = sys.stderr
+    if result.missing_items:
+        missing = result.missing_items
+        shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
+        err.write(
+            f"warning: {printable(str(file))}: no column for {len(missing)} item(s) of form "
+            f"{result.form} ({shown}); they count as unanswered\n"
+        )
+    errors = result.errors
+    if errors:
+        for e in errors[:SHOWN_ERRORS]:
+            err.write(f"{printable(str(file))}: {e}\n")
+        if len(errors) > SHOWN_ERRORS:
+            more = (
+                f" (all in {printable(str(errors_file))})"
+                if errors_file
+                else " (--errors FILE lists them all)"
+            )
+            err.write(f"... and {len(errors) - SHOWN_ERRORS:,} more row error(s){more}\n")
+        err.write(
+            f"{result.rejected:,} row(s) rejected; the other {result.scored:,} "
+            f"{'were checked (dry run)' if dry_run else 'were stored or already there'}\n"
+        )
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        sys.stdout.write(batch_summary(result))
+    if result.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def simulate_command(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(help="Assessment id or YAML path.")],
+    n: Annotated[int, typer.Option("--n", help="How many candidates.", min=0)] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same file).", min=0)
+    ] = 1,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Form to answer (default: the first).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the CSV here instead of stdout.")
+    ] = None,
+) -> None:
+    """Write deterministic synthetic candidates' answers as CSV (for demos, tests, benchmarks).
+
+    Each candidate has a latent trait per competency and answers plausibly
+    from it; about 2% of answers are missing. The columns are candidate_id,
+    name and the form's item ids, so the file goes straight into `batch`.
+    """
+    from screener.errors import ScreenerError
+    from screener.simulate import simulate, write_csv
+
+    guard_output(ctx, "--output", output)
+    chosen = assessment_for(ctx, assessment)
+    name = form_option(chosen, form)
+    items = [item.id for item in chosen.form_items(name)]
+    rows = simulate(chosen, name, n, seed)
+    if output is None:
+        write_csv(rows, sys.stdout, items)
+        return
+    try:
+        with output.open("w", newline="", encoding="utf-8") as fh:
+            count = write_csv(rows, fh, items)
+    except OSError as exc:
+        raise ScreenerError(
+            f"--output: cannot write {printable(str(output))}: {exc.strerror or exc}"
+        ) from None
+    sys.stderr.write(f"wrote {count:,} simulated candidate(s) to {printable(str(output))}\n")
+
+
+# -- results, export, report -------------------------------------------------------------
+
+
+def _since(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from screener.store.records import utc_stamp
+
+    try:
+        return utc_stamp(value)
+    except ValueError:
+        raise UsageError(
+            f"--since: {value!r} is not a date (use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)"
+        ) from None
+
+
+def _stream(
+    store: Store,
+    assessment: str | None,
+    outcome: OutcomeChoice | None,
+    module: str | None,
+    since: str | None,
+) -> AttemptStream:
+    return store.iter_attempts(
+        assessment=assessment,
+        outcome=outcome.value if outcome is not None else None,
+        module=module,
+        since=_since(since),
+    )
+
+
+def results(
+    ctx: typer.Context,
+    assessment: AssessmentOpt = None,
+    outcome: OutcomeOpt = None,
+    module: ModuleOpt = None,
+    since: SinceOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON lines: one attempt per line (docs/format.md).")
+    ] = False,
+) -> None:
+    """List stored attempts, oldest first: a table, or JSON lines with --json."""
+    stream = _stream(open_store(ctx), assessment, outcome, module, since)
+    if as_json:
+        import orjson
+
+        from screener.terminal import json_bytes
+
+        out = sys.stdout.buffer
+        for rec in stream:
+            out.write(json_bytes(orjson.dumps(rec.to_json())) + b"\n")
+        out.flush()
+        return
+    from screener.render import attempts_table, console
+
+    console().print(attempts_table(stream))
+    console(stderr=True).print(f"{len(stream)} attempt(s)")
+
+
+def _named(output: Path | None) -> Path | None:
+    """The file an ``--output`` names; None for stdout (no option, or ``-``)."""
+    return None if output is None or str(output) == "-" else output
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportChoice, typer.Option("--format", "-f", help="Output format.")],
+    output: OutputOpt = None,
+    assessment: AssessmentOpt = None,
+    outcome: OutcomeOpt = None,
+    module: ModuleOpt = None,
+    since: SinceOpt = None,
+    items: Annotated[
+        bool, typer.Option("--items", help="Add every item's answer and points.")
+    ] = False,
+    anonymize: Annotated[
+        bool,
+        typer.Option(
+            "--anonymize",
+            help="Replace ids and names with keyed pseudonyms; leave out contact details.",
+        ),
+    ] = False,
+) -> None:
+    """Export attempts, one row each: CSV and XLSX safe to open in Excel, JSON Lines, JSON."""
+    from screener.exporting import Format, export, export_to_file
+
+    chosen = Format(fmt.value)
+    to_file = _named(output)
+    guard_output(ctx, "--output", to_file)
+    if chosen.binary_only and to_file is None:
+        raise UsageError(f"export: --format {chosen.value} needs --output FILE")
+    store = open_store(ctx)
+    stream = _stream(store, assessment, outcome, module, since)
+    secret = store.secret() if anonymize else None
+    models = dict(catalog_for(ctx).assessments) if items else None
+    if to_file is None:
+        out: BinaryIO = sys.stdout.buffer
+        count = export(stream, chosen, out, items=items, secret=secret, assessments=models)
+        out.flush()
+        where = "stdout"
+    else:
+        count = export_to_file(
+            stream, chosen, to_file, items=items, secret=secret, assessments=models
+        )
+        where = printable(str(to_file))
+    sys.stderr.write(f"exported {count} attempt(s) to {where}\n")
+
+
+def report(
+    ctx: typer.Context,
+    candidate: Annotated[str, typer.Argument(help="Candidate id, or exact name.")],
+    fmt: Annotated[ReportChoice, typer.Option("--format", "-f", help="md or html.")] = (
+        ReportChoice.md
+    ),
+    output: OutputOpt = None,
+) -> None:
+    """A report for the candidate: outcome, competencies, strengths, plan, progress, history."""
+    from datetime import UTC, datetime
+
+    from screener.report import ReportData, html_report, markdown_report
+
+    to_file = _named(output)
+    guard_output(ctx, "--output", to_file)
+    store = open_store(ctx)
+    person = store.resolve_candidate(candidate)
+    catalog = catalog_for(ctx)
+    data = ReportData(
+        candidate=person,
+        attempts=store.attempts(candidate=person.id),
+        progress=store.progress(candidate_id=person.id),
+        assessments=catalog.assessments,
+        modules=catalog.modules,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d"),
+    )
+    text = html_report(data) if fmt is ReportChoice.html else markdown_report(data)
+    if to_file is None:
+        sys.stdout.write(text)
+        return
+    from screener.exporting import output_file
+
+    with output_file(to_file) as target:  # 0600, whole or not at all, like exports
+        target.stream.write(text.encode("utf-8"))
+    sys.stderr.write(f"wrote {printable(str(to_file))}\n")
+
+
+# -- the instrument ----------------------------------------------------------------------
+
+
+def stats(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(help="Assessment id (or YAML path).")],
+    form: Annotated[str | None, typer.Option("--form", help="Only this form.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reliability, error at the cut and item statistics of an assessment, from the
+    stored attempts."""
+    from screener.render import console, show_stats
+    from screener.stats import assessment_stats, stats_json
+
+    model = assessment_for(ctx, assessment)
+    if form is not None:
+        form_option(model, form)
+    stream = open_store(ctx).iter_attempts(assessment=model.id)
+    result = assessment_stats(model, stream, form)
+    if result.skipped:
+        sys.stderr.write(
+            f"note: left out {result.skipped} attempt(s) of other versions of "
+            f"{printable(model.id)}\n"
+        )
+    if as_json:
+        emit_json(stats_json(result))
+        return
+    if not result.attempts:
+        sys.stderr.write(f"no stored attempts of {printable(model.id)} {printable(model.version)}\n")
+        return
+    show_stats(console(), result)
+
+
+def evaluate_command(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(help="Assessment id or YAML path.")],
+    form: Annotated[
+        str | None,
+        typer.Option("--form", help="Form whose decisions are judged (default: the first)."),
+    ] = None,
+    n: Annotated[
+        int, typer.Option("--n", min=1, help="How many simulated candidates.")
+    ] = 20000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed (same seed, same figures).")
+    ] = 1,
+    zone: Annotated[
+        float,
+        typer.Option(
+            "--zone",
+            min=0,
+            help="POMP points around the cut where decisions are not judged.",
+        ),
+    ] = 5.0,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            "--levels",
+            help=(
+                "True levels: uniform:LOW:HIGH or beta:A:B on 0..1 (default: fitted to the "
+                "stored attempts when there are enough, else uniform:0.30:1.00)."
+            ),
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """How often the screening's gap decisions are right: simulated candidates of known level
+    through the real scoring, follow-up and plan (docs/psychometrics.md)."""
+    from screener.evaluate import evaluate, evaluation_json, levels_for, parse_levels
+    from screener.render import console, show_evaluation
+
+    model = assessment_for(ctx, assessment)
+    form_name = form_option(model, form)
+    if levels is not None:
+        spread = parse_levels(levels)
+    else:
+        spread = levels_for(model, open_store(ctx).iter_attempts(assessment=model.id))
+    sys.stderr.write(
+        f"simulating {n:,} candidates on {printable(model.id)} form {printable(form_name)} "
+        f"(levels: {spread.source})...\n"
+    )
+    result = evaluate(model, form=form_name, n=n, seed=seed, zone=zone, levels=spread)
+    if as_json:
+        emit_json(evaluation_json(result))
+        return
+    show_evaluation(console(), result)
