@@ -36,7 +36,6 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from results_data import START, TINY_DIR, tiny_answers
 
-from screener import cli
 from screener.coaching import build_plan
 from screener.errors import ContentError, NotFoundError, ScreenerError
 from screener.exporting import Format, Terminated, export, export_to_file
@@ -133,15 +132,9 @@ def _catalog_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real entry point's ``_run`` in this process (fast): exit code, stdout, stderr."""
-    old = sys.argv
-    sys.argv = ["screener", *args]
-    try:
-        code = cli._run()
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
+    """The real entry point in this process (``run_cli``): exit code, stdout, stderr."""
+    done = run_cli(*args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def fresh_db(tmp: Path) -> Path:

@@ -232,11 +232,9 @@ def test_attack_7_parallel_takes_for_one_new_id_make_one_person(
 
 def _take_by_name(path: str, answers: str) -> None:
     """One `take --answers --name` run, in a forked process."""
-    from screener import cli_candidate
+    from screener.taking import take_from_file
 
-    cli_candidate._take_from_file(
-        Store(path), TINY_MODEL, Path(answers), None, "Only Once", "A", None
-    )
+    take_from_file(Store(path), TINY_MODEL, Path(answers), None, "Only Once", "A", None)
 
 
 def test_attack_7_parallel_takes_for_one_new_name_make_one_person(
@@ -264,7 +262,7 @@ def test_attack_7_new_person_and_attempt_are_one_write(
     tmp_path: Path, isolated_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A kill between the two writes leaves a person with no attempt: one write holds both."""
-    from screener import cli_candidate
+    from screener import taking
     from screener.store import files as store_files
 
     written: list[dict[str, dict[str, object]]] = []
@@ -277,7 +275,7 @@ def test_attack_7_new_person_and_attempt_are_one_write(
     monkeypatch.setattr(store_files, "write_atomic", recording)
     answers = answers_file(tmp_path)
     store = Store(isolated_db)
-    record = cli_candidate._take_from_file(store, TINY_MODEL, answers, "w-1", "Wun", None, None)
+    record = taking.take_from_file(store, TINY_MODEL, answers, "w-1", "Wun", None, None)
     [data] = written
     assert [d["id"] for d in data["candidates"].values()] == ["w-1"]
     assert [d["id"] for d in data["attempts"].values()] == [record.attempt_id]
@@ -286,9 +284,9 @@ def test_attack_7_new_person_and_attempt_are_one_write(
     def failing(*args: object, **kwargs: object) -> None:
         raise StoreError("disk full")
 
-    monkeypatch.setattr("screener.scoring.score_form", failing)
+    monkeypatch.setattr(taking, "score_answers", failing)
     with pytest.raises(StoreError):
-        cli_candidate._take_from_file(store, TINY_MODEL, answers, "w-2", "Two", None, None)
+        taking.take_from_file(store, TINY_MODEL, answers, "w-2", "Two", None, None)
     assert len(written) == 1 and [c.id for c in store.candidates()] == ["w-1"]
 
 
@@ -466,12 +464,12 @@ def test_attack_15_rotate_secret_replaces_it_and_audits_without_it(isolated_db: 
 def test_attack_16_other_ways_in_are_one_line_too(tmp_path: Path, isolated_db: Path) -> None:
     """Check where else the id and name ValueErrors can escape: batch, find_or_create
     (interactive take), and every command that takes a CANDIDATE."""
-    from screener.cli_candidate import find_or_create
+    from screener.taking import find_or_create
 
     store = Store(isolated_db)
     for candidate, name in (("a b", "X"), ("ok", "Ann\x1bLee"), (None, "Ann\udcffLee")):
         with pytest.raises(RecordError):
-            find_or_create(store, candidate, name, ask=False)
+            find_or_create(store, candidate, name)
     table = tmp_path / "people.csv"
     table.write_text(
         "candidate_id,name,m1,m2,t1,t2,s1\nr1,Ann\x1b]0;x\x07Lee,b,25.4,5,1,b\nr2,Bo,b,25.4,5,1,b\n"

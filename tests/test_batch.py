@@ -267,7 +267,7 @@ def test_file_level_problems_are_one_line(tmp_path: Path) -> None:
     assert code == 1 and err.startswith("error: ") and "missing.csv" in err
     path = write_csv(tmp_path / "in.csv", bfi_rows(2))
     code, _, err = batch(str(path), "-a", BFI, "--form", "Z")
-    assert code == 1 and "no form 'Z'" in err and "Traceback" not in err
+    assert code == 2 and err.startswith("error: --form: no form 'Z'") and "Traceback" not in err
 
 
 def test_simulate_is_deterministic(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 import typer.main
 from helpers import ROOT
 
-from screener.cli import app
+from screener.cli.app import app
 
 README = (ROOT / "README.md").read_text()
 
