@@ -23,6 +23,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from screener.bars import text_bar
 from screener.coaching import PlanEntry
 from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
 from screener.scoring import Scorecard
@@ -99,16 +100,13 @@ def unicode_ok(con: Console) -> bool:
 
 
 def bar(value: float | None, cut: float | None, width: int, con: Console) -> Text:
-    """A horizontal bar from 0 to 100 with the cut marked by ``|``."""
+    """``bars.text_bar`` in colour: green at or above the cut, yellow below, ASCII on a
+    terminal that cannot show block characters."""
     if value is None:
-        return Text("-" * width, style="dim")
+        return Text(text_bar(None, None, width, unscored="-"), style="dim")
     full, empty = ("█", "░") if unicode_ok(con) else ("#", ".")
-    filled = round(max(0.0, min(100.0, value)) / 100 * width)
-    cells = [full] * filled + [empty] * (width - filled)
-    if cut is not None:
-        at = min(width - 1, round(cut / 100 * width))
-        cells[at] = "|"
-    return Text("".join(cells), style="green" if cut is None or value >= cut else "yellow")
+    cells = text_bar(value, cut, width, full=full, empty=empty)
+    return Text(cells, style="green" if cut is None or value >= cut else "yellow")
 
 
 def fmt(score: float | None) -> str:
@@ -596,20 +594,24 @@ def show_stats(con: Console, result: AssessmentStats) -> None:
         con.print(mods)
 
 
-#: evaluate's per-competency figures: (header, DecisionFigures attribute, format)
+#: evaluate's per-competency figures: (header, DecisionFigures attribute, percent?)
 EVALUATION_FIGURES = (
-    ("accuracy", "accuracy", "pct"),
-    ("false gap", "false_gap", "pct"),
-    ("missed gap", "missed_gap", "pct"),
-    ("A/B agree", "agreement", "pct"),
-    ("kappa", "kappa", "num"),
-    ("items", "mean_items", "num"),
+    ("accuracy", "accuracy", True),
+    ("false\ngap", "false_gap", True),
+    ("missed\ngap", "missed_gap", True),
+    ("A/B\nagree", "agreement", True),
+    ("kappa", "kappa", False),
+    ("items", "mean_items", False),
 )
+
+
+#: the rules of ``evaluate`` as the table heads them
+RULE_LABEL = {"today": "today", "configured": "config"}
 
 
 def show_evaluation(con: Console, evaluation: Evaluation) -> None:
     """``screener evaluate``: per competency and pooled, each figure under each rule side
-    by side; then the per-candidate figures."""
+    by side (shares in percent); then the per-candidate figures."""
     from rich import box
 
     rules = evaluation.rules
@@ -635,46 +637,75 @@ def show_evaluation(con: Console, evaluation: Evaluation) -> None:
                     + (f", max_extra {b.max_extra}" if b.action == "follow_up" else "")
                 )
             )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Gap decisions", title_justify="left")
-    table.add_column("competency")
+
+    def cell(figures: Any, attribute: str, percent: bool) -> str:
+        value: float = getattr(figures, attribute)
+        return _num(value * 100 if percent else value, ".1f" if percent else ".2f")
+
+    comps = rules[0].competencies
+    rows: list[tuple[str | Text, str, list[Any]]] = [
+        (printable(c.name), f"{c.cut:g}", [rule.competencies[k].figures for rule in rules])
+        for k, c in enumerate(comps)
+    ]
+    rows.append((Text("overall", style="bold"), "", [rule.overall for rule in rules]))
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),
+        show_edge=False,
+        title="Gap decisions (shares in %)",
+        title_justify="left",
+    )
+    table.add_column("competency", overflow="fold", min_width=10)
     table.add_column("cut", justify="right")
-    for head, _, _ in EVALUATION_FIGURES:
-        for rule in rules:
-            table.add_column(f"{head}\n{rule.name}" if len(rules) > 1 else head, justify="right")
-
-    def cells(figures: Any) -> list[str]:
-        return [
-            _pct(value, ".1f") if kind == "pct" else _num(value)
-            for _, attribute, kind in EVALUATION_FIGURES
-            for value in [getattr(figures, attribute)]
-        ]
-
-    per_rule = [[cells(c.figures) for c in rule.competencies] for rule in rules]
-    overall = [cells(rule.overall) for rule in rules]
-    figures = len(EVALUATION_FIGURES)
-
-    def side_by_side(by_rule: list[list[str]]) -> list[str]:
-        return [by_rule[r][f] for f in range(figures) for r in range(len(rules))]
-
-    for k, comp in enumerate(rules[0].competencies):
-        table.add_row(
-            printable(comp.name),
-            f"{comp.cut:g}",
-            *side_by_side([per_rule[r][k] for r in range(len(rules))]),
-            end_section=k == len(rules[0].competencies) - 1,
-        )
-    table.add_row(Text("overall", style="bold"), "", *side_by_side(overall))
+    if len(rules) == 1 or con.width >= 96:
+        # one column per figure and rule, the rules of a figure side by side: narrow
+        # columns (shares in %, no sign) so two rules fit 100 terminal columns
+        for head, _, _ in EVALUATION_FIGURES:
+            for n in range(len(rules)):
+                table.add_column(head if n == 0 else "", justify="right")
+        if len(rules) > 1:
+            labels = [RULE_LABEL[rule.name] for _ in EVALUATION_FIGURES for rule in rules]
+            table.add_row("", "", *labels, end_section=True)
+        for n, (name, cut, by_rule) in enumerate(rows):
+            table.add_row(
+                name,
+                cut,
+                *(
+                    cell(figures, attribute, percent)
+                    for _, attribute, percent in EVALUATION_FIGURES
+                    for figures in by_rule
+                ),
+                end_section=n == len(rows) - 2,
+            )
+    else:  # a narrow terminal: the rules one under the other
+        table.add_column("rule")
+        for head, _, _ in EVALUATION_FIGURES:
+            table.add_column(head, justify="right")
+        for n, (name, cut, by_rule) in enumerate(rows):
+            for r, (rule, figures) in enumerate(zip(rules, by_rule, strict=True)):
+                table.add_row(
+                    name if r == 0 else "",
+                    cut if r == 0 else "",
+                    RULE_LABEL[rule.name],
+                    *(cell(figures, a, percent) for _, a, percent in EVALUATION_FIGURES),
+                    end_section=r == len(rules) - 1 and n >= len(rows) - 2,
+                )
     con.print(table)
+    con.print()
     people = Table(
-        box=box.SIMPLE_HEAD, pad_edge=False, title="Per candidate", title_justify="left"
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),
+        show_edge=False,
+        title="Per candidate (shares in %)",
+        title_justify="left",
     )
     people.add_column("rule")
     for head in (
-        "needless coaching",
-        "missed coaching",
-        "required modules",
-        "pass rate",
-        "A/B same outcome",
+        "needless\ncoaching",
+        "missed\ncoaching",
+        "required\nmodules",
+        "pass\nrate",
+        "A/B same\noutcome",
         "kappa",
         "items",
     ):
@@ -682,12 +713,12 @@ def show_evaluation(con: Console, evaluation: Evaluation) -> None:
     for rule in rules:
         c = rule.candidates
         people.add_row(
-            rule.name,
-            _pct(c.needless_coaching, ".1f"),
-            _pct(c.missed_coaching, ".1f"),
+            RULE_LABEL[rule.name],
+            _num(c.needless_coaching * 100, ".1f"),
+            _num(c.missed_coaching * 100, ".1f"),
             _num(c.required_modules),
-            _pct(c.pass_rate, ".1f"),
-            _pct(c.outcome_agreement, ".1f"),
+            _num(c.pass_rate * 100, ".1f"),
+            _num(c.outcome_agreement * 100, ".1f"),
             _num(c.outcome_kappa),
             _num(c.mean_items),
         )

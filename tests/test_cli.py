@@ -1,10 +1,11 @@
-"""The CLI through the real entry point (``python -m screener``)."""
+"""The CLI through the real entry point (``screener.cli.main``, in-process)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from helpers import DATA, run_cli
 
 from screener import __version__
@@ -135,3 +136,112 @@ def test_answers_with_spaces_are_trimmed(tmp_path: Path) -> None:
     result = run_cli("--content-dir", TINY, "score", str(answers), "-a", "tiny", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["competencies"]["math"]["answered"] == 1
+
+
+# -- evaluate (issue #13) ---------------------------------------------------------------
+
+SIXITEM = str(DATA / "measure" / "sixitem.yaml")
+
+
+def test_evaluate_json_is_the_library_evaluation() -> None:
+    from content_fixtures import load_assessment
+
+    from screener.evaluate import DEFAULT_LEVELS, evaluate, evaluation_json
+
+    result = run_cli("evaluate", SIXITEM, "--n", "300", "--seed", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    expected = evaluate(
+        load_assessment("measure/sixitem.yaml"), n=300, seed=3, levels=DEFAULT_LEVELS
+    )
+    data = json.loads(result.stdout)
+    assert data == json.loads(json.dumps(evaluation_json(expected)))
+    assert [r["rule"] for r in data["rules"]] == ["today", "configured"]
+    assert data["levels"]["source"] == "default"  # nothing stored: the default spread
+    # progress and messages go to stderr, never into the JSON
+    assert "simulating 300 candidates on sixitem form A" in result.stderr
+
+
+def test_evaluate_table_shows_each_rule_side_by_side_per_competency() -> None:
+    result = run_cli("evaluate", SIXITEM, "--n", "200", "--form", "B", "--zone", "2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "form B (agreement with form A): 200 simulated candidates, seed 1, zone 2" in out
+    assert "configured: borderline follow_up, confidence 0.8, max_extra 4" in out
+    table = out[out.index("Gap decisions") : out.index("Per candidate")]
+    words = table.split()
+    for figure in ("accuracy", "false", "missed", "agree", "kappa", "items"):
+        assert figure in words
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.strip()}
+    assert rows["today"] == ["today", "config"] * 6  # each figure: the two rules side by side
+    assert len(rows["Reasoning"]) == 2 + 12 and rows["Reasoning"][1] == "65"
+    assert len(rows["Teamwork"]) == 2 + 12 and len(rows["overall"]) == 1 + 12
+    figures = json.loads(
+        run_cli("evaluate", SIXITEM, "--n", "200", "--form", "B", "--zone", "2", "--json").stdout
+    )
+    reasoning = [r["competencies"][0] for r in figures["rules"]]
+    assert rows["Reasoning"][2:4] == [f"{100 * r['accuracy']:.1f}" for r in reasoning]
+    assert rows["Reasoning"][-2:] == [f"{r['mean_items']:.2f}" for r in reasoning]
+    people = out[out.index("Per candidate") :].split()
+    for head in ("needless", "missed", "coaching", "required", "modules", "outcome"):
+        assert head in people
+    assert people[people.index("today") :][:8] == [
+        "today",
+        *(
+            f"{100 * figures['rules'][0]['candidates'][k]:.1f}"
+            for k in ("needless_coaching", "missed_coaching")
+        ),
+        f"{figures['rules'][0]['candidates']['required_modules']:.2f}",
+        f"{100 * figures['rules'][0]['candidates']['pass_rate']:.1f}",
+        f"{100 * figures['rules'][0]['candidates']['outcome_agreement']:.1f}",
+        f"{figures['rules'][0]['candidates']['outcome_kappa']:.2f}",
+        f"{figures['rules'][0]['candidates']['mean_items']:.2f}",
+    ]
+
+
+def test_evaluate_table_on_a_narrow_terminal_puts_the_rules_one_under_the_other() -> None:
+    result = run_cli("evaluate", SIXITEM, "--n", "100", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    table = result.stdout[result.stdout.index("Gap decisions") : result.stdout.index("Per cand")]
+    lines = [line.split() for line in table.splitlines() if line.strip()]
+    at = next(n for n, words in enumerate(lines) if words[0] == "Reasoning")
+    assert lines[at][:3] == ["Reasoning", "65", "today"] and len(lines[at]) == 3 + 6
+    assert lines[at + 1][0] == "config" and len(lines[at + 1]) == 1 + 6
+
+
+def test_evaluate_same_seed_same_figures_and_given_levels() -> None:
+    args = ("evaluate", SIXITEM, "--n", "150", "--levels", "beta:2:1", "--json")
+    one, two = run_cli(*args), run_cli(*args)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout == two.stdout
+    data = json.loads(one.stdout)
+    assert data["levels"] == {
+        "source": "given",
+        "attempts": 0,
+        "competencies": {"reasoning": "beta:2:1", "teamwork": "beta:2:1"},
+    }
+    other = run_cli(*args[:-1], "--seed", "2", "--json")
+    assert json.loads(other.stdout)["rules"] != data["rules"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--levels", "normal:1:2"), "levels 'normal:1:2': expected uniform:LOW:HIGH"),
+        (("--levels", "uniform:0.9:0.2"), "expected uniform:LOW:HIGH"),
+        (("--form", "Z"), "--form: no form 'Z' in sixitem"),
+        (("--n", "0"), "--n"),
+        (("--zone", "-1"), "--zone"),
+    ],
+)
+def test_evaluate_bad_options_are_usage_errors(args: tuple[str, ...], message: str) -> None:
+    result = run_cli("evaluate", SIXITEM, "--n", "10", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_evaluate_unknown_assessment_is_one_line() -> None:
+    result = run_cli("evaluate", "nope", "--n", "10")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no assessment 'nope'" in result.stderr
