@@ -4,19 +4,35 @@ Only competencies whose status is ``below`` contribute *required* modules, so a
 candidate is never sent to coaching for something they already meet; with a
 borderline rule, competencies whose status is ``borderline`` (close to the
 level) contribute *recommended* modules, listed after the required ones.
+
+``plan_rows`` is the rule, on plain per-competency lists: ``build_plan`` (a
+scorecard), the store (stored status letters and scores, when it rebuilds a
+plan it did not store) and ``vectorscore.plans`` (one call per distinct row
+of a batch) all call it, so there is one copy of it. The store keeps the
+plans of stored attempts by this rule: a change to what it returns for
+statuses that are already stored needs a schema migration that writes the
+earlier plans out (docs/store.md); ``tests/test_store.py`` pins its output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from screener.content import Assessment
-from screener.scoring import CompetencyScore, Scorecard
+from screener.scoring import Scorecard
+
+#: One plan entry as plain values: module, the competencies it addresses, the
+#: largest of their gaps (POMP points) and whether it is required.
+PlanRow = tuple[str, tuple[str, ...], float, bool]
 
 
 @dataclass(frozen=True)
 class PlanEntry:
-    """One module of a plan, the gaps it addresses and the largest of them in POMP points."""
+    """One module of a plan, the gaps it addresses and the largest of them in POMP points.
+
+    ``required`` is False for a module recommended for borderline competencies.
+    """
 
     module: str
     competencies: tuple[str, ...]
@@ -31,30 +47,79 @@ def build_plan(assessment: Assessment, scorecard: Scorecard) -> tuple[PlanEntry,
     The required part is empty unless the outcome is ``coaching``: a pass goes
     on to the interview, an incomplete attempt is finished or retaken first.
     """
-    if scorecard.outcome == "incomplete":
-        return ()
-    required: tuple[PlanEntry, ...] = ()
-    if scorecard.outcome == "coaching":
-        required = _entries(
-            assessment, [c for c in scorecard.competencies if c.status == "below"], True, set()
-        )
-    taken = {entry.module for entry in required}
-    borderline = [c for c in scorecard.competencies if c.status == "borderline"]
-    return required + _entries(assessment, borderline, False, taken)
+    comps = scorecard.competencies
+    rows = plan_rows(
+        scorecard.outcome,
+        [c.id for c in comps],
+        [c.status for c in comps],
+        [c.gap for c in comps],
+        [assessment.competency(c.id).modules for c in comps],
+    )
+    return tuple(PlanEntry(*row) for row in rows)
+
+
+def plan_rows(
+    outcome: str | None,
+    competencies: Sequence[str],
+    statuses: Sequence[str],
+    gaps: Sequence[float],
+    modules: Sequence[Sequence[str]],
+) -> list[PlanRow]:
+    """The plan rule on plain lists, one entry per competency in scorecard order: its
+    id, status, gap (``CompetencyScore.gap``) and coaching modules.
+
+    Nothing for an ``incomplete`` outcome (or None: not scored). Required: with a
+    ``coaching`` outcome, the modules of the ``below`` competencies, visited largest
+    gap first (a stable sort: ties keep competency order); each module once, with the
+    competencies it covers in the order met and the largest of their gaps; modules
+    ordered by that gap, largest first (stable over the order first met).
+    Recommended: the same for ``borderline`` competencies, leaving out modules
+    already required.
+    """
+    if outcome is None or outcome == "incomplete":
+        return []
+    required: list[PlanRow] = []
+    if outcome == "coaching":
+        below = [n for n, status in enumerate(statuses) if status == "below"]
+        required = _entries(competencies, gaps, modules, below, True, set())
+    borderline = [n for n, status in enumerate(statuses) if status == "borderline"]
+    if not borderline:
+        return required
+    taken = {row[0] for row in required}
+    return required + _entries(competencies, gaps, modules, borderline, False, taken)
 
 
 def _entries(
-    assessment: Assessment, comps: list[CompetencyScore], required: bool, taken: set[str]
-) -> tuple[PlanEntry, ...]:
-    below = sorted(comps, key=lambda c: -c.gap)
+    competencies: Sequence[str],
+    gaps: Sequence[float],
+    modules: Sequence[Sequence[str]],
+    chosen: list[int],
+    required: bool,
+    taken: set[str],
+) -> list[PlanRow]:
+    chosen.sort(key=lambda n: -gaps[n])  # stable: equal gaps keep competency order
     covered: dict[str, list[str]] = {}
-    gaps: dict[str, float] = {}
-    for comp in below:
-        for module in assessment.competency(comp.id).modules:
+    most: dict[str, float] = {}
+    for n in chosen:
+        for module in modules[n]:
             if module in taken:
                 continue
-            covered.setdefault(module, []).append(comp.id)
-            gaps[module] = max(gaps.get(module, 0.0), comp.gap)
-    # sorted() is stable: equal gaps keep the order in which the competencies were met
-    order = sorted(covered, key=lambda m: -gaps[m])
-    return tuple(PlanEntry(m, tuple(covered[m]), gaps[m], required) for m in order)
+            covered.setdefault(module, []).append(competencies[n])
+            most[module] = max(most.get(module, 0.0), gaps[n])
+    # sorted() is stable: equal gaps keep the order in which the modules were met
+    order = sorted(covered, key=lambda m: -most[m])
+    return [(m, tuple(covered[m]), most[m], required) for m in order]
+
+
+def plan_has_module(outcome: str | None, statuses: Iterable[str]) -> bool:
+    """Whether ``plan_rows`` lists a module, given the statuses of the competencies it
+    coaches (a filter's shortcut: no plan is built).
+
+    Every module of a ``below`` competency is required when the outcome is
+    ``coaching``, and every module of a ``borderline`` one is required or
+    recommended unless the outcome is incomplete; no other competency adds one.
+    """
+    if outcome is None or outcome == "incomplete":
+        return False
+    coaching = outcome == "coaching"
+    return any(s == "borderline" or (coaching and s == "below") for s in statuses)

@@ -54,7 +54,11 @@ def _score(terms: Sequence[Term]) -> float:
 
 
 def conditional_sem(terms: Sequence[Term]) -> float | None:
-    """The person's CSEM in POMP points; None with fewer than two answered items."""
+    """The person's CSEM in POMP points; None with fewer than two answered items.
+
+    The reference: ``vectorscore.score_points`` computes it for a whole batch with
+    the same float operations (sums correctly rounded, as ``math.fsum``), tested equal.
+    """
     n = len(terms)
     if n < 2:
         return None
@@ -64,7 +68,11 @@ def conditional_sem(terms: Sequence[Term]) -> float | None:
         return None
     fracs = [fraction(p, lo, hi) for _, p, lo, hi in terms]
     mean = math.fsum(wt * f for wt, f in zip(weights, fracs, strict=True)) / total
-    spread = math.fsum(wt * wt * (f - mean) ** 2 for wt, f in zip(weights, fracs, strict=True))
+    # (f - mean) squared by multiplication, not ``** 2`` (C pow, not always correctly
+    # rounded): ``vectorscore`` does the same float operations and must get the same bits
+    spread = math.fsum(
+        wt * wt * ((f - mean) * (f - mean)) for wt, f in zip(weights, fracs, strict=True)
+    )
     return 100.0 * math.sqrt(n / (n - 1) * spread) / total
 
 
