@@ -3,8 +3,11 @@
 ``encode`` turns a :class:`~screener.importing.Table` of raw cells into a
 matrix of item points (NaN = unanswered), checking each distinct raw cell of a
 column once with the same ``normalise``/``item_points`` that ``screener score``
-uses. ``score_points`` computes every competency's POMP, status and the
-outcome; ``plans`` the coaching plans.
+uses. ``score_points`` computes every competency's POMP, status, interval and
+the outcome; ``plans`` the coaching plans; ``scored_batch`` packs the rows for
+``Store.save_scored_batch``. Each is a fast copy of a scalar reference
+(``scoring.score_form``, ``measurement.conditional_sem``, ``coaching.build_plan``)
+and ``tests/test_vectorscore.py`` proves them equal with hypothesis.
 
 Exactness. ``scoring.pomp`` sums its terms with ``math.fsum`` (correctly
 rounded), so the vector path must produce the same float, not merely a close
@@ -19,52 +22,58 @@ or the plan order. Two routes give bit-identical sums:
   (TwoSum, as in Ogita, Rump & Oishi's Sum2) and the few rows whose rounding
   that cannot certify are summed again with ``math.fsum``.
 
-The mean over competencies (``decide``'s ``fsum(...) / n``) always takes the
-second route.
+The mean over competencies (``decide``'s ``fsum(...) / n``) and the two sums of
+the conditional SEM always take the second route; every other operation of
+the CSEM and the interval is one correctly rounded IEEE operation in the same
+order as the scalar code, so intervals are the same bits too. Rows whose
+interval ends within ``RECHECK`` of a cut are recomputed with the scalar code
+all the same, so a decision on the edge never rests on the copy alone.
 """
 
 from __future__ import annotations
 
-import collections.abc
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from screener.answers import normalise
-from screener.coaching import PlanEntry
+from screener.coaching import PlanEntry, plan_rows
 from screener.content import (
     AnyItem,
     Assessment,
     ChoiceItem,
-    Competency,
     JudgementItem,
     LikertItem,
 )
 from screener.errors import AnswerError, ContentError
-from screener.gcpause import paused_gc
 from screener.importing import Mapping, RowError, Table, capped, cell_text, shorten
+from screener.measurement import Term, conditional_sem, score_interval, z_value
 from screener.scoring import (
     Answer,
-    CompetencyScore,
     Outcome,
-    Scorecard,
     Status,
     item_points,
     point_range,
 )
 
+if TYPE_CHECKING:
+    from screener.store import ScoredBatch
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Codes = npt.NDArray[np.int8]
+Bools = npt.NDArray[np.bool_]
 
-STATUSES: tuple[Status, ...] = ("meets", "below", "incomplete")
+STATUSES: tuple[Status, ...] = ("meets", "below", "incomplete", "borderline")
 OUTCOMES: tuple[Outcome, ...] = ("pass", "coaching", "incomplete")
-MEETS, BELOW, INCOMPLETE = 0, 1, 2  # codes in Scores.status
+MEETS, BELOW, INCOMPLETE, BORDERLINE = 0, 1, 2, 3  # codes in Scores.status
 PASS, COACHING = 0, 1  # codes in Scores.outcome; INCOMPLETE (2) as for statuses
+RECHECK = 1e-9  # interval ends this close to a cut are recomputed by the scalar code
 
 _DENSE_LOOKUP = 1 << 16  # distinct cells in a file up to which a column's lookup is a flat array
 
@@ -81,9 +90,12 @@ def form_name(assessment: Assessment, form: str | None) -> str:
 class Encoded:
     """The good rows of a table as a points matrix, and every row error.
 
-    ``points[i, j]`` is the points row ``i`` earned on item ``item_ids[j]``
-    (the form's order), NaN when unanswered; row ``i`` is table row
-    ``index[i]``. A row with any error is left out of ``points``.
+    ``points[i, j]`` is the points row ``i`` earned on item ``j`` of the form
+    (``item_ids``, the form's order) and then, when the assessment has reserve
+    items, on each reserve item (``reserve_ids``, asked as follow-up items);
+    NaN when unanswered. Row ``i`` is table row ``index[i]``. A row with any
+    error is left out of ``points``. ``columns`` and ``lookups`` run over the
+    same items as the points' columns.
     """
 
     table: Table
@@ -93,8 +105,9 @@ class Encoded:
     index: Ints
     errors: tuple[RowError, ...]
     missing_items: tuple[str, ...]
-    columns: tuple[int, ...]  # per form item: its column in the table, -1 if absent
-    lookups: tuple[dict[int, Answer], ...]  # per form item: cell code -> normalised answer
+    columns: tuple[int, ...]  # per item (form, then reserve): its column in the table, -1 if absent
+    lookups: tuple[dict[int, Answer], ...]  # per item: cell code -> normalised answer
+    reserve_ids: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.index)
@@ -119,45 +132,26 @@ class Encoded:
         """Row numbers of the rejected rows, in file order."""
         return tuple(sorted({e.row for e in self.errors}))
 
-    def answers(self, i: int) -> dict[str, Answer]:
-        """Good row ``i``'s answers as scoring takes them: every form item, None = unanswered."""
-        row = int(self.index[i])
-        codes = self.table.codes
-        return {
-            item_id: lookup.get(int(codes[column, row])) if column >= 0 else None
-            for item_id, column, lookup in zip(
-                self.item_ids, self.columns, self.lookups, strict=True
-            )
-        }
-
-    def answer_columns(self) -> list[list[Answer]]:
-        """Every good row's answers, one list per form item (None = unanswered)."""
-        out: list[list[Answer]] = []
+    def answer_codes(self, index: Ints | None = None) -> list[tuple[Ints, list[Answer]]]:
+        """Per item (form, then reserve) the answers of rows ``index`` of the table (default:
+        the good rows), dictionary-encoded as ``Store.save_scored_batch`` takes them:
+        ``(codes, values)`` with ``values[codes[i]]`` row ``i``'s answer (None = unanswered)."""
+        rows = self.index if index is None else index
+        n = len(rows)
         n_values = len(self.table.values)
+        out: list[tuple[Ints, list[Answer]]] = []
         for column, lookup in zip(self.columns, self.lookups, strict=True):
             if column < 0:
-                out.append([None] * len(self.index))
+                out.append((np.zeros(n, dtype=np.int64), [None]))
                 continue
-            codes = self.table.codes[column][self.index].tolist()
+            codes = self.table.codes[column][rows]
             if n_values <= _DENSE_LOOKUP:
-                flat = [lookup.get(code) for code in range(n_values)]
-                out.append(list(map(flat.__getitem__, codes)))
+                out.append((codes.astype(np.int64), [lookup.get(c) for c in range(n_values)]))
             else:
-                out.append(list(map(lookup.get, codes)))
+                present, inverse = np.unique(codes, return_inverse=True)
+                values = [lookup.get(c) for c in present.tolist()]
+                out.append((inverse.reshape(-1).astype(np.int64), values))
         return out
-
-    def answer_rows(self) -> list[tuple[Answer, ...]]:
-        """Every good row's answers as a tuple in the form's item order (None = unanswered)."""
-        with paused_gc():
-            columns = self.answer_columns()
-            return list(zip(*columns, strict=True)) if columns else [()] * len(self.index)
-
-    def answer_dicts(self) -> list[dict[str, Answer]]:
-        """``answers(i)`` for every good row, built column-wise (far faster than a loop)."""
-        ids = self.item_ids
-        rows = self.answer_rows()
-        with paused_gc():
-            return [dict(zip(ids, row, strict=True)) for row in rows]
 
 
 def encode(
@@ -168,17 +162,20 @@ def encode(
 ) -> Encoded:
     """Check and convert every answer cell; bad cells become row errors, not exceptions.
 
-    File-level faults raise ``ContentError``: a column that is not an item of
-    the assessment (nor the id or name column), a column for an item of
-    another form, or a mapping entry for an item the assessment lacks. The
-    mapping defaults to the one the table was read with.
+    Columns are the form's items and, optionally, reserve items (answers to
+    follow-up items). File-level faults raise ``ContentError``: a column that
+    is not an item of the assessment (nor the id or name column), a column for
+    an item of another form, or a mapping entry for an item the assessment
+    lacks. The mapping defaults to the one the table was read with.
     """
     if mapping is None:
         mapping = table.mapping
-    name = form_name(assessment, form)
-    items = assessment.form_items(name)
-    item_ids = tuple(item.id for item in items)
-    _check_columns(assessment, name, table, mapping, set(item_ids))
+    name = assessment.form(form)
+    form_items = assessment.form_items(name)
+    reserve = assessment.reserve_items()
+    items = [*form_items, *reserve]
+    item_ids = tuple(item.id for item in form_items)
+    _check_columns(assessment, name, table, mapping, {item.id for item in items})
     if mapping is not None:
         _check_mapping(assessment, items, mapping)
     position = {key: j for j, key in enumerate(table.columns)}
@@ -247,9 +244,12 @@ def encode(
         points=points,
         index=index.astype(np.int64),
         errors=errors,
-        missing_items=tuple(i for i, c in zip(item_ids, columns, strict=True) if c < 0),
+        missing_items=tuple(
+            i for i, c in zip(item_ids, columns[: len(item_ids)], strict=True) if c < 0
+        ),
         columns=tuple(columns),
         lookups=tuple(lookups),
+        reserve_ids=tuple(item.id for item in reserve),
     )
 
 
@@ -368,11 +368,14 @@ def _interpret(
 
 @dataclass(frozen=True)
 class Scores:
-    """Every row's competency scores, statuses and outcome, as arrays.
+    """Every row's competency scores, statuses, intervals and outcome, as arrays.
 
     ``score[i, c]`` is NaN when competency ``c`` could not be scored; statuses
     and outcomes are codes into ``STATUSES`` and ``OUTCOMES``; ``overall`` is
-    NaN unless every competency was scored.
+    NaN unless every competency was scored. ``points`` has the form's items and
+    then any reserve items (``item_ids``; the first ``n_form`` are the form's).
+    With a borderline rule, ``low``/``high`` are each score's interval (NaN
+    where ``CompetencyScore.interval`` is None) and ``near`` its ``near_cut``.
     """
 
     form: str
@@ -380,30 +383,66 @@ class Scores:
     cuts: Floats  # (C,)
     items: Ints  # (C,) items of each competency in the form
     item_ids: tuple[str, ...]
-    points: Floats  # (n, k)
+    points: Floats  # (n, k [+ r])
     score: Floats  # (n, C)
-    answered: Ints  # (n, C)
+    answered: Ints  # (n, C) answered items, reserve items included
     status: Codes  # (n, C)
     outcome: Codes  # (n,)
     overall: Floats  # (n,)
+    n_form: int = -1  # form items among item_ids (-1: all of them)
+    low: Floats | None = None  # (n, C)
+    high: Floats | None = None  # (n, C)
+    near: Bools | None = None  # (n, C)
+    item_competency: tuple[int, ...] = ()  # per column of points: its competency
 
     def __len__(self) -> int:
         return len(self.outcome)
 
     @property
+    def form_width(self) -> int:
+        return len(self.item_ids) if self.n_form < 0 else self.n_form
+
+    @property
     def gap(self) -> Floats:
-        """Points below the cut, 0 unless the status is ``below`` (as ``CompetencyScore.gap``)."""
-        return np.where(self.status == BELOW, self.cuts - self.score, 0.0)
+        """Points below the cut of ``below`` and ``borderline`` competencies, else 0
+        (as ``CompetencyScore.gap``: ``max(0.0, cut - score)``)."""
+        short = self.cuts - self.score
+        counted = (self.status == BELOW) | (self.status == BORDERLINE)
+        return np.where(counted & (short > 0.0), short, 0.0)
+
+    def extra(self, i: int) -> list[tuple[str, ...]]:
+        """Per competency: the reserve items row ``i`` answered, in reserve order
+        (``CompetencyScore.extra``)."""
+        out: list[list[str]] = [[] for _ in self.competencies]
+        start = self.form_width
+        row = self.points[i]
+        for j in range(start, len(self.item_ids)):
+            if not math.isnan(float(row[j])):
+                out[self.item_competency[j]].append(self.item_ids[j])
+        return [tuple(ids) for ids in out]
 
 
 def score_points(assessment: Assessment, form: str | None, points: Floats) -> Scores:
-    """Score a matrix of item points (rows x the form's items; NaN = unanswered)."""
-    name = form_name(assessment, form)
-    items = assessment.form_items(name)
+    """Score a matrix of item points: rows x the form's items, optionally followed by one
+    column per reserve item (``Assessment.reserve_items()`` order); NaN = unanswered.
+
+    A fast copy of ``scoring.score_form`` (and, with a borderline rule, of
+    ``measurement.conditional_sem``/``score_interval``/``straddles`` and
+    ``scoring.borderline_status``), proved equal by ``tests/test_vectorscore.py``.
+    """
+    name = assessment.form(form)
+    form_items = assessment.form_items(name)
+    reserve = assessment.reserve_items()
     comps = assessment.competencies
     points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != len(items):
-        raise ValueError(f"expected a matrix with {len(items)} columns, got shape {points.shape}")
+    k = len(form_items)
+    if points.ndim == 2 and reserve and points.shape[1] == k + len(reserve):
+        items = [*form_items, *reserve]
+    elif points.ndim == 2 and points.shape[1] == k:
+        items = list(form_items)
+    else:
+        wanted = f"{k}" if not reserve else f"{k} (or {k + len(reserve)} with the reserve items)"
+        raise ValueError(f"expected a matrix with {wanted} columns, got shape {points.shape}")
     n = points.shape[0]
     n_comp = len(comps)
     where = {c.id: m for m, c in enumerate(comps)}
@@ -443,7 +482,7 @@ def score_points(assessment: Assessment, form: str | None, points: Floats) -> Sc
             den[m] = exact_row_sums((given_block * span[cols, None]).T)
             answered[m] = given_block.sum(axis=0)
 
-    totals = np.bincount([where[item.competency] for item in items], minlength=n_comp)
+    totals = np.bincount([where[item.competency] for item in form_items], minlength=n_comp)
     needed = np.array([c.min_answered * int(t) - 1e-9 for c, t in zip(comps, totals, strict=True)])
     enough = (totals > 0)[:, None] & (answered >= needed[:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -452,18 +491,32 @@ def score_points(assessment: Assessment, form: str | None, points: Floats) -> Sc
     unscored = np.isnan(score)
     status = np.where(unscored, INCOMPLETE, np.where(score >= cuts[:, None], MEETS, BELOW))
     status = status.astype(np.int8)
+    lows = highs = near = None
+    rule = assessment.decision.borderline
+    if rule is not None:
+        lows, highs = _intervals(
+            assessment, items, comp_of, by_item, score, den, answered, rule.confidence
+        )
+        near = _straddles(lows, highs, cuts[:, None])
+        near &= ~unscored
+        if rule.action == "gap":
+            status = np.where(near, BELOW, status).astype(np.int8)
+        elif rule.action == "recommend":
+            status = np.where(near, BORDERLINE, status).astype(np.int8)
+        else:  # follow_up: the score decides a near result below the cut
+            status = np.where(near & (status == MEETS), BORDERLINE, status).astype(np.int8)
 
     incomplete = unscored.any(axis=0)
     overall = np.full(n, np.nan)
     complete = np.flatnonzero(~incomplete)
     if len(complete):
         overall[complete] = exact_row_sums(score[:, complete].T) / n_comp
-    rule = assessment.decision
-    if rule.rule == "compensatory":
-        overall_cut = rule.overall_cut if rule.overall_cut is not None else 0.0
+    decision = assessment.decision
+    if decision.rule == "compensatory":
+        overall_cut = decision.overall_cut if decision.overall_cut is not None else 0.0
         passed = overall >= overall_cut
     else:
-        passed = (status == MEETS).all(axis=0)
+        passed = (status != BELOW).all(axis=0)
     outcome = np.where(incomplete, INCOMPLETE, np.where(passed, PASS, COACHING)).astype(np.int8)
     return Scores(
         form=name,
@@ -477,7 +530,88 @@ def score_points(assessment: Assessment, form: str | None, points: Floats) -> Sc
         status=status.T,
         outcome=outcome,
         overall=overall,
+        n_form=k,
+        low=None if lows is None else lows.T,
+        high=None if highs is None else highs.T,
+        near=None if near is None else near.T,
+        item_competency=tuple(comp_of),
     )
+
+
+def _straddles(low: Floats, high: Floats, cut: Floats) -> Bools:
+    """``measurement.straddles`` of every interval (NaN intervals never straddle)."""
+    edge = cut - 1e-9  # measurement._EPS
+    with np.errstate(invalid="ignore"):
+        return (low < edge) & (high >= edge)
+
+
+def _intervals(
+    assessment: Assessment,
+    items: Sequence[AnyItem],
+    comp_of: Sequence[int],
+    by_item: Floats,
+    score: Floats,
+    den: Floats,
+    answered: Ints,
+    confidence: float,
+) -> tuple[Floats, Floats]:
+    """Every score's interval (C x n, NaN where unscored), as ``score_form`` makes it:
+    ``score_interval(score, conditional_sem(terms), confidence)``.
+
+    The same float operations as ``measurement.conditional_sem``: weights
+    ``w * (hi - lo)`` (their correctly rounded sum is ``den``, the POMP
+    denominator), fractions, the two ``fsum``s as ``exact_row_sums``, then
+    ``n / (n - 1)``, ``sqrt``, ``100 * . / total`` and the clipped interval. Rows
+    whose interval ends lie within ``RECHECK`` of a cut are recomputed with the
+    scalar functions.
+    """
+    n_comp, n = score.shape
+    z = z_value(confidence)
+    lows = np.full((n_comp, n), np.nan)
+    highs = np.full((n_comp, n), np.nan)
+    ranges = [point_range(assessment, item) for item in items]
+    for m, comp in enumerate(assessment.competencies):
+        rows = np.flatnonzero(~np.isnan(score[m]))
+        if not len(rows):
+            continue
+        cols = [j for j, c in enumerate(comp_of) if c == m]
+        block = by_item[cols][:, rows].T  # (rows x cols)
+        given = ~np.isnan(block)
+        los = np.array([ranges[j][0] for j in cols])
+        his = np.array([ranges[j][1] for j in cols])
+        weights = np.array([items[j].weight * (ranges[j][1] - ranges[j][0]) for j in cols])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spans = his - los
+            fracs = np.where(spans > 0, (block - los) / np.where(spans > 0, spans, 1.0), 0.0)
+        fracs = np.where(given, fracs, 0.0)
+        total = den[m, rows]
+        count = answered[m, rows]
+        mean = exact_row_sums(np.where(given, weights * fracs, 0.0)) / np.where(
+            total > 0, total, 1.0
+        )
+        dev = fracs - mean[:, None]
+        spread = exact_row_sums(np.where(given, weights * weights * (dev * dev), 0.0))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = count / np.where(count > 1, count - 1, 1)
+            csem = 100.0 * np.sqrt(ratio * spread) / total
+        half = np.where((count >= 2) & (total > 0), z * csem, 0.0)
+        value = score[m, rows]
+        down = value - half
+        up = value + half
+        low = np.where(down > 0.0, down, 0.0)  # max(0.0, score - half)
+        high = np.where(up < 100.0, up, 100.0)  # min(100.0, score + half)
+        edge = comp.cut - 1e-9
+        close = (np.abs(low - edge) <= RECHECK) | (np.abs(high - edge) <= RECHECK)
+        for r in np.flatnonzero(close).tolist():
+            terms: list[Term] = [
+                (items[j].weight, float(block[r, c]), ranges[j][0], ranges[j][1])
+                for c, j in enumerate(cols)
+                if given[r, c]
+            ]
+            low[r], high[r] = score_interval(float(value[r]), conditional_sem(terms), confidence)
+        lows[m, rows] = low
+        highs[m, rows] = high
+    return lows, highs
 
 
 def possible_points(assessment: Assessment, item: AnyItem) -> list[float]:
@@ -568,61 +702,44 @@ def exact_row_sums(x: Floats) -> Floats:
 def plans(assessment: Assessment, scores: Scores) -> list[tuple[PlanEntry, ...]]:
     """Every row's coaching plan, equal to ``coaching.build_plan`` of its scorecard.
 
-    A plan depends only on the order of the below-cut competencies (largest gap
-    first, ties in competency order, as ``build_plan``'s stable sort) and on
-    their gaps, so it is built once for each distinct (order, gaps) and the
-    rows that share it share the tuple (plans are immutable).
+    A plan depends only on the outcome and on the statuses and gaps of the
+    competencies that add modules (``below`` ones with a ``coaching`` outcome,
+    ``borderline`` ones unless incomplete), so rows are grouped by those and
+    the rule itself, ``coaching.plan_rows``, runs once per group; the rows of a
+    group share one tuple (plans are immutable).
     """
     n = len(scores)
     result: list[tuple[PlanEntry, ...]] = [()] * n
-    rows = np.flatnonzero(scores.outcome == COACHING)
+    status = scores.status
+    coaching = (scores.outcome == COACHING)[:, None]
+    adds = ((status == BELOW) & coaching) | (
+        (status == BORDERLINE) & (scores.outcome != INCOMPLETE)[:, None]
+    )
+    rows = np.flatnonzero(adds.any(axis=1))
     if not len(rows):
         return result
-    n_comp = len(scores.competencies)
-    # competency-major (C x m) arrays over the coaching rows
-    below = np.ascontiguousarray((scores.status[rows] == BELOW).T)
-    gap = np.where(below, scores.cuts[:, None] - np.ascontiguousarray(scores.score[rows].T), 0.0)
-    rank = _stable_ranks(np.where(below, -gap, np.inf))
-    # position p of row i holds the p-th largest gap's competency (n_comp once past the below ones)
-    ordered = np.full((n_comp, len(rows)), n_comp, dtype=np.int64)
-    ordered_gaps = np.zeros((n_comp, len(rows)))
-    comp_index = np.broadcast_to(np.arange(n_comp)[:, None], rank.shape)
-    np.put_along_axis(ordered, rank, np.where(below, comp_index, n_comp), axis=0)
-    np.put_along_axis(ordered_gaps, rank, gap, axis=0)
-    group, first = _group_rows([*ordered, *ordered_gaps])
-    comps = [assessment.competency(c) for c in scores.competencies]
-    shapes: dict[tuple[int, ...], list[tuple[str, tuple[str, ...], int]]] = {}
+    mask = adds[rows]
+    keyed_status = np.where(mask, status[rows], -1).astype(np.int64)
+    keyed_gap = np.where(mask, scores.gap[rows], 0.0)
+    columns: list[npt.NDArray[np.generic]] = [scores.outcome[rows].astype(np.int64)]
+    columns += [np.ascontiguousarray(keyed_status[:, m]) for m in range(keyed_status.shape[1])]
+    columns += [np.ascontiguousarray(keyed_gap[:, m]) for m in range(keyed_gap.shape[1])]
+    group, first = _group_rows(columns)
+    ids = scores.competencies
+    modules = [assessment.competency(c).modules for c in ids]
     built: list[tuple[PlanEntry, ...]] = []
     for row in first.tolist():
-        pattern = tuple(c for c in ordered[:, row].tolist() if c < n_comp)
-        gaps = ordered_gaps[:, row].tolist()
-        shape = shapes.get(pattern)
-        if shape is None:
-            shape = shapes[pattern] = _plan_shape(comps, pattern)
-        # build_plan sorts modules by -gap, stably over first-met order
-        entries = sorted(shape, key=lambda s: -gaps[s[2]])
-        built.append(tuple(PlanEntry(m, covered, gaps[pos]) for m, covered, pos in entries))
+        made = plan_rows(
+            OUTCOMES[int(scores.outcome[rows[row]])],
+            ids,
+            [STATUSES[s] if s >= 0 else "meets" for s in keyed_status[row].tolist()],
+            keyed_gap[row].tolist(),
+            modules,
+        )
+        built.append(tuple(PlanEntry(*entry) for entry in made))
     for row, g in zip(rows.tolist(), group.tolist(), strict=True):
         result[row] = built[g]
     return result
-
-
-def _stable_ranks(key: Floats) -> Ints:
-    """Per column of ``key`` (C x m), each entry's place in a stable ascending sort."""
-    n_comp = key.shape[0]
-    if n_comp > 16:
-        order = np.argsort(key, axis=0, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.arange(n_comp)[:, None], axis=0)
-        return rank.astype(np.int64)
-    rank = np.zeros(key.shape, dtype=np.int64)
-    for c in range(n_comp):
-        for d in range(n_comp):
-            if d < c:
-                rank[c] += key[d] <= key[c]
-            elif d > c:
-                rank[c] += key[d] < key[c]
-    return rank
 
 
 def _group_rows(columns: Sequence[npt.NDArray[np.generic]]) -> tuple[Ints, Ints]:
@@ -658,128 +775,53 @@ def factorise_rows(columns: Sequence[npt.NDArray[np.generic]]) -> tuple[Ints, In
     return group.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
-def _plan_shape(
-    comps: Sequence[Competency], pattern: tuple[int, ...]
-) -> list[tuple[str, tuple[str, ...], int]]:
-    """Modules in first-met order, the competencies each covers, and where its gap comes from.
+# -- to the store --------------------------------------------------------------------------
 
-    ``pattern`` lists the below-cut competencies by gap, largest first; a
-    module's gap in ``build_plan`` is the max over its competencies', which is
-    the gap of the first of them met.
+
+def scored_batch(
+    assessment: Assessment,
+    encoded: Encoded,
+    scores: Scores,
+    index: Ints | None = None,
+    *,
+    key_scope: str | None = "batch",
+) -> ScoredBatch:
+    """The scored rows as ``Store.save_scored_batch`` takes them (one layout, column-wise).
+
+    ``index`` picks the table rows (default: ``encoded.index``, every good row) and
+    must be the rows ``scores`` were computed from, in the same order. Answers to
+    reserve items, intervals and near-cut flags are carried along, so the stored
+    attempts read back as ``score_form`` scored them.
     """
-    covered: dict[str, list[str]] = {}
-    source: dict[str, int] = {}
-    for pos, c in enumerate(pattern):
-        comp = comps[c]
-        for module in comp.modules:
-            covered.setdefault(module, []).append(comp.id)
-            source.setdefault(module, pos)
-    return [(m, tuple(ids), source[m]) for m, ids in covered.items()]
+    from screener.store import Layout, ScoredBatch
 
-
-def row_scorecard(assessment: Assessment, form: str | None, scores: Scores, i: int) -> Scorecard:
-    """Row ``i`` as the ``Scorecard`` that ``scoring.score_form`` would return."""
-    name = _scores_form(assessment, form, scores)
-    score = scores.score[i].tolist()
-    status = scores.status[i].tolist()
-    answered = scores.answered[i].tolist()
-    comps = tuple(
-        CompetencyScore(
-            cid,
-            None if math.isnan(score[m]) else score[m],
-            assessment.competencies[m].cut,
-            STATUSES[status[m]],
-            answered[m],
-            int(scores.items[m]),
-        )
-        for m, cid in enumerate(scores.competencies)
+    rows = encoded.index if index is None else index
+    if len(rows) != len(scores):
+        raise ValueError(f"{len(rows)} rows for {len(scores)} scored rows")
+    layout = Layout.of(assessment, encoded.form)
+    if layout.items != encoded.item_ids or layout.reserve != encoded.reserve_ids:
+        raise ValueError("the encoded items are not the layout's")
+    k = len(encoded.item_ids)
+    if encoded.reserve_ids and scores.points.shape[1] != k + len(encoded.reserve_ids):
+        raise ValueError("these scores leave out the reserve items' answers")
+    columns = encoded.answer_codes(rows)
+    ids = encoded.table.ids
+    names = encoded.table.names
+    picked = rows.tolist()
+    return ScoredBatch(
+        layout=layout,
+        candidates=[ids[i] for i in picked],
+        names=[names[i] for i in picked],
+        answers=columns[:k],
+        reserve_answers=columns[k:] if encoded.reserve_ids else None,
+        scores=scores.score,
+        status=scores.status,
+        outcome=scores.outcome,
+        overall=scores.overall,
+        low=scores.low,
+        high=scores.high,
+        near=scores.near,
+        key_scope=key_scope,
+        statuses=STATUSES,
+        outcomes=OUTCOMES,
     )
-    overall = float(scores.overall[i])
-    points = {
-        item_id: None if math.isnan(p) else p
-        for item_id, p in zip(scores.item_ids, scores.points[i].tolist(), strict=True)
-    }
-    return Scorecard(
-        assessment.id,
-        assessment.version,
-        name,
-        comps,
-        OUTCOMES[int(scores.outcome[i])],
-        None if math.isnan(overall) else overall,
-        points,
-    )
-
-
-def scorecards(assessment: Assessment, scores: Scores) -> list[Scorecard]:
-    """``row_scorecard`` for every row, built column-wise.
-
-    Equal competency results are one shared (frozen) ``CompetencyScore``, and
-    each scorecard's ``points`` is a read-only view of its row of the points
-    matrix rather than a new dict: about 2 us a row instead of 17.
-    """
-    with paused_gc():
-        return _scorecards(assessment, scores)
-
-
-def _scorecards(assessment: Assessment, scores: Scores) -> list[Scorecard]:
-    name = _scores_form(assessment, None, scores)
-    n = len(scores)
-    per_comp: list[list[CompetencyScore]] = []
-    for m, cid in enumerate(scores.competencies):
-        score = scores.score[:, m]
-        status = scores.status[:, m]
-        answered = scores.answered[:, m]
-        keyed = np.where(np.isnan(score), -1.0, score)  # one NaN pattern; scores are >= 0
-        group, first = _group_rows([keyed, status.astype(np.int64), answered])
-        made = [
-            CompetencyScore(
-                cid,
-                None if math.isnan(float(score[f])) else float(score[f]),
-                assessment.competencies[m].cut,
-                STATUSES[int(status[f])],
-                int(answered[f]),
-                int(scores.items[m]),
-            )
-            for f in first.tolist()
-        ]
-        per_comp.append(list(map(made.__getitem__, group.tolist())))
-    comps = list(zip(*per_comp, strict=True)) if per_comp else [()] * n
-    outcomes = list(map(OUTCOMES.__getitem__, scores.outcome.tolist()))
-    overall = [None if math.isnan(v) else v for v in scores.overall.tolist()]
-    index = {item_id: j for j, item_id in enumerate(scores.item_ids)}
-    points = scores.points
-    return [
-        Scorecard(assessment.id, assessment.version, name, c, o, v, RowPoints(points, i, index))
-        for i, (c, o, v) in enumerate(zip(comps, outcomes, overall, strict=True))
-    ]
-
-
-class RowPoints(collections.abc.Mapping[str, float | None]):
-    """One row of a points matrix as the read-only ``item id -> points`` mapping of a Scorecard."""
-
-    __slots__ = ("_index", "_points", "_row")
-
-    def __init__(self, points: Floats, row: int, index: dict[str, int]) -> None:
-        self._points = points
-        self._row = row
-        self._index = index
-
-    def __getitem__(self, item_id: str) -> float | None:
-        value = float(self._points[self._row, self._index[item_id]])
-        return None if math.isnan(value) else value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-
-def _scores_form(assessment: Assessment, form: str | None, scores: Scores) -> str:
-    name = form_name(assessment, form if form is not None else scores.form)
-    if name != scores.form:
-        raise ValueError(f"these scores are of form {scores.form}, not {name}")
-    return name

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from content_fixtures import bfi, tiny
 from helpers import ROOT
+from vector_reference import encoded_answers
 
 from screener.answers import normalise
 from screener.catalog import check_file
@@ -129,7 +130,7 @@ def test_write_csv_reads_back(tmp_path: Path) -> None:
     encoded = encode(a, "A", table)
     assert encoded.errors == ()
     for i, person in enumerate(people):
-        assert encoded.answers(i) == person.answers
+        assert encoded_answers(encoded, i) == person.answers
 
 
 def test_write_csv_with_no_rows_writes_the_header_when_items_are_given() -> None:

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from content_fixtures import bfi, tiny
+from content_fixtures import bfi, load_assessment, tiny
 from helpers import ROOT, SHARED_BFI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vector_reference import encoded_answers, row_scorecard, scorecards
 
 from screener.catalog import check_file
 from screener.coaching import build_plan
@@ -34,15 +35,14 @@ from screener.vectorscore import (
     COACHING,
     OUTCOMES,
     STATUSES,
+    Encoded,
     _group_rows,
     _sums_are_exact,
     encode,
     exact_row_sums,
     factorise_rows,
     plans,
-    row_scorecard,
     score_points,
-    scorecards,
 )
 
 
@@ -52,8 +52,11 @@ def screening() -> Assessment:
     return checked.model
 
 
-def points_matrix(a: Assessment, form: str, rows: list[dict[str, Answer]]) -> np.ndarray:
-    items = a.form_items(form)
+def points_matrix(
+    a: Assessment, form: str, rows: list[dict[str, Answer]], reserve: bool = False
+) -> np.ndarray:
+    """Item points of every row: the form's items, then (with ``reserve``) the reserve items."""
+    items = [*a.form_items(form), *(a.reserve_items() if reserve else [])]
     out = np.full((len(rows), len(items)), np.nan)
     for i, answers in enumerate(rows):
         for j, item in enumerate(items):
@@ -64,10 +67,13 @@ def points_matrix(a: Assessment, form: str, rows: list[dict[str, Answer]]) -> np
 
 
 def assert_same_as_scalar(a: Assessment, form: str, rows: list[dict[str, Answer]]) -> None:
-    """Every row: the vector scorecard and plan equal the scalar ones exactly."""
-    scores = score_points(a, form, points_matrix(a, form, rows))
+    """Every row: the vector scorecard and plan equal the scalar ones exactly (scores,
+    statuses, intervals, near-cut flags, follow-up items, outcome, points, plan)."""
+    reserve = bool(a.reserve) and any(i.id in r for r in rows for i in a.reserve_items())
+    scores = score_points(a, form, points_matrix(a, form, rows, reserve))
     vector_plans = plans(a, scores)
     cards = scorecards(a, scores)
+    gaps = scores.gap
     assert len(scores) == len(vector_plans) == len(cards) == len(rows)
     for i, answers in enumerate(rows):
         card = score_form(a, answers, form)
@@ -78,7 +84,7 @@ def assert_same_as_scalar(a: Assessment, form: str, rows: list[dict[str, Answer]
         assert vector_plans[i] == build_plan(a, card), (i, answers)
         for m, comp in enumerate(card.competencies):
             assert STATUSES[scores.status[i, m]] == comp.status
-            assert scores.gap[i, m] == comp.gap
+            assert gaps[i, m] == comp.gap
         assert OUTCOMES[scores.outcome[i]] == card.outcome
 
 
@@ -103,7 +109,9 @@ def answer_strategy(a: Assessment, item: AnyItem) -> st.SearchStrategy[Answer]:
 
 @st.composite
 def answer_rows(draw: st.DrawFn, a: Assessment, form: str) -> list[dict[str, Answer]]:
-    items = a.form_items(form)
+    """Rows of answers to the form and, when the assessment has reserve items, to
+    some of them (follow-up items: None = not asked)."""
+    items = [*a.form_items(form), *a.reserve_items()]
     row = st.fixed_dictionaries({item.id: answer_strategy(a, item) for item in items})
     return draw(st.lists(row, min_size=1, max_size=25))
 
@@ -197,6 +205,14 @@ def assessments(draw: st.DrawFn) -> Assessment:
     decision: dict[str, Any] = {"rule": rule}
     if rule == "compensatory":
         decision["overall_cut"] = draw(_cut_strategy())
+    reserve: list[str] = []
+    if draw(st.booleans()):  # a borderline rule: intervals, and maybe reserve items
+        decision["borderline"] = {
+            "confidence": draw(st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])),
+            "action": draw(st.sampled_from(["follow_up", "recommend", "gap"])),
+        }
+        ids = [i["id"] for i in items]
+        reserve = draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
     spec: dict[str, Any] = {
         "id": "gen",
         "title": "G",
@@ -206,10 +222,17 @@ def assessments(draw: st.DrawFn) -> Assessment:
         "competencies": comps,
         "items": items,
     }
-    if draw(st.booleans()):
-        ids = [i["id"] for i in items]
-        chosen = draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
-        spec["forms"] = {"A": chosen, "B": [i for i in ids if i not in chosen] or ids}
+    spec["reserve"] = reserve
+    in_forms = [i["id"] for i in items if i["id"] not in reserve]
+    if not in_forms:
+        spec["reserve"] = reserve = reserve[1:]
+        in_forms = [i["id"] for i in items if i["id"] not in reserve]
+    if draw(st.booleans()) or reserve:  # reserve items sit in no form
+        chosen = draw(st.lists(st.sampled_from(in_forms), min_size=1, unique=True))
+        spec["forms"] = {
+            "A": chosen,
+            "B": [i for i in in_forms if i not in chosen] or in_forms,
+        }
     return Assessment.model_validate(spec)
 
 
@@ -240,6 +263,136 @@ def test_ties_keep_competency_order_in_plans() -> None:
     assert_same_as_scalar(a, "A", rows)
     scores = score_points(a, "A", points_matrix(a, "A", rows))
     assert (scores.status[0] == BELOW).all() and scores.outcome[0] == COACHING
+
+
+# -- borderline rules and follow-up (reserve) items: the six-item assessment (#13) ------------
+
+
+def six(action: str = "follow_up", confidence: float = 0.8) -> Assessment:
+    """tests/data/measure/sixitem.yaml with coaching modules (so plans are not empty) and
+    the given borderline action and confidence."""
+    a = load_assessment("measure/sixitem.yaml")
+    assert a.decision.borderline is not None
+    comps = [
+        c.model_copy(update={"modules": [f"mod-{c.id}", "mod-shared"]}) for c in a.competencies
+    ]
+    rule = a.decision.borderline.model_copy(update={"action": action, "confidence": confidence})
+    decision = a.decision.model_copy(update={"borderline": rule})
+    return a.model_copy(update={"competencies": comps, "decision": decision})
+
+
+def six_rows(form: str) -> list[dict[str, Answer]]:
+    """Every number right on the form's six reasoning items (and one unanswered), a spread
+    of teamwork ratings, and follow-up answers on the first 0-4 reserve items."""
+    f = form.lower()
+    rows: list[dict[str, Answer]] = []
+    teamwork: list[list[Answer]] = [[4, 4, 4, 4], [3, 3, 4, 3], [5, 1, 5, 1], [2, 2, 3, 2], [3] * 4]
+    for right in range(7):
+        for ratings in teamwork:
+            for asked in range(5):
+                for pattern in range(1 << asked):
+                    row: dict[str, Answer] = {
+                        f"re-{f}{k}": "a" if k <= right else "b" for k in range(1, 7)
+                    }
+                    row.update({f"tw-{f}{k}": r for k, r in enumerate(ratings, 1)})
+                    for k in range(asked):
+                        row[f"re-r{k + 1}"] = "a" if pattern >> k & 1 else "b"
+                    rows.append(row)
+    missing = dict(rows[-1])
+    missing[f"re-{f}1"] = None
+    return [*rows, missing]
+
+
+@pytest.mark.parametrize("action", ["follow_up", "recommend", "gap"])
+@pytest.mark.parametrize("form", ["A", "B"])
+def test_six_item_every_pattern_vector_equals_scalar(action: str, form: str) -> None:
+    a = six(action)
+    rows = six_rows(form)
+    assert_same_as_scalar(a, form, rows)
+    scores = score_points(a, form, points_matrix(a, form, rows, reserve=True))
+    statuses = {STATUSES[c] for c in scores.status.ravel().tolist()}
+    assert {"meets", "below"} <= statuses
+    assert ("borderline" in statuses) == (action != "gap")
+    assert scores.near is not None and scores.near.any()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    form=st.sampled_from(["A", "B"]),
+    action=st.sampled_from(["follow_up", "recommend", "gap"]),
+    confidence=st.sampled_from([0.5, 0.6, 0.8, 0.9, 0.95]),
+)
+def test_six_item_vector_equals_scalar(
+    data: st.DataObject, form: str, action: str, confidence: float
+) -> None:
+    a = six(action, confidence)
+    assert_same_as_scalar(a, form, data.draw(answer_rows(a, form)))
+
+
+def test_intervals_near_a_cut_are_rechecked_by_the_scalar_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the vector copy's z made a little wrong on purpose, rows within ``RECHECK`` of
+    a cut are still exactly the scalar code's: the re-check is real."""
+    import screener.vectorscore as vectorscore
+
+    a = six("recommend")
+    rows = six_rows("A")
+    points = points_matrix(a, "A", rows, reserve=True)
+    cards = [score_form(a, r, "A") for r in rows]
+    true_z = vectorscore.z_value
+    monkeypatch.setattr(vectorscore, "z_value", lambda c: true_z(c) * (1 + 1e-12))
+    monkeypatch.setattr(vectorscore, "RECHECK", 0.0)  # nothing re-checked: the copy is off
+    off = score_points(a, "A", points)
+    assert any(
+        row_scorecard(a, "A", off, i).competencies != card.competencies
+        for i, card in enumerate(cards)
+    )
+    monkeypatch.setattr(vectorscore, "RECHECK", 1000.0)  # every row within reach of a cut
+    rechecked = score_points(a, "A", points)
+    for i, card in enumerate(cards):
+        assert row_scorecard(a, "A", rechecked, i) == card
+
+
+def test_score_points_without_reserve_columns_is_the_form_alone() -> None:
+    a = six()
+    rows = [{k: v for k, v in r.items() if not k.startswith("re-r")} for r in six_rows("A")]
+    without = score_points(a, "A", points_matrix(a, "A", rows))
+    with_empty = score_points(a, "A", points_matrix(a, "A", rows, reserve=True))
+    np.testing.assert_array_equal(without.score, with_empty.score)
+    np.testing.assert_array_equal(without.status, with_empty.status)
+    with pytest.raises(ValueError, match=r"10 \(or 16 with the reserve items\) columns"):
+        score_points(a, "A", np.zeros((1, 12)))
+
+
+def test_encode_reads_reserve_columns(tmp_path: Path) -> None:
+    a = six()
+    path = tmp_path / "six.csv"
+    path.write_text(
+        "candidate_id,re-a1,re-a2,re-a3,re-a4,re-a5,re-a6,tw-a1,tw-a2,tw-a3,tw-a4,re-r2,re-r1\n"
+        "p1,a,a,a,a,b,b,4,4,4,4,,a\n"
+        "p2,a,a,a,b,b,b,4,4,4,4,b,a\n"
+        "p3,a,a,a,a,a,a,4,4,4,4,,\n"
+        "p4,a,a,a,a,b,b,4,4,4,4,zz,a\n",
+        encoding="utf-8",
+    )
+    encoded = encode(a, "A", read_table(path))
+    assert encoded.reserve_ids == ("re-r1", "re-r2", "re-r3", "re-r4", "re-r5", "re-r6")
+    assert encoded.missing_items == ()  # reserve columns a file lacks are simply not asked
+    assert [(e.row, e.column) for e in encoded.errors] == [(5, "re-r2")]
+    assert encoded.points.shape == (3, 16)
+    assert encoded_answers(encoded, 1)["re-r2"] == "b"
+    assert "re-r2" not in encoded_answers(encoded, 0)  # not asked
+    scores = score_points(a, "A", encoded.points)
+    for i in range(len(encoded)):
+        card = score_form(a, encoded_answers(encoded, i), "A")
+        assert row_scorecard(a, "A", scores, i) == card
+    assert row_scorecard(a, "A", scores, 1).competency("reasoning").extra == ("re-r1", "re-r2")
+    other = tmp_path / "other.csv"
+    other.write_text("candidate_id,re-a1,re-b1\np1,a,a\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="'re-b1' is an item of sixitem but not of form A"):
+        encode(a, "A", read_table(other))
 
 
 # -- exact sums ----------------------------------------------------------------------------
@@ -301,6 +454,13 @@ def test_grouping_by_hash_matches_exact_factorisation() -> None:
 
 # -- encode: cells to points, row errors -----------------------------------------------------
 
+
+def answer_rows_of(encoded: Encoded) -> list[tuple[Answer, ...]]:
+    """Every good row's answers (form items, then reserve items) from ``answer_codes``."""
+    columns = [[values[c] for c in codes.tolist()] for codes, values in encoded.answer_codes()]
+    return list(zip(*columns, strict=True))
+
+
 TINY_CSV = """\
 candidate_id,name,m1,m2,t1,t2,s1
 c1,Ann,b,25.4,4,2,b
@@ -337,16 +497,21 @@ def test_encode_reports_each_bad_cell_and_scores_the_good_rows(tmp_path: Path) -
     assert encoded.ids == ["c1", "c6"]
     assert encoded.names == ["Ann", "Fa"]
     assert encoded.item_ids == ("m1", "m2", "t1", "t2", "s1")
-    assert encoded.answers(0) == {"m1": "b", "m2": 25.4, "t1": 4, "t2": 2, "s1": "b"}
-    assert encoded.answers(1) == {"m1": "b", "m2": 1250.0, "t1": 4, "t2": None, "s1": None}
-    assert encoded.answer_dicts() == [encoded.answers(0), encoded.answers(1)]
-    assert encoded.answer_rows() == [("b", 25.4, 4, 2, "b"), ("b", 1250.0, 4, None, None)]
+    assert encoded_answers(encoded, 0) == {"m1": "b", "m2": 25.4, "t1": 4, "t2": 2, "s1": "b"}
+    assert encoded_answers(encoded, 1) == {
+        "m1": "b",
+        "m2": 1250.0,
+        "t1": 4,
+        "t2": None,
+        "s1": None,
+    }
+    assert answer_rows_of(encoded) == [("b", 25.4, 4, 2, "b"), ("b", 1250.0, 4, None, None)]
     np.testing.assert_array_equal(
         encoded.points, [[1.0, 1.0, 4.0, 4.0, 2.0], [1.0, 0.0, 4.0, np.nan, np.nan]]
     )
     scores = score_points(a, "A", encoded.points)
     for i in range(len(encoded)):
-        card = score_form(a, encoded.answers(i), "A")
+        card = score_form(a, encoded_answers(encoded, i), "A")
         assert row_scorecard(a, "A", scores, i) == card
 
 
@@ -363,7 +528,7 @@ def test_encode_with_many_distinct_cells_takes_the_sorted_lookup(
     sparse = encode(a, "A", read_table(path))
     assert sparse.errors == dense.errors
     np.testing.assert_array_equal(sparse.points, dense.points)
-    assert sparse.answer_rows() == dense.answer_rows()
+    assert answer_rows_of(sparse) == answer_rows_of(dense)
 
 
 def test_encode_json_types(tmp_path: Path) -> None:
@@ -410,8 +575,8 @@ def test_encode_json_types(tmp_path: Path) -> None:
     assert "yes/no" in encoded.errors[0].message
     assert encoded.ids == ["a", "c"]
     np.testing.assert_array_equal(encoded.points, [[1.0, 1.0], [1.0, 5.0]])
-    assert encoded.answers(0) == {"q": "2", "r": 1}
-    assert encoded.answer_rows() == [("2", 1), ("2", 5)]  # as normalise returns them
+    assert encoded_answers(encoded, 0) == {"q": "2", "r": 1}
+    assert answer_rows_of(encoded) == [("2", 1), ("2", 5)]  # as normalise returns them
 
 
 def test_encode_with_a_mapping(tmp_path: Path) -> None:
@@ -441,9 +606,10 @@ def test_encode_with_a_mapping(tmp_path: Path) -> None:
     a = tiny()
     encoded = encode(a, "A", read_table(path, mapping=mapping), mapping)
     assert encode(a, "A", read_table(path, mapping=mapping)).errors == encoded.errors  # kept
-    assert encoded.answers(0) == {"m1": "b", "m2": None, "t1": 5, "t2": 4, "s1": "b"}
-    assert encoded.answers(1) == {"m1": "c", "m2": None, "t1": 4, "t2": 5, "s1": "a"}
-    assert encoded.answer_columns()[1] == [None, None]  # m2 is not in the file
+    assert encoded_answers(encoded, 0) == {"m1": "b", "m2": None, "t1": 5, "t2": 4, "s1": "b"}
+    assert encoded_answers(encoded, 1) == {"m1": "c", "m2": None, "t1": 4, "t2": 5, "s1": "a"}
+    codes, values = encoded.answer_codes()[1]
+    assert [values[c] for c in codes.tolist()] == [None, None]  # m2 is not in the file
     assert encoded.missing_items == ("m2",)
     header = "A guard is missing on a press. What do you do?"
     assert encoded.errors == (
@@ -497,22 +663,21 @@ def test_encode_of_an_empty_table(tmp_path: Path) -> None:
     assert len(scores) == 0 and plans(a, scores) == []
 
 
-def test_scorecards_share_equal_competency_results_and_check_the_form() -> None:
+def test_unanswered_rows_are_incomplete_and_plans_shared() -> None:
     a = tiny()
-    answered: dict[str, Answer] = {"m1": "b", "t1": 4}
+    answered: dict[str, Answer] = {"m1": "a", "m2": 1.0, "t1": 1, "s1": "b"}
     rows: list[dict[str, Answer]] = [answered, answered, answered, {}]
     scores = score_points(a, "A", points_matrix(a, "A", rows))
     cards = scorecards(a, scores)
-    assert cards[0].competencies[0] is cards[2].competencies[0]
     assert cards[0] == cards[1] == score_form(a, rows[0], "A")
+    assert cards[0].outcome == "coaching"
     assert cards[3].outcome == "incomplete" and cards[3].overall is None
-    assert dict(cards[0].points) == {"m1": 1.0, "m2": None, "t1": 4.0, "t2": None, "s1": None}
-    assert len(cards[0].points) == 5 and "m2" in cards[0].points and "m3" not in cards[0].points
-    assert repr(cards[3].points).startswith("{'m1': None")
-    with pytest.raises(ValueError, match="of form A, not B"):
-        row_scorecard(a, "B", scores, 0)
+    assert dict(cards[0].points) == {"m1": 0.0, "m2": 0.0, "t1": 1.0, "t2": None, "s1": 2.0}
+    planned = plans(a, scores)
+    assert planned[0] and planned[0] is planned[1] is planned[2]  # one plan per distinct row
+    assert planned[3] == ()
     empty = score_points(a, "A", np.zeros((0, 5)))
-    assert scorecards(a, empty) == []
+    assert scorecards(a, empty) == [] and plans(a, empty) == []
 
 
 def test_score_points_checks_the_shape() -> None:
@@ -543,7 +708,7 @@ def test_screening_through_csv_round_trip(tmp_path: Path) -> None:
     vector_plans = plans(a, scores)
     outcomes = set()
     for i, person in enumerate(people):
-        assert encoded.answers(i) == person.answers
+        assert encoded_answers(encoded, i) == person.answers
         card = score_form(a, person.answers, "B")
         assert row_scorecard(a, "B", scores, i) == card
         assert vector_plans[i] == build_plan(a, card)
@@ -578,7 +743,7 @@ def test_bfi_read_encode_score_matches_psych() -> None:
     assert checked >= 2800 * 5 - 50
     # and bit for bit what the scalar engine says
     for i in range(0, 2800, 7):
-        card = score_form(a, encoded.answers(i))
+        card = score_form(a, encoded_answers(encoded, i))
         assert row_scorecard(a, None, scores, i) == card
     vector_plans = plans(a, scores)
     assert all(
