@@ -4,7 +4,8 @@
 plain dataclasses, so callers need neither tinydb nor the file layout.
 """
 
-from screener.store.core import PreparedAttempts, ScoredBatch, Store
+from screener.store.bulk import ScoredBatch
+from screener.store.core import PreparedAttempts, Store
 from screener.store.files import DB_ENV, resolve_db_path
 from screener.store.records import (
     AttemptRecord,

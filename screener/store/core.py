@@ -23,10 +23,11 @@ from tinydb import Storage, TinyDB
 from tinydb.queries import QueryLike
 from tinydb.table import Table
 
-from screener.coaching import PlanEntry
-from screener.errors import NotFoundError, RecordError, StoreError
+from screener.coaching import PlanEntry, plan_has_module
+from screener.errors import NotFoundError, StoreError
 from screener.gcpause import paused_gc
 from screener.scoring import Answer, Scorecard
+from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.files import (
     AtomicJSONStorage,
     BufferedMiddleware,
@@ -36,8 +37,6 @@ from screener.store.files import (
     resolve_db_path,
 )
 from screener.store.records import (
-    NAME_MAX,
-    STATUS_CODE,
     STORE_EVENTS,
     AttemptRecord,
     AttemptStatus,
@@ -52,25 +51,25 @@ from screener.store.records import (
     Progress,
     SaveResult,
     StoreInfo,
-    answer_list,
     check_candidate_id,
     check_scorecard,
     clean_contact,
     clean_name,
+    extra_field,
     mention_test,
     order_field,
     pack,
     scored_fields,
     seconds_field,
     shown,
+    split_answers,
+    statuses_of,
     unpack,
     utc_stamp,
 )
 from screener.store.schema import META, META_ID, SCHEMA_VERSION, new_meta, upgrade
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
     from filelock import FileLock
 
 LOCK_TIMEOUT = 30.0
@@ -649,29 +648,19 @@ class Store:
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
         """Store a column-wise batch of scored attempts of one layout in ONE write.
 
-        The bulk twin of ``save_attempts`` for imports: the documents (the same
-        format, see docs/store.md) are built column by column — answers, scores
-        and codes of every row serialised by a few orjson calls — instead of from
-        a ``Scorecard`` per row, which cost more than the write itself at 100k
-        rows. Every row carries the standard plan (it is rebuilt on reading).
-        Rows whose ``key`` is stored (or earlier in the batch) are skipped; a
-        candidate id not in the store is created with the row's name (or the id
-        as the name). A bad batch raises ``ValueError`` (``RecordError`` for an id or
-        name the store refuses) and stores nothing.
+        The bulk twin of ``save_attempts`` for imports: the same documents (see
+        docs/store.md), built column by column (``store.bulk``). Every row carries
+        the standard plan (it is rebuilt on reading). Rows whose ``key`` is stored
+        (or earlier in the batch) are skipped; a candidate id not in the store is
+        created with the row's name (or the id as the name). A bad batch raises
+        ``ValueError`` (``RecordError`` for an id or name the store refuses) and
+        stores nothing.
         """
         n = batch.check()
-        layout = batch.layout
         now = utc_stamp(batch.submitted)
         with paused_gc():
-            answers = _answer_texts(layout, batch.answers, n)
-            scores = _row_texts(batch.scores, n)
-            codes = _code_texts(batch, n)
-            outcomes = list(map(batch.outcomes.__getitem__, batch.outcome.tolist()))
-            overall = batch.overall.tolist()
-            keys = batch.key_list(answers)
-        import numpy as np
-
-        no_overall = bool(np.isnan(batch.overall).any())
+            packed = pack_batch(batch, n)
+        keys = packed.keys
         with paused_gc(), self._open(write=True) as tx:
             attempts = tx.docs("attempts")
             by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
@@ -696,50 +685,11 @@ class Store:
                             continue
                         first[key] = i
                     rows.append(i)
-
-            def pick(column: Sequence[Any]) -> Sequence[Any]:
-                return column if rows is None else [column[i] for i in rows]
-
-            cands = pick(batch.candidates)
+            cands = batch.candidates if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
             aids = _IdSource(taken).many(m) if m else []
-            layout_id = tx.layout_id(layout) if m else 0  # a new layout only when storing
-            docs: list[Doc] = (
-                [
-                    {
-                        "id": aid,
-                        "cand": cid,
-                        "layout": layout_id,
-                        "status": "submitted",
-                        "submitted": now,
-                        "answers": answer,
-                        "scores": score,
-                        "codes": code,
-                        "outcome": outcome,
-                        "overall": value,
-                        "key": key,
-                    }
-                    for aid, cid, answer, score, code, outcome, value, key in zip(
-                        aids,
-                        cands,
-                        pick(answers),
-                        pick(scores),
-                        pick(codes),
-                        pick(outcomes),
-                        pick(overall),
-                        pick(keys),
-                        strict=True,
-                    )
-                ]
-                if m
-                else []
-            )
-            if no_overall or len(with_keys) < n:
-                for doc in docs:
-                    if doc["overall"] != doc["overall"]:  # NaN: not every competency scored
-                        del doc["overall"]
-                    if doc["key"] is None:
-                        del doc["key"]
+            layout_id = tx.layout_id(batch.layout) if m else 0  # a new layout only when storing
+            docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
             if rows is None:
                 out = aids
             else:
@@ -750,7 +700,8 @@ class Store:
                 ]
             # new candidates, once each, named by their row (or by their id)
             known = {d["id"] for d in tx.docs("candidates").values()}
-            names = pick(batch.names) if batch.names is not None else [None] * m
+            given = batch.names if batch.names is not None else [None] * n
+            names = given if rows is None else [given[i] for i in rows]
             people: list[Doc] = []
             created = utc_stamp()
             for cid, name in zip(cands, names, strict=True):
@@ -802,24 +753,29 @@ class Store:
     def record_answer(
         self, attempt_id: str, item_id: str, answer: Answer, *, seconds: float | None = None
     ) -> None:
-        """Save one answer of an in-progress attempt as soon as it is given (one write)."""
+        """Save one answer of an in-progress attempt as soon as it is given (one write).
+
+        ``item_id`` is an item of the attempt's form or a reserve item of its
+        assessment (a follow-up item: recorded as asked, in the order asked, even
+        when ``answer`` is None because the candidate skipped it).
+        """
         with self._open(write=True) as tx:
             doc_id, doc = tx.attempt_doc(attempt_id)
             if doc["status"] != "in_progress":
                 raise StoreError(f"attempt {attempt_id} is already submitted")
             layout = tx.layout(doc["layout"])
             position = layout.index.get(item_id)
+            fields: Doc
             if position is None:
-                raise ValueError(
-                    f"item {item_id!r} is not in {layout.assessment} form {layout.form}"
-                )
-            answers = layout.decode_answers(unpack(doc["answers"]))
-            answers[position] = answer
-            fields: Doc = {"answers": pack(layout.encode_answers(answers))}
-            if seconds is not None:
-                spent = unpack(doc.get("seconds")) or [None] * len(layout.items)
-                spent[position] = seconds
-                fields["seconds"] = pack(spent)
+                fields = {"extra": _follow_up(layout, doc, item_id, answer, seconds)}
+            else:
+                answers = layout.decode_answers(unpack(doc["answers"]))
+                answers[position] = answer
+                fields = {"answers": pack(layout.encode_answers(answers))}
+                if seconds is not None:
+                    spent = unpack(doc.get("seconds")) or [None] * len(layout.items)
+                    spent[position] = seconds
+                    fields["seconds"] = pack(spent)
             tx.table("attempts").update(fields, doc_ids=[doc_id])
 
     def submit_attempt(
@@ -837,7 +793,9 @@ class Store:
             if doc["status"] != "in_progress":
                 raise StoreError(f"attempt {attempt_id} is already submitted")
             layout = tx.layout(doc["layout"])
-            check_scorecard(layout, scorecard, layout.decode_answers(unpack(doc["answers"])))
+            follow_ups = [(e[0], e[1]) for e in unpack(doc.get("extra")) or ()]
+            answers = layout.decode_answers(unpack(doc["answers"]))
+            check_scorecard(layout, scorecard, answers, follow_ups)
             fields: Doc = {"status": "submitted", "submitted": utc_stamp(submitted)}
             fields.update(scored_fields(layout, scorecard, plan))
             tx.table("attempts").update(fields, doc_ids=[doc_id])
@@ -869,6 +827,20 @@ class Store:
         return list(
             self.iter_attempts(candidate, assessment, outcome, module, since, status=status)
         )
+
+    def seen_items(
+        self, candidate_id: str, assessment: str, *, exclude: str | None = None
+    ) -> frozenset[str]:
+        """Every item of ``assessment`` the candidate has been shown, in all their attempts
+        but ``exclude`` (an attempt id: the one being taken): each submitted attempt's
+        whole form, what an unfinished one asked so far, and every follow-up item
+        asked (``AttemptRecord.seen_items``). A retake passes it to
+        ``scoring.next_follow_up`` as ``seen``, so no item is asked twice."""
+        seen: set[str] = set()
+        for record in self.iter_attempts(candidate_id, assessment, status=None):
+            if record.attempt_id != exclude:
+                seen |= record.seen_items
+        return frozenset(seen)
 
     # -- coaching progress ----------------------------------------------------------
 
@@ -1127,12 +1099,12 @@ class Store:
                     continue
                 if coached is not None and needle is not None:
                     plan = d.get("plan")
-                    if plan is None:  # the standard plan: the module is in it when
-                        # the attempt is "coaching" and a competency it coaches is below
-                        if d.get("outcome") != "coaching":
-                            continue
-                        codes = d["codes"]
-                        if not any(codes[n] == "b" for n in coached[d["layout"]]):
+                    if plan is None:  # the standard plan: ask the rule about the
+                        # statuses of the competencies the module coaches
+                        codes = statuses_of(d["codes"])
+                        if not plan_has_module(
+                            d.get("outcome"), [codes[n] for n in coached[d["layout"]]]
+                        ):
                             continue
                     # a cheap text test first; decode only plans that mention the module
                     elif needle not in plan or not any(
@@ -1194,11 +1166,35 @@ def _one_named(docs: Iterable[Mapping[str, Any]], name: str) -> Candidate | None
     return _candidate(named[0]) if named else None
 
 
+def _follow_up(
+    layout: Layout, doc: Doc, item_id: str, answer: Answer, seconds: float | None
+) -> str:
+    """The attempt's ``extra`` field with the answer to follow-up item ``item_id``: a new
+    entry at the end (asked now), or the item's entry updated (answered again)."""
+    position = layout.reserve_index.get(item_id)
+    if position is None:
+        raise ValueError(
+            f"item {item_id!r} is not in {layout.assessment} form {layout.form} "
+            "nor among its reserve items"
+        )
+    entries: list[list[Any]] = unpack(doc.get("extra")) or []
+    entry: list[Any] = [position, answer] if seconds is None else [position, answer, seconds]
+    for n, old in enumerate(entries):
+        if old[0] == position:
+            if seconds is None and len(old) > 2:
+                entry.append(old[2])
+            entries[n] = entry
+            break
+    else:
+        entries.append(entry)
+    return pack(entries)
+
+
 def _attempt_fields(row: NewAttempt, now: str) -> Doc:
     """Everything of an attempt document that does not depend on the database's state."""
     layout = row.layout
-    answers = answer_list(layout, row.answers)
-    check_scorecard(layout, row.scorecard, answers)
+    answers, follow_ups = split_answers(layout, row.answers)
+    check_scorecard(layout, row.scorecard, answers, follow_ups)
     doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
     if row.seed is not None:
         doc["seed"] = row.seed
@@ -1212,206 +1208,13 @@ def _attempt_fields(row: NewAttempt, now: str) -> Doc:
     seconds = seconds_field(layout, row.seconds)
     if seconds is not None:
         doc["seconds"] = seconds
+    extra = extra_field(layout, follow_ups, row.seconds)
+    if extra is not None:
+        doc["extra"] = extra
     doc.update(scored_fields(layout, row.scorecard, row.plan))
     if row.key is not None:
         doc["key"] = row.key
     return doc
-
-
-# -- the column-wise bulk path (save_scored_batch) --------------------------------
-
-_SENTINEL = -987654321987654321  # stands for null in an integer answer matrix
-_INT_LIMIT = 10**15  # integer answers below this never contain the sentinel's digits
-
-
-@dataclass(frozen=True)
-class ScoredBatch:
-    """Scored attempts of one layout, column-wise: what ``Store.save_scored_batch`` takes.
-
-    Row ``i`` is candidate ``candidates[i]`` (created with ``names[i]``, or the
-    id as the name, when new). ``answers`` has one dictionary-encoded column
-    per layout item: ``(codes, values)`` where ``codes`` holds an integer per
-    row (a numpy array or list) and ``values[code]`` is the normalised answer
-    (None = unanswered). ``scores`` (n x competencies, NaN = not scored),
-    ``status`` (n x competencies, indexes into ``statuses``), ``outcome`` (n,
-    indexes into ``outcomes``) and ``overall`` (n, NaN = none) are numpy arrays
-    in the layout's competency order, as ``vectorscore.score_points`` gives them.
-
-    Submission keys: ``keys`` gives one per row (None = no key); else, with
-    ``key_scope``, each row's key is ``<key_scope>:`` and 32 hex digits of a
-    BLAKE2b hash of the layout's assessment, version and form, the candidate id
-    and the row's answers as stored, so the same answers of the same person to
-    the same form are stored once however often the file is imported.
-    """
-
-    layout: Layout
-    candidates: Sequence[str]
-    answers: Sequence[tuple[Any, Sequence[Answer]]]
-    scores: npt.NDArray[np.float64]
-    status: npt.NDArray[np.integer[Any]]
-    outcome: npt.NDArray[np.integer[Any]]
-    overall: npt.NDArray[np.float64]
-    names: Sequence[str | None] | None = None
-    keys: Sequence[str | None] | None = None
-    key_scope: str | None = None
-    submitted: When = None
-    statuses: tuple[str, ...] = ("meets", "below", "incomplete")
-    outcomes: tuple[str, ...] = ("pass", "coaching", "incomplete")
-
-    def check(self) -> int:
-        """The number of rows; ``ValueError`` when the parts do not fit the layout or each other."""
-        n = len(self.candidates)
-        width = len(self.layout.competencies)
-        problems = []
-        if len(self.answers) != len(self.layout.items):
-            problems.append(
-                f"{len(self.answers)} answer columns for {len(self.layout.items)} items"
-            )
-        if any(len(codes) != n for codes, _ in self.answers):
-            problems.append("an answer column's length differs from the number of rows")
-        for name, array, shape in (
-            ("scores", self.scores, (n, width)),
-            ("status", self.status, (n, width)),
-            ("outcome", self.outcome, (n,)),
-            ("overall", self.overall, (n,)),
-        ):
-            if tuple(array.shape) != shape:
-                problems.append(f"{name} has shape {tuple(array.shape)}, not {shape}")
-        for name, seq in (("names", self.names), ("keys", self.keys)):
-            if seq is not None and len(seq) != n:
-                problems.append(f"{len(seq)} {name} for {n} rows")
-        if any(s not in STATUS_CODE for s in self.statuses):
-            problems.append(f"unknown statuses {self.statuses}")
-        if problems:
-            raise ValueError("scored batch does not fit: " + "; ".join(problems))
-        if not _all_valid_ids(self.candidates):
-            for cid in set(self.candidates):
-                check_candidate_id(cid)
-        if self.names is not None and not _all_valid_names(self.names):
-            for cid, given in zip(self.candidates, self.names, strict=True):
-                if given and given.strip():
-                    try:
-                        clean_name(given)
-                    except RecordError as exc:
-                        raise RecordError(f"candidate {shown(cid)}: {exc}") from None
-        return n
-
-    def key_list(self, answers: Sequence[str]) -> Sequence[str | None]:
-        if self.keys is not None:
-            return self.keys
-        if self.key_scope is None:
-            return [None] * len(self.candidates)
-        import hashlib
-
-        layout = self.layout
-        head = f"{layout.assessment}\0{layout.version}\0{layout.form}\0"
-        scope = self.key_scope + ":"
-        blake = hashlib.blake2b
-        return [
-            scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
-            for cid, text in zip(self.candidates, answers, strict=True)
-        ]
-
-
-def _all_valid_ids(ids: Sequence[str]) -> bool:
-    """True when every id passes ``check_candidate_id``, checked in a few C-level passes.
-
-    ``isprintable`` is False for every whitespace character but the space, so
-    the joined text is printable and space-free exactly when each id is.
-    """
-    if not ids:
-        return True
-    joined = "".join(ids)
-    return (
-        joined.isprintable()
-        and " " not in joined
-        and min(map(len, ids)) >= 1
-        and max(map(len, ids)) <= 64
-    )
-
-
-def _all_valid_names(names: Sequence[str | None]) -> bool:
-    """True when every name is short and printable, so ``clean_name`` cannot refuse it
-    (checked in C; a name with tabs or format characters goes to the slow path)."""
-    given = [name for name in names if name]
-    if not given:
-        return True
-    return "".join(given).isprintable() and max(map(len, given)) <= NAME_MAX
-
-
-def _split_rows(text: str, n: int) -> list[str]:
-    """orjson's ``[[..],[..]]`` of a matrix without nested lists -> each row's ``[..]``."""
-    if n == 0:
-        return []
-    rows = text[2:-2].split("],[")
-    if len(rows) != n:  # a row with no columns: every row is []
-        return ["[]"] * n
-    return [f"[{row}]" for row in rows]
-
-
-def _row_texts(matrix: npt.NDArray[np.float64], n: int) -> list[str]:
-    """Each row of a float matrix as JSON text (NaN -> null), exactly as ``pack`` writes it."""
-    import numpy as np
-
-    if n == 0 or matrix.shape[1] == 0:
-        return ["[]"] * n
-    data = np.ascontiguousarray(matrix, dtype=np.float64)
-    return _split_rows(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode(), n)
-
-
-def _code_texts(batch: ScoredBatch, n: int) -> list[str]:
-    """Each row's status letters (``"mmbmi"``), from the status matrix in one pass."""
-    import numpy as np
-
-    width = len(batch.layout.competencies)
-    if n == 0 or width == 0:
-        return [""] * n
-    letters = np.frombuffer("".join(STATUS_CODE[s] for s in batch.statuses).encode(), np.uint8)
-    text = letters[np.asarray(batch.status, dtype=np.intp)].tobytes().decode("ascii")
-    return [text[i : i + width] for i in range(0, n * width, width)]
-
-
-def _answer_texts(
-    layout: Layout, columns: Sequence[tuple[Any, Sequence[Answer]]], n: int
-) -> list[str]:
-    """Each row's answers as stored (``Layout.encode_answers`` then ``pack``), column-wise.
-
-    Each distinct answer of a column is encoded once. When every encoded
-    answer is a (small) integer or null — option positions, Likert levels —
-    the rows are one integer matrix serialised by a single orjson call, with a
-    sentinel for null; otherwise the per-column JSON tokens are joined per row.
-    """
-    import numpy as np
-
-    if n == 0:
-        return []
-    if not columns:
-        return ["[]"] * n
-    encoded: list[list[Any]] = []
-    for (_, values), index in zip(columns, layout.option_index, strict=True):
-        out: list[Any] = []
-        for value in values:
-            if index is None or value is None:
-                out.append(value)
-            else:
-                position = index.get(value) if isinstance(value, str) else None
-                out.append([value] if position is None else position)
-        encoded.append(out)
-    small_ints = all(
-        v is None or (type(v) is int and abs(v) < _INT_LIMIT) for col in encoded for v in col
-    )
-    if small_ints:
-        matrix = np.empty((n, len(columns)), dtype=np.int64)
-        for j, ((codes, _), values) in enumerate(zip(columns, encoded, strict=True)):
-            lut = np.array([_SENTINEL if v is None else v for v in values] or [0], dtype=np.int64)
-            matrix[:, j] = lut[np.asarray(codes, dtype=np.intp)]
-        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        return _split_rows(text.replace(str(_SENTINEL), "null"), n)
-    tokens: list[list[str]] = []
-    for (codes, _), values in zip(columns, encoded, strict=True):
-        table = [orjson.dumps(v).decode() for v in values]
-        tokens.append(list(map(table.__getitem__, np.asarray(codes).tolist())))
-    return [f"[{row}]" for row in map(",".join, zip(*tokens, strict=True))]
 
 
 Who = str | tuple[str, str | None, str | None]

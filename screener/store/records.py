@@ -20,18 +20,19 @@ from unicodedata import category
 
 import orjson
 
-from screener.coaching import PlanEntry
+from screener.coaching import PlanEntry, PlanRow, plan_rows
 from screener.errors import RecordError
 from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
-from screener.shapes import attempt_json
+from screener.shapes import attempt_json, attempt_shape, competency_json, plan_entry_json
 
 if TYPE_CHECKING:
     from screener.content import Assessment
 
 AttemptStatus = Literal["in_progress", "submitted"]
 
-STATUS_CODE: dict[str, str] = {"meets": "m", "below": "b", "incomplete": "i"}
-CODE_STATUS: dict[str, Status] = {"m": "meets", "b": "below", "i": "incomplete"}
+#: Status words and the letters an attempt stores them as (``codes``).
+STATUS_CODE: dict[str, str] = {"meets": "m", "below": "b", "incomplete": "i", "borderline": "o"}
+CODE_STATUS: dict[str, Status] = {"m": "meets", "b": "below", "i": "incomplete", "o": "borderline"}
 
 
 def utc_stamp(when: datetime | str | None = None) -> str:
@@ -174,6 +175,9 @@ class Layout:
     """One form of one assessment version as stored: items and competencies in order.
 
     Stored once per distinct layout, so an attempt holds bare arrays in this order.
+    ``reserve`` lists the assessment's reserve items (asked as follow-up items
+    after the form; an attempt stores the ones asked, see ``extra_field``) and
+    ``confidence`` the borderline rule's (None: scores have no interval).
     """
 
     assessment: str
@@ -185,14 +189,19 @@ class Layout:
     cuts: tuple[float, ...]
     options: tuple[tuple[str, ...] | None, ...] = ()
     modules: tuple[tuple[str, ...], ...] = ()
+    reserve: tuple[str, ...] = ()
+    reserve_competency: tuple[int, ...] = ()
+    confidence: float | None = None
 
     @classmethod
     def of(cls, assessment: Assessment, form: str | None = None) -> Layout:
         """The layout of ``form`` (default: the first form) of ``assessment``."""
         name = assessment.form(form)
         items = assessment.form_items(name)
+        reserve = assessment.reserve_items()
         comp_ids = tuple(c.id for c in assessment.competencies)
         where = {c: n for n, c in enumerate(comp_ids)}
+        rule = assessment.decision.borderline
         return cls(
             assessment=assessment.id,
             version=assessment.version,
@@ -206,12 +215,20 @@ class Layout:
                 for item in items
             ),
             modules=tuple(tuple(c.modules) for c in assessment.competencies),
+            reserve=tuple(item.id for item in reserve),
+            reserve_competency=tuple(where[item.competency] for item in reserve),
+            confidence=None if rule is None else rule.confidence,
         )
 
     @cached_property
     def index(self) -> dict[str, int]:
         """Item id → position in ``items``."""
         return {item: n for n, item in enumerate(self.items)}
+
+    @cached_property
+    def reserve_index(self) -> dict[str, int]:
+        """Reserve item id → position in ``reserve``."""
+        return {item: n for n, item in enumerate(self.reserve)}
 
     @cached_property
     def option_index(self) -> tuple[dict[str, int] | None, ...]:
@@ -257,14 +274,14 @@ class Layout:
 
     @cached_property
     def counts(self) -> tuple[int, ...]:
-        """Items per competency, in competency order."""
+        """Items per competency in the form, in competency order."""
         counts = [0] * len(self.competencies)
         for comp in self.item_competency:
             counts[comp] += 1
         return tuple(counts)
 
     def to_doc(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "assessment": self.assessment,
             "version": self.version,
             "form": self.form,
@@ -275,6 +292,12 @@ class Layout:
             "options": [None if o is None else list(o) for o in self.options],
             "modules": [list(m) for m in self.modules],
         }
+        if self.reserve:
+            doc["reserve"] = list(self.reserve)
+            doc["reserve_competency"] = list(self.reserve_competency)
+        if self.confidence is not None:
+            doc["confidence"] = self.confidence
+        return doc
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Layout:
@@ -288,6 +311,9 @@ class Layout:
             cuts=tuple(doc["cuts"]),
             options=tuple(None if o is None else tuple(o) for o in doc.get("options", ())),
             modules=tuple(tuple(m) for m in doc.get("modules", ())),
+            reserve=tuple(doc.get("reserve", ())),
+            reserve_competency=tuple(doc.get("reserve_competency", ())),
+            confidence=doc.get("confidence"),
         )
 
 
@@ -296,8 +322,10 @@ class NewAttempt:
     """A scored attempt to store: what ``save_attempts`` takes, one per row.
 
     ``answers`` and ``seconds`` are keyed by item id (missing = unanswered /
-    unknown); ``order`` is the item ids as presented (None = layout order);
-    ``key`` is a submission key: a second row with a key already stored is skipped.
+    unknown); answers to reserve items are the follow-up items asked (None = not
+    asked), stored in reserve order; ``order`` is the form's item ids as presented
+    (None = layout order); ``key`` is a submission key: a second row with a key
+    already stored is skipped.
     """
 
     candidate: str | NewCandidate
@@ -352,26 +380,70 @@ class AttemptRecord:
         return self.layout.form
 
     @cached_property
+    def follow_ups(self) -> tuple[tuple[str, Answer, float | None], ...]:
+        """The reserve (follow-up) items asked, in the order asked: ``(item id, answer,
+        seconds)``; the answer is None when the candidate skipped it."""
+        entries: list[list[Any]] | None = unpack(self.doc.get("extra"))
+        if not entries:
+            return ()
+        reserve = self.layout.reserve
+        return tuple((reserve[e[0]], e[1], e[2] if len(e) > 2 else None) for e in entries)
+
+    @cached_property
     def answers(self) -> dict[str, Answer]:
-        """Item id → answer (None = unanswered), in layout order."""
+        """Item id → answer (None = unanswered): the form's in layout order, then the
+        follow-up items asked, in the order asked."""
         values = self.layout.decode_answers(unpack(self.doc["answers"]))
-        return dict(zip(self.layout.items, values, strict=True))
+        out = dict(zip(self.layout.items, values, strict=True))
+        for item, answer, _ in self.follow_ups:
+            out[item] = answer
+        return out
 
     @cached_property
     def seconds(self) -> dict[str, float | None]:
-        """Item id → seconds spent (None = unknown), in layout order."""
+        """Item id → seconds spent (None = unknown), in the order of ``answers``."""
         values: list[float | None] | None = unpack(self.doc.get("seconds"))
-        if values is None:
-            return dict.fromkeys(self.layout.items)
-        return dict(zip(self.layout.items, values, strict=True))
+        out = (
+            dict.fromkeys(self.layout.items)
+            if values is None
+            else dict(zip(self.layout.items, values, strict=True))
+        )
+        for item, _, spent in self.follow_ups:
+            out[item] = spent
+        return out
 
     @cached_property
     def order(self) -> tuple[str, ...]:
-        """Item ids in the order they were presented."""
+        """The form's item ids in the order they were presented."""
         indexes: list[int] | None = unpack(self.doc.get("order"))
         if indexes is None:
             return self.layout.items
         return tuple(self.layout.items[n] for n in indexes)
+
+    @property
+    def seen_items(self) -> frozenset[str]:
+        """The items this attempt put before the candidate: once submitted, every item
+        of its form; while in progress, the form's items answered or timed so far;
+        and every follow-up item asked (answered or skipped)."""
+        asked = {item for item, _, _ in self.follow_ups}
+        if self.status == "submitted":
+            return frozenset(self.layout.items) | asked
+        answers = self.layout.decode_answers(unpack(self.doc["answers"]))
+        spent: list[float | None] | None = unpack(self.doc.get("seconds"))
+        for n, item in enumerate(self.layout.items):
+            if answers[n] is not None or (spent is not None and spent[n] is not None):
+                asked.add(item)
+        return frozenset(asked)
+
+    def _extra_by_competency(self) -> list[tuple[str, ...]]:
+        """Per competency: the reserve items answered, in reserve order (``CompetencyScore.extra``)."""
+        layout = self.layout
+        out: list[list[str]] = [[] for _ in layout.competencies]
+        answered = {item for item, answer, _ in self.follow_ups if answer is not None}
+        for item, comp in zip(layout.reserve, layout.reserve_competency, strict=True):
+            if item in answered:
+                out[comp].append(item)
+        return [tuple(items) for items in out]
 
     @cached_property
     def competencies(self) -> tuple[CompetencyScore, ...]:
@@ -381,20 +453,33 @@ class AttemptRecord:
         layout = self.layout
         scores: list[float | None] = unpack(self.doc["scores"])
         codes: str = self.doc["codes"]
-        # answered counts are not stored: they follow from the answers (checked on save)
-        answered = [0] * len(layout.competencies)
-        for comp, value in zip(layout.item_competency, unpack(self.doc["answers"]), strict=True):
-            if value is not None:
-                answered[comp] += 1
+        # answered and item counts are not stored: they follow from the answers (checked on save)
+        answered = self.answered_counts
+        extra = self._extra_by_competency() if self.follow_ups else [()] * len(codes)
+        intervals = self.intervals
+        near = self.doc.get("near") or "0" * len(codes)
         return tuple(
-            CompetencyScore(cid, score, cut, CODE_STATUS[code], done, total)
-            for cid, score, cut, code, done, total in zip(
+            CompetencyScore(
+                cid,
+                score,
+                cut,
+                CODE_STATUS[code],
+                done,
+                total + len(asked),
+                span,
+                flag == "1",
+                asked,
+            )
+            for cid, score, cut, code, done, total, asked, span, flag in zip(
                 layout.competencies,
                 scores,
                 layout.cuts,
                 codes,
                 answered,
                 layout.counts,
+                extra,
+                intervals,
+                near,
                 strict=True,
             )
         )
@@ -402,22 +487,7 @@ class AttemptRecord:
     @cached_property
     def plan(self) -> tuple[PlanEntry, ...]:
         """The coaching plan decided when the attempt was scored."""
-        if self.status != "submitted":
-            return ()
-        comps = self.competencies
-        text = self.doc.get("plan")
-        if text is None:  # it was the standard plan, so it is rebuilt (see scored_fields)
-            return standard_plan(self.layout, comps, self.outcome)
-        entries: list[list[Any]] = unpack(text)
-        names = self.layout.competencies
-        return tuple(
-            PlanEntry(
-                entry[0],
-                tuple(names[i] for i in entry[1]),
-                entry[2] if len(entry) > 2 else _plan_gap(comps, entry[1]),
-            )
-            for entry in entries
-        )
+        return tuple(PlanEntry(*row) for row in self.plan_table)
 
     @property
     def scorecard(self) -> Scorecard:
@@ -436,7 +506,7 @@ class AttemptRecord:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The attempt in the documented outside shape (``screener.shapes.attempt_json``).
+        """The attempt in the documented outside shape (``screener.shapes.attempt_shape``).
 
         Built straight from the stored arrays, without ``CompetencyScore`` and
         ``PlanEntry`` objects: that took ~130 µs per 13-competency attempt, this
@@ -445,41 +515,34 @@ class AttemptRecord:
         if self.status != "submitted" or self.outcome is None:
             raise ValueError(f"attempt {self.attempt_id} is still in progress: it has no scores")
         layout = self.layout
-        scores = self.scores
         codes: str = self.doc["codes"]
-        answered = self.answered_counts
-        return {
-            "attempt_id": self.attempt_id,
-            "candidate_id": self.candidate_id,
-            "name": self.name,
-            "assessment": layout.assessment,
-            "version": layout.version,
-            "form": layout.form,
-            "submitted_at": self.submitted,
-            "outcome": self.outcome,
-            "competencies": {
-                cid: {
-                    "score": score,
-                    "cut": cut,
-                    "status": CODE_STATUS[code],
-                    "answered": done,
-                    "items": total,
-                }
+        if self.follow_ups or "intervals" in self.doc:
+            comps = {c.id: _competency_json(c) for c in self.competencies}
+        else:
+            comps = {
+                cid: competency_json(score, cut, CODE_STATUS[code], done, total)
                 for cid, score, cut, code, done, total in zip(
                     layout.competencies,
-                    scores,
+                    self.scores,
                     layout.cuts,
                     codes,
-                    answered,
+                    self.answered_counts,
                     layout.counts,
                     strict=True,
                 )
-            },
-            "plan": [
-                {"module": module, "competencies": list(comps), "gap": gap}
-                for module, comps, gap in self.plan_rows
-            ],
-        }
+            }
+        return attempt_shape(
+            attempt_id=self.attempt_id,
+            candidate_id=self.candidate_id,
+            name=self.name,
+            assessment=layout.assessment,
+            version=layout.version,
+            form=layout.form,
+            submitted_at=self.submitted,
+            outcome=self.outcome,
+            competencies=comps,
+            plan=[plan_entry_json(*row) for row in self.plan_table],
+        )
 
     def json_reference(self) -> dict[str, Any]:
         """``to_json`` the slow, obviously right way: through the scorecard and plan objects."""
@@ -504,47 +567,65 @@ class AttemptRecord:
 
     @property
     def statuses(self) -> tuple[Status, ...]:
-        """Per competency in layout order: meets, below or incomplete."""
+        """Per competency in layout order: meets, below, borderline or incomplete."""
         if self.status != "submitted":
             unscored: Status = "incomplete"
             return (unscored,) * len(self.layout.competencies)
         return statuses_of(self.doc["codes"])
 
     @property
+    def intervals(self) -> list[tuple[float, float] | None]:
+        """Per competency in layout order: the score's interval (None = none: no
+        borderline rule, or not scored)."""
+        text = self.doc.get("intervals")
+        width = len(self.layout.competencies)
+        if text is None or self.status != "submitted":
+            return [None] * width
+        flat: list[float | None] = orjson.loads(text)
+        return [
+            None if flat[2 * m] is None else (flat[2 * m], flat[2 * m + 1])  # type: ignore[misc]
+            for m in range(width)
+        ]
+
+    @property
     def answered_counts(self) -> list[int]:
-        """Answered items per competency, in layout order (from the stored answers)."""
-        answered = [0] * len(self.layout.competencies)
+        """Answered items per competency, in layout order (the form's and the follow-up
+        items', from the stored answers)."""
+        layout = self.layout
+        answered = [0] * len(layout.competencies)
         for comp, value in zip(
-            self.layout.item_competency, orjson.loads(self.doc["answers"]), strict=True
+            layout.item_competency, orjson.loads(self.doc["answers"]), strict=True
         ):
             if value is not None:
                 answered[comp] += 1
+        if "extra" in self.doc:
+            where = layout.reserve_index
+            for item, answer, _ in self.follow_ups:
+                if answer is not None:
+                    answered[layout.reserve_competency[where[item]]] += 1
         return answered
 
     @property
     def plan_rows(self) -> list[tuple[str, tuple[str, ...], float]]:
-        """The plan as ``(module, competency ids, gap)``: the same values as ``plan``."""
+        """The plan as ``(module, competency ids, gap)`` (``plan_table`` without ``required``)."""
+        return [(module, comps, gap) for module, comps, gap, _ in self.plan_table]
+
+    @property
+    def plan_table(self) -> list[PlanRow]:
+        """The plan as ``(module, competency ids, gap, required)``: the values of ``plan``."""
         if self.status != "submitted":
             return []
         layout = self.layout
         codes: str = self.doc["codes"]
         gaps = raw_gaps(layout, self.scores, codes)
         text = self.doc.get("plan")
-        if text is None:
-            return raw_standard_plan(layout, gaps, codes, self.outcome)
-        names = layout.competencies
-        return [
-            (
-                entry[0],
-                tuple(names[i] for i in entry[1]),
-                entry[2] if len(entry) > 2 else max([0.0, *(gaps[i] for i in entry[1])]),
-            )
-            for entry in orjson.loads(text)
-        ]
+        if text is None:  # the standard plan, rebuilt (see scored_fields)
+            return standard_plan_rows(layout, statuses_of(codes), gaps, self.outcome)
+        return decode_plan(layout, gaps, orjson.loads(text))
 
     @property
     def plan_modules(self) -> list[str]:
-        """The plan's module ids, in plan order (what ``plan`` lists, found faster)."""
+        """The plan's module ids, in plan order."""
         if self.status != "submitted":
             return []
         doc = self.doc
@@ -552,10 +633,9 @@ class AttemptRecord:
         if text is not None:
             return [entry[0] for entry in orjson.loads(text)]
         codes: str = doc["codes"]
-        layout = self.layout
-        if self.outcome != "coaching" or not layout.modules or "b" not in codes:
-            return []
-        return standard_plan_modules(layout, orjson.loads(doc["scores"]), codes)
+        if self.outcome == "incomplete" or ("b" not in codes and "o" not in codes):
+            return []  # no competency adds a module: skip building the plan
+        return [row[0] for row in self.plan_table]
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], layout: Layout, name: str | None) -> AttemptRecord:
@@ -577,6 +657,19 @@ class AttemptRecord:
             doc=doc,
         )
         return record
+
+
+def _competency_json(comp: CompetencyScore) -> dict[str, Any]:
+    return competency_json(
+        comp.score,
+        comp.cut,
+        comp.status,
+        comp.answered,
+        comp.items,
+        comp.interval,
+        comp.near_cut,
+        comp.extra,
+    )
 
 
 @dataclass(frozen=True)
@@ -752,9 +845,14 @@ class StoreInfo:
 
 
 def check_scorecard(
-    layout: Layout, scorecard: Scorecard, answers: Sequence[Answer] | None = None
+    layout: Layout,
+    scorecard: Scorecard,
+    answers: Sequence[Answer] | None = None,
+    follow_ups: Sequence[tuple[int, Answer]] = (),
 ) -> None:
-    """Refuse a scorecard that does not belong to ``layout`` (or to ``answers``).
+    """Refuse a scorecard that does not belong to ``layout`` (or to ``answers``, the form's
+    in layout order, and ``follow_ups``, ``(reserve position, answer)`` of the reserve
+    items asked).
 
     The stored arrays are positional, so a mismatch would silently attach scores
     to the wrong competencies; this is a programming error, hence ValueError.
@@ -771,61 +869,112 @@ def check_scorecard(
         )
     if tuple(c.id for c in comps) != layout.competencies:
         raise ValueError("scorecard competencies differ from the layout's")
-    if tuple(c.items for c in comps) != layout.counts or tuple(c.cut for c in comps) != layout.cuts:
+    extra = tuple(len(c.extra) for c in comps)
+    counts = tuple(n + more for n, more in zip(layout.counts, extra, strict=True))
+    if tuple(c.items for c in comps) != counts or tuple(c.cut for c in comps) != layout.cuts:
         raise ValueError("scorecard item counts or cuts differ from the layout's")
+    if any(c.interval is None and c.near_cut for c in comps):
+        raise ValueError("a scorecard competency is near the cut without an interval")
     if answers is not None:
         answered = [0] * len(comps)
         for comp, value in zip(layout.item_competency, answers, strict=True):
             if value is not None:
                 answered[comp] += 1
+        asked: list[list[str]] = [[] for _ in comps]
+        for position, value in sorted(follow_ups, key=lambda f: f[0]):
+            if value is not None:
+                comp = layout.reserve_competency[position]
+                answered[comp] += 1
+                asked[comp].append(layout.reserve[position])
         if tuple(answered) != tuple(c.answered for c in comps):
             raise ValueError("scorecard answered counts differ from the answers given")
+        if tuple(map(tuple, asked)) != tuple(c.extra for c in comps):
+            raise ValueError("scorecard follow-up items differ from the answers given")
+
+
+def split_answers(
+    layout: Layout, answers: Mapping[str, Answer]
+) -> tuple[list[Answer], list[tuple[int, Answer]]]:
+    """The form's answers in layout order, and ``(reserve position, answer)`` of every reserve
+    item answered, in reserve order (None = not asked). Any other item id is a
+    programming error."""
+    index, reserve = layout.index, layout.reserve_index
+    follow_ups: list[tuple[int, Answer]] = []
+    for item, value in answers.items():
+        if item in index:
+            continue
+        position = reserve.get(item)
+        if position is None:
+            raise ValueError(f"item {item!r} is not in {layout.assessment} form {layout.form}")
+        if value is not None:
+            follow_ups.append((position, value))
+    follow_ups.sort(key=lambda f: f[0])
+    return [answers.get(item) for item in layout.items], follow_ups
 
 
 def answer_list(layout: Layout, answers: Mapping[str, Answer]) -> list[Answer]:
-    """Answers in layout order; an item id not in the layout is a programming error."""
-    index = layout.index
-    for item in answers:
-        if item not in index:
-            raise ValueError(f"item {item!r} is not in {layout.assessment} form {layout.form}")
-    return [answers.get(item) for item in layout.items]
+    """The form's answers in layout order (answers to reserve items are left out)."""
+    return split_answers(layout, answers)[0]
+
+
+def extra_field(
+    layout: Layout,
+    follow_ups: Sequence[tuple[int, Answer]],
+    seconds: Mapping[str, float | None] | None = None,
+) -> str | None:
+    """The follow-up items asked as stored: ``[[reserve position, answer, seconds?], ...]``
+    in the order asked (None when none were asked)."""
+    if not follow_ups:
+        return None
+    out: list[list[Any]] = []
+    for position, value in follow_ups:
+        spent = seconds.get(layout.reserve[position]) if seconds else None
+        out.append([position, value] if spent is None else [position, value, spent])
+    return pack(out)
 
 
 def scored_fields(
     layout: Layout, scorecard: Scorecard, plan: tuple[PlanEntry, ...]
 ) -> dict[str, Any]:
-    """The document fields that a submitted attempt adds to an in-progress one."""
+    """The document fields that a submitted attempt adds to an in-progress one.
+
+    ``intervals`` (flat ``[low, high, ...]`` per competency, nulls where there is
+    none) and ``near`` (a ``0``/``1`` letter per competency) only when a score has
+    an interval or is near its cut; ``plan`` only when it is not the standard plan.
+    """
     comps = scorecard.competencies
     fields: dict[str, Any] = {
         "scores": pack([c.score for c in comps]),
         "codes": "".join([STATUS_CODE[c.status] for c in comps]),
-        "outcome": scorecard.outcome,
     }
+    if any(c.interval is not None for c in comps):
+        flat: list[float | None] = []
+        for c in comps:
+            flat += [None, None] if c.interval is None else [c.interval[0], c.interval[1]]
+        fields["intervals"] = pack(flat)
+    if any(c.near_cut for c in comps):
+        fields["near"] = "".join("1" if c.near_cut else "0" for c in comps)
+    fields["outcome"] = scorecard.outcome
     if scorecard.overall is not None:
         fields["overall"] = scorecard.overall
-    if not layout.modules or standard_plan(layout, comps, scorecard.outcome) != plan:
-        fields["plan"] = pack(plan_entries(layout, comps, plan))
+    rows = [(e.module, e.competencies, e.gap, e.required) for e in plan]
+    standard = standard_plan_rows(
+        layout, [c.status for c in comps], [c.gap for c in comps], scorecard.outcome
+    )
+    if not layout.modules or standard != rows:
+        fields["plan"] = pack(encode_plan(layout, comps, plan))
     return fields
 
 
-def standard_plan(
-    layout: Layout, comps: Sequence[CompetencyScore], outcome: str | None
-) -> tuple[PlanEntry, ...]:
-    """The plan ``coaching.build_plan`` makes, from the layout's modules per competency.
-
-    An attempt whose plan equals this stores no plan at all (a realistic plan
-    was a sixth of an attempt's bytes). This rule is the store's own copy on
-    purpose: if ``build_plan`` changes, its plans no longer match and are stored
-    in full, so attempts stored earlier still read back as they were decided.
-    """
-    if outcome != "coaching" or not layout.modules:
-        return ()
-    codes = "".join([STATUS_CODE[c.status] for c in comps])
-    gaps = [c.gap for c in comps]
-    return tuple(
-        PlanEntry(m, covered, gap)
-        for m, covered, gap in raw_standard_plan(layout, gaps, codes, outcome)
-    )
+def standard_plan_rows(
+    layout: Layout, statuses: Sequence[str], gaps: Sequence[float], outcome: str | None
+) -> list[PlanRow]:
+    """The plan ``coaching.plan_rows`` makes from stored statuses and gaps and the layout's
+    modules: an attempt whose plan is this stores none (a realistic plan was a sixth
+    of an attempt's bytes) and it is rebuilt on reading, bit for bit."""
+    if not layout.modules:
+        return []
+    return plan_rows(outcome, layout.competencies, statuses, gaps, layout.modules)
 
 
 _STATUSES: dict[str, tuple[Status, ...]] = {}
@@ -841,78 +990,58 @@ def statuses_of(codes: str) -> tuple[Status, ...]:
     return found
 
 
-def standard_plan_modules(layout: Layout, scores: Sequence[float | None], codes: str) -> list[str]:
-    """The module ids of ``raw_standard_plan`` for a "coaching" attempt, in order, found faster.
-
-    Visiting the below-cut competencies largest gap first (a stable sort, as
-    there), a module's first competency already has its largest gap, so the
-    order modules are first met in is the plan's order (gaps of "below"
-    competencies are > 0, so the 0.0 start value never wins). A test checks it
-    against ``plan`` on many attempts.
-    """
-    cuts, modules = layout.cuts, layout.modules
-    below = [
-        (cuts[n] - score, n)
-        for n, (code, score) in enumerate(zip(codes, scores, strict=True))
-        if code == "b" and score is not None
-    ]
-    below.sort(key=lambda t: -t[0])
-    return list(dict.fromkeys(m for _, n in below for m in modules[n]))
-
-
 def raw_gaps(layout: Layout, scores: Sequence[float | None], codes: str) -> list[float]:
-    """Per competency: ``CompetencyScore.gap`` (``cut - score`` when below, else 0.0)."""
+    """Per competency: ``CompetencyScore.gap`` (``max(0, cut - score)`` when below or
+    borderline, else 0.0) from stored scores and status letters."""
     return [
-        cut - score if code == "b" and score is not None else 0.0
+        max(0.0, cut - score) if (code == "b" or code == "o") and score is not None else 0.0
         for score, cut, code in zip(scores, layout.cuts, codes, strict=True)
     ]
 
 
-def raw_standard_plan(
-    layout: Layout, gaps: Sequence[float], codes: str, outcome: str | None
-) -> list[tuple[str, tuple[str, ...], float]]:
-    """``standard_plan`` on plain lists (per-competency gaps and status letters).
-
-    The one copy of the rule: ``standard_plan`` calls it, and bulk readers call
-    it without building ``CompetencyScore`` objects. Same float operations, so
-    the same plan bit for bit.
-    """
-    if outcome != "coaching" or not layout.modules:
-        return []
-    below = sorted((n for n, code in enumerate(codes) if code == "b"), key=lambda n: -gaps[n])
-    covered: dict[str, list[str]] = {}
-    most: dict[str, float] = {}
-    for n in below:
-        for module in layout.modules[n]:
-            covered.setdefault(module, []).append(layout.competencies[n])
-            most[module] = max(most.get(module, 0.0), gaps[n])
-    order = sorted(covered, key=lambda m: -most[m])
-    return [(m, tuple(covered[m]), most[m]) for m in order]
+def _largest_gap(gaps: Sequence[float], indexes: Sequence[int]) -> float:
+    """What a stored plan entry without a gap stands for: the largest of its competencies'
+    gaps (what ``coaching.plan_rows`` gives an entry, so most entries need no gap)."""
+    return max([0.0, *(gaps[i] for i in indexes)])
 
 
-def _plan_gap(comps: Sequence[CompetencyScore], indexes: Sequence[int]) -> float:
-    """A module's gap as ``coaching.build_plan`` computes it: the largest of its competencies'."""
-    return max([0.0, *(comps[i].gap for i in indexes)])
-
-
-def plan_entries(
+def encode_plan(
     layout: Layout, comps: Sequence[CompetencyScore], plan: tuple[PlanEntry, ...]
 ) -> list[list[Any]]:
-    """``[module, [competency indexes]]`` per entry, plus the gap only when it is not
-    the one ``build_plan`` would compute from the stored scores (then it is exact
-    either way, and a typical plan costs a third of the bytes)."""
+    """A plan as stored: ``[module, [competency indexes]]`` per entry, then the gap when it
+    is not ``_largest_gap`` of those competencies (exact either way: it is checked
+    here, so a typical plan costs a third of the bytes), then ``false`` for a
+    recommended entry (its gap then given, or null for the derived one)."""
     where = layout.competency_index
+    gaps = [c.gap for c in comps]
     out: list[list[Any]] = []
     for entry in plan:
         try:
             indexes = [where[c] for c in entry.competencies]
         except KeyError as exc:
             raise ValueError(f"plan names competency {exc.args[0]!r}, not in the layout") from None
-        if _plan_gap(comps, indexes) == entry.gap:
+        derived = _largest_gap(gaps, indexes) == entry.gap
+        if not entry.required:
+            out.append([entry.module, indexes, None if derived else entry.gap, False])
+        elif derived:
             out.append([entry.module, indexes])
         else:
             out.append([entry.module, indexes, entry.gap])
     return out
+
+
+def decode_plan(layout: Layout, gaps: Sequence[float], entries: Sequence[Any]) -> list[PlanRow]:
+    """The inverse of ``encode_plan``, given the stored competencies' gaps."""
+    names = layout.competencies
+    return [
+        (
+            entry[0],
+            tuple(names[i] for i in entry[1]),
+            entry[2] if len(entry) > 2 and entry[2] is not None else _largest_gap(gaps, entry[1]),
+            entry[3] if len(entry) > 3 else True,
+        )
+        for entry in entries
+    ]
 
 
 def order_field(layout: Layout, order: Sequence[str] | None) -> str | None:

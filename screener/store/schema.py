@@ -24,7 +24,11 @@ from screener.errors import StoreError
 from screener.store.files import SealedTables
 from screener.store.records import utc_stamp
 
-SCHEMA_VERSION = 1
+#: 1: the first versioned file. 2: borderline statuses (letter ``o``), score intervals
+#: and near-cut flags, follow-up (reserve) answers, reserve items and the interval's
+#: confidence in layouts. A version-1 screener would misread those, so it must refuse
+#: a version-2 file; the documents of a version-1 file are valid version-2 documents.
+SCHEMA_VERSION = 2
 META = "meta"
 META_ID = "1"
 
@@ -101,7 +105,15 @@ def _v0_to_v1(data: Tables, path: Path) -> None:
     data[META] = {META_ID: new_meta()}
 
 
-MIGRATIONS: dict[int, Callable[[Tables, Path], None]] = {0: _v0_to_v1}
+def _v1_to_v2(data: Tables, path: Path) -> None:
+    """Version 2 only adds optional fields and a status letter: nothing to change.
+
+    The bump is what matters: a version-1 screener refuses a version-2 file
+    instead of misreading its borderline attempts and follow-up answers.
+    """
+
+
+MIGRATIONS: dict[int, Callable[[Tables, Path], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def upgrade(data: Tables, path: Path) -> int:
@@ -163,8 +175,11 @@ SHAPES: dict[str, dict[str, frozenset[type]]] = {
         "started": TEXT | NULLABLE,
         "submitted": TEXT | NULLABLE,
         "seconds": TEXT | NULLABLE,
+        "extra": TEXT | NULLABLE,
         "scores": TEXT | OPTIONAL,
         "codes": TEXT | OPTIONAL,
+        "intervals": TEXT | NULLABLE,
+        "near": TEXT | NULLABLE,
         "outcome": TEXT | OPTIONAL,
         "overall": NUMBER | NULLABLE,
         "plan": TEXT | NULLABLE,
@@ -193,7 +208,9 @@ SHAPES: dict[str, dict[str, frozenset[type]]] = {
 STATUSES = frozenset({"in_progress", "submitted"})
 OUTCOMES = frozenset({"pass", "coaching", "incomplete"})
 #: Attempt fields that hold a JSON list as text (see records.py).
-PACKED = ("answers", "order", "seconds", "scores", "plan")
+PACKED = ("answers", "order", "seconds", "extra", "scores", "intervals", "plan")
+#: The status letters of ``codes`` (records.STATUS_CODE).
+LETTERS = "mbio"
 #: Documents are scanned in slices this long, each slice's columns while it
 #: is in the CPU cache (see ``_scan``).
 SLICE = 500
@@ -398,6 +415,19 @@ def _check_layout(doc_id: str, doc: Any) -> tuple[int, int]:
         or any(type(m) is not list or set(map(type, m)) - TEXT for m in modules)
     ):
         raise wrong("modules", f"is not a list of {width} lists of module ids")
+    reserve = doc.get("reserve", [])
+    if type(reserve) is not list or set(map(type, reserve)) - TEXT:
+        raise wrong("reserve", "is not a list of item ids")
+    placed = doc.get("reserve_competency", [])
+    if (
+        type(placed) is not list
+        or len(placed) != len(reserve)
+        or any(type(n) is not int or not 0 <= n < width for n in placed)
+    ):
+        raise wrong("reserve_competency", "is not a competency number for each reserve item")
+    confidence = doc.get("confidence")
+    if confidence is not None and (type(confidence) not in (int, float) or not 0 < confidence < 1):
+        raise wrong("confidence", f"is {_shown(confidence)}, not a number between 0 and 1")
     return items, width
 
 
@@ -408,13 +438,12 @@ def _check_attempts(docs: dict[str, Any], scan: _Scan, layouts: dict[int, tuple[
         where = _find("attempts", docs, "layout", lambda v: v not in layouts)
         raise Damage(f"{where}, which is no layout's number")
     codes = scan.distinct["codes"] - {ABSENT}
-    if not codes <= TEXT and any(map(str.strip, codes, repeat("mbi"))):
-        # what is left of a text once m, b and i are stripped off its ends is a wrong letter
-        where = _find("attempts", docs, "codes", lambda v: type(v) is str and bool(v.strip("mbi")))
-        raise Damage(f"{where}, not status letters m, b or i")
-    if any(map(str.strip, codes, repeat("mbi"))):
-        where = _find("attempts", docs, "codes", lambda v: type(v) is str and bool(v.strip("mbi")))
-        raise Damage(f"{where}, not status letters m, b or i")
+    # what is left of a text once the letters are stripped off its ends is a wrong letter
+    if any(map(str.strip, codes, repeat(LETTERS))):
+        where = _find(
+            "attempts", docs, "codes", lambda v: type(v) is str and bool(v.strip(LETTERS))
+        )
+        raise Damage(f"{where}, not status letters m, b, i or o")
     widths = {layouts[n][1] for n in numbers}
     if len(widths) > 1 or {len(c) for c in codes} - widths:
         for key, doc in docs.items():
@@ -424,6 +453,18 @@ def _check_attempts(docs: dict[str, Any], scan: _Scan, layouts: dict[int, tuple[
                     f"attempts document {key}: codes has {len(text)} letters for the "
                     f"{layouts[number][1]} competencies of its layout"
                 )
+    if "near" in scan.distinct:
+        near = scan.distinct["near"] - {ABSENT, None}
+        if any(map(str.strip, near, repeat("01"))) or ({len(t) for t in near} - widths):
+            for key, doc in docs.items():
+                text = doc.get("near")
+                if type(text) is str and (
+                    text.strip("01") or len(text) != layouts[doc["layout"]][1]
+                ):
+                    raise Damage(
+                        f"attempts document {key}: near is {_shown(text)}, not a 0 or 1 "
+                        "for each competency of its layout"
+                    )
     if any(
         _Absent in scan.types[name] or ABSENT in scan.distinct.get(name, ())
         for name in ("scores", "codes", "outcome")
@@ -457,7 +498,7 @@ def find_damage(data: Tables) -> str | None:
             "attempts",
             attempts,
             SHAPES["attempts"],
-            distinct=["layout", "codes", "outcome"],
+            distinct=["layout", "codes", "outcome", "near"],
             members={"cand": candidates, "status": STATUSES},
         )
         if not scan.distinct["outcome"] <= OUTCOMES | {ABSENT}:

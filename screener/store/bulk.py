@@ -1,0 +1,422 @@
+"""The column-wise bulk path of the store: a whole scored batch packed into documents.
+
+``Store.save_scored_batch`` takes a ``ScoredBatch`` (one layout, scores as numpy
+arrays, answers dictionary-encoded per column, as ``vectorscore.scored_batch``
+makes them) and stores it in one write. This module turns the batch into the
+documents' packed fields column by column — answers, scores, status letters,
+intervals, follow-up answers of every row serialised by a few orjson calls —
+instead of from a ``Scorecard`` per row, which cost more than the write itself
+at 100k rows. The documents are byte for byte those ``save_attempts`` writes
+for the same rows (``tests/test_store.py`` checks it), so reading is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from screener.errors import RecordError
+from screener.scoring import Answer
+from screener.store.records import (
+    ID_MAX,
+    NAME_MAX,
+    STATUS_CODE,
+    Layout,
+    check_candidate_id,
+    clean_name,
+    shown,
+)
+
+if TYPE_CHECKING:  # numpy is imported when a batch is stored: `import screener.store` stays cheap
+    import numpy as np
+    import numpy.typing as npt
+
+When = datetime | str | None
+Doc = dict[str, Any]
+
+_SENTINEL = -987654321987654321  # stands for null in an integer answer matrix
+_INT_LIMIT = 10**15  # integer answers below this never contain the sentinel's digits
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    """Scored attempts of one layout, column-wise: what ``Store.save_scored_batch`` takes.
+
+    Row ``i`` is candidate ``candidates[i]`` (created with ``names[i]``, or the
+    id as the name, when new). ``answers`` has one dictionary-encoded column
+    per layout item: ``(codes, values)`` where ``codes`` holds an integer per
+    row (a numpy array or list) and ``values[code]`` is the normalised answer
+    (None = unanswered). ``scores`` (n x competencies, NaN = not scored),
+    ``status`` (n x competencies, indexes into ``statuses``), ``outcome`` (n,
+    indexes into ``outcomes``) and ``overall`` (n, NaN = none) are numpy arrays
+    in the layout's competency order, as ``vectorscore.score_points`` gives them.
+
+    Submission keys: ``keys`` gives one per row (None = no key); else, with
+    ``key_scope``, each row's key is ``<key_scope>:`` and 32 hex digits of a
+    BLAKE2b hash of the layout's assessment, version and form, the candidate id
+    and the row's answers as stored, so the same answers of the same person to
+    the same form are stored once however often the file is imported.
+    """
+
+    layout: Layout
+    candidates: Sequence[str]
+    answers: Sequence[tuple[Any, Sequence[Answer]]]
+    scores: npt.NDArray[np.float64]
+    status: npt.NDArray[np.integer[Any]]
+    outcome: npt.NDArray[np.integer[Any]]
+    overall: npt.NDArray[np.float64]
+    reserve_answers: Sequence[tuple[Any, Sequence[Answer]]] | None = None
+    low: npt.NDArray[np.float64] | None = None
+    high: npt.NDArray[np.float64] | None = None
+    near: npt.NDArray[np.bool_] | None = None
+    names: Sequence[str | None] | None = None
+    keys: Sequence[str | None] | None = None
+    key_scope: str | None = None
+    submitted: When = None
+    statuses: tuple[str, ...] = ("meets", "below", "incomplete", "borderline")
+    outcomes: tuple[str, ...] = ("pass", "coaching", "incomplete")
+
+    def check(self) -> int:
+        """The number of rows; ``ValueError`` when the parts do not fit the layout or each other."""
+        import numpy as np
+
+        n = len(self.candidates)
+        width = len(self.layout.competencies)
+        problems = []
+        if len(self.answers) != len(self.layout.items):
+            problems.append(
+                f"{len(self.answers)} answer columns for {len(self.layout.items)} items"
+            )
+        if any(len(codes) != n for codes, _ in self.answers):
+            problems.append("an answer column's length differs from the number of rows")
+        for name, array, shape in (
+            ("scores", self.scores, (n, width)),
+            ("status", self.status, (n, width)),
+            ("outcome", self.outcome, (n,)),
+            ("overall", self.overall, (n,)),
+        ):
+            if tuple(array.shape) != shape:
+                problems.append(f"{name} has shape {tuple(array.shape)}, not {shape}")
+        reserve = self.reserve_answers
+        if reserve is not None:
+            if len(reserve) != len(self.layout.reserve):
+                problems.append(
+                    f"{len(reserve)} reserve answer columns for "
+                    f"{len(self.layout.reserve)} reserve items"
+                )
+            if any(len(codes) != n for codes, _ in reserve):
+                problems.append("a reserve answer column's length differs from the number of rows")
+        elif self.layout.reserve:
+            problems.append(
+                "the layout has reserve items: give reserve_answers (all None if unasked)"
+            )
+        if (self.low is None) != (self.high is None):
+            problems.append("give both low and high, or neither")
+        for label, extra in (("low", self.low), ("high", self.high), ("near", self.near)):
+            if extra is not None and tuple(extra.shape) != (n, width):
+                problems.append(f"{label} has shape {tuple(extra.shape)}, not {(n, width)}")
+        if (
+            "borderline" in self.statuses
+            and self.low is None
+            and (np.asarray(self.status) == self.statuses.index("borderline")).any()
+        ):
+            problems.append("borderline statuses without intervals (low, high)")
+        for name, seq in (("names", self.names), ("keys", self.keys)):
+            if seq is not None and len(seq) != n:
+                problems.append(f"{len(seq)} {name} for {n} rows")
+        if any(s not in STATUS_CODE for s in self.statuses):
+            problems.append(f"unknown statuses {self.statuses}")
+        if problems:
+            raise ValueError("scored batch does not fit: " + "; ".join(problems))
+        if not _all_valid_ids(self.candidates):
+            for cid in set(self.candidates):
+                check_candidate_id(cid)
+        if self.names is not None and not _all_valid_names(self.names):
+            for cid, given in zip(self.candidates, self.names, strict=True):
+                if given and given.strip():
+                    try:
+                        clean_name(given)
+                    except RecordError as exc:
+                        raise RecordError(f"candidate {shown(cid)}: {exc}") from None
+        return n
+
+    def key_list(self, answers: Sequence[str]) -> Sequence[str | None]:
+        """Each row's submission key; ``answers`` are the rows' stored answers (with
+        ``"\0"`` and the follow-up answers appended when there are any)."""
+        if self.keys is not None:
+            return self.keys
+        if self.key_scope is None:
+            return [None] * len(self.candidates)
+        layout = self.layout
+        head = f"{layout.assessment}\0{layout.version}\0{layout.form}\0"
+        scope = self.key_scope + ":"
+        blake = hashlib.blake2b
+        return [
+            scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
+            for cid, text in zip(self.candidates, answers, strict=True)
+        ]
+
+
+def _all_valid_ids(ids: Sequence[str]) -> bool:
+    """True when every id passes ``check_candidate_id``, checked in a few C-level passes.
+
+    ``isprintable`` is False for every whitespace character but the space, so
+    the joined text is printable and space-free exactly when each id is.
+    """
+    if not ids:
+        return True
+    joined = "".join(ids)
+    return (
+        joined.isprintable()
+        and " " not in joined
+        and min(map(len, ids)) >= 1
+        and max(map(len, ids)) <= ID_MAX
+    )
+
+
+def _all_valid_names(names: Sequence[str | None]) -> bool:
+    """True when every name is short and printable, so ``clean_name`` cannot refuse it
+    (checked in C; a name with tabs or format characters goes to the slow path)."""
+    given = [name for name in names if name]
+    if not given:
+        return True
+    return "".join(given).isprintable() and max(map(len, given)) <= NAME_MAX
+
+
+def _split_rows(text: str, n: int) -> list[str]:
+    """orjson's ``[[..],[..]]`` of a matrix without nested lists -> each row's ``[..]``."""
+    if n == 0:
+        return []
+    rows = text[2:-2].split("],[")
+    if len(rows) != n:  # a row with no columns: every row is []
+        return ["[]"] * n
+    return [f"[{row}]" for row in rows]
+
+
+def _row_texts(matrix: npt.NDArray[np.float64], n: int) -> list[str]:
+    """Each row of a float matrix as JSON text (NaN -> null), exactly as ``pack`` writes it."""
+    import numpy as np
+
+    if n == 0 or matrix.shape[1] == 0:
+        return ["[]"] * n
+    data = np.ascontiguousarray(matrix, dtype=np.float64)
+    return _split_rows(orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode(), n)
+
+
+def _code_texts(batch: ScoredBatch, n: int) -> list[str]:
+    """Each row's status letters (``"mmbmi"``), from the status matrix in one pass."""
+    import numpy as np
+
+    width = len(batch.layout.competencies)
+    if n == 0 or width == 0:
+        return [""] * n
+    letters = np.frombuffer("".join(STATUS_CODE[s] for s in batch.statuses).encode(), np.uint8)
+    text = letters[np.asarray(batch.status, dtype=np.intp)].tobytes().decode("ascii")
+    return [text[i : i + width] for i in range(0, n * width, width)]
+
+
+def _answer_texts(
+    layout: Layout, columns: Sequence[tuple[Any, Sequence[Answer]]], n: int
+) -> list[str]:
+    """Each row's answers as stored (``Layout.encode_answers`` then ``pack``), column-wise.
+
+    Each distinct answer of a column is encoded once. When every encoded
+    answer is a (small) integer or null — option positions, Likert levels —
+    the rows are one integer matrix serialised by a single orjson call, with a
+    sentinel for null; otherwise the per-column JSON tokens are joined per row.
+    """
+    import numpy as np
+
+    if n == 0:
+        return []
+    if not columns:
+        return ["[]"] * n
+    encoded: list[list[Any]] = []
+    for (_, values), index in zip(columns, layout.option_index, strict=True):
+        out: list[Any] = []
+        for value in values:
+            if index is None or value is None:
+                out.append(value)
+            else:
+                position = index.get(value) if isinstance(value, str) else None
+                out.append([value] if position is None else position)
+        encoded.append(out)
+    small_ints = all(
+        v is None or (type(v) is int and abs(v) < _INT_LIMIT) for col in encoded for v in col
+    )
+    if small_ints:
+        matrix = np.empty((n, len(columns)), dtype=np.int64)
+        for j, ((codes, _), values) in enumerate(zip(columns, encoded, strict=True)):
+            lut = np.array([_SENTINEL if v is None else v for v in values] or [0], dtype=np.int64)
+            matrix[:, j] = lut[np.asarray(codes, dtype=np.intp)]
+        text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        return _split_rows(text.replace(str(_SENTINEL), "null"), n)
+    tokens: list[list[str]] = []
+    for (codes, _), values in zip(columns, encoded, strict=True):
+        table = [orjson.dumps(v).decode() for v in values]
+        tokens.append(list(map(table.__getitem__, np.asarray(codes).tolist())))
+    return [f"[{row}]" for row in map(",".join, zip(*tokens, strict=True))]
+
+
+def _extra_texts(batch: ScoredBatch, n: int) -> list[str | None]:
+    """Each row's follow-up answers as stored (``records.extra_field``): ``[[reserve
+    position, answer], ...]`` in reserve order, None for a row that answered none."""
+    import numpy as np
+
+    out: list[str | None] = [None] * n
+    columns = batch.reserve_answers
+    if not columns or n == 0:
+        return out
+    entries: list[list[list[Any]] | None] = [None] * n
+    for position, (codes, values) in enumerate(columns):
+        present = [code for code, value in enumerate(values) if value is not None]
+        if not present:
+            continue
+        codes_array = np.asarray(codes, dtype=np.intp)
+        for row in np.flatnonzero(np.isin(codes_array, present)).tolist():
+            found = entries[row]
+            if found is None:
+                found = entries[row] = []
+            found.append([position, values[int(codes_array[row])]])
+    for row, found in enumerate(entries):
+        if found is not None:
+            out[row] = orjson.dumps(found).decode()
+    return out
+
+
+def _interval_texts(batch: ScoredBatch, n: int) -> list[str | None]:
+    """Each row's intervals as stored (flat ``[low, high, ...]``, null where none), None
+    for a row with no interval at all."""
+    import numpy as np
+
+    if batch.low is None or batch.high is None or n == 0:
+        return [None] * n
+    width = len(batch.layout.competencies)
+    flat = np.empty((n, 2 * width))
+    flat[:, 0::2] = batch.low
+    flat[:, 1::2] = batch.high
+    texts: list[str | None] = list(_row_texts(flat, n))
+    for row in np.flatnonzero(np.isnan(batch.low).all(axis=1)).tolist():
+        texts[row] = None
+    return texts
+
+
+def _near_texts(batch: ScoredBatch, n: int) -> list[str | None]:
+    """Each row's near-cut letters (``"0010"``), None for a row with none near its cut."""
+    import numpy as np
+
+    if batch.near is None or n == 0 or not batch.near.any():
+        return [None] * n
+    width = len(batch.layout.competencies)
+    letters = np.frombuffer(b"01", np.uint8)[np.asarray(batch.near, dtype=np.intp)]
+    text = letters.tobytes().decode("ascii")
+    near_rows = set(np.flatnonzero(np.asarray(batch.near, dtype=bool).any(axis=1)).tolist())
+    return [text[i * width : (i + 1) * width] if i in near_rows else None for i in range(n)]
+
+
+@dataclass(frozen=True)
+class PackedBatch:
+    """Every row's packed document fields (None: the field is left out of that document)."""
+
+    answers: list[str]
+    extra: list[str | None]
+    scores: list[str]
+    codes: list[str]
+    intervals: list[str | None]
+    near: list[str | None]
+    outcomes: list[str]
+    overall: list[float]
+    keys: Sequence[str | None]
+
+
+def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
+    """Serialise every row's fields, column by column (no lock held)."""
+    import numpy as np
+
+    answers = _answer_texts(batch.layout, batch.answers, n)
+    extra = _extra_texts(batch, n)
+    keyed = [a if e is None else f"{a}\0{e}" for a, e in zip(answers, extra, strict=True)]
+    return PackedBatch(
+        answers=answers,
+        extra=extra,
+        scores=_row_texts(batch.scores, n),
+        codes=_code_texts(batch, n),
+        intervals=_interval_texts(batch, n),
+        near=_near_texts(batch, n),
+        outcomes=list(map(batch.outcomes.__getitem__, np.asarray(batch.outcome).tolist())),
+        overall=np.asarray(batch.overall, dtype=np.float64).tolist(),
+        keys=batch.key_list(keyed),
+    )
+
+
+def documents(
+    packed: PackedBatch,
+    rows: list[int] | None,
+    attempt_ids: Sequence[str],
+    candidates: Sequence[str],
+    layout_id: int,
+    submitted: str,
+) -> list[Doc]:
+    """The attempt documents of ``rows`` (None: every row), in the field order
+    ``save_attempts`` writes; absent fields (no overall, key, follow-ups, intervals)
+    are left out."""
+
+    def pick(column: Sequence[Any]) -> Sequence[Any]:
+        return column if rows is None else [column[i] for i in rows]
+
+    docs: list[Doc] = [
+        {
+            "id": aid,
+            "cand": cid,
+            "layout": layout_id,
+            "status": "submitted",
+            "submitted": submitted,
+            "answers": answer,
+            "extra": extra,
+            "scores": score,
+            "codes": code,
+            "intervals": interval,
+            "near": near,
+            "outcome": outcome,
+            "overall": value,
+            "key": key,
+        }
+        for aid, cid, answer, extra, score, code, interval, near, outcome, value, key in zip(
+            attempt_ids,
+            candidates,
+            pick(packed.answers),
+            pick(packed.extra),
+            pick(packed.scores),
+            pick(packed.codes),
+            pick(packed.intervals),
+            pick(packed.near),
+            pick(packed.outcomes),
+            pick(packed.overall),
+            pick(packed.keys),
+            strict=True,
+        )
+    ]
+    absent = [
+        name
+        for name, column in (
+            ("extra", packed.extra),
+            ("intervals", packed.intervals),
+            ("near", packed.near),
+            ("key", packed.keys),
+        )
+        if None in pick(column)
+    ]
+    no_overall = any(value != value for value in pick(packed.overall))  # NaN: not all scored
+    if absent or no_overall:
+        for doc in docs:
+            if no_overall and doc["overall"] != doc["overall"]:
+                del doc["overall"]
+            for name in absent:
+                if doc[name] is None:
+                    del doc[name]
+    return docs
