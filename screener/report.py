@@ -1,9 +1,11 @@
 """A candidate-facing report as Markdown or as one self-contained, printable HTML file. Pure.
 
 Plain language, second person: the outcome and what happens next, every
-competency with a bar and its cut, strengths (competencies met, highest
+competency with a bar and its cut (a borderline one "close to the level",
+with its score interval in words), strengths (competencies met, highest
 first), the coaching plan with each module's summary and the candidate's
-progress in it, and the history of their attempts.
+progress in it (required modules, then recommended ones apart), and the
+history of their attempts.
 
 The HTML holds everything inline (CSS, bars as plain ``div`` elements; no
 scripts, fonts or images to fetch), fits A4 (``@page size: A4``; content at
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from screener.bars import text_bar
+from screener.coaching import PlanRow
 from screener.content import Assessment, Module
 from screener.terminal import printable
 
@@ -42,8 +45,17 @@ OUTCOME_NEXT = {
         "screening or take it again."
     ),
 }
-STATUS_WORDS = {"meets": "meets the level", "below": "below the level", "incomplete": "not scored"}
+STATUS_WORDS = {
+    "meets": "meets the level",
+    "below": "below the level",
+    "borderline": "close to the level",
+    "incomplete": "not scored",
+}
 STRENGTHS = 3
+RECOMMENDED_INTRO = (
+    "Your score is close to the level needed in these areas, so it could be on either "
+    "side of it. These modules are recommended, not required:"
+)
 
 
 @dataclass(frozen=True)
@@ -68,18 +80,34 @@ class _Comp:
     score: float | None
     cut: float
     status: str
+    interval: tuple[float, float] | None = None
+
+    @property
+    def result(self) -> str:
+        """The status in words; a borderline one with its interval in plain words."""
+        words = STATUS_WORDS[self.status]
+        if self.status == "borderline" and self.interval is not None:
+            return f"{words} ({interval_words(self.interval)})"
+        return words
+
+
+def interval_words(interval: tuple[float, float]) -> str:
+    """A score interval in plain words: ``between 58 and 79 out of 100``."""
+    low, high = interval
+    return f"between {low:.0f} and {high:.0f} out of 100"
 
 
 def _competencies(data: ReportData, attempt: AttemptRecord) -> list[_Comp]:
     model = data.assessments.get(attempt.assessment)
     names = {c.id: c.name for c in model.competencies} if model is not None else {}
     return [
-        _Comp(names.get(cid, cid), score, cut, status)
-        for cid, score, cut, status in zip(
+        _Comp(names.get(cid, cid), score, cut, status, interval)
+        for cid, score, cut, status, interval in zip(
             attempt.layout.competencies,
             attempt.scores,
             attempt.layout.cuts,
             attempt.statuses,
+            attempt.intervals,
             strict=True,
         )
     ]
@@ -164,7 +192,7 @@ def markdown_report(data: ReportData) -> str:
     for comp in comps:
         out.append(
             f"| {_md(comp.name)} | {_score(comp.score)} | {comp.cut:.0f} | "
-            f"`{text_bar(comp.score, comp.cut)}` | {STATUS_WORDS[comp.status]} |"
+            f"`{text_bar(comp.score, comp.cut)}` | {comp.result} |"
         )
     strengths = _strengths(comps)
     out += ["", "## Your strengths", ""]
@@ -172,21 +200,15 @@ def markdown_report(data: ReportData) -> str:
         out += [f"- **{_md(s.name)}**: {_score(s.score)} (needed {s.cut:.0f})" for s in strengths]
     else:
         out.append("No area reached the level needed yet; the coaching plan below helps with that.")
-    plan = latest.plan_rows
+    required = [row for row in latest.plan_table if row[3]]
+    recommended = [row for row in latest.plan_table if not row[3]]
     out += ["", "## Your coaching plan", ""]
-    if not plan:
+    if not required:
         out.append("No coaching is needed.")
-    for n, (module_id, covered, gap) in enumerate(plan, 1):
-        module = data.modules.get(module_id)
-        title = module.title if module is not None else module_id
-        why = ", ".join(_md(_comp_name(data, latest, cid)) for cid in covered) or "-"
-        out += [f"{n}. **{_md(title)}** ({module.minutes if module else '?'} minutes)"]
-        if module is not None:
-            out.append(f"   {_md(module.summary)}")
-        out += [
-            f"   For: {why} (below the level by {gap:.0f} points).",
-            f"   Progress: {_md(_progress_text(data, module_id))}.",
-        ]
+    out += _md_modules(data, latest, required)
+    if recommended:
+        out += ["", "### Recommended", "", RECOMMENDED_INTRO, ""]
+        out += _md_modules(data, latest, recommended, start=len(required) + 1)
     out += ["", "## Your screenings so far", "", "| Date | Screening | Form | Result | Average |"]
     out.append("| --- | --- | --- | --- | ---: |")
     for rec in reversed(data.attempts):
@@ -196,6 +218,32 @@ def markdown_report(data: ReportData) -> str:
         )
     out.append("")
     return "\n".join(out)
+
+
+def _reason(row: PlanRow) -> str:
+    """Why a module is in the plan, after "For: <competencies>"."""
+    if row[3]:
+        return f"below the level by {row[2]:.0f} points"
+    return "close to the level needed"
+
+
+def _md_modules(
+    data: ReportData, attempt: AttemptRecord, rows: list[PlanRow], start: int = 1
+) -> list[str]:
+    out: list[str] = []
+    for n, row in enumerate(rows, start):
+        module_id, covered = row[0], row[1]
+        module = data.modules.get(module_id)
+        title = module.title if module is not None else module_id
+        why = ", ".join(_md(_comp_name(data, attempt, cid)) for cid in covered) or "-"
+        out += [f"{n}. **{_md(title)}** ({module.minutes if module else '?'} minutes)"]
+        if module is not None:
+            out.append(f"   {_md(module.summary)}")
+        out += [
+            f"   For: {why} ({_reason(row)}).",
+            f"   Progress: {_md(_progress_text(data, module_id))}.",
+        ]
+    return out
 
 
 def _comp_name(data: ReportData, attempt: AttemptRecord, cid: str) -> str:
@@ -216,6 +264,7 @@ html { background: #fff; }
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; color: #1a1a1a;
   font-size: 11pt; line-height: 1.45; margin: 0 auto; padding: 12px; max-width: 180mm; }
 h1 { font-size: 18pt; margin: 0 0 2px; }
+h3 { font-size: 11.5pt; margin: 12px 0 4px; break-after: avoid; }
 h2 { font-size: 13pt; margin: 18px 0 6px; border-bottom: 1px solid #ccc; padding-bottom: 2px;
   break-after: avoid; }
 .meta { color: #555; font-size: 9pt; margin: 0 0 10px; }
@@ -234,10 +283,10 @@ tr { break-inside: avoid; }
   background: #eceff1; border-radius: 3px; vertical-align: middle; }
 .fill { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 3px; }
 .fill.meets { background: #43a047; } .fill.below { background: #fb8c00; }
-.fill.incomplete { background: #bdbdbd; }
+.fill.borderline { background: #fdd835; } .fill.incomplete { background: #bdbdbd; }
 .cut { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #222; }
 .status.meets { color: #2e7d32; } .status.below { color: #b45f06; }
-.status.incomplete { color: #666; }
+.status.borderline { color: #7a6200; } .status.incomplete { color: #666; }
 ol.plan { padding-left: 20px; } ol.plan li { margin: 0 0 8px; break-inside: avoid; }
 .small { font-size: 9pt; color: #555; }
 @media print { body { padding: 0; } }
@@ -256,6 +305,26 @@ def _html_bar(score: float | None, cut: float, status: str) -> str:
         f'needed {cut:.0f}"><div class="fill {_e(status)}" style="width:{width:.1f}%"></div>'
         f'<div class="cut" style="left:calc({max(0.0, min(100.0, cut)):.1f}% - 1px)"></div></div>'
     )
+
+
+def _html_modules(
+    data: ReportData, attempt: AttemptRecord, rows: list[PlanRow], start: int = 1
+) -> list[str]:
+    parts = [f'<ol class="plan" start="{start}">']
+    for row in rows:
+        module_id, covered = row[0], row[1]
+        module = data.modules.get(module_id)
+        title = module.title if module is not None else module_id
+        minutes = f"{module.minutes} minutes" if module is not None else ""
+        why = ", ".join(_comp_name(data, attempt, cid) for cid in covered)
+        parts.append(
+            f"<li><strong>{_e(title)}</strong> <span class='small'>{_e(minutes)}</span>"
+            + (f"<br>{_e(module.summary)}" if module is not None else "")
+            + f"<br><span class='small'>For: {_e(why)} ({_e(_reason(row))})."
+            f" Progress: {_e(_progress_text(data, module_id))}.</span></li>"
+        )
+    parts.append("</ol>")
+    return parts
 
 
 def html_report(data: ReportData) -> str:
@@ -293,7 +362,7 @@ def html_report(data: ReportData) -> str:
             f'<tr><td>{_e(comp.name)}</td><td class="num">{_score(comp.score)}</td>'
             f'<td class="num">{comp.cut:.0f}</td>'
             f"<td>{_html_bar(comp.score, comp.cut, comp.status)}</td>"
-            f'<td class="status {_e(comp.status)}">{_e(STATUS_WORDS[comp.status])}</td></tr>'
+            f'<td class="status {_e(comp.status)}">{_e(comp.result)}</td></tr>'
         )
     parts.append("</table>")
     strengths = _strengths(comps)
@@ -310,23 +379,15 @@ def html_report(data: ReportData) -> str:
             "<p>No area reached the level needed yet; the coaching plan below helps with that.</p>"
         )
     parts.append("<h2>Your coaching plan</h2>")
-    plan = latest.plan_rows
-    if not plan:
+    required = [row for row in latest.plan_table if row[3]]
+    recommended = [row for row in latest.plan_table if not row[3]]
+    if not required:
         parts.append("<p>No coaching is needed.</p>")
     else:
-        parts.append('<ol class="plan">')
-        for module_id, covered, gap in plan:
-            module = data.modules.get(module_id)
-            title = module.title if module is not None else module_id
-            minutes = f"{module.minutes} minutes" if module is not None else ""
-            why = ", ".join(_comp_name(data, latest, cid) for cid in covered)
-            parts.append(
-                f"<li><strong>{_e(title)}</strong> <span class='small'>{_e(minutes)}</span>"
-                + (f"<br>{_e(module.summary)}" if module is not None else "")
-                + f"<br><span class='small'>For: {_e(why)} (below the level by {gap:.0f} points)."
-                f" Progress: {_e(_progress_text(data, module_id))}.</span></li>"
-            )
-        parts.append("</ol>")
+        parts += _html_modules(data, latest, required)
+    if recommended:
+        parts += ["<h3>Recommended</h3>", f"<p>{_e(RECOMMENDED_INTRO)}</p>"]
+        parts += _html_modules(data, latest, recommended, start=len(required) + 1)
     parts += [
         "<h2>Your screenings so far</h2>",
         "<table><tr><th>Date</th><th>Screening</th><th>Form</th><th>Result</th>"
