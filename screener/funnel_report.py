@@ -52,10 +52,10 @@ def _ratio_lines(f: Funnel) -> list[str]:
             )
         else:
             lines.append(
-                f"{figures.name} completed the core program in a median "
-                f"{_num(figures.core_days.median)} days, {ratio:.2f} times the "
+                f"{figures.name}: a median {_num(figures.core_days.median)} days from the start "
+                f"of the core program to completing it, {ratio:.2f} times the "
                 f"{_num(base.core_days.median)} days of {base.name} "
-                f"({figures.core_days.n} and {base.core_days.n} people)."
+                f"({figures.core_days.n} and {base.core_days.n} people who completed it)."
             )
     return lines
 
@@ -74,10 +74,12 @@ def funnel_markdown(f: Funnel, *, generated: str, waiting: Sequence[RegionWaitin
         "",
         f"Program {_md(f.program)} · made {_md(generated)}{since}",
         "",
-        f"{f.people} people; {f.employers} employers"
+        f"{f.people} people; {f.employers} employers in all"
         + (
             " ("
-            + ", ".join(f"{_md(r.region)}: {r.employers}, {r.seats} seats" for r in f.regions)
+            + ", ".join(
+                f"{_md(r.region)}: {r.employers} employers with {r.seats} seats" for r in f.regions
+            )
             + ")"
             if f.regions
             else ""
@@ -101,7 +103,7 @@ def funnel_markdown(f: Funnel, *, generated: str, waiting: Sequence[RegionWaitin
             "",
             f"## Stages: {_md(r.name)}",
             "",
-            "| Stage | Reached | Now | From previous | From start | Days in stage | Left by |",
+            "| Stage | Reached | Now | From prev. | From start | Days: median (quartiles) | Left by |",
             "| --- | ---: | ---: | ---: | ---: | --- | --- |",
         ]
         for s in r.stages:
@@ -152,7 +154,8 @@ h2 { font-size: 12.5pt; margin: 18px 0 6px; border-bottom: 1px solid #ccc;
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 5px; border-bottom: 1px solid #e3e3e3;
   vertical-align: middle; overflow-wrap: anywhere; }
-th { font-size: 8.5pt; color: #444; }
+th { font-size: 8pt; color: #444; overflow-wrap: normal; }
+table.stages { table-layout: fixed; }
 td.num, th.num { text-align: right; }
 tr { break-inside: avoid; }
 .bar { position: relative; width: 100%; height: 10px; background: #eceff1; border-radius: 3px; }
@@ -172,7 +175,9 @@ def _bar(part: int, whole: int) -> str:
 
 def funnel_html(f: Funnel, *, generated: str, waiting: Sequence[RegionWaiting] = ()) -> str:
     since = f" · people who started on or after {_e(f.since.isoformat())}" if f.since else ""
-    regions = ", ".join(f"{_e(r.region)}: {r.employers}, {r.seats} seats" for r in f.regions)
+    regions = ", ".join(
+        f"{_e(r.region)}: {r.employers} employers with {r.seats} seats" for r in f.regions
+    )
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -181,7 +186,7 @@ def funnel_html(f: Funnel, *, generated: str, waiting: Sequence[RegionWaiting] =
         f"<style>{CSS}</style></head><body>",
         f"<h1>Program funnel: {_e(f.title)}</h1>",
         f'<p class="meta">Program {_e(f.program)} · made {_e(generated)}{since}</p>',
-        f"<p>{f.people} people; {f.employers} employers"
+        f"<p>{f.people} people; {f.employers} employers in all"
         + (f" ({regions})" if regions else "")
         + ".</p>",
         "<h2>Headline</h2>",
@@ -202,10 +207,12 @@ def funnel_html(f: Funnel, *, generated: str, waiting: Sequence[RegionWaiting] =
     for r in _headline_rows(f):
         parts += [
             f"<h2>Stages: {_e(r.name)}</h2>",
-            '<table><tr><th style="width:26%">Stage</th><th style="width:16%">Share reached</th>'
-            '<th class="num">Reached</th><th class="num">Now</th>'
-            '<th class="num">From previous</th><th class="num">From start</th>'
-            "<th>Days in stage</th><th>Left by</th></tr>",
+            '<table class="stages"><colgroup><col style="width:23%"><col style="width:11%">'
+            '<col style="width:8%"><col style="width:6%"><col style="width:9%">'
+            '<col style="width:8%"><col style="width:14%"><col style="width:21%"></colgroup>',
+            '<tr><th>Stage</th><th>Share reached</th><th class="num">Reached</th>'
+            '<th class="num">Now</th><th class="num">From prev.</th>'
+            '<th class="num">From start</th><th>Days: median (quartiles)</th><th>Left by</th></tr>',
         ]
         for s in r.stages:
             parts.append(
