@@ -324,3 +324,36 @@ def test_a_content_root_can_replace_the_bundled_program(tmp_path: Path) -> None:
     (root / "programs" / "mine.yaml").write_text(text)
     programs = load_programs([root], assessments=BUNDLED_ASSESSMENTS, modules=BUNDLED_MODULES)
     assert programs["wblc-mold-maintenance"].waiting_days == 21
+
+
+def _doc_moves(program: Program, stage_id: str) -> str:
+    parts = []
+    for m in program.stage(stage_id).moves:
+        text = f"`{m.event}` → {m.to}"
+        if m.routes:
+            text += f" ({', '.join(m.routes)})"
+        if m.takes_seat:
+            text += " *(employer, seat)*"
+        elif m.needs_employer:
+            text += " *(employer)*"
+        parts.append(text)
+    return "; ".join(parts) or "—"
+
+
+def test_docs_table_is_the_bundled_program(bundled: Program) -> None:
+    """docs/program.md's table of stages and moves says what the bundled file says."""
+    doc = (ROOT / "docs" / "program.md").read_text()
+    rows = {
+        m.group(1): m.groups()[1:]
+        for m in re.finditer(r"^\| `([a-z_0-9]+)` \| ([^|]+) \| ([a-z]+) \| (.+) \|$", doc, re.M)
+    }
+    assert list(rows) == [s.id for s in bundled.stages]
+    for stage in bundled.stages:
+        name, kind, moves = (x.strip() for x in rows[stage.id])
+        assert (name, kind) == (stage.name, stage.kind)
+        assert moves == _doc_moves(bundled, stage.id), stage.id
+    for kind in bundled.event_kinds():
+        assert f"`{kind}`" in doc
+    sentence = re.search(r"The nominated route skips (.+?)\.", " ".join(doc.split()))
+    assert sentence is not None
+    assert re.findall(r"`(\w+)`", sentence.group(1)) == bundled.route("nominated").skips
