@@ -13,6 +13,7 @@ from helpers import ROOT
 from screener.catalog import Catalog, load_catalog
 from screener.coaching import build_plan
 from screener.content import AnyItem, Assessment, ChoiceItem, JudgementItem, LikertItem, Module
+from screener.lint import check_text
 from screener.scoring import Answer, score_form
 
 GRADE_LIMIT = 8.0
@@ -220,3 +221,233 @@ def test_profiles_give_the_expected_plans(screening: Assessment, form: str) -> N
     assert [e.gap for e in plan] == sorted((e.gap for e in plan), reverse=True)
     # every gap is the whole cut: weakest answers everywhere score 0
     assert all(e.gap == max(screening.competency(c).cut for c in e.competencies) for e in plan)
+
+
+# -- the review checklist of docs/content.md, one test per mechanical rule ----------------
+
+GRADED = ("personal", "relational")
+
+
+def likert_of(a: Assessment, form: str, competency: str) -> list[LikertItem]:
+    return [
+        i for i in a.form_items(form) if i.competency == competency and isinstance(i, LikertItem)
+    ]
+
+
+@pytest.mark.parametrize("form", ["A", "B"])
+def test_every_likert_scale_has_three_agree_and_three_reverse_keyed_items(
+    screening: Assessment, form: str
+) -> None:
+    for comp in screening.competencies:
+        if comp.domain not in GRADED:
+            continue
+        items = likert_of(screening, form, comp.id)
+        assert [i.reverse for i in items].count(True) == 3, comp.id
+        assert [i.reverse for i in items].count(False) == 3, comp.id
+        # the same positions are reverse-keyed on both forms
+        other = likert_of(screening, "B" if form == "A" else "A", comp.id)
+        assert [i.reverse for i in items] == [i.reverse for i in other], comp.id
+
+
+@pytest.mark.parametrize("form", ["A", "B"])
+@pytest.mark.parametrize("rating", [1, 2, 3, 4, 5])
+def test_one_rating_for_everything_passes_no_likert_scale(
+    screening: Assessment, form: str, rating: int
+) -> None:
+    """Acquiescence: "Agree" (or any one rating) to every statement scores the neutral
+    middle, 50, below every Likert cut; before the balance, all-Agree scored 58 and passed."""
+    answers: dict[str, Answer] = {
+        i.id: rating for i in screening.form_items(form) if isinstance(i, LikertItem)
+    }
+    card = score_form(screening, answers, form)
+    graded = [c for c in card.competencies if screening.competency(c.id).domain in GRADED]
+    assert len(graded) == 4
+    for result in graded:
+        assert result.score == 50.0, result
+        assert result.status == "below", result
+    assert card.outcome != "pass"
+
+
+def test_keys_are_spread_evenly_over_a_to_d(screening: Assessment) -> None:
+    groups = {f: screening.form_items(f) for f in screening.form_names()}
+    groups["reserve"] = screening.reserve_items()
+    for name, items in groups.items():
+        keys = Counter(i.key for i in items if isinstance(i, ChoiceItem))
+        assert set(keys) == set("abcd"), name
+        assert max(keys.values()) - min(keys.values()) <= 1, (name, keys)
+
+
+KEYED_DOMAINS = ("cognitive", "business")
+
+
+def test_every_cognitive_and_business_item_names_the_type_it_tests(screening: Assessment) -> None:
+    for item in screening.items:
+        if screening.competency(item.competency).domain in KEYED_DOMAINS:
+            assert item.type, item.id
+        else:
+            assert item.type is None, item.id
+
+
+def shuffled(item: AnyItem) -> bool:
+    """Whether the options are shown in a shuffled order (``shuffle`` unset: automatic)."""
+    from screener.lint import looks_ordered
+
+    if not isinstance(item, ChoiceItem | JudgementItem):
+        return False
+    if item.shuffle is not None:
+        return item.shuffle
+    return not looks_ordered([o.label for o in item.options])
+
+
+def test_parallel_items_test_the_same_type_with_the_same_time_limit(
+    screening: Assessment,
+) -> None:
+    for comp in screening.competencies:
+        a = [i for i in screening.form_items("A") if i.competency == comp.id]
+        b = [i for i in screening.form_items("B") if i.competency == comp.id]
+        assert [(i.kind, i.type, i.time_limit) for i in a] == [
+            (i.kind, i.type, i.time_limit) for i in b
+        ], comp.id
+        assert [shuffled(i) for i in a] == [shuffled(i) for i in b], comp.id
+        if comp.domain == "cognitive":
+            assert len({i.type for i in a}) == len(a), f"{comp.id}: a type is tested twice"
+
+
+def test_the_reserve_holds_items_like_the_forms_for_every_keyed_competency(
+    screening: Assessment,
+) -> None:
+    rule = screening.decision.borderline
+    assert rule is not None and rule.action == "follow_up"
+    in_forms = {i.id for f in screening.form_names() for i in screening.form_items(f)}
+    assert not in_forms & set(screening.reserve)
+    for comp in screening.competencies:
+        reserve = screening.reserve_items(comp.id)
+        form = [i for i in screening.form_items("A") if i.competency == comp.id]
+        if comp.domain == "cognitive":
+            assert len(reserve) >= 6, comp.id
+            # one reserve item of each type the form tests, of the same kind and timing
+            assert sorted((i.type or "", i.kind, i.time_limit or 0) for i in reserve) == sorted(
+                (i.type or "", i.kind, i.time_limit or 0) for i in form
+            ), comp.id
+        elif comp.domain == "business":
+            assert len(reserve) >= 4, comp.id
+            assert all(isinstance(i, JudgementItem) for i in reserve), comp.id
+        else:
+            assert reserve == [], comp.id
+
+
+SAFETY_TYPES = {
+    "lockout",
+    "guard-bypass",
+    "hot-surface",
+    "whmis-label",
+    "incident-report",
+    "rotating-tools",
+    "right-to-refuse",
+    "jhsc",
+}
+
+
+def test_both_forms_ask_about_every_safety_topic_of_the_issue(screening: Assessment) -> None:
+    for form in ("A", "B"):
+        types = {i.type for i in screening.form_items(form) if i.competency == "safety_focus"}
+        assert types >= SAFETY_TYPES, form
+    reserve = {i.type for i in screening.reserve_items("safety_focus")}
+    assert {"awareness-training", "ppe"} <= reserve
+
+
+def test_spatial_items_have_drawings_with_alt_text(screening: Assessment) -> None:
+    from screener.lint import FIGURE_COLUMNS, display_width
+
+    spatial = [i for i in screening.items if i.competency == "spatial_visualization"]
+    assert len(spatial) >= 18
+    for item in spatial:
+        assert item.figure and item.alt and item.alt.strip(), item.id
+        assert all(display_width(line) <= FIGURE_COLUMNS for line in item.figure.splitlines())
+        assert "+--" not in item.prompt, f"{item.id}: the drawing belongs in figure"
+    third_angle = [i for i in spatial if "third-angle" in i.prompt]
+    assert third_angle, "no item states the projection convention of its views"
+
+
+HEALTH_OR_BODY = re.compile(
+    r"\b(tired|worn out|fatigue|exhaust\w*|sleep\w*|sick|ill|health\w*|pain\w*|ache\w*|"
+    r"injur\w*|disab\w*|medic\w*|energy|feet|stand\w*|walk\w*|lift\w*|carry\w*|heavy|"
+    r"strength|strong|physical\w*|fit)\b",
+    re.IGNORECASE,
+)
+
+
+def test_no_self_rating_asks_about_health_or_physical_ability(screening: Assessment) -> None:
+    """Pre-offer questions about health or physical ability risk the Ontario Human
+    Rights Code: self-ratings describe work habits only."""
+    for item in screening.items:
+        if isinstance(item, LikertItem):
+            assert not HEALTH_OR_BODY.search(item.prompt), (item.id, item.prompt)
+    for comp in screening.competencies:
+        if comp.domain in GRADED:
+            assert not HEALTH_OR_BODY.search(comp.description or ""), comp.id
+
+
+IDIOMS = (
+    "get short with",
+    "snap at",
+    "sort it out",
+    "sort out",
+    "fussy",
+    "knack",
+    "laugh it off",
+    "figure it out",
+    "work it out",
+    "jump in",
+    "head home",
+    "on hand",
+    "go out of my way",
+    "stick to",
+    "deal with",
+    "times by",
+    "ready to go at",
+    "short of hands",
+)
+AMERICAN = re.compile(
+    r"\b(center\w*|colors?|colored|favou?rite|labor|liters?|millimeters?|centimeters?|meters? long)\b"
+)
+
+
+def test_plain_words_canadian_spelling_and_si_units(screening: Assessment) -> None:
+    from screener.lint import candidate_text
+
+    text = "\n".join(t for _, t in candidate_text(screening))
+    lowered = text.lower()
+    assert not [idiom for idiom in IDIOMS if idiom in lowered]
+    assert not AMERICAN.findall(text)
+    assert not re.findall(r"\d\s?C\b", text), "degrees need the sign: 40 °C"
+    assert not re.findall(r"\bNm\b", text), "newton metres are N·m"
+
+
+def test_the_screening_explains_every_shop_word_it_uses(screening: Assessment) -> None:
+    from screener.lint import SHOP_WORDS, candidate_text, glossary_covers
+
+    path = load_catalog().sources[SCREENING]
+    checked = check_text(path.read_text(), str(path))
+    assert checked.problems == [] and checked.warnings == []
+    text = "\n".join(t for _, t in candidate_text(screening))
+    for term in screening.glossary:
+        words = [w for w in SHOP_WORDS if glossary_covers([term], w)]
+        used = any(re.search(SHOP_WORDS[w], text, re.IGNORECASE) for w in words)
+        assert used or term.lower() in text.lower(), f"glossary entry {term!r} is never used"
+
+
+EXTREME = re.compile(r"\b(always|never|every|all|even|much|very|completely|totally)\b", re.I)
+
+
+def test_form_b_self_ratings_are_worded_no_more_strongly_than_form_a(
+    screening: Assessment,
+) -> None:
+    for comp in screening.competencies:
+        if comp.domain not in GRADED:
+            continue
+        strong = {
+            form: sum(len(EXTREME.findall(i.prompt)) for i in likert_of(screening, form, comp.id))
+            for form in ("A", "B")
+        }
+        assert strong["B"] <= strong["A"], (comp.id, strong)
