@@ -402,6 +402,7 @@ IDIOMS = (
     "head home",
     "on hand",
     "go out of my way",
+    "put off",
     "stick to",
     "deal with",
     "times by",
