@@ -256,18 +256,38 @@ def score_form(
     return Scorecard(assessment.id, assessment.version, form_name, frozen, outcome, overall, points)
 
 
-def competency_terms(
-    assessment: Assessment, answers: Mapping[str, Answer], form: str
-) -> dict[str, list[Term]]:
-    """Each competency's answered ``(weight, points, least, most)`` terms (form and reserve)."""
-    items = [*assessment.form_items(form), *assessment.reserve_items()]
-    terms: dict[str, list[Term]] = {}
-    for item in items:
-        earned = item_points(assessment, item, answers.get(item.id))
-        if earned is not None:
-            low, high = point_range(assessment, item)
-            terms.setdefault(item.competency, []).append((item.weight, earned, low, high))
-    return terms
+@dataclass(frozen=True)
+class _FollowUpItems:
+    """What ``next_follow_up`` needs of one form, worked out once: per competency with
+    reserve items, its items (form and reserve) with their point ranges, and its
+    reserve items in order."""
+
+    items: dict[str, list[tuple[AnyItem, float, float]]]
+    reserve: dict[str, list[tuple[AnyItem, float, float]]]
+
+
+_FOLLOW_UP_CACHE: dict[tuple[int, str], tuple[Assessment, _FollowUpItems]] = {}
+
+
+def _follow_up_items(assessment: Assessment, form: str) -> _FollowUpItems:
+    """``_FollowUpItems`` of a form, memoised by the assessment's identity (a few kept;
+    the entry holds the assessment, so its id is not reused while cached)."""
+    key = (id(assessment), form)
+    found = _FOLLOW_UP_CACHE.get(key)
+    if found is not None and found[0] is assessment:
+        return found[1]
+    reserve: dict[str, list[tuple[AnyItem, float, float]]] = {}
+    for item in assessment.reserve_items():
+        reserve.setdefault(item.competency, []).append((item, *point_range(assessment, item)))
+    items: dict[str, list[tuple[AnyItem, float, float]]] = {c: [] for c in reserve}
+    for item in [*assessment.form_items(form), *assessment.reserve_items()]:
+        if item.competency in items:
+            items[item.competency].append((item, *point_range(assessment, item)))
+    made = _FollowUpItems(items, reserve)
+    if len(_FOLLOW_UP_CACHE) >= 8:
+        _FOLLOW_UP_CACHE.clear()
+    _FOLLOW_UP_CACHE[key] = (assessment, made)
+    return made
 
 
 def next_follow_up(
@@ -286,20 +306,30 @@ def next_follow_up(
     rule = assessment.decision.borderline
     if rule is None or rule.action != "follow_up" or not assessment.reserve:
         return None
+    if not assessment.form_items(form):
+        return None
     follow = FollowUpRule(rule.confidence, rule.max_extra)
-    terms = competency_terms(assessment, answers, form)
+    prepared = _follow_up_items(assessment, form)
     for comp in assessment.competencies:
-        reserve = assessment.reserve_items(comp.id)
-        asked = sum(1 for item in reserve if answers.get(item.id) is not None)
-        upcoming = [
-            item for item in reserve if answers.get(item.id) is None and item.id not in seen
-        ]
+        mine = prepared.reserve.get(comp.id)
+        if not mine:
+            continue
+        asked = 0
         ranges: list[ItemRange] = []
-        for item in upcoming:
-            low, high = point_range(assessment, item)
-            ranges.append((item.weight, low, high))
-        mine = terms.get(comp.id, [])
-        total = len(assessment.form_items(form))
-        if total and follow_up_wanted(mine, comp.cut, follow, asked, ranges):
+        upcoming: list[AnyItem] = []
+        for item, low, high in mine:
+            if answers.get(item.id) is not None:
+                asked += 1
+            elif item.id not in seen:
+                upcoming.append(item)
+                ranges.append((item.weight, low, high))
+        if not upcoming or asked >= follow.max_extra:
+            continue
+        terms: list[Term] = []
+        for item, low, high in prepared.items[comp.id]:
+            earned = item_points(assessment, item, answers.get(item.id))
+            if earned is not None:
+                terms.append((item.weight, earned, low, high))
+        if follow_up_wanted(terms, comp.cut, follow, asked, ranges):
             return upcoming[0]
     return None

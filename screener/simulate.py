@@ -17,6 +17,14 @@ the trait:
 About 2% of answers are missing. The same seed gives the same candidates, and
 the first ``n`` candidates of a longer run are the same ``n`` (people are made
 in fixed blocks, each from its own seeded stream).
+
+With a borderline rule whose action is ``follow_up``, each candidate then
+answers reserve items as ``take`` would ask them: ``scoring.next_follow_up``,
+the one follow-up rule, picks them one at a time, and the answers come from
+the same item model (drawn for every reserve item and person up front, after
+the form's draws, so a candidate's form answers do not depend on the rule). A
+follow-up item is never skipped. ``answers`` holds every reserve item, None
+when it was not asked, so every row has the same columns.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from screener.content import (
     LikertItem,
     NumericItem,
 )
-from screener.scoring import Answer
+from screener.scoring import Answer, next_follow_up
 
 MISSING = 0.02
 BLOCK = 1024
@@ -67,25 +75,31 @@ class _ItemModel:
 def simulate(
     assessment: Assessment, form: str | None, n: int, seed: int
 ) -> Iterator[SimulatedCandidate]:
-    """``n`` synthetic candidates answering ``form`` (the first when None), ids ``sim-000001``…"""
+    """``n`` synthetic candidates answering ``form`` (the first when None), ids ``sim-000001``…,
+    and the follow-up items the follow-up rule asks them."""
     if n < 0:
         raise ValueError("n must be 0 or more")
     if seed < 0:
         raise ValueError("seed must be 0 or more")
     name = assessment.form(form)
     items = assessment.form_items(name)
+    rule = assessment.decision.borderline
+    follow_up = rule is not None and rule.action == "follow_up"
+    reserve = assessment.reserve_items() if follow_up else []
     comp_ids = [c.id for c in assessment.competencies]
     where = {cid: m for m, cid in enumerate(comp_ids)}
     params = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    models = [
-        _ItemModel(
+
+    def model(item: AnyItem) -> _ItemModel:
+        return _ItemModel(
             item,
             where[item.competency],
             float(params.uniform(0.8, 2.0)),
             float(params.normal(-0.5, 0.7)),
         )
-        for item in items
-    ]
+
+    models = [model(item) for item in items]
+    extra_models = [model(item) for item in reserve]  # drawn after the form's: those stay
     width = max(6, len(str(n)))
     for block in range(math.ceil(n / BLOCK)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1, block)))
@@ -96,18 +110,34 @@ def simulate(
             _answer_column(assessment, model, traits[:, model.competency], rng) for model in models
         ]
         missing = rng.random((BLOCK, len(items))) < MISSING
+        extra_columns = [
+            _answer_column(assessment, model, traits[:, model.competency], rng)
+            for model in extra_models
+        ]
         count = min(BLOCK, n - block * BLOCK)
         trait_rows = traits[:count].tolist()
         for i in range(count):
             number = block * BLOCK + i + 1
+            answers: dict[str, Answer] = {
+                model.item.id: None if missing[i, j] else columns[j][i]
+                for j, model in enumerate(models)
+            }
+            if reserve:
+                planned = {
+                    m.item.id: column[i]
+                    for m, column in zip(extra_models, extra_columns, strict=True)
+                }
+                answers.update(dict.fromkeys(planned))
+                while True:
+                    item = next_follow_up(assessment, answers, name)
+                    if item is None:
+                        break
+                    answers[item.id] = planned[item.id]
             yield SimulatedCandidate(
                 candidate_id=f"sim-{number:0{width}d}",
                 name=f"Candidate {number}",
                 traits=dict(zip(comp_ids, trait_rows[i], strict=True)),
-                answers={
-                    model.item.id: None if missing[i, j] else columns[j][i]
-                    for j, model in enumerate(models)
-                },
+                answers=answers,
             )
 
 

@@ -70,14 +70,16 @@ def test_bad_arguments() -> None:
 def test_answers_are_valid_and_about_two_percent_missing(form: str) -> None:
     a = screening()
     items = {i.id: i for i in a.form_items(form)}
+    reserve = {i.id: i for i in a.reserve_items()}
     people = list(simulate(a, form, 2000, seed=11))
     missing = 0
     for person in people:
         for item_id, answer in person.answers.items():
             if answer is None:
-                missing += 1
+                missing += item_id in items  # a reserve item left None was not asked
             else:
-                assert normalise(a, items[item_id], answer) == answer
+                item = items.get(item_id) or reserve[item_id]
+                assert normalise(a, item, answer) == answer
         score_form(a, person.answers, form)  # raises on anything invalid
     share = missing / (len(people) * len(items))
     assert 0.015 < share < 0.025
@@ -138,3 +140,49 @@ def test_write_csv_with_no_rows_writes_the_header_when_items_are_given() -> None
     rows: list[SimulatedCandidate] = []
     assert write_csv(rows, buffer, items=["t1", "t2"]) == 0
     assert buffer.getvalue() == "candidate_id,name,t1,t2\n"
+
+
+def test_follow_up_items_are_asked_by_the_one_rule_and_read_back(tmp_path: Path) -> None:
+    """On the six-item assessment (action follow_up) simulated candidates answer the
+    reserve items ``next_follow_up`` asks, no others; the file reads back with them and
+    the batch path scores it as ``score_form`` does."""
+    from content_fixtures import load_assessment
+    from vector_reference import row_scorecard
+
+    from screener.scoring import next_follow_up
+    from screener.vectorscore import score_points
+
+    a = load_assessment("measure/sixitem.yaml")
+    reserve = [i.id for i in a.reserve_items()]
+    people = list(simulate(a, "A", 400, seed=5))
+    assert people == list(simulate(a, "A", 400, seed=5))
+    asked = 0
+    for person in people:
+        assert list(person.answers)[-len(reserve) :] == reserve
+        given = [i for i in reserve if person.answers[i] is not None]
+        asked += len(given)
+        # replaying the rule on the form's answers asks exactly these, in this order
+        replay = {k: v for k, v in person.answers.items() if k not in reserve}
+        replay.update(dict.fromkeys(reserve))
+        order = []
+        while (item := next_follow_up(a, replay, "A")) is not None:
+            order.append(item.id)
+            replay[item.id] = person.answers[item.id]
+        assert order == given
+        assert len(given) <= 4  # max_extra
+    assert asked > 0
+    # the form's answers do not depend on the rule
+    plain = a.model_copy(update={"decision": a.decision.model_copy(update={"borderline": None})})
+    same = list(simulate(plain, "A", 400, seed=5))
+    assert [{k: p.answers[k] for k in q.answers} for p, q in zip(people, same, strict=True)] == [
+        q.answers for q in same
+    ]
+    path = tmp_path / "six.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        write_csv(people, fh)
+    encoded = encode(a, "A", read_table(path))
+    assert encoded.errors == ()
+    scores = score_points(a, "A", encoded.points)
+    for i, person in enumerate(people):
+        assert encoded_answers(encoded, i) == person.answers
+        assert row_scorecard(a, "A", scores, i) == score_form(a, person.answers, "A")

@@ -383,7 +383,7 @@ def test_encode_reads_reserve_columns(tmp_path: Path) -> None:
     assert [(e.row, e.column) for e in encoded.errors] == [(5, "re-r2")]
     assert encoded.points.shape == (3, 16)
     assert encoded_answers(encoded, 1)["re-r2"] == "b"
-    assert "re-r2" not in encoded_answers(encoded, 0)  # not asked
+    assert encoded_answers(encoded, 0)["re-r2"] is None  # not asked
     scores = score_points(a, "A", encoded.points)
     for i in range(len(encoded)):
         card = score_form(a, encoded_answers(encoded, i), "A")

@@ -17,15 +17,13 @@ from screener.vectorscore import OUTCOMES, STATUSES, Encoded, Scores
 
 def encoded_answers(encoded: Encoded, i: int) -> dict[str, Answer]:
     """Good row ``i``'s answers as ``score_form`` takes them: every form item (None =
-    unanswered), then the reserve items answered (an unanswered one was not asked)."""
+    unanswered), then every reserve item (None = not asked)."""
     columns = encoded.answer_codes()
     ids = [*encoded.item_ids, *encoded.reserve_ids]
-    out: dict[str, Answer] = {}
-    for n, (item_id, (codes, values)) in enumerate(zip(ids, columns, strict=True)):
-        value = values[int(codes[i])]
-        if n < len(encoded.item_ids) or value is not None:
-            out[item_id] = value
-    return out
+    return {
+        item_id: values[int(codes[i])]
+        for item_id, (codes, values) in zip(ids, columns, strict=True)
+    }
 
 
 def row_scorecard(assessment: Assessment, form: str | None, scores: Scores, i: int) -> Scorecard:
