@@ -294,3 +294,63 @@ def test_export_streams_rows(isolated_db: Path) -> None:
     assert count == 12
     assert not isinstance(seen[0], list | tuple)
     assert writer_for(Format.JSONL).__class__.__name__ == "JsonLinesWriter"
+
+
+def test_borderline_attempts_export_status_interval_and_follow_ups(tmp_path: Path) -> None:
+    """A borderline rule adds <competency>_low/_high; --items adds the follow-up items
+    asked (answer and points); the JSON export carries the same values."""
+    from content_fixtures import load_assessment
+
+    from screener import exporting
+    from screener.coaching import build_plan
+    from screener.scoring import score_form
+    from screener.store import Layout
+
+    a = load_assessment("measure/sixitem.yaml")
+    store = Store(tmp_path / "db.json")
+    person = store.add_candidate("Close Call")
+    answers = {f"re-a{k}": "a" if k <= 4 else "b" for k in range(1, 7)}
+    answers.update({f"tw-a{k}": 3 for k in range(1, 5)})
+    answers.update({"re-r1": "a", "re-r2": "b"})
+    card = score_form(a, answers, "A")
+    store.save_attempt(person.id, card, build_plan(a, card), answers, Layout.of(a, "A"))
+    out = io.BytesIO()
+    exporting.export(store.iter_attempts(), Format.CSV, out, items=True, assessments={"sixitem": a})
+    [row] = read_csv(out.getvalue())
+    header = list(row)
+    at = header.index("reasoning_score")
+    assert header[at : at + 4] == [
+        "reasoning_score",
+        "reasoning_status",
+        "reasoning_low",
+        "reasoning_high",
+    ]
+    for comp in card.competencies:
+        assert comp.interval is not None
+        assert row[f"{comp.id}_status"] == comp.status
+        assert float(row[f"{comp.id}_low"]) == comp.interval[0]
+        assert float(row[f"{comp.id}_high"]) == comp.interval[1]
+    assert row["re-r1_answer"] == "a" and row["re-r1_points"] == "1.0"
+    assert row["re-r2_answer"] == "b" and row["re-r2_points"] == "0.0"
+    assert row["re-r3_answer"] == "" and row["re-r3_points"] == ""  # not asked
+    lines = io.BytesIO()
+    exporting.export(store.iter_attempts(), Format.JSONL, lines)
+    data = json.loads(lines.getvalue())
+    reasoning = card.competency("reasoning")
+    assert reasoning.interval is not None
+    assert (data["reasoning_low"], data["reasoning_high"]) == reasoning.interval
+    assert data["reasoning_status"] == reasoning.status
+    # attempts of an assessment without a borderline rule get no interval columns
+    plain = Store(tmp_path / "plain.json")
+    other = plain.add_candidate("Plain")
+    rule_free = a.model_copy(
+        update={"decision": a.decision.model_copy(update={"borderline": None})}
+    )
+    form_only = {k: v for k, v in answers.items() if not k.startswith("re-r")}
+    card = score_form(rule_free, form_only, "A")
+    plain.save_attempt(
+        other.id, card, build_plan(rule_free, card), form_only, Layout.of(rule_free, "A")
+    )
+    out = io.BytesIO()
+    exporting.export(plain.iter_attempts(), Format.CSV, out)
+    assert not any(h.endswith(("_low", "_high")) for h in read_csv(out.getvalue())[0])

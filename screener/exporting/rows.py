@@ -3,10 +3,13 @@
 Columns: ``attempt_id, candidate_id, name, contact, assessment, version, form,
 submitted_at, outcome, overall``, then ``<competency>_score`` and
 ``<competency>_status`` for every competency of the exported attempts (first
-seen first), then ``plan`` (the plan's module ids in order), and with
-``items`` ``<item>_answer`` and ``<item>_points`` for every item. A cell an
-attempt has no value for (another assessment's competency, an unanswered
-item) is empty.
+seen first) — followed by ``<competency>_low`` and ``<competency>_high``, the
+score's interval, when any exported attempt was scored under a borderline
+rule — then ``plan`` (the plan's module ids in order, required then
+recommended), and with ``items`` ``<item>_answer`` and ``<item>_points`` for
+every item, the form's and then the reserve (follow-up) items asked. A cell
+an attempt has no value for (another assessment's competency, an unanswered
+or unasked item) is empty.
 
 Anonymised, ``attempt_id``, ``candidate_id`` and ``name`` become keyed
 pseudonyms (HMAC-SHA256 with the database's secret) and ``contact`` is left
@@ -71,17 +74,20 @@ class Pseudonyms:
 class _Plan:
     """Where one layout's values go in a row."""
 
-    scores: slice | tuple[int, ...]  # an extended slice when they are every other column
+    scores: slice | tuple[int, ...]  # an extended slice when evenly spaced
     statuses: slice | tuple[int, ...]
+    lows: slice | tuple[int, ...] | None  # None: no interval columns
+    highs: slice | tuple[int, ...] | None
     answer_at: tuple[int, ...]
     points_at: tuple[int, ...]
     items: tuple[tuple[Assessment, AnyItem] | None, ...]  # None: points cannot be re-scored
+    reserve_at: dict[str, tuple[int, tuple[Assessment, AnyItem] | None]]  # follow-up items
 
 
-def _positions(cols: list[int]) -> slice | tuple[int, ...]:
-    """Columns as one extended slice when evenly spaced by 2 (one C-level assignment)."""
-    if cols and cols == list(range(cols[0], cols[0] + 2 * len(cols), 2)):
-        return slice(cols[0], cols[0] + 2 * len(cols), 2)
+def _positions(cols: list[int], step: int) -> slice | tuple[int, ...]:
+    """Columns as one extended slice when evenly spaced by ``step`` (one C-level assignment)."""
+    if cols and cols == list(range(cols[0], cols[0] + step * len(cols), step)):
+        return slice(cols[0], cols[0] + step * len(cols), step)
     return tuple(cols)
 
 
@@ -101,12 +107,20 @@ class RowBuilder:
         self.assessments = assessments or {}
         head = [c for c in HEAD if not (anonymize and c.name == "contact")]
         comps = list(dict.fromkeys(c for lay in layouts for c in lay.competencies))
-        item_ids = list(dict.fromkeys(i for lay in layouts for i in lay.items)) if items else []
+        intervals = any(lay.confidence is not None for lay in layouts)
+        item_ids = (
+            list(dict.fromkeys(i for lay in layouts for i in (*lay.items, *lay.reserve)))
+            if items
+            else []
+        )
         columns: list[Column] = list(head)
         comp_col: dict[str, int] = {}
+        step = 4 if intervals else 2
         for comp in comps:
             comp_col[comp] = len(columns)
             columns += [Column(f"{comp}_score", "number"), Column(f"{comp}_status", "label")]
+            if intervals:
+                columns += [Column(f"{comp}_low", "number"), Column(f"{comp}_high", "number")]
         self.plan_col = len(columns)
         columns.append(Column("plan", "list"))
         item_col: dict[str, int] = {}
@@ -121,12 +135,16 @@ class RowBuilder:
         for lay in layouts:
             model = self._model(lay)
             found = {i.id: (model, i) for i in model.items} if model is not None else {}
+            at = [comp_col[c] for c in lay.competencies]
             self.plans[id(lay)] = _Plan(
-                scores=_positions([comp_col[c] for c in lay.competencies]),
-                statuses=_positions([comp_col[c] + 1 for c in lay.competencies]),
+                scores=_positions(at, step),
+                statuses=_positions([c + 1 for c in at], step),
+                lows=_positions([c + 2 for c in at], step) if intervals else None,
+                highs=_positions([c + 3 for c in at], step) if intervals else None,
                 answer_at=tuple(item_col[i] for i in lay.items) if items else (),
                 points_at=tuple(item_col[i] + 1 for i in lay.items) if items else (),
                 items=tuple(found.get(i) for i in lay.items),
+                reserve_at={i: (item_col[i], found.get(i)) for i in lay.reserve} if items else {},
             )
         # per item and answer: the points (re-scoring each distinct answer once)
         self.points_cache: dict[tuple[int, Answer], float | None] = {}
@@ -166,16 +184,31 @@ class RowBuilder:
             row[at + 5] = rec.overall
             _put(row, plan.scores, rec.scores)
             _put(row, plan.statuses, rec.statuses)
+            if plan.lows is not None and plan.highs is not None:
+                spans = rec.intervals
+                _put(row, plan.lows, [None if s is None else s[0] for s in spans])
+                _put(row, plan.highs, [None if s is None else s[1] for s in spans])
             row[self.plan_col] = rec.plan_modules
             if self.items:
-                self._fill_items(row, plan, rec.answers.values())
+                form = list(rec.answers.values())[: len(plan.answer_at)]
+                self._fill_items(
+                    row, zip(form, plan.answer_at, plan.points_at, plan.items, strict=True)
+                )
+                if rec.follow_ups:
+                    follow = [
+                        (answer, *plan.reserve_at[item]) for item, answer, _ in rec.follow_ups
+                    ]
+                    self._fill_items(row, ((a, col, col + 1, sc) for a, col, sc in follow))
             yield row
 
-    def _fill_items(self, row: list[Cell], plan: _Plan, answers: Iterable[Answer]) -> None:
+    def _fill_items(
+        self,
+        row: list[Cell],
+        cells: Iterable[tuple[Answer, int, int, tuple[Assessment, AnyItem] | None]],
+    ) -> None:
+        """Each answer in its column and its points (re-scored) in the next."""
         cache = self.points_cache
-        for answer, col, pcol, scorer in zip(
-            answers, plan.answer_at, plan.points_at, plan.items, strict=True
-        ):
+        for answer, col, pcol, scorer in cells:
             row[col] = answer
             if answer is None or scorer is None:
                 continue
