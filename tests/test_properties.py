@@ -164,3 +164,85 @@ def test_point_range_is_ordered(a: Assessment) -> None:
     for item in a.items:
         low, high = point_range(a, item)
         assert low < high
+
+
+# -- fast copies of rules, each against its reference (issue 12) ---------------------------
+
+_ID_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from([" ", "\t", "\n", "\x85", "\xa0", "\u2028", "\u3000", "\u202e", "a"]),
+    ),
+    max_size=70,
+)
+
+
+@settings(max_examples=400)
+@given(st.lists(_ID_TEXT, max_size=6))
+def test_fast_candidate_id_check_is_check_candidate_id(ids: list[str]) -> None:
+    from screener.errors import RecordError
+    from screener.store.records import (
+        all_valid_candidate_ids,
+        check_candidate_id,
+        invalid_candidate_ids,
+    )
+
+    refused: dict[str, str] = {}
+    for ident in ids:
+        try:
+            check_candidate_id(ident)
+        except RecordError as exc:
+            refused[ident] = str(exc)
+    assert all_valid_candidate_ids(ids) == (not refused)
+    assert invalid_candidate_ids(ids) == {k: v for k, v in refused.items() if k}
+
+
+_STATUS = st.sampled_from(["meets", "below", "borderline", "incomplete"])
+
+
+@settings(max_examples=400)
+@given(
+    outcome=st.sampled_from(["pass", "coaching", "incomplete", None]),
+    rows=st.lists(
+        st.tuples(
+            _STATUS,
+            st.sampled_from([0.0, 1.0, 5.0, 12.5, 1 / 3]),
+            st.lists(st.sampled_from(MODULES), max_size=3, unique=True),
+        ),
+        max_size=6,
+    ),
+    module=st.sampled_from(MODULES),
+)
+def test_plan_has_module_is_the_plan_rule(
+    outcome: str | None, rows: list[tuple[str, float, list[str]]], module: str
+) -> None:
+    """``coaching.plan_has_module`` (the store's filter shortcut) says what ``plan_rows`` lists."""
+    from screener.coaching import plan_has_module, plan_rows
+
+    ids = [f"c{n}" for n in range(len(rows))]
+    statuses = [s for s, _, _ in rows]
+    gaps = [g if s in ("below", "borderline") else 0.0 for s, g, _ in rows]
+    modules = [m for _, _, m in rows]
+    listed = {row[0] for row in plan_rows(outcome, ids, statuses, gaps, modules)}
+    coached = [s for s, _, m in rows if module in m]
+    assert plan_has_module(outcome, coached) == (module in listed)
+
+
+@given(answered())
+def test_an_interval_wholly_above_the_cut_adds_no_module(
+    case: tuple[Assessment, dict[str, Answer]],
+) -> None:
+    """Under every borderline action, a competency whose interval lies wholly at or above
+    its cut meets it and adds no module (required or recommended)."""
+    from screener.content import Borderline
+
+    a, answers = case
+    for action in ("follow_up", "recommend", "gap"):
+        rule = a.decision.model_copy(update={"borderline": Borderline(action=action)})
+        b = a.model_copy(update={"decision": rule})
+        card = score_form(b, answers)
+        plan = build_plan(b, card)
+        for comp in card.competencies:
+            if comp.interval is not None and comp.interval[0] >= comp.cut:
+                assert comp.status == "meets" and not comp.near_cut
+                assert all(comp.id not in e.competencies for e in plan)

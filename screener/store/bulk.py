@@ -23,10 +23,10 @@ import orjson
 from screener.errors import RecordError
 from screener.scoring import Answer
 from screener.store.records import (
-    ID_MAX,
     NAME_MAX,
     STATUS_CODE,
     Layout,
+    all_valid_candidate_ids,
     check_candidate_id,
     clean_name,
     shown,
@@ -133,8 +133,8 @@ class ScoredBatch:
             problems.append(f"unknown statuses {self.statuses}")
         if problems:
             raise ValueError("scored batch does not fit: " + "; ".join(problems))
-        if not _all_valid_ids(self.candidates):
-            for cid in set(self.candidates):
+        if not all_valid_candidate_ids(self.candidates):
+            for cid in dict.fromkeys(self.candidates):
                 check_candidate_id(cid)
         if self.names is not None and not _all_valid_names(self.names):
             for cid, given in zip(self.candidates, self.names, strict=True):
@@ -160,23 +160,6 @@ class ScoredBatch:
             scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
             for cid, text in zip(self.candidates, answers, strict=True)
         ]
-
-
-def _all_valid_ids(ids: Sequence[str]) -> bool:
-    """True when every id passes ``check_candidate_id``, checked in a few C-level passes.
-
-    ``isprintable`` is False for every whitespace character but the space, so
-    the joined text is printable and space-free exactly when each id is.
-    """
-    if not ids:
-        return True
-    joined = "".join(ids)
-    return (
-        joined.isprintable()
-        and " " not in joined
-        and min(map(len, ids)) >= 1
-        and max(map(len, ids)) <= ID_MAX
-    )
 
 
 def _all_valid_names(names: Sequence[str | None]) -> bool:

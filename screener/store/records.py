@@ -126,6 +126,39 @@ def check_candidate_id(value: str) -> str:
     return value
 
 
+def all_valid_candidate_ids(ids: Sequence[str]) -> bool:
+    """True when every id passes ``check_candidate_id`` (its fast copy for whole columns,
+    tested equal with hypothesis): a few C-level passes over the joined text.
+
+    ``isprintable`` is False for every whitespace character but the space, so
+    the joined text is printable and space-free exactly when each id is.
+    """
+    if not ids:
+        return True
+    joined = "".join(ids)
+    return (
+        joined.isprintable()
+        and " " not in joined
+        and min(map(len, ids)) >= 1
+        and max(map(len, ids)) <= ID_MAX
+    )
+
+
+def invalid_candidate_ids(ids: Sequence[str]) -> dict[str, str]:
+    """Each distinct non-blank id that ``check_candidate_id`` refuses, with its message
+    (blank ids are the reader's to report as missing). Empty, and cheap, when all pass."""
+    if all_valid_candidate_ids(ids):
+        return {}
+    bad: dict[str, str] = {}
+    for ident in dict.fromkeys(ids):
+        if ident:
+            try:
+                check_candidate_id(ident)
+            except RecordError as exc:
+                bad[ident] = str(exc)
+    return bad
+
+
 def _bad_character(text: str) -> str | None:
     """The first control character, surrogate (invalid UTF-8) or bidi override in ``text``."""
     if text.isprintable():  # the fast path: nothing to look for
