@@ -29,8 +29,8 @@ ASSESSMENT = ROOT / "tests" / "data" / "bfi" / "assessment.yaml"
 R_FILE = Path("/tmp/bfi_100k.csv")
 REPEAT = 36
 CORE = ["read_table", "encode", "score_points", "plans"]
-# what the store step will also need per row (not part of the core figure)
-EXTRA = ["scorecards", "answer_rows"]
+# what the store step also needs (not part of the core figure): the column-wise batch
+EXTRA = ["scored_batch"]
 PHASES = ["import", "load assessment", *CORE, *EXTRA]
 
 
@@ -70,7 +70,7 @@ def one_run(path: Path) -> dict[str, object]:
     from screener.catalog import check_file
     from screener.content import Assessment
     from screener.importing import read_table
-    from screener.vectorscore import encode, plans, score_points, scorecards
+    from screener.vectorscore import encode, plans, score_points, scored_batch
 
     mark("import")
     checked = check_file(ASSESSMENT)
@@ -85,11 +85,9 @@ def one_run(path: Path) -> dict[str, object]:
     mark("score_points")
     planned = plans(assessment, scores)
     mark("plans")
-    cards = scorecards(assessment, scores)
-    mark("scorecards")
-    answers = encoded.answer_rows()
-    mark("answer_rows")
-    assert len(cards) == len(answers) == len(planned)
+    batch = scored_batch(assessment, encoded, scores)
+    mark("scored_batch")
+    assert len(batch.candidates) == len(planned)
     figures["rows"] = len(encoded)
     figures["errors"] = len(encoded.errors)
     figures["coaching plans"] = sum(1 for p in planned if p)
