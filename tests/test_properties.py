@@ -246,3 +246,29 @@ def test_an_interval_wholly_above_the_cut_adds_no_module(
             if comp.interval is not None and comp.interval[0] >= comp.cut:
                 assert comp.status == "meets" and not comp.near_cut
                 assert all(comp.id not in e.competencies for e in plan)
+
+
+@settings(max_examples=400)
+@given(
+    outcome=st.sampled_from(["pass", "coaching", "incomplete", None]),
+    rows=st.lists(
+        st.tuples(
+            _STATUS,
+            st.sampled_from([0.0, 1.0, 5.0, 12.5, 1 / 3, 40.0]),
+            st.lists(st.sampled_from(MODULES), max_size=3, unique=True),
+        ),
+        max_size=7,
+    ),
+)
+def test_plan_modules_is_the_plan_rule(
+    outcome: str | None, rows: list[tuple[str, float, list[str]]]
+) -> None:
+    """``coaching.plan_modules`` (exports' fast module list) is ``plan_rows``' modules in order."""
+    from screener.coaching import plan_modules, plan_rows
+
+    ids = [f"c{n}" for n in range(len(rows))]
+    statuses = [s for s, _, _ in rows]
+    gaps = [g if s in ("below", "borderline") else 0.0 for s, g, _ in rows]
+    modules = [m for _, _, m in rows]
+    expected = [row[0] for row in plan_rows(outcome, ids, statuses, gaps, modules)]
+    assert plan_modules(outcome, statuses, gaps, modules) == expected

@@ -20,7 +20,7 @@ from unicodedata import category
 
 import orjson
 
-from screener.coaching import PlanEntry, PlanRow, plan_rows
+from screener.coaching import PlanEntry, PlanRow, plan_modules, plan_rows
 from screener.errors import RecordError
 from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
 from screener.shapes import attempt_json, attempt_shape, competency_json, plan_entry_json
@@ -658,7 +658,8 @@ class AttemptRecord:
 
     @property
     def plan_modules(self) -> list[str]:
-        """The plan's module ids, in plan order."""
+        """The plan's module ids, in plan order (``coaching.plan_modules`` for the standard
+        plan: no ``PlanEntry`` rows built)."""
         if self.status != "submitted":
             return []
         doc = self.doc
@@ -666,9 +667,13 @@ class AttemptRecord:
         if text is not None:
             return [entry[0] for entry in orjson.loads(text)]
         codes: str = doc["codes"]
+        layout = self.layout
         if self.outcome == "incomplete" or ("b" not in codes and "o" not in codes):
-            return []  # no competency adds a module: skip building the plan
-        return [row[0] for row in self.plan_table]
+            return []  # no competency adds a module
+        if not layout.modules:
+            return []
+        gaps = raw_gaps(layout, orjson.loads(doc["scores"]), codes)
+        return plan_modules(self.outcome, statuses_of(codes), gaps, layout.modules)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], layout: Layout, name: str | None) -> AttemptRecord:
