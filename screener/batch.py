@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from screener.content import Assessment
     from screener.importing import RowError, Table
-    from screener.store import ScoredBatch, Store
+    from screener.store import Store
 
 SHOWN_ERRORS = 20  # row errors kept in the summary (the --errors file has them all)
 ERRORS_FIELD = 1000  # characters of an id, header or value kept in the --errors file
@@ -106,7 +106,7 @@ def screen_file(
     import numpy as np
 
     from screener.importing import read_mapping, read_table
-    from screener.vectorscore import BELOW, OUTCOMES, encode, plans, score_points
+    from screener.vectorscore import BELOW, OUTCOMES, encode, plans, score_points, scored_batch
 
     name = assessment.form(form)
     mapping = read_mapping(map_file) if map_file is not None else None
@@ -157,7 +157,7 @@ def screen_file(
     result.seats = [{"module": m, "candidates": c} for m, c in seats.most_common()]
     on_step("storing")
     if store is not None:
-        scored = _scored_batch(assessment, name, table, encoded, index, scores)
+        scored = scored_batch(assessment, encoded, scores, index)
         # the file's cells, the points matrix and the plans are not needed any
         # more: dropping them keeps the peak (during the write) ~40 MiB lower
         del encoded, table, points, scores, planned, by_id
@@ -165,49 +165,6 @@ def screen_file(
         result.stored, result.skipped = saved.stored, saved.skipped
     on_step("done")
     return result
-
-
-def _scored_batch(
-    assessment: Assessment, form: str, table: Table, encoded: Any, index: Any, scores: Any
-) -> ScoredBatch:
-    """The good rows as the store takes them: one dictionary-encoded column per item."""
-    import numpy as np
-
-    from screener.store import Layout, ScoredBatch
-    from screener.vectorscore import OUTCOMES, STATUSES
-
-    layout = Layout.of(assessment, form)
-    if layout.items != encoded.item_ids:  # both are the form's items in order
-        raise RuntimeError("layout and encoded items differ")
-    n = len(index)
-    n_values = len(table.values)
-    columns: list[tuple[Any, list[Any]]] = []
-    for column, lookup in zip(encoded.columns, encoded.lookups, strict=True):
-        if column < 0:
-            columns.append((np.zeros(n, dtype=np.uint8), [None]))
-            continue
-        codes = table.codes[column][index]
-        if n_values <= 1 << 16:
-            columns.append((codes, [lookup.get(c) for c in range(n_values)]))
-        else:
-            present, inverse = np.unique(codes, return_inverse=True)
-            columns.append((inverse, [lookup.get(c) for c in present.tolist()]))
-    ids = table.ids
-    names = table.names
-    rows = index.tolist()
-    return ScoredBatch(
-        layout=layout,
-        candidates=[ids[i] for i in rows],
-        names=[names[i] for i in rows],
-        answers=columns,
-        scores=scores.score,
-        status=scores.status,
-        outcome=scores.outcome,
-        overall=scores.overall,
-        key_scope="batch",
-        statuses=STATUSES,
-        outcomes=OUTCOMES,
-    )
 
 
 def _id_errors(table: Table, index: Any) -> list[RowError]:

@@ -186,14 +186,6 @@ class Unfinished:
     total: int  # questions of the form
 
 
-def _asked(record: AttemptRecord) -> set[str]:
-    """Items of an attempt that were put to the candidate: answered, skipped or timed out."""
-    seconds = record.seconds
-    return {
-        i for i, value in record.answers.items() if value is not None or seconds.get(i) is not None
-    }
-
-
 class Taking:
     """One attempt being taken at the terminal; every answer is saved as it is given."""
 
@@ -206,17 +198,14 @@ class Taking:
         self.form = record.form
         self.seed = record.seed or 0
         self.ids = [item.id for item in assessment.form_items(self.form)]
-        asked = _asked(record)
+        asked = record.seen_items  # the form's items answered or timed, the follow-ups asked
         self.state = TakeState(
             [record.answers.get(i) for i in self.ids],
             [record.seconds.get(i) for i in self.ids],
             {n for n, i in enumerate(self.ids) if i in asked},
         )
-        reserve = {item.id for item in assessment.reserve_items()}
-        #: follow-up items asked in this attempt (answered or not) and their answers
-        self.follow_ups: dict[str, Answer] = {
-            i: record.answers.get(i) for i in record.answers if i in reserve and i in asked
-        }
+        #: follow-up items asked in this attempt (answered or skipped) and their answers
+        self.follow_ups: dict[str, Answer] = {i: a for i, a, _ in record.follow_ups}
         #: items the candidate met in earlier attempts: never asked again
         self.seen = seen
         self.resumed = bool(self.state.asked or self.follow_ups)
@@ -247,7 +236,7 @@ class Taking:
         record: AttemptRecord | None = None
         if unfinished:
             latest = unfinished[-1]
-            done = len(_asked(latest) & set(latest.layout.items))
+            done = len(latest.seen_items & set(latest.layout.items))
             if resume or go_on(Unfinished(latest, done, len(latest.layout.items))):
                 record = latest
         elif resume:
@@ -270,12 +259,11 @@ class Taking:
                 order=[items[i].id for i in question_order(assessment, form_name)],
                 command=command,
             )
-        current = record.attempt_id
+        # what Store.seen_items gives, from the attempts already read
         seen: set[str] = set()
         for earlier in mine:
-            if earlier.attempt_id != current:
-                seen.update(earlier.layout.items)
-                seen.update(_asked(earlier))
+            if earlier.attempt_id != record.attempt_id:
+                seen |= earlier.seen_items
         return cls(store, assessment, record, seen)
 
     def answers(self) -> dict[str, Answer]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -99,6 +100,12 @@ db_app.command("rotate-secret")(data.db_rotate_secret)
 app.add_typer(db_app, name="db")
 
 
+@cache
+def _command() -> Any:
+    """The click command typer builds from ``app`` (built once per process)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``argv``: the arguments, default ``sys.argv[1:]``):
     library errors become one line and an exit code."""
@@ -124,7 +131,7 @@ def _run(argv: Sequence[str] | None = None) -> int:
     """
     try:
         try:
-            app(args=None if argv is None else list(argv), prog_name="screener")
+            _command().main(args=None if argv is None else list(argv), prog_name="screener")
             code: int = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
