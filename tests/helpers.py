@@ -17,8 +17,9 @@ import subprocess as _subprocess
 import sys
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -61,6 +62,7 @@ def run_cli(
     *args: str,
     input: str | None = None,
     env: Mapping[str, str | None] | None = None,
+    cwd: Path = ROOT,
     subprocess: bool = False,
     timeout: float = 300,
 ) -> CliResult:
@@ -68,17 +70,19 @@ def run_cli(
     process (``python -m screener``) with ``subprocess=True``.
 
     ``env`` is added to the environment (a None value removes a variable), ``input``
-    is stdin (not a terminal either way); the working folder is the repository.
+    is stdin (not a terminal either way), ``cwd`` the working folder (default: the
+    repository). ``timeout`` bounds a child process only: what may hang needs one.
     """
     if subprocess:
-        return run_process(*args, input=input, env=env, timeout=timeout)
-    return _run_in_process(list(args), input, env or {})
+        return run_process(*args, input=input, env=env, cwd=cwd, timeout=timeout)
+    return _run_in_process(list(args), input, env or {}, cwd)
 
 
 def run_process(
     *args: str,
     input: str | None = None,
     env: Mapping[str, str | None] | None = None,
+    cwd: Path = ROOT,
     timeout: float = 300,
 ) -> CliResult:
     """``python -m screener`` in a child process, as a user starts it."""
@@ -93,7 +97,7 @@ def run_process(
         input=None if input is None else input.encode(),
         capture_output=True,
         env=full_env,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=timeout,
     )
     return _result(list(args), done.returncode, done.stdout, done.stderr)
@@ -112,7 +116,47 @@ def _stream(data: bytes | None, errors: str) -> io.TextIOWrapper:
     )
 
 
-def _run_in_process(args: list[str], input: str | None, env: Mapping[str, str | None]) -> CliResult:
+#: Catalogs loaded by in-process runs, by content folders, environment and the content
+#: files' (path, mtime, size, inode): loading is a pure function of those files, and
+#: parsing and linting them is most of a short command's time (about a second).
+_CATALOGS: dict[tuple[object, ...], Any] = {}
+
+
+@contextlib.contextmanager
+def _catalog_memo() -> Iterator[None]:
+    """``screener.catalog.load_catalog`` remembered across runs while the files are the same
+    (a changed, added or removed file loads afresh; failures are never remembered)."""
+    import screener.catalog as catalog
+    from screener.errors import ScreenerError
+
+    real = catalog.load_catalog
+
+    def load(extra: Sequence[Path] = ()) -> Any:
+        try:
+            files = catalog.content_files(extra)
+            stats = [(str(f), f.stat()) for f in files]
+        except (OSError, ScreenerError):
+            return real(extra)
+        key = (
+            os.getcwd(),
+            os.environ.get(catalog.CONTENT_ENV, ""),
+            tuple(map(str, extra)),
+            tuple((f, st.st_mtime_ns, st.st_size, st.st_ino) for f, st in stats),
+        )
+        if key not in _CATALOGS:
+            _CATALOGS[key] = real(extra)
+        return _CATALOGS[key]
+
+    catalog.load_catalog = load
+    try:
+        yield
+    finally:
+        catalog.load_catalog = real
+
+
+def _run_in_process(
+    args: list[str], input: str | None, env: Mapping[str, str | None], cwd: Path
+) -> CliResult:
     """``screener.cli.main(args)`` here, with its own stdin, stdout, stderr, environment,
     working folder, warning filters and signal handlers, all put back afterwards."""
     from screener.cli import main
@@ -120,6 +164,7 @@ def _run_in_process(args: list[str], input: str | None, env: Mapping[str, str | 
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
     saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_hook = sys.excepthook
     saved_argv = sys.argv
     saved_handlers = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     for key, value in env.items():
@@ -132,10 +177,10 @@ def _run_in_process(args: list[str], input: str | None, env: Mapping[str, str | 
     stderr = _stream(None, "backslashreplace")
     code: int
     try:
-        os.chdir(ROOT)
+        os.chdir(cwd)
         sys.argv = ["screener", *args]
         sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _catalog_memo():
             warnings.resetwarnings()
             for action, category, module in reversed(_DEFAULT_FILTERS):
                 warnings.filterwarnings(action, category=category, module=module)
@@ -159,6 +204,7 @@ def _run_in_process(args: list[str], input: str | None, env: Mapping[str, str | 
         err = stderr.buffer.getvalue()  # type: ignore[attr-defined]
     finally:
         sys.stdin, sys.stdout, sys.stderr = saved_streams
+        sys.excepthook = saved_hook
         sys.argv = saved_argv
         os.chdir(saved_cwd)
         os.environ.clear()

@@ -114,26 +114,10 @@ def stored(db: Path, name: str, cid: str = "c1", contact: str | None = None) -> 
     db.write_text(json.dumps(data))
 
 
-@pytest.fixture(autouse=True)
-def _catalog_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load each content set once: these tests run many commands in-process."""
-    import screener.catalog
-
-    real = screener.catalog.load_catalog
-    memo: dict[tuple[Path, ...], Any] = {}
-
-    def cached(dirs: list[Path]) -> Any:
-        key = tuple(dirs)
-        if key not in memo:
-            memo[key] = real(dirs)
-        return memo[key]
-
-    monkeypatch.setattr(screener.catalog, "load_catalog", cached)
-
-
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real entry point in this process (``run_cli``): exit code, stdout, stderr."""
-    done = run_cli(*args)
+    """The real entry point in this process (``run_cli``, in the current folder): exit
+    code, stdout, stderr."""
+    done = run_cli(*args, cwd=Path.cwd())
     return done.returncode, done.stdout, done.stderr
 
 

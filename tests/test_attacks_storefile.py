@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from screener.scoring import score_form
 from screener.store import Layout, NewAttempt, Store
 from screener.store import files as store_files
 from screener.store.files import StoreWarning, read_tables, write_atomic
-from tests.helpers import DATA, ROOT
+from tests.helpers import DATA, ROOT, run_cli
 
 TINY = str(DATA / "tiny")
 ANSWERS = {"m1": "b", "m2": 25.4, "t1": 5, "t2": 1, "s1": "b"}
@@ -77,15 +76,12 @@ def build_db(db: Path) -> None:
         store.audit("note", command="test", detail="a note")
 
 
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real entry point, with a timeout of its own (a hang must fail, not wait)."""
-    return subprocess.run(
-        [sys.executable, "-m", "screener", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-    )
+def cli(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """The real entry point: in this process, or, given a ``timeout``, in a child process
+    that a hang cannot stop (a FIFO or device as the database must fail, not wait)."""
+    if timeout is None:
+        return run_cli(*args)
+    return run_cli(*args, subprocess=True, timeout=timeout)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
@@ -126,7 +122,7 @@ def test_attack_3_a_device_as_db_is_refused_and_stays_a_device(
     with pytest.raises(StoreError, match="character device"):
         write_atomic(node, b"{}")
     assert stat.S_ISCHR(node.stat().st_mode) and temps(tmp_path) == []
-    assert "character device" in one_line_error(cli("--db", str(node), "results"))
+    assert "character device" in one_line_error(cli("--db", str(node), "results", timeout=60))
 
 
 def test_attack_3_a_fifo_as_db_does_not_hang(tmp_path: Path) -> None:
@@ -609,8 +605,7 @@ def test_attack_18_damaged_files_through_every_command(
             return f"{name} / {' '.join(args)}: {lines[0]}"
         return None
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        problems = [p for p in pool.map(run, runs) if p is not None]
+    problems = [p for p in map(run, runs) if p is not None]  # in-process: one at a time
     assert problems == []
     assert all(files[name].read_bytes() == before[name] for name in names)
 

@@ -134,7 +134,9 @@ def test_unknown_option_and_bad_id_are_row_errors(tmp_path: Path, isolated_db: P
     code, _, err = batch(str(cohort), "-a", "wblc-screening")
     assert code == 3
     assert "row 3, column 'bm-a2'" in err and "'z'" in err
-    assert "row 5, column 'candidate_id'" in err and "without spaces" in err
+    # the store's own id rule (check_candidate_id) and its words
+    assert "row 5, column 'candidate_id': invalid candidate id 'sim 4': 1-64 printable" in err
+    assert "no spaces" in err
     assert stored(isolated_db) == 3
 
 

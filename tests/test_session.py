@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from content_fixtures import load_assessment, tiny
@@ -15,18 +16,21 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from screener.catalog import check_file
-from screener.content import Module
-from screener.scoring import Answer
+from screener.content import AnyItem, Assessment, ChoiceItem, Module
+from screener.scoring import Answer, score_form
 from screener.session import (
     QuitRequested,
     TakeState,
     option_order,
     question_order,
     run_check,
+    run_follow_ups,
     run_lessons,
     run_practice,
     run_take,
 )
+from screener.store import Store
+from screener.taking import Taking
 
 DOWN = "\x1b[B"
 ENTER = "\r"
@@ -175,3 +179,127 @@ def test_module_lessons_practice_feedback_and_check_pass() -> None:
         inp.send_text(pick(0, "b", 3) + pick(1, "a", 3))
         result = run_check(m, 3, con)
     assert not result.passed and result.review == ["adding", "halves"]
+
+
+# -- follow-up items after the form (issue #13) ---------------------------------------
+
+
+def sixitem() -> Assessment:
+    return load_assessment("measure/sixitem.yaml")
+
+
+def right_or_wrong(item: AnyItem, seed: int, right: bool) -> str:
+    """Keys that pick the keyed option (``right``) or the other one of a two-option item."""
+    assert isinstance(item, ChoiceItem)
+    wanted = item.key if right else next(o.id for o in item.options if o.id != item.key)
+    return select(option_order(item, seed).index(wanted))
+
+
+def take_sixitem(
+    store: Store, candidate: str, form: str, right: int, follow_ups: tuple[str, ...] = ()
+) -> tuple[Taking, str]:
+    """Take ``form`` of sixitem through the real prompts: ``right`` of the six reasoning
+    items right, teamwork 5 on every item, then the ``follow_ups`` items, if asked, right.
+    Returns the attempt (not submitted) and what the screen showed."""
+    a = sixitem()
+    seed = 7
+    taking = Taking.begin(store, a, candidate, form=form, seed=seed)
+    items = a.form_items(form)
+    typed = "".join(
+        right_or_wrong(items[i], seed, n < right) if i < 6 else select(4)
+        for n, i in enumerate(question_order(a, form))
+    )
+    typed += "".join(right_or_wrong(a.item(i), seed, True) for i in follow_ups)
+    con = console()
+    with keys() as inp:
+        inp.send_text(typed)
+        inp.close()  # no more keys: a question too many ends in EOFError, never a hang
+        run_take(a, form, seed, taking.state, taking.save, con)
+        run_follow_ups(a, seed, taking.next_follow_up, taking.save_follow_up, con)
+    return taking, con.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_borderline_form_asks_reserve_items_until_the_decision_is_sure(
+    tmp_path: Path,
+) -> None:
+    """4 of 6 right is 66.7, interval 39.6-93.7 around the cut 65: reserve items follow;
+    after three right (7 of 9) no fourth answer can take it below the cut, so it stops
+    (docs/psychometrics.md's example)."""
+    store = Store(tmp_path / "db.json")
+    store.add_candidate("Border Line", candidate_id="bl")
+    reserve = tuple(i.id for i in sixitem().reserve_items())
+    taking, screen = take_sixitem(store, "bl", "A", 4, reserve[:3])
+    assert list(taking.follow_ups) == ["re-r1", "re-r2", "re-r3"]
+    assert "A few more questions" in screen
+    assert [n for n in range(1, 6) if f"extra question {n}\n" in screen] == [1, 2, 3]
+    card = score_form(sixitem(), taking.answers(), "A")
+    reasoning = card.competency("reasoning")
+    assert reasoning.extra == ("re-r1", "re-r2", "re-r3") and reasoning.answered == 9
+    # 7 of 9: no answer can take it below the cut, yet its interval still straddles it
+    assert round(reasoning.score or 0, 1) == 77.8 and reasoning.near_cut
+    assert reasoning.status == "borderline"  # a recommended module, never a block
+    final, previous = taking.submit()
+    assert previous is None and final.outcome == "pass"
+    stored = store.attempt(final.attempt_id)  # the answers as given, follow-up items too
+    assert {i: stored.answers.get(i) for i in reserve[:4]} == {
+        "re-r1": "a",
+        "re-r2": "a",
+        "re-r3": "a",
+        "re-r4": None,
+    }
+    # the retake on form B never asks the reserve items met in form A again: r4 and r5
+    # right make 6 of 8; only r6 is left unseen, and 6 of 9 still meets the cut
+    retake, _ = take_sixitem(store, "bl", "B", 4, reserve[3:])
+    assert list(retake.follow_ups) == ["re-r4", "re-r5"]
+
+
+def test_a_clear_form_asks_no_reserve_item(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.json")
+    store.add_candidate("Clear Case", candidate_id="cc")
+    for right, form in ((6, "A"), (1, "B")):  # clearly above, clearly below the cut
+        taking, screen = take_sixitem(store, "cc", form, right)
+        assert taking.follow_ups == {}
+        assert "extra question" not in screen and "A few more questions" not in screen
+        assert score_form(sixitem(), taking.answers(), form).competency("reasoning").status == (
+            "meets" if right == 6 else "below"
+        )
+        final, _ = taking.submit()
+        assert final.outcome == ("pass" if right == 6 else "coaching")
+
+
+def test_quit_during_follow_ups_and_resume_goes_on_with_them(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.json")
+    store.add_candidate("Go On", candidate_id="go")
+    a = sixitem()
+    seed = 7
+    taking = Taking.begin(store, a, "go", form="A", seed=seed)
+    items = a.form_items("A")
+    order = question_order(a, "A")
+    typed = "".join(
+        right_or_wrong(items[i], seed, n < 4) if i < 6 else select(4) for n, i in enumerate(order)
+    )
+    typed += right_or_wrong(a.item("re-r1"), seed, False) + CTRL_C + "y" + ENTER
+    with keys() as inp, pytest.raises(QuitRequested):
+        inp.send_text(typed)
+        run_take(a, "A", seed, taking.state, taking.save, console())
+        run_follow_ups(a, seed, taking.next_follow_up, taking.save_follow_up, console())
+    assert taking.follow_ups == {"re-r1": "b"}
+    again = Taking.begin(store, a, "go", resume=True)
+    assert again.record.attempt_id == taking.record.attempt_id and again.resumed
+    assert again.remaining == 0 and again.follow_ups == {"re-r1": "b"}
+    con = console()
+    with keys() as inp:
+        inp.send_text("".join(right_or_wrong(a.item(f"re-r{k}"), seed, True) for k in range(2, 5)))
+        inp.close()
+        run_take(a, "A", seed, again.state, again.save, con)  # nothing left of the form
+        asked = run_follow_ups(
+            a, seed, again.next_follow_up, again.save_follow_up, con, done=len(again.follow_ups)
+        )
+    screen = con.file.getvalue()  # type: ignore[attr-defined]
+    assert "question 1 of" not in screen and "extra question 2" in screen
+    assert "extra question 1\n" not in screen
+    # 4 of 7 is below the cut and near it; r2, r3 right make 6 of 9 (66.7) and r4 right
+    # 7 of 10: then max_extra (4) is reached
+    assert asked == 3 and list(again.follow_ups) == ["re-r1", "re-r2", "re-r3", "re-r4"]
+    final, _ = again.submit()
+    assert [i for i, _, _ in final.follow_ups] == list(again.follow_ups)
