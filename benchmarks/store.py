@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from screener.catalog import check_file, load_catalog  # noqa: E402
-from screener.coaching import build_plan  # noqa: E402
 from screener.content import Assessment  # noqa: E402
-from screener.scoring import Answer, score_form  # noqa: E402
+from screener.scoring import Answer  # noqa: E402
+from screener.screening import score_answers  # noqa: E402
 from screener.store import Layout, NewAttempt, NewCandidate, Store  # noqa: E402
 from screener.store.files import AtomicJSONStorage  # noqa: E402
 
@@ -89,8 +89,8 @@ def build_rows(assessment: Assessment, rows: int, seed: int = 7) -> list[NewAtte
     for _ in range(POOL):
         theta = rng.gauss(0.3, 1.0)
         answers = {item.id: answer_for(assessment, item, theta, rng) for item in items}
-        card = score_form(assessment, answers, layout.form)
-        pool.append((answers, card, build_plan(assessment, card)))
+        card, plan = score_answers(assessment, layout.form, answers)
+        pool.append((answers, card, plan))
     people = max(1, int(rows / PER_CANDIDATE))
     out = []
     for n in range(rows):

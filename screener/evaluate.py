@@ -2,8 +2,8 @@
 
 ``evaluate`` is the measuring stick of issue #13: it draws candidates whose
 true level per competency is known, makes up the answers they would give
-(option ids, ratings, numbers), runs the real ``score_form``,
-``next_follow_up`` and ``build_plan`` on them and counts how often a gap
+(option ids, ratings, numbers), runs the real ``next_follow_up`` and
+``screening.score_answers`` (``score_form``, then ``build_plan``) on them and counts how often a gap
 decision is right, wrong, or different on the parallel form. The generating
 model, the true score and every figure are defined in docs/psychometrics.md.
 
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from screener.coaching import build_plan
 from screener.content import (
     AnyItem,
     Assessment,
@@ -34,7 +33,8 @@ from screener.content import (
     NumericItem,
 )
 from screener.errors import UsageError
-from screener.scoring import Answer, next_follow_up, point_range, reverse, score_form
+from screener.scoring import Answer, next_follow_up, point_range, reverse
+from screener.screening import score_answers
 from screener.stats import assessment_stats, beta_by_moments
 from screener.vectorscore import form_name
 
@@ -432,7 +432,7 @@ def _administer(
         if reserve[i]:
             while (item := next_follow_up(assessment, answers, form)) is not None:
                 answers[item.id] = reserve[i][item.id]
-        card = score_form(assessment, answers, form)
+        card, plan = score_answers(assessment, form, answers)
         for k, comp in enumerate(card.competencies):
             run.gap[i, k] = comp.status == "below"
             run.borderline[i, k] = comp.status == "borderline"
@@ -441,7 +441,7 @@ def _administer(
         # the gaps the plan must address: build_plan requires modules for exactly
         # these (a competency without modules still counts as a required gap)
         run.required[i] = run.gap[i] & (card.outcome == "coaching")
-        run.modules[i] = sum(1 for entry in build_plan(assessment, card) if entry.required)
+        run.modules[i] = sum(1 for entry in plan if entry.required)
     return run
 
 
