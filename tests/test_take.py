@@ -8,6 +8,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import DATA, ROOT, run_cli
@@ -171,10 +172,26 @@ def console_script() -> str:
     return str(path)
 
 
+CPR_REQUEST = "\x1b[6n"  # "where is the cursor?": prompt_toolkit asks before each prompt
+
+
+class Terminal(pexpect.spawn):  # type: ignore[misc]
+    """A pseudo-terminal that answers cursor position requests as a real terminal does
+    (unanswered, prompt_toolkit waits a second for the answer before every question)."""
+
+    def expect(self, pattern: Any, *args: Any, **kwargs: Any) -> int:
+        patterns = pattern if isinstance(pattern, list) else [pattern]
+        while True:
+            found: int = super().expect([re.escape(CPR_REQUEST), *patterns], *args, **kwargs)
+            if found:
+                return found - 1
+            self.send("\x1b[1;1R")  # row 1, column 1
+
+
 def spawn(args: list[str], db: Path) -> pexpect.spawn:
     env = {**os.environ, "SCREENER_DB": str(db), "COLUMNS": "80", "LINES": "40", "TERM": "xterm"}
     env.pop("NO_COLOR", None)
-    child = pexpect.spawn(
+    child = Terminal(
         console_script(),
         args,
         env=env,
