@@ -535,17 +535,9 @@ def show_stats(con: Console, result: AssessmentStats) -> None:
             title=f"Form {form.form}: error at the cut (same gap decision on a parallel form)"
         )
         at_cut.add_column("competency")
-        for head in (
-            "cut",
-            "CSEM at cut",
-            "p0 Subkoviak",
-            "kappa",
-            "p0 beta-bin.",
-            "kappa",
-            "length",
-        ):
+        for head in ("cut", "CSEM\nat cut", "p0\nSubkoviak", "kappa", "p0\nbeta-bin", "kappa", "n"):
             at_cut.add_column(head, justify="right")
-        at_cut.add_column("method")
+        at_cut.add_column("method", no_wrap=True)
         for c in form.competencies:
             at_cut.add_row(
                 printable(c.name),

@@ -344,3 +344,25 @@ def test_a_workbook_with_several_sheets_is_refused(tmp_path: Path) -> None:
     result = run_cli("--content-dir", str(DATA / "tiny"), "batch", str(path), "-a", "tiny")
     assert result.returncode == 1
     assert "has 2 sheets ('Day1', 'Day2')" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_simulated_follow_up_answers_go_through_batch(tmp_path: Path, isolated_db: Path) -> None:
+    """With a follow-up rule the simulated file carries the reserve items the rule asked
+    (empty where it asked none), and batch stores them as each attempt's follow-ups."""
+    from content_fixtures import load_assessment
+
+    sixitem = str(DATA / "measure" / "sixitem.yaml")
+    model = load_assessment("measure/sixitem.yaml")
+    out = tmp_path / "six.csv"
+    done = run_cli("simulate", sixitem, "--n", "80", "--seed", "5", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    reserve = [i.id for i in model.reserve_items()]
+    assert list(rows[0])[2:] == [i.id for i in model.form_items("A")] + reserve
+    asked = {r["candidate_id"]: [i for i in reserve if r[i]] for r in rows}
+    assert any(asked.values()) and not all(asked.values())
+    code, _, err = batch(str(out), "-a", sixitem)
+    assert code == 0, err
+    for record in Store(isolated_db).attempts():
+        assert [i for i, _, _ in record.follow_ups] == asked[record.candidate_id]

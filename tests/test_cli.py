@@ -245,3 +245,22 @@ def test_evaluate_unknown_assessment_is_one_line() -> None:
     result = run_cli("evaluate", "nope", "--n", "10")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no assessment 'nope'" in result.stderr
+
+
+def test_stats_shows_the_error_at_the_cut_of_each_competency(tmp_path: Path) -> None:
+    cohort = tmp_path / "six.csv"
+    assert run_cli("simulate", SIXITEM, "--n", "120", "--seed", "2", "-o", str(cohort)).returncode == 0
+    assert run_cli("batch", str(cohort), "-a", SIXITEM).returncode == 0
+    table = run_cli("stats", SIXITEM)
+    assert table.returncode == 0, table.stderr
+    figures = json.loads(run_cli("stats", SIXITEM, "--json").stdout)["forms"][0]["competencies"]
+    out = table.stdout
+    part = out[out.index("Form A: error at the cut") : out.index("Form A: items")]
+    assert "CSEM" in part and "Subkoviak" in part and "beta-bin" in part
+    for c in figures:
+        row = next(line for line in part.splitlines() if f" {c['name']} " in line)
+        cells = [cell.strip() for cell in row.split("│")[1:-1]]
+        assert cells[:3] == [c["name"], f"{c['cut']:g}", f"{c['csem_at_cut']:.1f}"]
+        assert cells[3] == f"{100 * c['consistency']:.1f}%"
+        assert cells[5] == f"{100 * c['consistency_ll']:.1f}%"
+        assert cells[-1] == c["consistency_method"]

@@ -203,16 +203,21 @@ def simulate_command(
 
     Each candidate has a latent trait per competency and answers plausibly
     from it; about 2% of answers are missing. The columns are candidate_id,
-    name and the form's item ids, so the file goes straight into `batch`.
+    name, the form's item ids and, with a follow-up rule, the reserve items
+    (empty where the rule did not ask one), so the file goes straight into `batch`.
     """
+    from itertools import chain
+
     from screener.errors import ScreenerError
     from screener.simulate import simulate, write_csv
 
     guard_output(ctx, "--output", output)
     chosen = assessment_for(ctx, assessment)
     name = form_option(chosen, form)
-    items = [item.id for item in chosen.form_items(name)]
-    rows = simulate(chosen, name, n, seed)
+    generated = simulate(chosen, name, n, seed)
+    first = next(generated, None)  # every row has the same columns: the first one's
+    items = list(first.answers) if first else [item.id for item in chosen.form_items(name)]
+    rows = chain([first], generated) if first else generated
     if output is None:
         write_csv(rows, sys.stdout, items)
         return
