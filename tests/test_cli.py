@@ -264,3 +264,80 @@ def test_stats_shows_the_error_at_the_cut_of_each_competency(tmp_path: Path) -> 
         assert cells[3] == f"{100 * c['consistency']:.1f}%"
         assert cells[5] == f"{100 * c['consistency_ll']:.1f}%"
         assert cells[-1] == c["consistency_method"]
+
+
+# -- the in-process runner (tests/helpers.run_cli) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--version",),
+        ("--content-dir", TINY, "assessments", "--json"),
+        ("--content-dir", TINY, "modules"),
+        ("score", "tests/data/tiny/nothing.yaml", "-a", "nope"),  # exit 1, one line
+        ("--content-dir", TINY, "take", "tiny", "--resume", "--answers", "x.yaml"),  # exit 2
+        ("nope",),  # click's usage error
+        ("db", "path"),
+    ],
+)
+def test_in_process_runs_match_a_real_process(args: tuple[str, ...]) -> None:
+    """What the fast runner reports is what ``python -m screener`` does."""
+    here, there = run_cli(*args), run_cli(*args, subprocess=True)
+    assert (here.returncode, here.stdout, here.stderr) == (
+        there.returncode,
+        there.stdout,
+        there.stderr,
+    )
+    assert here.stdout_bytes == there.stdout_bytes
+
+
+def test_in_process_runs_leave_the_test_process_as_they_found_it(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+    import warnings
+
+    before = (
+        dict(os.environ),
+        os.getcwd(),
+        (sys.stdin, sys.stdout, sys.stderr),
+        sys.excepthook,
+        list(sys.argv),
+        {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)},
+        list(warnings.filters),
+        warnings.showwarning,
+    )
+    done = run_cli(
+        "--content-dir", TINY, "score", "missing.yaml", "-a", "tiny", env={"NO_COLOR": None}
+    )
+    assert done.returncode == 1 and "missing.yaml" in done.stderr
+    run_cli("--version", env={"SCREENER_DB": str(tmp_path / "x.json")}, cwd=tmp_path)
+    after = (
+        dict(os.environ),
+        os.getcwd(),
+        (sys.stdin, sys.stdout, sys.stderr),
+        sys.excepthook,
+        list(sys.argv),
+        {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)},
+        list(warnings.filters),
+        warnings.showwarning,
+    )
+    assert after == before
+
+
+def test_in_process_runs_see_content_changes(tmp_path: Path) -> None:
+    """The runner reuses a loaded catalog only while its files are unchanged."""
+    import shutil
+
+    content = tmp_path / "content"
+    shutil.copytree(DATA / "tiny", content)
+    first = run_cli("--content-dir", str(content), "assessments", "--json")
+    assert "tiny" in [row["id"] for row in json.loads(first.stdout)]
+    source = content / "assessments" / "tiny.yaml"
+    source.write_text(source.read_text().replace("title: Tiny screening", "title: Changed"))
+    second = run_cli("--content-dir", str(content), "assessments", "--json")
+    assert {r["id"]: r["title"] for r in json.loads(second.stdout)}["tiny"] == "Changed"
+    (content / "assessments" / "broken.yaml").write_text("id: [\n")
+    third = run_cli("--content-dir", str(content), "assessments", "--json")
+    assert third.returncode == 1 and "broken.yaml" in third.stderr
