@@ -26,7 +26,7 @@ from rich.text import Text
 from screener.bars import text_bar
 from screener.coaching import PlanEntry
 from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
-from screener.scoring import Scorecard
+from screener.scoring import CompetencyScore, Scorecard
 from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
 
 if TYPE_CHECKING:  # the store package imports tinydb; rendering only needs its types
@@ -54,8 +54,8 @@ __all__ = [
     "show_stats",
 ]
 
-STATUS_STYLE = {"meets": "green", "below": "yellow", "incomplete": "dim"}
-STATUS_TEXT = {"meets": "meets", "below": "gap", "incomplete": "incomplete"}
+STATUS_STYLE = {"meets": "green", "below": "yellow", "borderline": "cyan", "incomplete": "dim"}
+STATUS_TEXT = {"meets": "meets", "below": "gap", "borderline": "close", "incomplete": "incomplete"}
 OUTCOME_TEXT = {
     "pass": "Pass: go on to the employer interview, then the core training program.",
     "coaching": "Coaching: work through the modules below, then retake the screening.",
@@ -141,12 +141,20 @@ def scorecard_table(
                 fmt(sc.score),
                 f"{sc.cut:.0f}",
                 bar(sc.score, sc.cut, width, con),
-                Text(STATUS_TEXT[sc.status], style=STATUS_STYLE[sc.status]),
+                Text(_status_text(sc), style=STATUS_STYLE[sc.status]),
             ]
             if previous is not None:
                 row.append(_change(sc.score, _prev_score(previous, comp.id)))
             table.add_row(*row)
     return table
+
+
+def _status_text(sc: CompetencyScore) -> str:
+    """``gap``, ``meets``, ``incomplete``; a borderline score ``close`` with its interval."""
+    if sc.status == "borderline" and sc.interval is not None:
+        low, high = sc.interval
+        return f"close ({low:.0f}-{high:.0f})"
+    return STATUS_TEXT[sc.status]
 
 
 def _prev_score(previous: Scorecard, competency: str) -> float | None:
@@ -169,7 +177,8 @@ def plan_table(
     modules: Mapping[str, Module],
     scorecard: Scorecard | None = None,
 ) -> Table:
-    """The coaching plan: module, why (which gaps, by how much), minutes."""
+    """The coaching plan: module, why (which gaps, by how much; or close to the cut for a
+    recommended module), minutes."""
     table = Table(show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("Module")
@@ -178,7 +187,12 @@ def plan_table(
     for n, entry in enumerate(plan, 1):
         module = modules.get(entry.module)
         why = "; ".join(
-            f"{printable(assessment.competency(c).name)} {_gap_of(scorecard, c, entry.gap):.0f} below cut"
+            f"{printable(assessment.competency(c).name)} "
+            + (
+                f"{_gap_of(scorecard, c, entry.gap):.0f} below cut"
+                if entry.required
+                else "close to the cut (recommended)"
+            )
             for c in entry.competencies
         )
         table.add_row(
@@ -218,11 +232,27 @@ def show_result(
     ]
     con.print(Text(OUTCOME_TEXT[scorecard.outcome], style=style))
     if plan:
-        total = sum(modules[e.module].minutes for e in plan if e.module in modules)
-        con.print(
-            Text(f"Coaching plan: {len(plan)} module(s), about {total} minutes", style="bold")
-        )
+        con.print(Text(_plan_heading(plan, modules), style="bold"))
         con.print(plan_table(plan, assessment, modules, scorecard))
+
+
+def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) -> str:
+    """How many modules are required and recommended, and about how long each part takes."""
+    required = [e for e in plan if e.required]
+    recommended = [e for e in plan if not e.required]
+
+    def minutes(entries: list[PlanEntry]) -> int:
+        return sum(modules[e.module].minutes for e in entries if e.module in modules)
+
+    if not required:
+        return (
+            f"Recommended coaching: {len(recommended)} module(s), about "
+            f"{minutes(recommended)} minutes (not required)"
+        )
+    text = f"Coaching plan: {len(required)} module(s), about {minutes(required)} minutes"
+    if recommended:
+        text += f"; {len(recommended)} more recommended, about {minutes(recommended)} minutes"
+    return text
 
 
 def attempts_table(records: Iterable[AttemptRecord]) -> Table:
@@ -296,11 +326,17 @@ def attempt_screen(
     record: AttemptRecord,
     previous: AttemptRecord | None,
     heading: str | None = None,
+    taken: Assessment | None = None,
 ) -> None:
     """A stored attempt's results screen (``show_result``) with the change since
     ``previous`` when both are of the same version; a note when the assessment
-    version is not in the content in use."""
-    assessment = catalog.assessments.get(record.assessment)
+    version is neither ``taken`` (the one just taken, maybe from a YAML path) nor in
+    the content in use."""
+    assessment = (
+        taken
+        if taken is not None and taken.id == record.assessment
+        else catalog.assessments.get(record.assessment)
+    )
     if assessment is None or assessment.version != record.version:
         con.print(
             printable(f"{record.assessment} version {record.version}")

@@ -341,3 +341,39 @@ def test_in_process_runs_see_content_changes(tmp_path: Path) -> None:
     (content / "assessments" / "broken.yaml").write_text("id: [\n")
     third = run_cli("--content-dir", str(content), "assessments", "--json")
     assert third.returncode == 1 and "broken.yaml" in third.stderr
+
+
+def test_results_screen_shows_close_scores_and_recommended_modules() -> None:
+    """A borderline competency reads "close (low-high)"; its module is listed as
+    recommended, apart from the required ones."""
+    import io
+
+    from content_fixtures import tiny
+    from rich.console import Console
+
+    from screener.content import Borderline
+    from screener.render import show_result
+    from screener.screening import score_answers
+
+    base = tiny()
+    rule = base.decision.model_copy(update={"borderline": Borderline(action="recommend")})
+    model = base.model_copy(update={"decision": rule})
+    # teamwork 4 and 3 (reversed: 3) is 62.5, its interval 46-79 straddles the cut 50;
+    # math wrong: a gap, so the outcome is coaching
+    card, plan = score_answers(model, "A", {"m1": "a", "m2": 3, "t1": 4, "t2": 3, "s1": "b"})
+    assert card.competency("team").status == "borderline" and card.outcome == "coaching"
+    assert [(e.module, e.required) for e in plan] == [("tiny-math", True), ("tiny-team", False)]
+    out = io.StringIO()
+    show_result(Console(file=out, width=100, no_color=True), model, card, plan, {})
+    screen = out.getvalue()
+    assert "close (46-79)" in screen
+    assert "Coaching plan: 1 module(s)" in screen and "; 1 more recommended" in screen
+    assert "Teamwork close to the cut (recommended)" in screen
+    assert "Basic math 60 below cut" in screen
+    # only recommended modules: a pass, and the plan says they are not required
+    card, plan = score_answers(model, "A", {"m1": "b", "m2": 25.4, "t1": 4, "t2": 3, "s1": "b"})
+    assert card.outcome == "pass" and [e.required for e in plan] == [False, False]
+    out = io.StringIO()
+    show_result(Console(file=out, width=100, no_color=True), model, card, plan, {})
+    assert "Recommended coaching: 2 module(s)" in out.getvalue()
+    assert "(not required)" in out.getvalue()

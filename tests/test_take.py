@@ -373,3 +373,46 @@ def test_results_in_a_plain_ascii_terminal_at_80_columns(tmp_path: Path) -> None
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert "\x1b[" not in result.stdout
     assert "Basic math" in result.stdout and "#" in result.stdout
+
+
+def test_interactive_take_asks_follow_up_items_and_stores_them(
+    tmp_path: Path, isolated_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole interactive take, in-process with keys from a pipe: a borderline form
+    (4 of 6 right) is followed by reserve items, and the stored attempt holds them."""
+    from content_fixtures import load_assessment
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    import screener.cli.candidate
+    from screener.session import option_order, question_order
+    from screener.store import Store
+
+    monkeypatch.setattr(screener.cli.candidate, "interactive", lambda no_input=False: True)
+    a = load_assessment("measure/sixitem.yaml")
+    seed = 3
+
+    def pick(item_id: str, right: bool) -> str:
+        item = a.item(item_id)
+        wanted = item.key if right else "b"  # type: ignore[union-attr]
+        return DOWN * option_order(item, seed).index(wanted) + ENTER
+
+    items = a.form_items("A")
+    typed = ENTER  # ready to start
+    for n, i in enumerate(question_order(a, "A")):
+        typed += pick(items[i].id, n < 4) if i < 6 else DOWN * 4 + ENTER
+    typed += "".join(pick(f"re-r{k}", True) for k in (1, 2, 3))
+    sixitem = str(DATA / "measure" / "sixitem.yaml")
+    with create_pipe_input() as keys, create_app_session(input=keys, output=DummyOutput()):
+        keys.send_text(typed)
+        keys.close()  # a question too many ends the run instead of waiting
+        done = run_cli("take", sixitem, "--name", "Pat Border", "--seed", str(seed))
+    assert done.returncode == 0, done.stderr
+    assert "A few more questions" in done.stdout
+    assert [n for n in range(1, 6) if f"extra question {n}\n" in done.stdout] == [1, 2, 3]
+    assert "Your results, Pat Border" in done.stdout
+    assert re.search(r"Reasoning .* 78 .* 65 .* close \(\d+-\d+\)", done.stdout), done.stdout
+    [record] = Store(isolated_db).attempts()
+    assert [(i, v) for i, v, _ in record.follow_ups] == [(f"re-r{k}", "a") for k in (1, 2, 3)]
+    assert record.outcome == "pass"

@@ -176,7 +176,7 @@ def take(
     if as_json:
         emit_json(record.to_json())
         return
-    attempt_screen(console(), catalog, record, previous_attempt(store, record))
+    attempt_screen(console(), catalog, record, previous_attempt(store, record), taken=chosen)
 
 
 def _take_interactive(
@@ -250,7 +250,8 @@ def _take_interactive(
         emit_json(final.to_json())
         return
     out.print()
-    attempt_screen(out, catalog, final, previous, heading=f"Your results, {printable(who.name)}")
+    heading = f"Your results, {printable(who.name)}"
+    attempt_screen(out, catalog, final, previous, heading, taken=chosen)
     next_step(out, final, who.id)
 
 
