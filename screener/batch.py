@@ -31,6 +31,9 @@ __all__ = ["ERRORS_FIELD", "SHOWN_ERRORS", "BatchResult", "screen_file", "write_
 class BatchResult:
     """What a batch did: the same data for people (``render.batch_summary``) and ``--json``.
 
+    ``below_cut``: per competency the candidates below the cut (a gap) and, with a
+    borderline rule, ``close`` to it; ``seats``: per module the candidates whose
+    plan requires it; ``recommended``: those for whom it is only recommended.
     ``errors`` holds every row error (``to_json`` the first ``SHOWN_ERRORS``);
     ``missing_items`` the form's items that had no column (counted unanswered).
     """
@@ -48,6 +51,7 @@ class BatchResult:
     outcomes: dict[str, int] = field(default_factory=dict)
     below_cut: list[dict[str, Any]] = field(default_factory=list)
     seats: list[dict[str, Any]] = field(default_factory=list)
+    recommended: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     errors_file: str | None = None
     missing_items: list[str] = field(default_factory=list)
@@ -69,6 +73,7 @@ class BatchResult:
             "outcomes": self.outcomes,
             "below_cut": self.below_cut,
             "seats": self.seats,
+            "recommended": self.recommended,
             "errors": [
                 {
                     "row": e.row,
@@ -106,7 +111,15 @@ def screen_file(
     import numpy as np
 
     from screener.importing import read_mapping, read_table
-    from screener.vectorscore import BELOW, OUTCOMES, encode, plans, score_points, scored_batch
+    from screener.vectorscore import (
+        BELOW,
+        BORDERLINE,
+        OUTCOMES,
+        encode,
+        plans,
+        score_points,
+        scored_batch,
+    )
 
     name = assessment.form(form)
     mapping = read_mapping(map_file) if map_file is not None else None
@@ -142,19 +155,26 @@ def screen_file(
     )
     counts = np.bincount(scores.outcome.astype(np.intp), minlength=len(OUTCOMES))
     result.outcomes = {o: int(c) for o, c in zip(OUTCOMES, counts.tolist(), strict=True)}
-    below = (
-        (scores.status == BELOW).sum(axis=0).tolist() if n else [0] * len(assessment.competencies)
+    if n:
+        below = (scores.status == BELOW).sum(axis=0).tolist()
+        close = (scores.status == BORDERLINE).sum(axis=0).tolist()
+    else:
+        below = close = [0] * len(assessment.competencies)
+    ranked = sorted(
+        zip(scores.competencies, below, close, strict=True), key=lambda row: -row[1]
     )
-    ranked = sorted(zip(scores.competencies, below, strict=True), key=lambda cb: -cb[1])
     result.below_cut = [
-        {"competency": c, "candidates": int(b), "share": b / n if n else 0.0} for c, b in ranked
+        {"competency": c, "candidates": int(b), "share": b / n if n else 0.0, "close": int(k)}
+        for c, b, k in ranked
     ]
-    seats: Counter[str] = Counter()
+    needed: Counter[str] = Counter()
+    suggested: Counter[str] = Counter()
     by_id = {id(p): p for p in planned}  # rows with the same plan share one tuple
     for key, times in Counter(map(id, planned)).items():
         for entry in by_id[key]:
-            seats[entry.module] += times
-    result.seats = [{"module": m, "candidates": c} for m, c in seats.most_common()]
+            (needed if entry.required else suggested)[entry.module] += times
+    result.seats = [{"module": m, "candidates": c} for m, c in needed.most_common()]
+    result.recommended = [{"module": m, "candidates": c} for m, c in suggested.most_common()]
     on_step("storing")
     if store is not None:
         scored = scored_batch(assessment, encoded, scores, index)

@@ -445,6 +445,7 @@ def batch_summary(result: BatchResult) -> str:
     """``screener batch``'s summary as plain aligned text: readable in a terminal, a log
     or an e-mail alike."""
     scored = result.scored or 1
+    any_close = any(row.get("close") for row in result.below_cut)
     stored = (
         "dry run: nothing stored"
         if result.dry_run
@@ -470,6 +471,7 @@ def batch_summary(result: BatchResult) -> str:
                     printable(row["competency"]),
                     f"{row['candidates']:,}",
                     f"{100 * row['share']:.1f}%",
+                    *([f"{row['close']:,} close to it"] if any_close else []),
                 )
                 for row in result.below_cut
             ]
@@ -481,6 +483,17 @@ def batch_summary(result: BatchResult) -> str:
             or [("(none)", "0")]
         ),
     ]
+    if result.recommended:
+        lines += [
+            "",
+            "Recommended modules (candidates close to a cut)",
+            *_aligned(
+                [
+                    (printable(row["module"]), f"{row['candidates']:,}")
+                    for row in result.recommended
+                ]
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -240,7 +240,8 @@ def test_json_summary_shape(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert set(summary) == {
         "file", "assessment", "version", "form", "rows", "scored", "rejected", "stored",
-        "skipped", "dry_run", "outcomes", "below_cut", "seats", "errors", "errors_file",
+        "skipped", "dry_run", "outcomes", "below_cut", "seats", "recommended", "errors",
+        "errors_file",
     }  # fmt: skip
     assert (summary["rows"], summary["scored"], summary["rejected"]) == (10, 9, 1)
     assert set(summary["outcomes"]) == {"pass", "coaching", "incomplete"}
@@ -251,6 +252,8 @@ def test_json_summary_shape(tmp_path: Path) -> None:
     counts = [c["candidates"] for c in summary["below_cut"]]
     assert counts == sorted(counts, reverse=True)
     assert all(set(s) == {"module", "candidates"} for s in summary["seats"])
+    assert summary["recommended"] == []  # bfi has no borderline rule
+    assert all(c["close"] == 0 for c in summary["below_cut"])
     assert summary["seats"][0]["candidates"] == summary["outcomes"]["coaching"]
     assert summary["errors"] == [
         {"row": 2, "column": "A2", "value": "9", "message": summary["errors"][0]["message"]}
@@ -291,9 +294,23 @@ def test_simulated_cohort_screens_cleanly(tmp_path: Path, isolated_db: Path) -> 
     run_cli("simulate", "wblc-screening", "--n", "300", "--seed", "1", "-o", str(out))
     code, summary, err = batch(str(out), "-a", "wblc-screening", "--json")
     assert code == 0, err
-    assert json.loads(summary)["stored"] == 300
+    data = json.loads(summary)
+    assert data["stored"] == 300
     records = Store(isolated_db).attempts()
     assert len(records) == 300 and any(r.plan for r in records)
+    # the cohort summary counts what was stored: gaps and close scores per competency,
+    # required seats and recommended modules per module
+    for row in data["below_cut"]:
+        statuses = [r.scorecard.competency(row["competency"]).status for r in records]
+        assert (row["candidates"], row["close"]) == (
+            statuses.count("below"),
+            statuses.count("borderline"),
+        )
+    for key, required in (("seats", True), ("recommended", False)):
+        counted = {m["module"]: m["candidates"] for m in data[key]}
+        planned = [e.module for r in records for e in r.plan if e.required is required]
+        assert counted == {m: planned.count(m) for m in set(planned)}
+    assert data["recommended"]  # the bundled screening's follow-up rule leaves some close
 
 
 @pytest.mark.skipif(not SHARED_BFI.is_dir(), reason="shared/reference/bfi is not beside the repo")
