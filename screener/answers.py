@@ -1,8 +1,10 @@
 """Reading one candidate's answers from a YAML or JSON file (item id -> answer).
 
-Text answers typed by people are normalised here, before scoring: ``"1,250 mm"``
-for a numeric item becomes 1250.0, ``"4"`` for a Likert item becomes 4. Scoring
-itself accepts only clean values, so nothing is guessed there.
+Text answers typed by people are normalised here, before scoring: ``"1,250.5 mm"``
+for a numeric item becomes 1250.5, ``"4"`` for a Likert item becomes 4. Scoring
+itself accepts only clean values, so nothing is guessed there: ``"9,525"`` (a comma
+followed by exactly three digits) may mean 9.525 or 9525, so it is refused
+(``comma_readings``; at the terminal the candidate is asked which).
 """
 
 from __future__ import annotations
@@ -20,14 +22,20 @@ from screener.yamlsource import parse
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
+def _cleaned(text: str, unit: str | None) -> str:
+    """``text`` without spaces and without the item's own unit at the end."""
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if unit and cleaned.lower().endswith(unit.lower().replace(" ", "")):
+        cleaned = cleaned[: -len(unit.replace(" ", ""))]
+    return cleaned
+
+
 def parse_number(text: str, unit: str | None = None) -> float:
     """A number typed by a person: thousands commas, spaces and the item's own unit are fine.
 
     Any other unit is refused rather than dropped: "1 inch" is not 1 mm.
     """
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
-    if unit and cleaned.lower().endswith(unit.lower().replace(" ", "")):
-        cleaned = cleaned[: -len(unit.replace(" ", ""))]
+    cleaned = _cleaned(text, unit)
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
         cleaned = cleaned.replace(",", "")
     elif cleaned.count(",") == 1 and "." not in cleaned:
@@ -35,6 +43,21 @@ def parse_number(text: str, unit: str | None = None) -> float:
     if not _NUMBER.match(cleaned):
         raise ValueError(f"{text!r} is not a number")
     return float(cleaned)
+
+
+_AMBIGUOUS_COMMA = re.compile(r"([+-]?)(\d{1,3}),(\d{3})")
+
+
+def comma_readings(text: str, unit: str | None = None) -> tuple[str, str] | None:
+    """The two readings ("9.525", "9525") of a number like "9,525": one comma followed
+    by exactly three digits, which English reads as 9525 and French as 9.525. None for
+    any other text, which ``parse_number`` reads without asking ("2,5", "1,250.5",
+    "12,345,678")."""
+    match = _AMBIGUOUS_COMMA.fullmatch(_cleaned(text, unit))
+    if match is None:
+        return None
+    sign, whole, part = match.groups()
+    return f"{sign}{whole}.{part}", f"{sign}{whole}{part}"
 
 
 def normalise(assessment: Assessment, item: AnyItem, raw: object) -> Answer:
@@ -47,8 +70,17 @@ def normalise(assessment: Assessment, item: AnyItem, raw: object) -> Answer:
         raw = raw.strip()  # " c " typed or exported with spaces is the option c
     value: Answer
     if isinstance(item, NumericItem | LikertItem) and isinstance(raw, str):
+        unit = item.unit if isinstance(item, NumericItem) else None
+        readings = comma_readings(raw, unit) if isinstance(item, NumericItem) else None
+        if readings is not None:
+            point, whole = readings
+            raise AnswerError(
+                item.id,
+                raw,
+                f"could be {point} or {whole}: write {point} or {whole}",
+            )
         try:
-            value = parse_number(raw, item.unit if isinstance(item, NumericItem) else None)
+            value = parse_number(raw, unit)
         except ValueError:
             raise AnswerError(item.id, raw, "expected a number") from None
         if isinstance(item, LikertItem) and value.is_integer():
