@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from rich import box
 from rich.console import Console
 from rich.segment import Segment
 from rich.table import Table
@@ -66,6 +67,8 @@ OUTCOME_TEXT = {
 class SafeConsole(Console):
     """A rich console that never passes a control character of the text it prints.
 
+    ``plain``: screen-reader mode (see ``console``).
+
     Segments that rich marks as control (cursor moves of a progress bar) are
     its own and pass; every other segment's text is ``printable_layout``-ed
     before styles are rendered around it.
@@ -80,19 +83,40 @@ class SafeConsole(Console):
             ]
         return super()._render_buffer(segments)
 
+    plain: bool = False
 
-def console(stderr: bool = False, width: int | None = None, file: TextIO | None = None) -> Console:
+
+def console(
+    stderr: bool = False,
+    width: int | None = None,
+    file: TextIO | None = None,
+    *,
+    plain: bool = False,
+) -> Console:
     """A console that honours NO_COLOR, writes to stdout or stderr (or ``file``) and
-    treats every string as plain text: no markup, no emoji codes."""
-    return SafeConsole(
+    treats every string as plain text: no markup, no emoji codes. ``plain`` is the
+    screen-reader mode of ``take`` and ``coach``: no colour, and the screens drawn
+    on it (``is_plain``) use no box drawing and no bars."""
+    con = SafeConsole(
         file=file or (sys.stderr if stderr else sys.stdout),
-        no_color="NO_COLOR" in os.environ,
+        no_color=plain or "NO_COLOR" in os.environ,
         width=width,
         highlight=False,
         soft_wrap=False,
         markup=False,
         emoji=False,
     )
+    con.plain = plain
+    return con
+
+
+def is_plain(con: Console) -> bool:
+    """Whether ``con`` is in screen-reader mode (``console(plain=True)``)."""
+    return bool(getattr(con, "plain", False))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def unicode_ok(con: Console) -> bool:
@@ -119,12 +143,15 @@ def scorecard_table(
     con: Console,
     previous: Scorecard | None = None,
 ) -> Table:
-    """Competencies grouped by domain: score, cut, bar, status (and change since last time)."""
-    table = Table(show_header=True, header_style="bold", expand=False)
+    """Competencies grouped by domain: score, cut, bar, status (and change since last time).
+    Plain (screen reader): no box and no bar."""
+    plain = is_plain(con)
+    table = Table(show_header=True, header_style="bold", expand=False, box=None if plain else box.HEAVY_HEAD)
     table.add_column("Competency", no_wrap=False, min_width=14)
     table.add_column("Score", justify="right")
     table.add_column("Cut", justify="right")
-    table.add_column("0-100", no_wrap=True)
+    if not plain:
+        table.add_column("0-100", no_wrap=True)
     table.add_column("Status")
     if previous is not None:
         table.add_column("Change", justify="right")
@@ -140,7 +167,7 @@ def scorecard_table(
                 "  " + printable(comp.name),
                 fmt(sc.score),
                 f"{sc.cut:.0f}",
-                bar(sc.score, sc.cut, width, con),
+                *([] if plain else [bar(sc.score, sc.cut, width, con)]),
                 Text(_status_text(sc), style=STATUS_STYLE[sc.status]),
             ]
             if previous is not None:
@@ -176,25 +203,28 @@ def plan_table(
     assessment: Assessment,
     modules: Mapping[str, Module],
     scorecard: Scorecard | None = None,
+    plain: bool = False,
 ) -> Table:
-    """The coaching plan: module, why (which gaps, by how much; or close to the cut for a
-    recommended module), minutes."""
-    table = Table(show_header=True, header_style="bold")
+    """The coaching plan: module, why (which gaps, each by how much; or close to the cut
+    for a recommended module), minutes. Without the scorecard a module for several
+    competencies gives its largest gap once, not next to each of them."""
+    table = Table(show_header=True, header_style="bold", box=None if plain else box.HEAVY_HEAD)
     table.add_column("#", justify="right")
     table.add_column("Module")
     table.add_column("Why")
     table.add_column("Min", justify="right")
     for n, entry in enumerate(plan, 1):
         module = modules.get(entry.module)
-        why = "; ".join(
-            f"{printable(assessment.competency(c).name)} "
-            + (
-                f"{_gap_of(scorecard, c, entry.gap):.0f} below cut"
-                if entry.required
-                else "close to the cut (recommended)"
+        names = [printable(assessment.competency(c).name) for c in entry.competencies]
+        if not entry.required:
+            why = "; ".join(f"{n} close to the cut (recommended)" for n in names)
+        elif scorecard is None and len(names) > 1:
+            why = f"{', '.join(names)}: up to {_below(entry.gap)}"
+        else:
+            why = "; ".join(
+                f"{n} {_below(_gap_of(scorecard, c, entry.gap))}"
+                for n, c in zip(names, entry.competencies, strict=True)
             )
-            for c in entry.competencies
-        )
         table.add_row(
             str(n),
             printable(module.title if module else entry.module),
@@ -202,6 +232,11 @@ def plan_table(
             str(module.minutes) if module else "?",
         )
     return table
+
+
+def _below(gap: float) -> str:
+    """"1 point below cut", "12 points below cut"."""
+    return _plural(round(gap), "point") + " below cut"
 
 
 def _gap_of(scorecard: Scorecard | None, competency: str, fallback: float) -> float:
@@ -233,7 +268,7 @@ def show_result(
     con.print(Text(OUTCOME_TEXT[scorecard.outcome], style=style))
     if plan:
         con.print(Text(_plan_heading(plan, modules), style="bold"))
-        con.print(plan_table(plan, assessment, modules, scorecard))
+        con.print(plan_table(plan, assessment, modules, scorecard, is_plain(con)))
 
 
 def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) -> str:
@@ -246,12 +281,18 @@ def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) ->
 
     if not required:
         return (
-            f"Recommended coaching: {len(recommended)} module(s), about "
-            f"{minutes(recommended)} minutes (not required)"
+            f"Recommended coaching: {_plural(len(recommended), 'module')}, about "
+            f"{_plural(minutes(recommended), 'minute')} (not required)"
         )
-    text = f"Coaching plan: {len(required)} module(s), about {minutes(required)} minutes"
+    text = (
+        f"Coaching plan: {_plural(len(required), 'module')}, "
+        f"about {_plural(minutes(required), 'minute')}"
+    )
     if recommended:
-        text += f"; {len(recommended)} more recommended, about {minutes(recommended)} minutes"
+        text += (
+            f"; {len(recommended)} more recommended, "
+            f"about {_plural(minutes(recommended), 'minute')}"
+        )
     return text
 
 
@@ -365,7 +406,7 @@ def progress_text(p: Progress | None) -> str:
         return f"complete (check {p.check_score or 0:.0f}%)"
     if p.check_score is not None:
         return f"check {p.check_score:.0f}%: review and try again"
-    return f"started, {len(p.lessons)} lesson(s) read"
+    return f"started, {_plural(len(p.lessons), 'lesson')} read"
 
 
 def show_candidate(
@@ -375,13 +416,30 @@ def show_candidate(
     done: list[AttemptRecord],
     in_progress: bool,
     progress: Iterable[Progress],
+    *,
+    unfinished: Sequence[AttemptRecord] = (),
+    extra_time: Mapping[str, float] | None = None,
 ) -> None:
-    """``screener show``: latest results, coaching progress, history, next step."""
+    """``screener show``: latest results, coaching progress, history, unfinished attempts
+    (each with the command that goes back to it), any extra time granted, next step."""
+    extra = extra_time or {}
     con.print(Text(f"{printable(who.name)} ({printable(who.id)})", style="bold"))
+    for record in unfinished:
+        con.print(
+            Text(
+                f"Unfinished: {printable(record.assessment)} form {printable(record.form)}, "
+                f"started {printable((record.started or '-')[:10])}"
+                + _extra_time_note(extra.get(record.attempt_id))
+                + f"; go on with: screener take --candidate {printable(who.id)} "
+                f"--attempt {printable(record.attempt_id)}"
+            )
+        )
     if not done:
         con.print("No finished screening yet." + (" One is in progress." if in_progress else ""))
         return
     latest = done[-1]
+    if extra.get(latest.attempt_id, 1) != 1:
+        con.print(Text("Accommodation:" + _extra_time_note(extra[latest.attempt_id])))
     earlier = [a for a in done[:-1] if a.assessment == latest.assessment]
     attempt_screen(
         con,
@@ -412,13 +470,21 @@ def show_candidate(
     next_step(con, latest, who.id)
 
 
+def _extra_time_note(factor: float | None) -> str:
+    if factor is None or factor == 1:
+        return ""
+    return f" (extra time: every time limit x{factor:g})"
+
+
 def coaching_plan_table(
     name: str,
     plan: Iterable[PlanEntry],
     modules: Mapping[str, Module],
     progress: Mapping[str, Progress],
+    con: Console | None = None,
 ) -> Table:
-    """``screener coach``: the plan's modules with minutes and progress."""
+    """``screener coach``: the plan's modules with minutes and progress (no box drawing
+    on a plain console)."""
     table = Table(
         "#",
         "Module",
@@ -426,6 +492,7 @@ def coaching_plan_table(
         "Progress",
         title=f"Coaching plan for {printable(name)}",
         title_justify="left",
+        box=None if con is not None and is_plain(con) else box.HEAVY_HEAD,
     )
     for n, entry in enumerate(plan, 1):
         module = modules[entry.module]

@@ -5,6 +5,13 @@ it is given, so it is saved before the next question appears (``screener.taking`
 decides which attempt, form and follow-up items; this module asks). They raise
 ``QuitRequested`` to the caller only after offering to save and quit, so
 Ctrl-C never loses an answer.
+
+Every prompt is wrapped to the terminal at word boundaries (``screener.prompts``).
+``Look`` says how screens are shown: ``plain`` for a screen reader (no box
+drawing, no colour, a figure's alt text instead of the drawing) and the
+``extra_time`` factor of an accommodation, which multiplies every time limit.
+A screen whose text uses a word of the content's ``glossary:`` says so in its
+hint ("? explains: purge") and ``?`` shows the meanings.
 """
 
 from __future__ import annotations
@@ -13,17 +20,17 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import questionary
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
-from screener.answers import parse_number
+from screener import prompts
+from screener.answers import comma_readings, parse_number
 from screener.content import (
     DOMAIN_TITLES,
     AnyItem,
@@ -35,39 +42,58 @@ from screener.content import (
     ModuleQuestion,
     NumericItem,
 )
+from screener.glossary import meanings, terms_in
+from screener.lint import looks_ordered
+from screener.prompts import GLOSSARY, STYLE
 from screener.scoring import Answer
 from screener.taking import TakeState, Unfinished, question_order
 from screener.terminal import printable, printable_layout
 
+if TYPE_CHECKING:
+    from screener.store import Candidate
+
 __all__ = [
+    "ACCOMMODATION",
+    "CALCULATOR_POLICY",
     "STYLE",
+    "Look",
     "QuitRequested",
     "TakeState",
     "ask_item",
     "ask_name",
     "go_on_with",
+    "module_option_order",
     "option_order",
     "pick_module",
     "question_order",
     "ready",
+    "retake_anyway",
     "run_check",
     "run_follow_ups",
     "run_lessons",
     "run_practice",
     "run_take",
+    "same_person",
+    "straight_to_check",
     "welcome",
 ]
 
 SKIP = "__skip__"
-STYLE = questionary.Style(
-    [
-        ("qmark", "bold"),
-        ("question", "bold"),
-        ("answer", "bold"),
-        ("pointer", "bold"),
-        ("highlighted", "bold"),
-        ("instruction", ""),
-    ]
+HINT = "(arrow keys, Enter)"
+
+#: The calculator policy, shown before the first question of a section with
+#: numbers to work out (documented in docs/walkthrough.md and the README).
+CALCULATOR_POLICY = (
+    "Shop math: you may use a basic calculator and scrap paper for these questions. "
+    "A phone, a computer or another person is not allowed."
+)
+#: Told on the welcome screen: Ontario's AODA asks employers to tell applicants that
+#: accommodation is available in the selection process, and how to ask for it.
+ACCOMMODATION = (
+    "Accommodation is available. If a disability or another need makes part of this "
+    "hard (time limits, reading a screen, sitting for a long time), tell the person "
+    "who gave you this screening before you start. You can get more time, a screen "
+    "reader mode or breaks (Ontario's AODA)."
 )
 
 
@@ -83,59 +109,352 @@ class FollowUpSink(Protocol):
     def __call__(self, item_id: str, value: Answer, seconds: float | None) -> None: ...
 
 
+@dataclass(frozen=True)
+class Look:
+    """How screens are shown: ``plain`` for a screen reader, ``extra_time`` (1, 1.25,
+    1.5 or 2) multiplies every time limit."""
+
+    plain: bool = False
+    extra_time: float = 1.0
+
+
+DEFAULT_LOOK = Look()
+
+
+# -- screens -------------------------------------------------------------------------
+
+
+def heading(con: Console, title: str, look: Look = DEFAULT_LOOK) -> None:
+    """A section heading: a rule across the screen, or the words alone when plain."""
+    if look.plain:
+        con.print()
+        con.print(Text(title, style="bold"))
+    else:
+        con.rule(Text(title, style="bold"))
+
+
+def show_figure(con: Console, figure: str | None, alt: str | None, look: Look) -> None:
+    """A drawing as drawn (monospaced, never wrapped), or its alt text when plain."""
+    if not figure:
+        return
+    if look.plain:
+        con.print(Text("Drawing: " + printable(alt or "(no description)")))
+        return
+    con.print()
+    for line in printable_layout(figure.rstrip("\n")).split("\n"):
+        con.print(Text(line), soft_wrap=True, no_wrap=True, overflow="ignore", crop=False)
+    con.print()
+
+
+def show_meanings(con: Console, glossary: Mapping[str, str], words: Sequence[str]) -> None:
+    """What each word means, one to a line."""
+    for word, meaning in meanings(glossary, words):
+        con.print(Text.assemble((printable(word), "bold"), ": ", printable(meaning)))
+
+
+def _explains(words: Sequence[str]) -> str:
+    return "? explains: " + ", ".join(words) if words else ""
+
+
+def _with_words(hint: str, words: Sequence[str]) -> str:
+    """``(arrow keys, Enter)`` with "; ? explains: purge" inside the brackets."""
+    if not words:
+        return hint
+    return hint[:-1] + "; " + _explains(words) + ")"
+
+
+# -- who and which attempt -------------------------------------------------------------
+
+
 def ask_name() -> str:
     """The candidate's name, typed at the prompt (never blank)."""
-    value = questionary.text(
-        "Your full name:",
-        validate=lambda t: bool(t.strip()) or "Please type your name",
-        style=STYLE,
+    value = prompts.text(
+        "Your full name:", validate=lambda t: bool(t.strip()) or "Please type your name"
     ).unsafe_ask()
     return str(value).strip()
 
 
-def go_on_with(unfinished: Unfinished) -> bool:
-    """Ask whether to continue the unfinished attempt (True) or start a new one."""
-    record = unfinished.record
+def _day(stamp: str | None) -> str:
+    return (stamp or "")[:10] or "earlier"
+
+
+def go_on_with(unfinished: Sequence[Unfinished]) -> Unfinished | None:
+    """Which unfinished attempt to continue, or None to start a new one. Starting anew
+    keeps the unfinished ones: each is offered again next time, and
+    ``take --attempt ID`` goes straight back to one."""
+    if len(unfinished) == 1:
+        u = unfinished[0]
+        options: list[tuple[str, Any]] = [
+            ("Continue it", u),
+            (
+                "Start a new screening. This one stays saved: go back to it with "
+                f"screener take --attempt {printable(u.record.attempt_id)}",
+                None,
+            ),
+        ]
+        message = (
+            f"You have an unfinished screening (form {printable(u.record.form)}, "
+            f"{u.done} of {u.total} questions done, started {_day(u.record.started)})."
+        )
+    else:
+        options = [
+            (
+                f"Continue form {printable(u.record.form)}, started {_day(u.record.started)} "
+                f"({u.done} of {u.total} questions done; id {printable(u.record.attempt_id)})",
+                u,
+            )
+            for u in reversed(unfinished)
+        ]
+        options.append(("Start a new screening (these stay saved)", None))
+        message = f"You have {len(unfinished)} unfinished screenings. Which one?"
+    picked: Unfinished | None = prompts.select(message, options).unsafe_ask()
+    return picked
+
+
+def same_person(found: Sequence[Candidate], name: str) -> Candidate | None:
+    """Someone with this name is stored already: which of them the candidate is, or
+    None for a different person with the same name."""
+    options: list[tuple[str, Any]] = [
+        (f"Yes, that is me (id {printable(c.id)}, registered {_day(c.created)})", c) for c in found
+    ]
+    options.append(("No, I am a different person with the same name", None))
+    who = "Someone" if len(found) == 1 else f"{len(found)} people"
+    picked: Candidate | None = prompts.select(
+        f"{who} named {printable(name)} already took a screening here. Is that you?", options
+    ).unsafe_ask()
+    return picked
+
+
+def retake_anyway(done: int, total: int) -> bool:
+    """Before a retake with coaching left: go on anyway (True) or coach first."""
     return bool(
-        questionary.confirm(
-            f"You have an unfinished screening (form {printable(record.form)}, "
-            f"{unfinished.done} of {unfinished.total} questions done). Continue it?",
-            default=True,
-            style=STYLE,
+        prompts.confirm(
+            f"{done} of {total} coaching module{'' if total == 1 else 's'} done - retake anyway?",
+            default=False,
         ).unsafe_ask()
     )
 
 
 def pick_module(modules: Sequence[Module]) -> Module | None:
     """The coaching module to work on now, or None to stop for now."""
-    choices = [questionary.Choice(title=m.title, value=n) for n, m in enumerate(modules)]
-    choices.append(questionary.Choice(title="Stop for now", value=-1))
-    picked = questionary.select(
-        "Which module?", choices=choices, style=STYLE, pointer=">"
+    options: list[tuple[str, Any]] = [(printable(m.title), m) for m in modules]
+    options.append(("Stop for now", None))
+    picked: Module | None = prompts.select("Which module?", options).unsafe_ask()
+    return picked
+
+
+def straight_to_check() -> bool:
+    """A retry of a failed check: go straight to it (True) or read the lessons first."""
+    picked = prompts.select(
+        "You tried this module's check before. What now?",
+        [("Go straight to the check", True), ("Read the lessons and practise first", False)],
     ).unsafe_ask()
-    return None if picked is None or picked < 0 else modules[picked]
+    return bool(picked)
 
 
 def ready(resumed: bool) -> bool:
     """The last question before the first item: start (or go on) now?"""
-    return bool(
-        questionary.confirm(
-            "Ready to go on?" if resumed else "Ready to start?", default=True, style=STYLE
-        ).unsafe_ask()
-    )
+    return bool(prompts.confirm("Ready to go on?" if resumed else "Ready to start?").unsafe_ask())
+
+
+# -- taking ---------------------------------------------------------------------------
 
 
 def option_order(item: AnyItem, seed: int) -> list[str]:
-    """Option ids in the order shown: shuffled, but the same for the same seed and item."""
+    """Option ids in the order shown: shuffled (the same for the same seed and item)
+    unless the item's order carries meaning: ``shuffle: false``, or ``shuffle`` unset
+    and every label starts with a number (``screener.lint.looks_ordered``)."""
     if not isinstance(item, ChoiceItem | JudgementItem):
         return []
     ids = [option.id for option in item.options]
-    random.Random(f"{seed}:{item.id}").shuffle(ids)
+    keep = (
+        not item.shuffle
+        if item.shuffle is not None
+        else looks_ordered([o.label for o in item.options])
+    )
+    if not keep:
+        random.Random(f"{seed}:{item.id}").shuffle(ids)
     return ids
 
 
+def module_option_order(q: ModuleQuestion, seed: int) -> list[str]:
+    """A practice or check question's option ids as shown: shuffled for the seed,
+    except options that are all numbers, which keep their order."""
+    ids = [o.id for o in q.options]
+    if not looks_ordered([o.label for o in q.options]):
+        random.Random(f"{seed}:{q.id}").shuffle(ids)
+    return ids
+
+
+_TIMED_OUT: Any = object()
+
+
+def _ask(question: Any, limit: float | None) -> Any:
+    """Ask; with a limit, give up when it runs out (``_TIMED_OUT``)."""
+    if limit is None:
+        return question.unsafe_ask()
+    if limit <= 0:
+        return _TIMED_OUT
+    question.application.refresh_interval = 0.5
+
+    async def run() -> Any:
+        return await asyncio.wait_for(question.unsafe_ask_async(), timeout=limit)
+
+    try:
+        return asyncio.run(run())
+    except TimeoutError:
+        return _TIMED_OUT
+
+
+def _minutes(assessment: Assessment, form: str) -> int:
+    return assessment.minutes or max(5, round(len(assessment.form_items(form)) * 0.75))
+
+
+def welcome(
+    con: Console,
+    assessment: Assessment,
+    form: str,
+    remaining: int,
+    resumed: bool,
+    look: Look = DEFAULT_LOOK,
+) -> None:
+    """What the screening is, how long it takes (for the questions left), how answers
+    are kept, that accommodation is available, and any extra time granted."""
+    items = assessment.form_items(form)
+    minutes = _minutes(assessment, form)
+    if resumed and items:
+        minutes = max(1, math.ceil(minutes * remaining / len(items)))
+    lines = [
+        "",
+        printable_layout(assessment.description.strip()),
+        "",
+        f"Questions: {len(items)}" + (f" ({remaining} left)" if resumed else ""),
+        f"Expected time: about {minutes} minute{'' if minutes == 1 else 's'}"
+        + (" for the questions left" if resumed else ""),
+    ]
+    if look.extra_time != 1:
+        lines.append(f"Extra time: every time limit is {look.extra_time:g} times as long.")
+    lines += [
+        "Your answers are saved as you go. Press Ctrl-C to take a break; you can pick up "
+        "where you left off.",
+        "You may skip a question you cannot answer.",
+        "",
+        ACCOMMODATION,
+        "",
+        "Your results help you and the program see where you are strong and where short coaching "
+        "can help. They support development and screening decisions but are never the sole basis "
+        "for a hiring decision.",
+    ]
+    body = Text.assemble((printable(assessment.title), "bold"), f" - form {printable(form)}")
+    body.append("\n" + "\n".join(lines))  # plain text: content is never read as rich markup
+    title = "Welcome back" if resumed else "Welcome"
+    if look.plain:
+        con.print(Text(title, style="bold"))
+        con.print(body)
+    else:
+        con.print(Panel(body, title=title, expand=False))
+
+
+def _item_words(assessment: Assessment, item: AnyItem) -> list[str]:
+    texts = [item.prompt]
+    if isinstance(item, ChoiceItem | JudgementItem):
+        texts += [o.label for o in item.options]
+    return terms_in(assessment.glossary, texts)
+
+
+def ask_item(
+    assessment: Assessment,
+    item: AnyItem,
+    seed: int,
+    number: int,
+    total: int | None,
+    con: Console,
+    look: Look = DEFAULT_LOOK,
+) -> tuple[Answer, float, bool]:
+    """Ask one item; returns (answer or None if skipped, seconds taken, timed out).
+
+    ``total`` is the form's length; None for a follow-up item ("extra question 2")."""
+    limit = float(item.time_limit) * look.extra_time if item.time_limit else None
+    head = f"question {number} of {total}" if total is not None else f"extra question {number}"
+    if limit:
+        head += f" - time limit {limit:g} s"
+    con.print(Text(head, style="dim"))
+    show_figure(con, item.figure, item.alt, look)
+    text = item.prompt.rstrip()
+    if "\n" in text:
+        con.print(Text(printable_layout(text)))
+        text = "Your answer:"
+    words = _item_words(assessment, item)
+    if isinstance(item, NumericItem):
+        unit = item.unit
+        hint = (
+            f"Type a number{', in ' + printable(unit) if unit else ''}. "
+            "Enter on an empty line skips it."
+        )
+        con.print(Text(" ".join(filter(None, (hint, _explains(words)))), style="dim"))
+    start = time.monotonic()
+    deadline = start + limit if limit else None
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        question = _build_question(assessment, item, seed, printable(text), deadline, words)
+        value = _ask(question, left)
+        if value is GLOSSARY:
+            show_meanings(con, assessment.glossary, words)
+            continue
+        if value is _TIMED_OUT:
+            con.print(Text("Time is up for this question; it is left unanswered.", style="yellow"))
+            return None, time.monotonic() - start, True
+        if isinstance(item, NumericItem) and isinstance(value, str) and value.strip():
+            readings = comma_readings(value, item.unit)
+            if readings is not None:
+                left = None if deadline is None else deadline - time.monotonic()
+                meant = _ask(_which_number(readings, item.unit), left)
+                if meant is _TIMED_OUT:
+                    con.print(
+                        Text("Time is up for this question; it is left unanswered.", style="yellow")
+                    )
+                    return None, time.monotonic() - start, True
+                if meant is None:  # neither: type it again
+                    continue
+                return float(meant), time.monotonic() - start, False
+        break
+    spent = time.monotonic() - start
+    if value is None or value == SKIP or value == "":
+        return None, spent, False
+    if isinstance(item, NumericItem):
+        return parse_number(str(value), item.unit), spent, False
+    answer: Answer = value
+    return answer, spent, False
+
+
+def _which_number(readings: tuple[str, str], unit: str | None) -> Any:
+    """"9,525" may be 9.525 or 9525: ask which (None: type it again)."""
+    point, whole = readings
+    suffix = f" {printable(unit)}" if unit else ""
+    return prompts.select(
+        f"Did you mean {point} or {whole}?",
+        [
+            (f"{point}{suffix}", point),
+            (f"{whole}{suffix}", whole),
+            ("Neither: type it again", None),
+        ],
+    )
+
+
+def _countdown(text: str, deadline: float | None) -> str | Callable[[], str]:
+    if deadline is None:
+        return text
+
+    def message() -> str:
+        left = max(0, math.ceil(deadline - time.monotonic()))
+        return f"{text}  [{left} s left]"
+
+    return message
+
+
 class _Countdown(str):
-    """Question text that shows the seconds left each time the prompt is drawn."""
+    """Question text that shows the seconds left each time the prompt is drawn
+    (for questionary's text prompt, which formats the message it is given)."""
 
     deadline: float
     text: str
@@ -151,102 +470,38 @@ class _Countdown(str):
         return f"{self.text}  [{left} s left]"
 
 
-_TIMED_OUT = object()
-
-
-def _ask(question: questionary.Question, limit: float | None) -> Any:
-    """Ask; with a limit, give up when it runs out (``_TIMED_OUT``)."""
-    if limit is None:
-        return question.unsafe_ask()
-    question.application.refresh_interval = 0.5
-
-    async def run() -> Any:
-        return await asyncio.wait_for(question.unsafe_ask_async(), timeout=limit)
-
-    try:
-        return asyncio.run(run())
-    except TimeoutError:
-        return _TIMED_OUT
-
-
-def welcome(con: Console, assessment: Assessment, form: str, remaining: int, resumed: bool) -> None:
-    items = assessment.form_items(form)
-    minutes = assessment.minutes or max(5, round(len(items) * 0.75))
-    lines = [
-        "",
-        printable_layout(assessment.description.strip()),
-        "",
-        f"Questions: {len(items)}" + (f" ({remaining} left)" if resumed else ""),
-        f"Expected time: about {minutes} minutes",
-        "Your answers are saved as you go. Press Ctrl-C to take a break; you can pick up where you left off.",
-        "You may skip a question you cannot answer.",
-        "",
-        "Your results help you and the program see where you are strong and where short coaching "
-        "can help. They support development and screening decisions but are never the sole basis "
-        "for a hiring decision.",
-    ]
-    body = Text.assemble((printable(assessment.title), "bold"), f" - form {printable(form)}")
-    body.append("\n" + "\n".join(lines))  # plain text: content is never read as rich markup
-    con.print(Panel(body, title="Welcome back" if resumed else "Welcome", expand=False))
-
-
-def ask_item(
+def _build_question(
     assessment: Assessment,
     item: AnyItem,
     seed: int,
-    number: int,
-    total: int | None,
-    con: Console,
-) -> tuple[Answer, float, bool]:
-    """Ask one item; returns (answer or None if skipped, seconds taken, timed out).
-
-    ``total`` is the form's length; None for a follow-up item ("extra question 2")."""
-    limit = float(item.time_limit) if item.time_limit else None
-    head = f"question {number} of {total}" if total is not None else f"extra question {number}"
-    if limit:
-        head += f" - time limit {item.time_limit} s"
-    con.print(Text(head, style="dim"))
-    text = item.prompt.rstrip()
-    multiline = "\n" in text
-    if multiline:
-        con.print(Text(text))
-        text = "Your answer:"
-    start = time.monotonic()
-    message: str = _Countdown(text, start + limit) if limit else text
-    question = _build_question(assessment, item, seed, message)
-    value = _ask(question, limit)
-    spent = time.monotonic() - start
-    if value is _TIMED_OUT:
-        con.print(Text("Time is up for this question; it is left unanswered.", style="yellow"))
-        return None, spent, True
-    if value is None or value == SKIP or value == "":
-        return None, spent, False
-    if isinstance(item, NumericItem):
-        return parse_number(str(value), item.unit), spent, False
-    return value, spent, False
-
-
-def _build_question(
-    assessment: Assessment, item: AnyItem, seed: int, message: str
-) -> questionary.Question:
-    choices: list[Any] | None = None
+    message: str,
+    deadline: float | None,
+    words: Sequence[str],
+) -> Any:
+    keys = {"?": GLOSSARY} if words else None
+    skip = ("Skip this question", SKIP)
     if isinstance(item, ChoiceItem | JudgementItem):
-        labels = {o.id: o.label for o in item.options}
-        choices = [questionary.Choice(title=labels[i], value=i) for i in option_order(item, seed)]
-    elif isinstance(item, LikertItem):
+        labels = {o.id: printable(o.label) for o in item.options}
+        return prompts.select(
+            _countdown(message, deadline),
+            [(labels[i], i) for i in option_order(item, seed)],
+            hint=_with_words(HINT, words),
+            skip=skip,
+            keys=keys,
+        )
+    if isinstance(item, LikertItem):
         scale = assessment.scale_of(item)
-        choices = [
-            questionary.Choice(title=f"{v}  {scale.labels.get(v, '')}".rstrip(), value=v)
-            for v in range(scale.min, scale.max + 1)
-        ]
-    if choices is not None:
-        skip = questionary.Choice(title="Skip this question", value=SKIP)
-        return questionary.select(
-            message,
-            choices=[*choices, questionary.Separator(), skip],
-            style=STYLE,
-            instruction="(arrow keys, Enter)",
-            pointer=">",
+        points = list(range(scale.min, scale.max + 1))
+        numbered = all(0 <= v <= 9 for v in points)
+        hint = f"(press {points[0]}-{points[-1]}, or arrow keys and Enter)" if numbered else HINT
+        return prompts.select(
+            _countdown(message, deadline),
+            [(printable(scale.labels.get(v, "")), v) for v in points],
+            prefixes=[f"{v}  " for v in points],
+            hint=_with_words(hint, words),
+            skip=skip,
+            number_keys={str(v): v for v in points} if numbered else None,
+            keys=keys,
         )
     assert isinstance(item, NumericItem)
     unit = item.unit
@@ -257,24 +512,18 @@ def _build_question(
         try:
             parse_number(text, unit)
         except ValueError:
-            return (
-                "Type a number, like 12.5"
-                + (f" (you may add {unit})" if unit else "")
-                + ", or leave it empty to skip"
-            )
+            return "Please type a number, like 12.5"
         return True
 
-    hint = f"(a number{', in ' + unit if unit else ''}; Enter on empty skips)"
-    return questionary.text(message, validate=valid, style=STYLE, instruction=hint)
+    shown: str = _Countdown(message, deadline) if deadline is not None else message
+    return prompts.text(shown, validate=valid, keys=keys)
 
 
 def offer_quit(con: Console) -> bool:
     """After Ctrl-C: True to save and quit, False to go on. A second Ctrl-C quits."""
     con.print()
     try:
-        answer = questionary.confirm(
-            "Save your answers and quit? You can resume later.", default=True, style=STYLE
-        ).unsafe_ask()
+        answer = prompts.confirm("Save your answers and quit? You can resume later.").unsafe_ask()
     except (KeyboardInterrupt, EOFError):
         return True
     return bool(answer)
@@ -287,22 +536,31 @@ def run_take(
     state: TakeState,
     sink: AnswerSink,
     con: Console,
+    look: Look = DEFAULT_LOOK,
 ) -> None:
-    """Ask every question not yet asked, in order; raises ``QuitRequested`` to stop."""
+    """Ask every question not yet asked, in order; raises ``QuitRequested`` to stop.
+
+    The calculator policy is shown before the first question of a competency with
+    numbers to work out."""
     items = assessment.form_items(form)
     order = question_order(assessment, form)
     total = len(order)
     domain_of = {c.id: c.domain for c in assessment.competencies}
+    with_numbers = {i.competency for i in items if isinstance(i, NumericItem)}
     last_domain: str | None = None
+    policy_shown = False
     for number, index in enumerate(order, 1):
         if index in state.asked:
             continue
         item = items[index]
         domain = domain_of[item.competency]
         if domain != last_domain:
-            con.rule(Text(DOMAIN_TITLES[domain], style="bold"))
+            heading(con, DOMAIN_TITLES[domain], look)
             last_domain = domain
-        value, spent = _ask_or_quit(assessment, item, seed, number, total, con)
+        if item.competency in with_numbers and not policy_shown:
+            con.print(Text(CALCULATOR_POLICY, style="bold"))
+            policy_shown = True
+        value, spent = _ask_or_quit(assessment, item, seed, number, total, con, look)
         state.answers[index] = value
         state.seconds[index] = spent
         state.asked.add(index)
@@ -316,6 +574,7 @@ def run_follow_ups(
     sink: FollowUpSink,
     con: Console,
     done: int = 0,
+    look: Look = DEFAULT_LOOK,
 ) -> int:
     """After the form: ask each follow-up item ``next_item`` picks (``Taking.next_follow_up``)
     with the same prompts as the form's, until it picks none; returns how many were asked.
@@ -324,20 +583,26 @@ def run_follow_ups(
     asked = done
     while (item := next_item()) is not None:
         if asked == done:
-            con.rule(Text("A few more questions", style="bold"))
+            heading(con, "A few more questions", look)
         asked += 1
-        value, spent = _ask_or_quit(assessment, item, seed, asked, None, con)
+        value, spent = _ask_or_quit(assessment, item, seed, asked, None, con, look)
         sink(item.id, value, spent)
     return asked - done
 
 
 def _ask_or_quit(
-    assessment: Assessment, item: AnyItem, seed: int, number: int, total: int | None, con: Console
+    assessment: Assessment,
+    item: AnyItem,
+    seed: int,
+    number: int,
+    total: int | None,
+    con: Console,
+    look: Look,
 ) -> tuple[Answer, float]:
     """Ask one item; Ctrl-C offers to save and quit (``QuitRequested``) or ask it again."""
     while True:
         try:
-            value, spent, _ = ask_item(assessment, item, seed, number, total, con)
+            value, spent, _ = ask_item(assessment, item, seed, number, total, con, look)
             return value, spent
         except KeyboardInterrupt:
             if offer_quit(con):
@@ -357,7 +622,11 @@ class CheckResult:
 
 
 def page_markdown(
-    con: Console, body: str, pause: Callable[[], None], height: int | None = None
+    con: Console,
+    body: str,
+    pause: Callable[[], None],
+    height: int | None = None,
+    look: Look = DEFAULT_LOOK,
 ) -> None:
     """Show Markdown a screen at a time, pausing between screens when it is long."""
     lines = con.render_lines(Markdown(body), con.options, pad=False)
@@ -369,65 +638,133 @@ def page_markdown(
             pause()
 
 
-def _pause() -> None:
-    questionary.press_any_key_to_continue("Press any key to go on...").unsafe_ask()
+def _pauser(con: Console, glossary: Mapping[str, str], words: Sequence[str]) -> Callable[[], None]:
+    """Wait for a key; ``?`` shows what the screen's glossary words mean, then waits again."""
+
+    def wait() -> None:
+        message = "Press any key to go on..."
+        if words:
+            message += " (" + _explains(words) + ")"
+        while prompts.pause(message, keys={"?": GLOSSARY} if words else None) is GLOSSARY:
+            show_meanings(con, glossary, words)
+
+    return wait
 
 
-def _ask_question(q: ModuleQuestion, seed: int) -> str:
-    ids = [o.id for o in q.options]
-    random.Random(f"{seed}:{q.id}").shuffle(ids)
-    labels = {o.id: o.label for o in q.options}
-    value = questionary.select(
-        q.prompt.strip(),
-        choices=[questionary.Choice(title=labels[i], value=i) for i in ids],
-        style=STYLE,
-        instruction="(arrow keys, Enter)",
-        pointer=">",
-    ).unsafe_ask()
-    return str(value)
+def _objectives(module: Module) -> str:
+    """The module's objectives as Markdown, under one lead-in: "You will be able to:"
+    when every objective starts so (the words are not said twice)."""
+    lead = "You will be able to "
+    if all(o.startswith(lead) for o in module.objectives):
+        points = [o[len(lead) :] for o in module.objectives]
+        return "**You will be able to:**\n\n" + "\n".join(f"- {p}" for p in points)
+    return "**In this module:**\n\n" + "\n".join(f"- {o}" for o in module.objectives)
 
 
 def run_lessons(
     module: Module,
     con: Console,
-    pause: Callable[[], None] = _pause,
+    pause: Callable[[], None] | None = None,
     on_lesson: Callable[[str], None] = lambda lesson_id: None,
+    look: Look = DEFAULT_LOOK,
 ) -> list[str]:
-    """Show objectives, lessons and worked examples; returns the lesson ids shown.
+    """Show objectives, the module's glossary words, lessons (each lesson's drawing
+    before its text) and worked examples; returns the lesson ids shown.
 
     ``on_lesson`` is called as each lesson is shown, so progress is saved as it goes.
+    ``pause`` waits between screens (default: a key, ``?`` for the screen's words).
     """
-    con.rule(Text(printable(module.title), style="bold"))
-    con.print(Markdown("**You will:**\n\n" + "\n".join(f"- {o}" for o in module.objectives)))
+
+    def waiter(texts: Sequence[str]) -> Callable[[], None]:
+        if pause is not None:
+            return pause
+        return _pauser(con, module.glossary, terms_in(module.glossary, texts))
+
+    heading(con, printable(module.title), look)
+    con.print(Markdown(_objectives(module)))
+    if module.glossary:
+        con.print(
+            Text(
+                "Words in this module: "
+                + ", ".join(printable(w) for w in module.glossary)
+                + ". Press ? on a screen that uses one to see what it means.",
+                style="dim",
+            )
+        )
     shown: list[str] = []
+    on_screen: list[str] = [*module.objectives, *module.glossary]  # what ? explains
     for n, lesson in enumerate(module.lessons, 1):
-        pause()
-        con.rule(Text(f"Lesson {n} of {len(module.lessons)}: {printable(lesson.title)}"))
-        page_markdown(con, lesson.body, pause)
+        waiter(on_screen)()
+        heading(con, f"Lesson {n} of {len(module.lessons)}: {printable(lesson.title)}", look)
+        show_figure(con, lesson.figure, lesson.alt, look)
+        on_screen = [lesson.title, lesson.body, lesson.alt if look.plain and lesson.alt else ""]
+        page_markdown(con, lesson.body, waiter(on_screen), look=look)
         shown.append(lesson.id)
         on_lesson(lesson.id)
     for example in module.examples:
-        pause()
-        con.rule(Text(f"Worked example: {printable(example.title)}"))
-        page_markdown(con, example.body, pause)
+        waiter(on_screen)()
+        heading(con, f"Worked example: {printable(example.title)}", look)
+        on_screen = [example.title, example.body]
+        page_markdown(con, example.body, waiter(on_screen), look=look)
     return shown
 
 
-def run_practice(module: Module, seed: int, con: Console) -> tuple[int, int]:
-    """Practice questions with feedback straight after each answer."""
+def _ask_question(
+    q: ModuleQuestion, seed: int, con: Console, glossary: Mapping[str, str], look: Look
+) -> str:
+    show_figure(con, q.figure, q.alt, look)
+    words = terms_in(glossary, [q.prompt, *(o.label for o in q.options)])
+    labels = {o.id: printable(o.label) for o in q.options}
+    prompt = q.prompt.strip()
+    if "\n" in prompt:
+        con.print(Text(printable_layout(prompt)))
+        prompt = "Your answer:"
+    while True:
+        value = prompts.select(
+            printable(prompt),
+            [(labels[i], i) for i in module_option_order(q, seed)],
+            hint=_with_words(HINT, words),
+            keys={"?": GLOSSARY} if words else None,
+        ).unsafe_ask()
+        if value is not GLOSSARY:
+            return str(value)
+        show_meanings(con, glossary, words)
+
+
+_AFFIRMING = ("Right.", "Yes.", "Correct.", "Right,", "Yes,")
+
+
+def feedback_text(ok: bool, feedback: str | None) -> str:
+    """ "Correct." or "Not quite." with the option's feedback, without saying it twice
+    (keyed feedback that opens with "Right." or "Yes." opens with "Correct." instead)."""
+    words = (feedback or "").strip()
+    mark = "Correct." if ok else "Not quite."
+    if ok and words.startswith(_AFFIRMING):
+        words = words.split(None, 1)[1] if " " in words else ""
+    if not ok and words.startswith("Not quite"):
+        return words
+    return f"{mark} {words}".strip()
+
+
+def run_practice(
+    module: Module, seed: int, con: Console, look: Look = DEFAULT_LOOK
+) -> tuple[int, int]:
+    """Practice questions with feedback straight after each answer. ``seed`` orders
+    the options: a new one on each try shuffles them anew."""
     right = 0
     if module.practice:
-        con.rule(Text("Practice", style="bold"))
+        heading(con, "Practice", look)
     for n, q in enumerate(module.practice, 1):
         con.print(Text(f"practice {n} of {len(module.practice)}", style="dim"))
-        chosen = _ask_question(q, seed)
+        chosen = _ask_question(q, seed, con, module.glossary, look)
         option = next(o for o in q.options if o.id == chosen)
         ok = chosen == q.key
         right += ok
-        mark = "Correct." if ok else "Not quite."
         con.print(
-            Text(mark, style="green" if ok else "yellow"),
-            Text(printable_layout(option.feedback or "")),
+            Text(
+                printable_layout(feedback_text(ok, option.feedback)),
+                style="green" if ok else "yellow",
+            )
         )
         if not ok:
             key = next(o for o in q.options if o.id == q.key)
@@ -435,24 +772,25 @@ def run_practice(module: Module, seed: int, con: Console) -> tuple[int, int]:
     return right, len(module.practice)
 
 
-def run_check(module: Module, seed: int, con: Console) -> CheckResult:
+def run_check(module: Module, seed: int, con: Console, look: Look = DEFAULT_LOOK) -> CheckResult:
     """The completion check: score against the pass mark, and the lessons to review."""
-    con.rule(Text("Check", style="bold"))
+    heading(con, "Check", look)
+    count = len(module.check.items)
     con.print(
-        f"Answer {len(module.check.items)} questions. You need {module.check.pass_mark:.0f}% to complete the module."
+        f"Answer {count} question{'' if count == 1 else 's'}. "
+        f"You need {module.check.pass_mark:.0f}% to complete the module."
     )
     correct = 0
     missed: list[str] = []
     for n, q in enumerate(module.check.items, 1):
-        con.print(Text(f"check {n} of {len(module.check.items)}", style="dim"))
-        if _ask_question(q, seed) == q.key:
+        con.print(Text(f"check {n} of {count}", style="dim"))
+        if _ask_question(q, seed, con, module.glossary, look) == q.key:
             correct += 1
         elif q.lesson and q.lesson not in missed:
             missed.append(q.lesson)
-    total = len(module.check.items)
-    score = 100.0 * correct / total
+    score = 100.0 * correct / count
     passed = score >= module.check.pass_mark - 1e-9
-    return CheckResult(correct, total, score, passed, [] if passed else missed)
+    return CheckResult(correct, count, score, passed, [] if passed else missed)
 
 
 def lesson_titles(module: Module, ids: Sequence[str]) -> list[str]:

@@ -27,15 +27,22 @@ from screener.screening import score_answers
 if TYPE_CHECKING:
     from screener.content import AnyItem
     from screener.store import AttemptRecord, Candidate, Store
+    from screener.store.records import NewCandidate
 
 __all__ = [
+    "EXTRA_TIMES",
+    "EXTRA_TIME_EVENT",
+    "NotStarted",
     "TakeState",
     "Taking",
     "Unfinished",
     "UnknownCandidate",
     "choose_form",
+    "coaching_left",
+    "extra_time_of",
     "find_or_create",
     "next_form",
+    "people_named",
     "previous_attempt",
     "question_order",
     "take_from_file",
@@ -44,6 +51,50 @@ __all__ = [
 
 class UnknownCandidate(NotFoundError):
     """The candidate a take names does not exist (and no name was given to create them)."""
+
+
+class NotStarted(Exception):
+    """The candidate chose not to start a new attempt (coaching is left to do)."""
+
+
+#: The extra time a ``take --extra-time`` accommodation may grant: every time limit
+#: is multiplied by it.
+EXTRA_TIMES = (1.0, 1.25, 1.5, 2.0)
+#: The audit event that records an attempt's extra time (detail: the factor, "1.5").
+#: The store keeps no field for it, so the audit log, which is erased with the
+#: candidate, carries it; ``extra_time_of`` reads it back.
+EXTRA_TIME_EVENT = "take.extra_time"
+
+
+def extra_time_of(store: Store, attempt_id: str) -> float:
+    """The time-limit factor granted for an attempt (1 when none was)."""
+    events = store.audit_events(attempt_id=attempt_id, event=EXTRA_TIME_EVENT)
+    if not events:
+        return 1.0
+    try:
+        return float(events[-1].detail or 1)
+    except ValueError:
+        return 1.0
+
+
+def people_named(store: Store, name: str) -> list[Candidate]:
+    """Every stored candidate with this exact name (any case or spacing), oldest first."""
+    wanted = " ".join(name.split()).casefold()
+    return [c for c in store.candidates() if " ".join(c.name.split()).casefold() == wanted]
+
+
+def coaching_left(store: Store, candidate_id: str, assessment_id: str) -> tuple[int, int] | None:
+    """(modules done, modules required) by the plan of the candidate's latest submitted
+    attempt at the assessment, when some required module is not complete; else None."""
+    done = store.attempts(candidate=candidate_id, assessment=assessment_id)
+    if not done:
+        return None
+    required = [e.module for e in done[-1].plan if e.required]
+    if not required:
+        return None
+    complete = {p.module for p in store.progress(candidate_id) if p.completed}
+    finished = sum(1 for m in required if m in complete)
+    return None if finished == len(required) else (finished, len(required))
 
 
 def next_form(forms: Sequence[str], taken: Sequence[str]) -> str:
@@ -78,19 +129,50 @@ def find_or_create(
     name: str | None,
     *,
     ask_name: Callable[[], str] | None = None,
+    same_person: Callable[[Sequence[Candidate], str], Candidate | None] | None = None,
     rename: bool = False,
+    create: bool = True,
     command: str = "take",
-) -> tuple[Candidate, bool]:
-    """The candidate by id or exact name; created when new. Returns (candidate, created).
+) -> tuple[Candidate | NewCandidate, bool]:
+    """The candidate by id or exact name; created when new. Returns (candidate, created);
+    with ``create`` false a new person is not stored yet but returned as a
+    ``NewCandidate`` (``Store.add_candidate`` when they start).
 
-    The rules are ``Store.resolve_or_add_candidate``'s. With neither id nor
-    name, ``ask_name`` asks for the name (a usage error without it).
+    The rules are ``Store.resolve_or_add_candidate``'s, but a name alone (given or
+    typed at ``ask_name``) that is already stored is never taken for that person
+    silently: ``same_person`` asks whether the candidate is one of them (None: a
+    new person of the same name); without it, it is a usage error naming their ids.
     """
+    from screener.store.records import NewCandidate, clean_name, shown
+
     if not candidate and not name:
         if ask_name is None:
             raise UsageError("give --candidate ID or --name NAME")
         name = ask_name()
+    if not candidate and name is not None:
+        named = people_named(store, name)
+        if named:
+            if same_person is None:
+                ids = ", ".join(shown(c.id) for c in named)
+                raise UsageError(
+                    f"--name: {shown(name)} is already the name of candidate {ids}: "
+                    f"give --candidate {shown(named[0].id)} to add to their record, or "
+                    "--candidate NEW-ID --name NAME for a different person"
+                )
+            picked = same_person(named, name)
+            if picked is not None:
+                return picked, False
+            if not create:
+                return NewCandidate(clean_name(name)), False
+            return store.add_candidate(name), True
     try:
+        if not create:
+            found = store.match_candidate(candidate or None, name, rename=rename)
+            if found is None:
+                assert name is not None  # an unknown id alone raised
+                return NewCandidate(clean_name(name), id=candidate or None), False
+            if not rename:
+                return found, False
         return store.resolve_or_add_candidate(
             candidate or None, name, rename=rename, command=command
         )
@@ -131,6 +213,7 @@ def take_from_file(
     unless every answer scores."""
     from screener.answers import read_answers
     from screener.store import Layout
+    from screener.store.records import NewCandidate
 
     if not candidate and not name:
         raise UsageError("give --candidate ID or --name NAME")
@@ -148,6 +231,7 @@ def take_from_file(
         values = read_answers(answers, assessment, form_name)
     with store.transaction():
         who, created = find_or_create(store, candidate, name, rename=rename, command=command)
+        assert not isinstance(who, NewCandidate)  # created when new
         earlier = () if created else store.attempts(candidate=who.id, assessment=assessment.id)
         chosen = choose_form(assessment, form, earlier)
         if chosen != form_name:  # first read, or another run stored an attempt meanwhile
@@ -187,25 +271,43 @@ class Unfinished:
 
 
 class Taking:
-    """One attempt being taken at the terminal; every answer is saved as it is given."""
+    """One attempt being taken at the terminal; every answer is saved as it is given.
+
+    A new attempt is stored with its first answer, never before: a candidate who
+    stops before answering anything leaves no empty attempt behind."""
 
     def __init__(
-        self, store: Store, assessment: Assessment, record: AttemptRecord, seen: set[str]
+        self,
+        store: Store,
+        assessment: Assessment,
+        candidate_id: str,
+        form: str,
+        seed: int,
+        record: AttemptRecord | None,
+        seen: set[str],
+        *,
+        extra_time: float = 1.0,
+        command: str = "take",
     ) -> None:
         self.store = store
         self.assessment = assessment
+        self.candidate_id = candidate_id
         self.record = record
-        self.form = record.form
-        self.seed = record.seed or 0
+        self.form = form
+        self.seed = seed
+        self.extra_time = extra_time
+        self.command = command
         self.ids = [item.id for item in assessment.form_items(self.form)]
-        asked = record.seen_items  # the form's items answered or timed, the follow-ups asked
+        asked = record.seen_items if record is not None else frozenset()
         self.state = TakeState(
-            [record.answers.get(i) for i in self.ids],
-            [record.seconds.get(i) for i in self.ids],
+            [record.answers.get(i) if record else None for i in self.ids],
+            [record.seconds.get(i) if record else None for i in self.ids],
             {n for n, i in enumerate(self.ids) if i in asked},
         )
         #: follow-up items asked in this attempt (answered or skipped) and their answers
-        self.follow_ups: dict[str, Answer] = {i: a for i, a, _ in record.follow_ups}
+        self.follow_ups: dict[str, Answer] = (
+            {i: a for i, a, _ in record.follow_ups} if record is not None else {}
+        )
         #: items the candidate met in earlier attempts: never asked again
         self.seen = seen
         self.resumed = bool(self.state.asked or self.follow_ups)
@@ -214,6 +316,11 @@ class Taking:
     def remaining(self) -> int:
         """Questions of the form not yet asked."""
         return len(self.ids) - len(self.state.asked)
+
+    @property
+    def saved_anything(self) -> bool:
+        """Whether the attempt is stored (it holds at least one answer)."""
+        return self.record is not None
 
     @classmethod
     def begin(
@@ -225,20 +332,39 @@ class Taking:
         form: str | None = None,
         seed: int | None = None,
         resume: bool = False,
-        go_on: Callable[[Unfinished], bool] = lambda unfinished: True,
+        attempt: str | None = None,
+        go_on: Callable[[Sequence[Unfinished]], Unfinished | None] = lambda found: found[-1],
+        retake: Callable[[int, int], bool] | None = None,
+        extra_time: float | None = None,
         command: str = "take",
     ) -> Taking:
-        """The candidate's unfinished attempt at ``assessment`` when ``resume`` or
-        ``go_on`` (asked about it) says so; else a new attempt on ``form`` or the form
-        not taken yet, with its question order and option seed stored."""
+        """The attempt to take now.
+
+        ``attempt``: that unfinished attempt of the candidate. ``resume``: their latest
+        unfinished attempt at ``assessment``. Otherwise ``go_on`` picks one of their
+        unfinished attempts, or None for a new one; those not picked stay as they are,
+        each reachable by ``attempt``. A new attempt is on ``form`` or the form not
+        taken yet; when the plan of their last attempt has coaching left, ``retake``
+        (modules done, modules required) may refuse it (``NotStarted``).
+        ``extra_time`` multiplies the time limits (an unfinished attempt keeps the
+        factor it was started with unless another is given).
+        """
         mine = store.attempts(candidate=candidate_id, assessment=assessment.id, status=None)
-        unfinished = [a for a in mine if a.status == "in_progress"]
+        unfinished = [
+            Unfinished(a, len(a.seen_items & set(a.layout.items)), len(a.layout.items))
+            for a in mine
+            if a.status == "in_progress"
+        ]
         record: AttemptRecord | None = None
-        if unfinished:
-            latest = unfinished[-1]
-            done = len(latest.seen_items & set(latest.layout.items))
-            if resume or go_on(Unfinished(latest, done, len(latest.layout.items))):
-                record = latest
+        if attempt is not None:
+            record = next((u.record for u in unfinished if u.record.attempt_id == attempt), None)
+            if record is None:
+                raise NotFoundError(
+                    f"{candidate_id} has no unfinished attempt {attempt} at {assessment.id}"
+                )
+        elif unfinished:
+            chosen = unfinished[-1] if resume else go_on(unfinished)
+            record = chosen.record if chosen is not None else None
         elif resume:
             raise NotFoundError(f"{candidate_id} has no unfinished attempt at {assessment.id}")
         if record is not None and record.version != assessment.version:
@@ -246,25 +372,71 @@ class Taking:
                 f"the unfinished attempt is on {assessment.id} version {record.version}, "
                 f"now {assessment.version}: start a new one without --resume"
             )
-        if record is None:
-            from screener.store import Layout
-
-            submitted = [a for a in mine if a.status == "submitted"]
-            form_name = choose_form(assessment, form, submitted)
-            items = assessment.form_items(form_name)
-            record = store.start_attempt(
+        seen: set[str] = set()
+        for earlier in mine:  # what Store.seen_items gives, from the attempts already read
+            if record is None or earlier.attempt_id != record.attempt_id:
+                seen |= earlier.seen_items
+        if record is not None:
+            stored = extra_time_of(store, record.attempt_id)
+            if extra_time is not None and extra_time != stored:
+                store.audit(
+                    EXTRA_TIME_EVENT,
+                    command=command,
+                    candidate_id=candidate_id,
+                    attempt_id=record.attempt_id,
+                    detail=f"{extra_time:g}",
+                )
+            return cls(
+                store,
+                assessment,
                 candidate_id,
-                Layout.of(assessment, form_name),
-                seed=seed if seed is not None else random.randrange(1, 2**31),
-                order=[items[i].id for i in question_order(assessment, form_name)],
+                record.form,
+                record.seed or 0,
+                record,
+                seen,
+                extra_time=extra_time if extra_time is not None else stored,
                 command=command,
             )
-        # what Store.seen_items gives, from the attempts already read
-        seen: set[str] = set()
-        for earlier in mine:
-            if earlier.attempt_id != record.attempt_id:
-                seen |= earlier.seen_items
-        return cls(store, assessment, record, seen)
+        if retake is not None:
+            left = coaching_left(store, candidate_id, assessment.id)
+            if left is not None and not retake(*left):
+                raise NotStarted()
+        submitted = [a for a in mine if a.status == "submitted"]
+        return cls(
+            store,
+            assessment,
+            candidate_id,
+            choose_form(assessment, form, submitted),
+            seed if seed is not None else random.randrange(1, 2**31),
+            None,
+            seen,
+            extra_time=extra_time if extra_time is not None else 1.0,
+            command=command,
+        )
+
+    def _stored(self) -> AttemptRecord:
+        """The attempt in the store, started now if it is not yet (with its question
+        order, option seed and any extra time)."""
+        if self.record is None:
+            from screener.store import Layout
+
+            items = self.assessment.form_items(self.form)
+            self.record = self.store.start_attempt(
+                self.candidate_id,
+                Layout.of(self.assessment, self.form),
+                seed=self.seed,
+                order=[items[i].id for i in question_order(self.assessment, self.form)],
+                command=self.command,
+            )
+            if self.extra_time != 1:
+                self.store.audit(
+                    EXTRA_TIME_EVENT,
+                    command=self.command,
+                    candidate_id=self.candidate_id,
+                    attempt_id=self.record.attempt_id,
+                    detail=f"{self.extra_time:g}",
+                )
+        return self.record
 
     def answers(self) -> dict[str, Answer]:
         """Every answer so far: the form's (None = not answered) and the follow-up items'."""
@@ -272,7 +444,8 @@ class Taking:
 
     def save(self, index: int, value: Answer, seconds: float | None) -> None:
         """Store the answer to the form's item ``index`` (``session.AnswerSink``)."""
-        self.store.record_answer(self.record.attempt_id, self.ids[index], value, seconds=seconds)
+        record = self._stored()
+        self.store.record_answer(record.attempt_id, self.ids[index], value, seconds=seconds)
 
     def next_follow_up(self) -> AnyItem | None:
         """The reserve item to ask next, or None when the screening is over.
@@ -284,12 +457,14 @@ class Taking:
 
     def save_follow_up(self, item_id: str, value: Answer, seconds: float | None) -> None:
         """Store the answer to a follow-up (reserve) item as it was given."""
-        self.store.record_answer(self.record.attempt_id, item_id, value, seconds=seconds)
+        record = self._stored()
+        self.store.record_answer(record.attempt_id, item_id, value, seconds=seconds)
         self.follow_ups[item_id] = value
 
     def submit(self, command: str = "take") -> tuple[AttemptRecord, AttemptRecord | None]:
         """Score and plan every answer given, close the attempt; returns it and the
         candidate's previous attempt at this assessment (for the change since then)."""
         card, plan = score_answers(self.assessment, self.form, self.answers())
-        final = self.store.submit_attempt(self.record.attempt_id, card, plan, command=command)
+        record = self._stored()
+        final = self.store.submit_attempt(record.attempt_id, card, plan, command=command)
         return final, previous_attempt(self.store, final)

@@ -46,7 +46,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_score_json_shape_and_plan(tmp_path: Path) -> None:
-    answers = write(tmp_path / "a.yaml", "m1: a\nm2: '1,000 mm'\nt1: 5\nt2: 1\ns1: b\n")
+    answers = write(tmp_path / "a.yaml", "m1: a\nm2: '1000 mm'\nt1: 5\nt2: 1\ns1: b\n")
     result = run_cli("--content-dir", TINY, "score", str(answers), "-a", "tiny", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -364,13 +364,13 @@ def test_results_screen_shows_close_scores_and_recommended_modules() -> None:
     show_result(Console(file=out, width=100, no_color=True), model, card, plan, {})
     screen = out.getvalue()
     assert "close (46-79)" in screen
-    assert "Coaching plan: 1 module(s)" in screen and "; 1 more recommended" in screen
+    assert "Coaching plan: 1 module, about" in screen and "; 1 more recommended" in screen
     assert "Teamwork close to the cut (recommended)" in screen
-    assert "Basic math 60 below cut" in screen
+    assert "Basic math 60 points below cut" in screen
     # only recommended modules: a pass, and the plan says they are not required
     card, plan = score_answers(model, "A", {"m1": "b", "m2": 25.4, "t1": 4, "t2": 3, "s1": "b"})
     assert card.outcome == "pass" and [e.required for e in plan] == [False, False]
     out = io.StringIO()
     show_result(Console(file=out, width=100, no_color=True), model, card, plan, {})
-    assert "Recommended coaching: 2 module(s)" in out.getvalue()
+    assert "Recommended coaching: 2 modules" in out.getvalue()
     assert "(not required)" in out.getvalue()

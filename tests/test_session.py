@@ -16,11 +16,12 @@ from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
 from screener.catalog import check_file
-from screener.content import AnyItem, Assessment, ChoiceItem, Module
+from screener.content import AnyItem, Assessment, ChoiceItem, JudgementItem, Module
 from screener.scoring import Answer, score_form
 from screener.session import (
     QuitRequested,
     TakeState,
+    module_option_order,
     option_order,
     question_order,
     run_check,
@@ -67,10 +68,38 @@ def test_question_order_groups_by_domain() -> None:
 
 
 def test_option_order_is_shuffled_but_stable_for_a_seed() -> None:
-    item = tiny().form_items("A")[0]
-    assert option_order(item, 1) == option_order(item, 1)
-    orders = {tuple(option_order(item, seed)) for seed in range(20)}
+    words = tiny().form_items("A")[4]  # s1: options in words
+    assert option_order(words, 1) == option_order(words, 1)
+    orders = {tuple(option_order(words, seed)) for seed in range(20)}
     assert len(orders) > 1
+
+
+def test_ordered_options_keep_their_order_unless_the_item_says_shuffle() -> None:
+    """Issue #11.3: options whose order carries meaning keep it. ``shuffle`` unset:
+    numbers keep the file's order, words are shuffled; false never, true always."""
+    numbers = tiny().form_items("A")[0]  # m1: "3", "4", "5"
+    words = tiny().form_items("A")[4]
+    in_file = ["a", "b", "c"]
+    assert {tuple(option_order(numbers, seed)) for seed in range(20)} == {tuple(in_file)}
+    never = words.model_copy(update={"shuffle": False})
+    assert {tuple(option_order(never, seed)) for seed in range(20)} == {
+        tuple(o.id for o in words.options)
+    }
+    always = numbers.model_copy(update={"shuffle": True})
+    assert len({tuple(option_order(always, seed)) for seed in range(20)}) > 1
+
+
+def test_bundled_ordered_items_are_shown_in_file_order() -> None:
+    """Directions and counts in words ("Up/Right/Down/Left", "2 molds high") are
+    marked ``shuffle: false`` in the bundled screening and shown as written."""
+    from screener.catalog import load_catalog
+
+    a = load_catalog().assessments["wblc-screening"]
+    fixed = [i for i in a.items if i.shuffle is False]
+    assert fixed
+    for item in fixed:
+        assert isinstance(item, ChoiceItem | JudgementItem)
+        assert option_order(item, 12345) == [o.id for o in item.options], item.id
 
 
 def test_a_whole_short_assessment() -> None:
@@ -153,11 +182,7 @@ def test_module_lessons_practice_feedback_and_check_pass() -> None:
     con = console()
     with keys() as inp:
         run_lessons(m, con, pause=lambda: None)
-        p1 = [o.id for o in m.practice[0].options]
-        import random
-
-        shown = list(p1)
-        random.Random(f"3:{m.practice[0].id}").shuffle(shown)
+        shown = module_option_order(m.practice[0], 3)
         inp.send_text(select(shown.index("b")))  # the wrong answer: feedback
         right, total = run_practice(m, 3, con)
     out = con.file.getvalue()  # type: ignore[attr-defined]
@@ -166,10 +191,7 @@ def test_module_lessons_practice_feedback_and_check_pass() -> None:
     assert "Count again" in out and "The best answer: 2" in out
 
     def pick(q_index: int, option: str, seed: int) -> str:
-        q = m.check.items[q_index]
-        ids = [o.id for o in q.options]
-        random.Random(f"{seed}:{q.id}").shuffle(ids)
-        return select(ids.index(option))
+        return select(module_option_order(m.check.items[q_index], seed).index(option))
 
     with keys() as inp:
         inp.send_text(pick(0, "a", 3) + pick(1, "b", 3))

@@ -229,7 +229,7 @@ def test_a_whole_screening_in_a_real_terminal(tmp_path: Path) -> None:
     choose(child, "What is 2 + 2?", "4", order)
     child.expect("millimetres")
     child.send("1 inch" + ENTER)  # not a number: asked again with a reason
-    child.expect("Type a number")
+    child.expect("Please type a number")
     child.send("\x7f" * 6 + "25,4 mm" + ENTER)
     child.expect("help my co-workers")
     child.send(DOWN * 4 + ENTER)  # 5
@@ -245,8 +245,8 @@ def test_a_whole_screening_in_a_real_terminal(tmp_path: Path) -> None:
     assert "Your results, Dee Ray" in screen
     assert re.search(r"Basic math\s+.\s+100\s+.\s+60", screen), screen
     assert re.search(r"Safety focus\s+.\s+0\s+.\s+75", screen), screen
-    assert "Coaching plan: 1 module(s)" in screen and "Tiny teamwork" in screen
-    assert "Safety focus 75 below cut" in screen
+    assert "Coaching plan: 1 module, about" in screen and "Tiny teamwork" in screen
+    assert "Safety focus 75 points below cut" in screen
 
 
 @pytest.mark.slow
@@ -323,11 +323,10 @@ def test_coaching_module_in_a_real_terminal(tmp_path: Path) -> None:
     tiny_math = module("tiny-math")
 
     def right(q_index: int) -> str:
-        import random
+        from screener.session import module_option_order
 
         q = tiny_math.check.items[q_index]
-        ids = [o.id for o in q.options]
-        random.Random(f"0:{q.id}").shuffle(ids)  # the attempt has no seed: 0
+        ids = module_option_order(q, 0)  # the attempt has no seed: 0
         return DOWN * ids.index(q.key) + ENTER
 
     child.expect("check 1 of 2")
@@ -416,3 +415,151 @@ def test_interactive_take_asks_follow_up_items_and_stores_them(
     [record] = Store(isolated_db).attempts()
     assert [(i, v) for i, v, _ in record.follow_ups] == [(f"re-r{k}", "a") for k in (1, 2, 3)]
     assert record.outcome == "pass"
+
+
+# --- issue #11 and #14: what a candidate sees ------------------------------------------
+
+
+def longest_option() -> tuple[Any, Any]:
+    """The bundled assessment and its item with the longest option label."""
+    from screener.catalog import load_catalog
+    from screener.content import ChoiceItem, JudgementItem
+
+    a = load_catalog().assessments["wblc-screening"]
+    items = [i for i in a.items if isinstance(i, ChoiceItem | JudgementItem)]
+    item = max(items, key=lambda i: max(len(o.label) for o in i.options))
+    return a, item
+
+
+def one_item_assessment(tmp_path: Path, a: Any, item: Any) -> Path:
+    """An assessment file holding just ``item`` of ``a`` (with its competency)."""
+    import yaml
+
+    comp = a.competency(item.competency)
+    data = a.model_dump(exclude_none=True)
+    data.update(
+        id="one",
+        competencies=[comp.model_dump(exclude_none=True) | {"modules": []}],
+        items=[item.model_dump(exclude_none=True)],
+        reserve=[],
+        decision={"rule": "non_compensatory"},
+    )
+    data.pop("forms", None)
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+class Screen:
+    """A real terminal: a pseudo-terminal whose output a terminal emulator (pyte) draws,
+    answering prompt_toolkit's cursor position requests with the real position."""
+
+    def __init__(self, args: list[str], db: Path, columns: int, rows: int = 50) -> None:
+        import pyte
+
+        env = {**os.environ, "SCREENER_DB": str(db), "COLUMNS": str(columns)}
+        env.update(LINES=str(rows), TERM="xterm")
+        env.pop("NO_COLOR", None)
+        self.child = pexpect.spawn(
+            console_script(),
+            args,
+            env=env,
+            dimensions=(rows, columns),
+            encoding="utf-8",
+            timeout=20,
+            cwd=str(ROOT),
+        )
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.Stream(self.screen)
+        self.ended = False
+
+    def lines(self) -> list[str]:
+        return [line.rstrip() for line in self.screen.display]
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    def _read(self, timeout: float) -> None:
+        try:
+            data = self.child.read_nonblocking(65536, timeout=timeout)
+        except pexpect.TIMEOUT:
+            return
+        except pexpect.EOF:
+            self.ended = True
+            return
+        parts = data.split(CPR_REQUEST)
+        for k, part in enumerate(parts):
+            self.stream.feed(part)
+            if k < len(parts) - 1:
+                cursor = self.screen.cursor
+                self.child.send(f"\x1b[{cursor.y + 1};{cursor.x + 1}R")
+
+    def wait_for(self, text: str, timeout: float = 20) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text not in self.text():
+            if self.ended or time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never shown:\n{self.text()}")
+            self._read(0.2)
+
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        while not self.ended:
+            self._read(1)
+        self.child.close()
+        return int(self.child.exitstatus)
+
+
+def check_wrapped(lines: list[str], text: str, columns: int, indent: int) -> None:
+    """``text`` is on the screen broken only between words, within ``columns``, its
+    continuation lines indented ``indent`` cells (under its first word)."""
+    words = text.split()
+    start = next(
+        n for n, line in enumerate(lines) if line[indent:].startswith(" ".join(words[:2]))
+    )
+    got: list[str] = []
+    n = start
+    while len(got) < len(words):
+        line = lines[n]
+        assert len(line) <= columns, line
+        if n > start:
+            assert line[:indent].strip() == "" and line[indent] != " ", (line, indent)
+        got += line[indent:].split()
+        n += 1
+    assert got[: len(words)] == words, (got, words)  # a hint may follow on the last line
+    assert n - start > 1 or columns >= len(text) + indent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [40, 80, 120])
+def test_long_questions_and_options_wrap_between_words_in_a_real_terminal(
+    tmp_path: Path, columns: int
+) -> None:
+    """Issue #11.1: the longest option of the bundled screening (and its question) wrap
+    at word boundaries, continuation lines under the option's text, at 40, 80 and 120
+    columns; so does the answer echoed after it is chosen."""
+    a, item = longest_option()
+    label = max((o.label for o in item.options), key=len)
+    path = one_item_assessment(tmp_path, a, item)
+    term = Screen(
+        ["take", str(path), "--name", "Wrap Test", "--seed", "3"], tmp_path / "db.json", columns
+    )
+    term.wait_for("Ready to start")
+    term.send(ENTER)
+    term.wait_for("Skip this question")
+    lines = term.lines()
+    check_wrapped(lines, " ".join(item.prompt.split()), columns - 1, 2)
+    check_wrapped(lines, label, columns - 1, 3)
+    from screener.session import option_order
+
+    labels = {o.id: o.label for o in item.options}
+    order = [labels[i] for i in option_order(item, 3)]
+    term.send(DOWN * order.index(label) + ENTER)
+    term.wait_for("Your results, Wrap Test")
+    assert term.finish() == 0
+    lines = term.lines()
+    answered = next(n for n, line in enumerate(lines) if "What do you do?" in line)
+    check_wrapped(lines[answered:], label, columns - 1, 2)  # the answer echoed

@@ -8,6 +8,7 @@ asks the questions; ``screener.screening`` scores and plans) and renders
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,7 @@ from screener.errors import RecordError, UsageError
 if TYPE_CHECKING:
     from screener.catalog import Catalog
     from screener.content import Assessment
+    from screener.session import Look
     from screener.store import Candidate, Store
 
 
@@ -109,6 +111,21 @@ def who_errors(candidate: str | None, name: str | None) -> Iterator[None]:
         raise NotFoundError(str(exc)) from None
 
 
+PlainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--plain",
+        help="Screen-reader mode: no box drawing, no colour, drawings described in words "
+        "(also SCREENER_PLAIN=1).",
+    ),
+]
+
+
+def plain_mode(plain: bool) -> bool:
+    """``--plain``, or ``SCREENER_PLAIN`` set to anything but empty or 0."""
+    return plain or os.environ.get("SCREENER_PLAIN", "") not in ("", "0")
+
+
 def take(
     ctx: typer.Context,
     assessment: Annotated[
@@ -128,8 +145,23 @@ def take(
         typer.Option("--seed", min=0, max=2**63 - 1, help="Seed for the option order (stored)."),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the unfinished attempt.")
+        bool, typer.Option("--resume", help="Continue the latest unfinished attempt.")
     ] = False,
+    attempt: Annotated[
+        str | None,
+        typer.Option(
+            "--attempt", metavar="ATTEMPT", help="Continue this unfinished attempt (its id)."
+        ),
+    ] = None,
+    extra_time: Annotated[
+        float | None,
+        typer.Option(
+            "--extra-time",
+            metavar="1.25|1.5|2",
+            help="Accommodation: multiply every time limit (stored with the attempt).",
+        ),
+    ] = None,
+    plain: PlainOpt = False,
     answers: Annotated[
         Path | None,
         typer.Option(
@@ -151,11 +183,22 @@ def take(
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import attempt_screen, console
-    from screener.taking import previous_attempt, take_from_file
+    from screener.session import Look
+    from screener.taking import EXTRA_TIMES, previous_attempt, take_from_file
 
     check_who_options(candidate, name, update_name)
-    if answers is not None and resume:
-        raise UsageError("--resume is for an interactive attempt; it does not go with --answers")
+    if extra_time is not None and extra_time not in EXTRA_TIMES:
+        raise UsageError("--extra-time: give 1.25, 1.5 or 2 (every time limit is multiplied by it)")
+    if answers is not None:
+        for flag, given in (
+            ("--resume", resume),
+            ("--attempt", attempt is not None),
+            ("--extra-time", extra_time is not None),
+        ):
+            if given:
+                raise UsageError(
+                    f"{flag} is for an interactive attempt; it does not go with --answers"
+                )
     if answers is None and not interactive(no_input):
         why = "--no-input was given" if no_input else "stdin is not a terminal"
         raise UsageError(f"{why}: pass --answers FILE to take a screening without prompts")
@@ -165,8 +208,21 @@ def take(
         form_option(chosen, form)
     store = open_store(ctx)
     if answers is None:
+        look = Look(plain=plain_mode(plain), extra_time=extra_time or 1.0)
         _take_interactive(
-            store, catalog, chosen, candidate, name, form, seed, resume, update_name, as_json
+            store,
+            catalog,
+            chosen,
+            candidate,
+            name,
+            form,
+            seed,
+            resume,
+            attempt,
+            update_name,
+            as_json,
+            look,
+            extra_time,
         )
         return
     with who_errors(candidate, name):
@@ -188,9 +244,17 @@ def _take_interactive(
     form: str | None,
     seed: int | None,
     resume: bool,
+    attempt: str | None,
     update_name: bool,
     as_json: bool,
+    look: Look,
+    extra_time: float | None,
 ) -> None:
+    """Who (a new person is stored only once they start), which attempt, the welcome
+    screen, the questions and follow-up items, then the results. Stopping says what
+    was kept: answers given are saved; before the first answer nothing is."""
+    from dataclasses import replace
+
     from rich.text import Text
 
     from screener.render import attempt_screen, console, next_step, printable
@@ -199,35 +263,72 @@ def _take_interactive(
         ask_name,
         go_on_with,
         ready,
+        retake_anyway,
         run_follow_ups,
         run_take,
+        same_person,
         welcome,
     )
-    from screener.taking import Taking, find_or_create
+    from screener.store.records import NewCandidate
+    from screener.taking import NotStarted, Taking, choose_form, find_or_create
 
-    out = console()
-    err = console(stderr=True)
+    out = console(plain=look.plain)
+    err = console(stderr=True, plain=look.plain)
     who: Candidate | None = None
+    taking: Taking | None = None
+
+    def say(text: str) -> None:
+        err.print(Text(text, style="bold"))
+
     try:
         with who_errors(candidate, name):
-            who, created = find_or_create(
-                store, candidate, name, ask_name=ask_name, rename=update_name
+            person, _ = find_or_create(
+                store,
+                candidate,
+                name,
+                ask_name=ask_name,
+                same_person=same_person,
+                rename=update_name,
+                create=False,
             )
-        if created:
+        if isinstance(person, NewCandidate):
+            if resume or attempt is not None:
+                raise UsageError("a new candidate has no unfinished attempt to resume")
+            err.print(Text(f"Welcome, {printable(person.name)}."))
+            form_name = choose_form(chosen, form)
+            welcome(out, chosen, form_name, len(chosen.form_items(form_name)), False, look)
+            if not ready(False):
+                raise NotStarted()
+            who = store.add_candidate(person.name, candidate_id=person.id)
             err.print(
                 Text.assemble(
-                    f"Welcome, {printable(who.name)}. Your candidate id is ",
+                    "Your candidate id is ",
                     (printable(who.id), "bold"),
                     ": keep it to resume later.",
                 )
             )
-        taking = Taking.begin(
-            store, chosen, who.id, form=form, seed=seed, resume=resume, go_on=go_on_with
-        )
-        welcome(out, chosen, taking.form, taking.remaining, taking.resumed)
-        if not ready(taking.resumed):
-            raise QuitRequested()
-        run_take(chosen, taking.form, taking.seed, taking.state, taking.save, out)
+            taking = Taking.begin(
+                store, chosen, who.id, form=form_name, seed=seed, extra_time=extra_time
+            )
+        else:
+            who = person
+            taking = Taking.begin(
+                store,
+                chosen,
+                who.id,
+                form=form,
+                seed=seed,
+                resume=resume,
+                attempt=attempt,
+                go_on=go_on_with,
+                retake=retake_anyway,
+                extra_time=extra_time,
+            )
+            look = replace(look, extra_time=taking.extra_time)
+            welcome(out, chosen, taking.form, taking.remaining, taking.resumed, look)
+            if not ready(taking.resumed):
+                raise NotStarted()
+        run_take(chosen, taking.form, taking.seed, taking.state, taking.save, out, look)
         run_follow_ups(
             chosen,
             taking.seed,
@@ -235,15 +336,35 @@ def _take_interactive(
             taking.save_follow_up,
             out,
             done=len(taking.follow_ups),
+            look=look,
         )
-    except (QuitRequested, KeyboardInterrupt, EOFError):
-        hint = f" --candidate {printable(who.id)}" if who is not None else ""
-        err.print(
-            Text(
-                f"Your answers are saved. To go on later: screener take --resume{hint}",
-                style="bold",
+    except NotStarted:
+        if who is None:
+            say("You did not start, so nothing was saved. Run screener take again when you are ready.")
+        elif taking is not None and taking.saved_anything:
+            say(
+                "Your answers so far are saved. To go on later: "
+                f"screener take --resume --candidate {printable(who.id)}"
             )
-        )
+        elif taking is None:  # a retake refused while coaching is left
+            say(f"Next: screener coach {printable(who.id)}")
+        else:
+            say(
+                "You did not start, so nothing was saved. When you are ready: "
+                f"screener take --candidate {printable(who.id)}"
+            )
+        return
+    except (QuitRequested, KeyboardInterrupt, EOFError):
+        if taking is not None and taking.saved_anything:
+            hint = f" --candidate {printable(who.id)}" if who is not None else ""
+            say(f"Your answers are saved. To go on later: screener take --resume{hint}")
+        elif who is not None and taking is not None:
+            say(
+                "Nothing was answered, so nothing was saved. To start again: "
+                f"screener take --candidate {printable(who.id)}"
+            )
+        else:
+            say("Stopped before the start: nothing was changed.")
         raise typer.Exit(130) from None
     final, previous = taking.submit()
     if as_json:
@@ -262,6 +383,7 @@ def show(
 ) -> None:
     """A candidate's latest results, plan, coaching progress and history."""
     from screener.render import console, show_candidate
+    from screener.taking import EXTRA_TIME_EVENT
 
     store = open_store(ctx)
     who = store.resolve_candidate(candidate)
@@ -269,6 +391,13 @@ def show(
     done = [a for a in every if a.status == "submitted"]
     open_ = [a for a in every if a.status == "in_progress"]
     progress = store.progress(who.id)
+    extra_time: dict[str, float] = {}
+    for event in store.audit_events(candidate_id=who.id, event=EXTRA_TIME_EVENT):
+        if event.attempt_id is not None:
+            try:
+                extra_time[event.attempt_id] = float(event.detail or 1)
+            except ValueError:
+                continue
     if as_json:
         emit_json(
             {
@@ -290,6 +419,11 @@ def show(
                     }
                     for a in open_
                 ],
+                "accommodations": [
+                    {"attempt_id": attempt_id, "extra_time": factor}
+                    for attempt_id, factor in extra_time.items()
+                    if factor != 1
+                ],
                 "progress": [
                     {
                         "module": p.module,
@@ -303,7 +437,16 @@ def show(
             }
         )
         return
-    show_candidate(console(), catalog_for(ctx), who, done, bool(open_), progress)
+    show_candidate(
+        console(),
+        catalog_for(ctx),
+        who,
+        done,
+        bool(open_),
+        progress,
+        unfinished=open_,
+        extra_time=extra_time,
+    )
 
 
 def coach(
@@ -312,20 +455,26 @@ def coach(
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Only show the plan and progress.")
     ] = False,
+    plain: PlainOpt = False,
 ) -> None:
     """Work through the coaching modules of your plan (at a terminal)."""
+    import random
+
     from rich.text import Text
 
     from screener.render import coaching_plan_table, console, printable
     from screener.session import (
+        Look,
         ask_name,
         lesson_titles,
         pick_module,
         run_check,
         run_lessons,
         run_practice,
+        straight_to_check,
     )
 
+    look = Look(plain=plain_mode(plain))
     at_terminal = interactive(no_input)
     store = open_store(ctx)
     if candidate is None:
@@ -335,7 +484,7 @@ def coach(
     who = store.resolve_candidate(candidate)
     catalog = catalog_for(ctx)
     done = [a for a in store.attempts(candidate=who.id) if a.plan]
-    out = console()
+    out = console(plain=look.plain)
     if not done:
         out.print(f"{printable(who.name)} has no coaching plan: no screening with gaps yet.")
         return
@@ -345,7 +494,7 @@ def coach(
     try:
         while True:
             progress = {p.module: p for p in store.progress(who.id)}
-            out.print(coaching_plan_table(who.name, plan, catalog.modules, progress))
+            out.print(coaching_plan_table(who.name, plan, catalog.modules, progress, out))
             remaining = [
                 e for e in plan if not (progress.get(e.module) and progress[e.module].completed)
             ]
@@ -365,14 +514,18 @@ def coach(
             if chosen is None:
                 return
             module = chosen
+            before = progress.get(module.id)
             store.start_module(who.id, module.id, attempt_id=latest.attempt_id)
 
             def viewed(lesson: str, module_id: str = module.id) -> None:
                 store.view_lesson(who.id, module_id, lesson)
 
-            run_lessons(module, out, on_lesson=viewed)
-            run_practice(module, seed, out)
-            result = run_check(module, seed, out)
+            retry = before is not None and before.check_score is not None
+            if not (retry and straight_to_check()):
+                run_lessons(module, out, on_lesson=viewed, look=look)
+                # a new order on each try, so a retry is not answered by position
+                run_practice(module, random.randrange(1, 2**31), out, look)
+            result = run_check(module, seed, out, look)
             store.record_check(who.id, module.id, result.score, passed=result.passed)
             if result.passed:
                 out.print(
@@ -392,7 +545,12 @@ def coach(
                 review = lesson_titles(module, result.review) or [
                     lesson.title for lesson in module.lessons
                 ]
-                out.print("Review these lessons, then try the module again: " + "; ".join(review))
+                out.print(
+                    Text(
+                        "Review these lessons, then try the module again: "
+                        + "; ".join(printable(t) for t in review)
+                    )
+                )
     except (KeyboardInterrupt, EOFError):
         console(stderr=True).print(
             "Your progress is saved. Come back with: screener coach " + printable(who.id)
