@@ -325,3 +325,249 @@ def test_quit_during_follow_ups_and_resume_goes_on_with_them(tmp_path: Path) -> 
     assert asked == 3 and list(again.follow_ups) == ["re-r1", "re-r2", "re-r3", "re-r4"]
     final, _ = again.submit()
     assert [i for i, _, _ in final.follow_ups] == list(again.follow_ups)
+
+
+# -- issues #11 and #14: what a candidate sees -----------------------------------------
+
+
+@contextmanager
+def terminal(columns: int = 80, rows: int = 40) -> Iterator[tuple[PipeInput, io.StringIO]]:
+    """Keys from a pipe; what the prompts draw, as a terminal of that size would get it."""
+    from prompt_toolkit.data_structures import Size
+    from prompt_toolkit.output.vt100 import Vt100_Output
+
+    drawn = io.StringIO()
+    out = Vt100_Output(drawn, lambda: Size(rows=rows, columns=columns), term="xterm")
+    out.enable_cpr = False
+    with create_pipe_input() as inp, create_app_session(input=inp, output=out):
+        yield inp, drawn
+
+
+def plain_text(drawn: io.StringIO) -> str:
+    """What the prompts wrote, without escape sequences."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r", "", drawn.getvalue())
+
+
+def tiny_state(a: Assessment, asked: set[int]) -> TakeState:
+    n = len(a.form_items("A"))
+    return TakeState([None] * n, [None] * n, set(asked))
+
+
+def test_likert_number_keys_answer_and_the_hint_says_so() -> None:
+    """Issue #11.4: pressing 2 picks scale point 2 (it did nothing)."""
+    a = tiny()
+    saved: dict[int, Answer] = {}
+    with terminal() as (inp, drawn):
+        inp.send_text("4" + "2")
+        inp.close()
+        run_take(
+            a, "A", 1, tiny_state(a, {0, 1, 4}), lambda i, v, s: saved.update({i: v}), console()
+        )
+    assert saved == {2: 4, 3: 2}
+    assert "(press 1-5, or arrow keys and Enter)" in plain_text(drawn)
+
+
+def test_a_number_with_a_comma_and_three_digits_is_asked_again() -> None:
+    """Issue #14: "1,250" may be 1.250 or 1250: the candidate says which; "25,4" is 25.4."""
+    a = tiny()
+    saved: dict[int, Answer] = {}
+    for typed, pick, expected in (
+        ("1,250", 1, 1250.0),
+        ("9,525 mm", 0, 9.525),
+        ("25,4", None, 25.4),
+    ):
+        keys = typed + ENTER + ("" if pick is None else select(pick))
+        with terminal() as (inp, drawn):
+            inp.send_text(keys)
+            inp.close()
+            run_take(
+                a,
+                "A",
+                1,
+                tiny_state(a, {0, 2, 3, 4}),
+                lambda i, v, s: saved.update({i: v}),
+                console(),
+            )
+        assert saved[1] == expected
+        asked = "Did you mean" in plain_text(drawn)
+        assert asked == (pick is not None)
+    with terminal() as (inp, drawn):  # neither: typed again
+        inp.send_text("1,250" + ENTER + select(2) + "\x7f" * 5 + "12" + ENTER)
+        inp.close()
+        run_take(
+            a, "A", 1, tiny_state(a, {0, 2, 3, 4}), lambda i, v, s: saved.update({i: v}), console()
+        )
+    assert saved[1] == 12.0
+    assert "Did you mean 1.250 or 1250?" in plain_text(drawn)
+
+
+def test_question_mark_explains_the_glossary_words_of_the_screen() -> None:
+    """Issue #14: the hint names the screen's glossary words; ? shows their meanings and
+    the question is asked again."""
+    a = tiny().model_copy(
+        update={"glossary": {"millimetre": "A thousandth of a metre.", "guard": "A cover."}}
+    )
+    saved: dict[int, Answer] = {}
+    con = console()
+    order = option_order(a.form_items("A")[4], 1)
+    with terminal() as (inp, drawn):
+        inp.send_text("?" + "25.4" + ENTER + "?" + select(order.index("b")))
+        inp.close()
+        run_take(a, "A", 1, tiny_state(a, {0, 2, 3}), lambda i, v, s: saved.update({i: v}), con)
+    assert saved == {1: 25.4, 4: "b"}
+    out = con.file.getvalue()  # type: ignore[attr-defined]
+    assert "millimetre: A thousandth of a metre." in out and "guard: A cover." in out
+    assert "? explains: millimetre" in out  # the number's hint, printed above the prompt
+    assert "(arrow keys, Enter; ? explains: guard)" in plain_text(drawn)
+
+
+def test_figures_are_drawn_unwrapped_before_the_prompt_or_described_when_plain() -> None:
+    """Issue #14: a figure keeps its lines at any width; --plain shows its alt text."""
+    from screener.catalog import load_catalog
+    from screener.session import Look, ask_item
+
+    a = load_catalog().assessments["wblc-screening"]
+    item = max((i for i in a.items if i.figure), key=lambda i: max(map(len, i.figure.splitlines())))
+    assert item.figure and item.alt
+    narrow = max(map(len, item.figure.splitlines())) - 4  # narrower than the drawing
+    for plain in (False, True):
+        con = Console(file=io.StringIO(), width=narrow, no_color=True)
+        with terminal(40) as (inp, _):
+            inp.send_text(ENTER)
+            inp.close()
+            ask_item(a, item, 1, 1, 1, con, Look(plain=plain))
+        out = con.file.getvalue()  # type: ignore[attr-defined]
+        lines = out.splitlines()
+        if plain:
+            assert "Drawing: " + item.alt.split()[0] in out
+            assert item.figure.splitlines()[0].strip() not in lines
+        else:
+            figure = [line.rstrip() for line in item.figure.rstrip().splitlines()]
+            start = lines.index(figure[0])
+            assert [line.rstrip() for line in lines[start : start + len(figure)]] == figure
+
+
+def test_extra_time_multiplies_the_time_limit() -> None:
+    a = tiny()
+    item = a.form_items("A")[1].model_copy(update={"time_limit": 1})
+    timed = a.model_copy(update={"items": [item if i.id == item.id else i for i in a.items]})
+    from screener.session import Look, ask_item
+
+    con = console()
+    with terminal():
+        value, spent, out_of_time = ask_item(timed, item, 1, 2, 5, con, Look(extra_time=2))
+    assert value is None and out_of_time and spent >= 2.0
+    assert "time limit 2 s" in con.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_calculator_policy_is_shown_once_before_the_math_section() -> None:
+    from screener.session import CALCULATOR_POLICY
+
+    a = tiny()
+    con = Console(file=io.StringIO(), width=200, no_color=True)
+    with terminal() as (inp, _):
+        inp.send_text(ENTER + "25.4" + ENTER + "4" + "2" + ENTER)
+        inp.close()
+        run_take(a, "A", 1, tiny_state(a, set()), lambda i, v, s: None, con)
+    out = con.file.getvalue()  # type: ignore[attr-defined]
+    assert out.count(CALCULATOR_POLICY) == 1
+    assert out.index(CALCULATOR_POLICY) < out.index("question 1 of 5")
+    assert "basic calculator" in CALCULATOR_POLICY
+
+
+def test_welcome_says_accommodation_is_available_and_time_for_what_is_left() -> None:
+    from screener.render import console as make_console
+    from screener.session import Look, welcome
+
+    a = tiny()  # 5 minutes, 5 questions
+    out = io.StringIO()
+    welcome(make_console(file=out, width=80), a, "A", 2, True, Look(extra_time=1.5))
+    text = " ".join(out.getvalue().split())
+    assert "Accommodation is available" in text and "AODA" in text
+    assert "Expected time: about 2 minutes for the questions left" in text
+    assert "every time limit is 1.5 times as long" in text
+    assert "╭" in out.getvalue()
+    plain = io.StringIO()
+    welcome(make_console(file=plain, width=80, plain=True), a, "A", 5, False, Look(plain=True))
+    assert "Accommodation is available" in plain.getvalue()
+    assert not set("╭╮╰╯│─") & set(plain.getvalue()) and "\x1b" not in plain.getvalue()
+
+
+# -- coaching --------------------------------------------------------------------------
+
+
+def test_feedback_never_says_correct_twice() -> None:
+    """Issue #11.9: "Correct. Yes." -> "Correct."."""
+    from screener.session import feedback_text
+
+    assert feedback_text(True, "Yes. 2 + 2 = 4.") == "Correct. 2 + 2 = 4."
+    assert feedback_text(True, "Right. One and one make two.") == "Correct. One and one make two."
+    assert feedback_text(False, "Count again.") == "Not quite. Count again."
+    assert feedback_text(True, None) == "Correct."
+
+
+def test_objectives_are_not_introduced_twice() -> None:
+    """Issue #11.9: "You will:" followed by "You will be able to…"."""
+    con = console()
+    run_lessons(module("tiny-math"), con, pause=lambda: None)
+    out = con.file.getvalue()  # type: ignore[attr-defined]
+    assert "You will be able to:" in out and "add small numbers" in out
+    assert "You will:" not in out and out.count("You will be able to") == 1
+
+
+def test_pick_module_has_the_same_hint_as_take() -> None:
+    """Issue #11.9: "(Use arrow keys)" in coach vs "(arrow keys, Enter)" in take."""
+    from screener.session import pick_module
+
+    m = module("tiny-math")
+    with terminal() as (inp, drawn):
+        inp.send_text(ENTER)
+        assert pick_module([m]) is m
+    assert "(arrow keys, Enter)" in plain_text(drawn)
+    assert "Use arrow keys" not in plain_text(drawn)
+
+
+def test_practice_options_are_shuffled_anew_for_a_new_seed() -> None:
+    from screener.catalog import load_catalog
+
+    safety = load_catalog().modules["safety"]
+    q = max(safety.practice, key=lambda q: len(q.options))
+    assert len({tuple(module_option_order(q, seed)) for seed in range(10)}) > 1
+
+
+def test_a_lesson_drawing_is_shown_before_its_text_and_described_when_plain() -> None:
+    from screener.catalog import load_catalog
+    from screener.render import console as make_console
+    from screener.session import Look
+
+    spatial = load_catalog().modules["spatial-visualization"]
+    lesson = next(lesson for lesson in spatial.lessons if lesson.figure)
+    assert lesson.figure and lesson.alt
+    one = spatial.model_copy(update={"lessons": [lesson], "examples": []})
+    out = io.StringIO()
+    run_lessons(one, make_console(file=out, width=80), pause=lambda: None)
+    text = out.getvalue()
+    first = lesson.figure.rstrip().splitlines()[0].rstrip()
+    assert first in text and text.index(first) < text.index(lesson.body.split()[0] + " ")
+    plain = io.StringIO()
+    run_lessons(
+        one,
+        make_console(file=plain, width=80, plain=True),
+        pause=lambda: None,
+        look=Look(plain=True),
+    )
+    assert "Drawing:" in plain.getvalue() and first not in plain.getvalue()
+    assert not set("─━") & set(plain.getvalue())
+
+
+def test_pause_explains_the_lesson_words_on_question_mark() -> None:
+    m = module("tiny-math").model_copy(update={"glossary": {"ones": "The last digit."}})
+    con = console()
+    with terminal() as (inp, drawn):
+        inp.send_text(" " + "?" + " ")  # after objectives; on lesson 1: ? then go on
+        inp.close()
+        run_lessons(m, con)
+    assert "ones: The last digit." in con.file.getvalue()  # type: ignore[attr-defined]
+    assert "? explains: ones" in plain_text(drawn)
