@@ -430,12 +430,20 @@ def show_candidate(
                 f"Unfinished: {printable(record.assessment)} form {printable(record.form)}, "
                 f"started {printable((record.started or '-')[:10])}"
                 + _extra_time_note(extra.get(record.attempt_id))
-                + f"; go on with: screener take --candidate {printable(who.id)} "
-                f"--attempt {printable(record.attempt_id)}"
             )
         )
+        con.print(
+            Text(
+                f"  to go on: screener take --candidate {printable(who.id)} "
+                f"--attempt {printable(record.attempt_id)}"
+            ),
+            no_wrap=True,
+            overflow="ignore",
+            crop=False,
+        )
     if not done:
-        con.print("No finished screening yet." + (" One is in progress." if in_progress else ""))
+        more = " One is in progress." if in_progress and not unfinished else ""
+        con.print("No finished screening yet." + more)
         return
     latest = done[-1]
     if extra.get(latest.attempt_id, 1) != 1:

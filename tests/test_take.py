@@ -517,9 +517,7 @@ def check_wrapped(lines: list[str], text: str, columns: int, indent: int) -> Non
     """``text`` is on the screen broken only between words, within ``columns``, its
     continuation lines indented ``indent`` cells (under its first word)."""
     words = text.split()
-    start = next(
-        n for n, line in enumerate(lines) if line[indent:].startswith(" ".join(words[:2]))
-    )
+    start = next(n for n, line in enumerate(lines) if line[indent:].startswith(" ".join(words[:2])))
     got: list[str] = []
     n = start
     while len(got) < len(words):
@@ -563,3 +561,272 @@ def test_long_questions_and_options_wrap_between_words_in_a_real_terminal(
     lines = term.lines()
     answered = next(n for n, line in enumerate(lines) if "What do you do?" in line)
     check_wrapped(lines[answered:], label, columns - 1, 2)  # the answer echoed
+
+
+def typed(monkeypatch: pytest.MonkeyPatch, keys: str, *args: str, **kw: Any) -> Any:
+    """A whole command run in-process as at a terminal, with ``keys`` typed (when they
+    run out, the next prompt ends the run as Ctrl-D would)."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    import screener.cli.candidate
+
+    monkeypatch.setattr(screener.cli.candidate, "interactive", lambda no_input=False: True)
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text(keys)
+        inp.close()
+        return run_cli(*args, **kw)
+
+
+#: tiny form A at a terminal: m1 (in order: 3 4 5) "4", m2, t1 5, t2 1; s1 is left
+FIRST_FOUR = DOWN + ENTER + "25.4" + ENTER + "5" + "1"
+CTRL_C = "\x03"
+
+
+def stored(db: Path) -> Any:
+    from screener.store import Store
+
+    return Store(db)
+
+
+@pytest.mark.parametrize("name", ["Jo [/] Smith", "Ann Lee [agency]", "[bold]Kim[/bold]"])
+def test_take_shows_the_name_exactly_as_typed(
+    monkeypatch: pytest.MonkeyPatch, isolated_db: Path, name: str
+) -> None:
+    """Issue #11.2: names are text, never rich markup."""
+    s1 = next(i for i in __import__("content_fixtures").tiny().items if i.id == "s1")
+    from screener.session import option_order
+
+    keys = ENTER + FIRST_FOUR + DOWN * option_order(s1, 1).index("b") + ENTER
+    done = typed(
+        monkeypatch, keys, "--content-dir", TINY, "take", "tiny", "--name", name, "--seed", "1"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Welcome, {name}." in done.stderr
+    assert f"Your results, {name}" in done.stdout
+    [person] = stored(isolated_db).candidates()
+    assert person.name == name
+
+
+def test_stopping_before_any_answer_saves_nothing_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, isolated_db: Path
+) -> None:
+    """Issue #11.5: Ctrl-C at "Your full name:", "No" at "Ready to start?" and quitting
+    at the first question leave no empty attempt and never claim answers were saved."""
+    args = ("--content-dir", TINY, "take", "tiny")
+    at_name = typed(monkeypatch, CTRL_C, *args)
+    assert at_name.returncode == 130
+    assert "nothing was" in at_name.stderr and "answers are saved" not in at_name.stderr
+    no = typed(monkeypatch, "n", *args, "--name", "Nora No")
+    assert no.returncode == 0, no.stderr
+    assert "nothing was saved" in no.stderr and "answers are saved" not in no.stderr
+    assert not isolated_db.exists() or stored(isolated_db).candidates() == []
+    quit_first = typed(monkeypatch, ENTER + CTRL_C + "y", *args, "--name", "Quinn Quit")
+    assert quit_first.returncode == 130
+    assert "Nothing was answered, so nothing was saved" in quit_first.stderr
+    store = stored(isolated_db)
+    [quinn] = store.candidates()
+    assert store.attempts(candidate=quinn.id, status=None) == []
+    again = typed(monkeypatch, "n", *args, "--candidate", quinn.id)
+    assert again.returncode == 0 and "nothing was saved" in again.stderr
+    assert store.attempts(candidate=quinn.id, status=None) == []
+
+
+def test_declining_an_unfinished_attempt_keeps_it_reachable(
+    monkeypatch: pytest.MonkeyPatch, isolated_db: Path
+) -> None:
+    """Issue #11.6: starting anew never strands the old attempt: it is listed by show and
+    offered again, and take --attempt ID goes on with it."""
+    args = ("--content-dir", TINY, "take", "tiny")
+    first = typed(
+        monkeypatch,
+        ENTER + DOWN + ENTER + "25.4" + ENTER + CTRL_C + "y",
+        *args,
+        "--name",
+        "Una",
+        "--candidate",
+        "una",
+    )
+    assert first.returncode == 130 and "answers are saved" in first.stderr
+    store = stored(isolated_db)
+    [old] = store.attempts(candidate="una", status=None)
+    second = typed(
+        monkeypatch,
+        DOWN + ENTER + ENTER + ENTER + CTRL_C + "y",  # start anew, ready, m1, quit
+        *args,
+        "--candidate",
+        "una",
+        "--form",
+        "A",
+    )
+    assert second.returncode == 130, second.stderr
+    unfinished = store.attempts(candidate="una", status="in_progress")
+    assert unfinished[0].attempt_id == old.attempt_id and len(unfinished) == 2
+    assert store.attempt(old.attempt_id).answers == {**old.answers}
+    shown = run_cli("--content-dir", TINY, "show", "una")
+    assert f"--attempt {old.attempt_id}" in shown.stdout
+    listed = typed(monkeypatch, "", *args, "--candidate", "una")
+    assert listed.returncode == 130  # the list of two, then no more keys
+    resumed = typed(
+        monkeypatch,
+        ENTER + "5" + "1" + ENTER,
+        *args,
+        "--candidate",
+        "una",
+        "--attempt",
+        old.attempt_id,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Questions: 5 (3 left)" in resumed.stdout
+    assert store.attempt(old.attempt_id).status == "submitted"
+
+
+def test_one_name_two_people(monkeypatch: pytest.MonkeyPatch, isolated_db: Path) -> None:
+    """Issue #11.7: --name alone matching a stored person is refused without a terminal
+    (naming their id) and asked at one; "no" makes a new person."""
+    made = run_cli(
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(write_answers(isolated_db.parent.parent, A_GOOD)),
+        "--name",
+        "Amélie Tremblay",
+        "--candidate",
+        "at1",
+    )
+    assert made.returncode == 0, made.stderr
+    again = run_cli(
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(write_answers(isolated_db.parent.parent, B_GOOD)),
+        "--name",
+        "Amélie Tremblay",
+    )
+    assert again.returncode == 2 and "at1" in again.stderr and again.stderr.count("\n") == 1
+    assert len(stored(isolated_db).candidates()) == 1
+    args = ("--content-dir", TINY, "take", "tiny", "--name", "amélie  tremblay")
+    other = typed(monkeypatch, DOWN + ENTER + "n", *args)
+    assert other.returncode == 0, other.stderr
+    people = stored(isolated_db).candidates()
+    assert len(people) == 1  # "No, a different person", then not ready: nobody stored
+    same = typed(monkeypatch, ENTER + "n", *args)
+    assert same.returncode == 0 and "--candidate at1" in same.stderr
+    new = typed(monkeypatch, DOWN + ENTER + ENTER + CTRL_C + "y", *args)
+    assert new.returncode == 130
+    assert len(stored(isolated_db).candidates()) == 2
+
+
+def write_answers(folder: Path, text: str) -> Path:
+    path = folder / f"answers-{abs(hash(text))}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_retake_with_coaching_left_asks_first(
+    monkeypatch: pytest.MonkeyPatch, isolated_db: Path, tmp_path: Path
+) -> None:
+    """Issue #11.8: "0 of 1 coaching module done - retake anyway?"; no points to coach."""
+    take(tmp_path, A_WEAK, "--name", "Rita", "--candidate", "rita")
+    args = ("--content-dir", TINY, "take", "tiny", "--candidate", "rita")
+    no = typed(monkeypatch, ENTER, *args)  # the default is no
+    assert no.returncode == 0, no.stderr
+    assert "Next: screener coach rita" in no.stderr
+    assert len(stored(isolated_db).attempts(candidate="rita", status=None)) == 1
+    yes = typed(monkeypatch, "y" + ENTER + CTRL_C + "y", *args)
+    assert "Form B" in yes.stdout or "form B" in yes.stdout
+
+
+def test_extra_time_is_stored_and_shown_to_recruiters(
+    monkeypatch: pytest.MonkeyPatch, isolated_db: Path
+) -> None:
+    """Issue #14: take --extra-time 1.5 is kept with the attempt, applies on resume and
+    is shown by show (and in show --json)."""
+    args = ("--content-dir", TINY, "take", "tiny", "--candidate", "xt", "--name", "Xia")
+    bad = run_cli(*args, "--extra-time", "3", input="")
+    assert bad.returncode == 2 and "1.25, 1.5 or 2" in bad.stderr
+    first = typed(monkeypatch, ENTER + DOWN + ENTER + CTRL_C + "y", *args, "--extra-time", "1.5")
+    assert first.returncode == 130, first.stderr
+    assert "every time limit is 1.5 times as long" in first.stdout
+    resumed = typed(
+        monkeypatch,
+        ENTER + "25.4" + ENTER + "5" + "1" + ENTER,
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--candidate",
+        "xt",
+        "--resume",
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1.5 times as long" in resumed.stdout
+    shown = run_cli("--content-dir", TINY, "show", "xt")
+    assert "extra time: every time limit x1.5" in shown.stdout
+    data = json.loads(run_cli("show", "xt", "--json").stdout)
+    assert data["accommodations"] == [
+        {"attempt_id": data["latest"]["attempt_id"], "extra_time": 1.5}
+    ]
+
+
+@pytest.mark.parametrize("how", [("--plain",), ()])
+def test_plain_mode_draws_no_boxes_and_no_colour(
+    monkeypatch: pytest.MonkeyPatch, how: tuple[str, ...]
+) -> None:
+    """Issue #14: --plain (or SCREENER_PLAIN=1) for screen readers."""
+    from content_fixtures import tiny
+
+    from screener.session import option_order
+
+    s1 = next(i for i in tiny().items if i.id == "s1")
+    keys = ENTER + FIRST_FOUR + DOWN * option_order(s1, 1).index("a") + ENTER
+    env = {} if how else {"SCREENER_PLAIN": "1"}
+    env["NO_COLOR"] = None  # type: ignore[assignment]
+    done = typed(
+        monkeypatch,
+        keys,
+        "--content-dir",
+        TINY,
+        "take",
+        "tiny",
+        "--name",
+        "Pia",
+        "--seed",
+        "1",
+        *how,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Your results, Pia" in done.stdout and "Coaching plan" in done.stdout
+    drawing = set("╭╮╰╯│─━┃┏┓┗┛┡┩└┘┌┐├┤┼█░")
+    assert not drawing & set(done.stdout + done.stderr)
+    assert "\x1b" not in done.stdout + done.stderr
+
+
+def test_coach_retry_may_go_straight_to_the_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue #11.8: after a failed check the next try may skip lessons and practice."""
+    from test_session import module
+
+    from screener.session import module_option_order
+
+    take(tmp_path, A_WEAK, "--name", "Cal", "--candidate", "cal")
+    m = module("tiny-math")
+
+    def pick(q: Any, right: bool) -> str:
+        wanted = q.key if right else next(o.id for o in q.options if o.id != q.key)
+        return DOWN * module_option_order(q, 0).index(wanted) + ENTER
+
+    fail = ENTER + " " + " " + ENTER + pick(m.check.items[0], False) + pick(m.check.items[1], False)
+    first = typed(monkeypatch, fail, "--content-dir", TINY, "coach", "cal")
+    assert "Lesson 1 of 2" in first.stdout and "0 of 2 right" in first.stdout
+    retry = ENTER + ENTER + pick(m.check.items[0], True) + pick(m.check.items[1], True)
+    second = typed(monkeypatch, retry, "--content-dir", TINY, "coach", "cal")
+    assert "Lesson 1 of 2" not in second.stdout and "practice 1 of 1" not in second.stdout
+    assert "Module complete: 2 of 2 right" in second.stdout
