@@ -133,8 +133,9 @@ def _progress_text(data: ReportData, module: str) -> str:
         return f"completed on {p.completed[:10]}{check}"
     lessons = len(data.modules[module].lessons) if module in data.modules else None
     seen = len(p.lessons)
+    total = lessons if lessons is not None else seen
     of = f" of {lessons}" if lessons is not None else ""
-    return f"in progress: {seen}{of} lessons viewed"
+    return f"{seen}{of} lesson{'' if total == 1 else 's'} viewed"
 
 
 def _date(stamp: str | None) -> str:
@@ -220,11 +221,25 @@ def markdown_report(data: ReportData) -> str:
     return "\n".join(out)
 
 
-def _reason(row: PlanRow) -> str:
-    """Why a module is in the plan, after "For: <competencies>"."""
-    if row[3]:
-        return f"below the level by {row[2]:.0f} points"
-    return "close to the level needed"
+def _why(data: ReportData, attempt: AttemptRecord, row: PlanRow) -> list[tuple[str, str]]:
+    """Why a module is in the plan: (competency, reason) for each competency it coaches,
+    each with its own gap ("below the level by 1 point", "… by 48 points")."""
+    index = {cid: k for k, cid in enumerate(attempt.layout.competencies)}
+    out: list[tuple[str, str]] = []
+    for cid in row[1]:
+        reason = "close to the level needed"
+        if row[3]:
+            k = index.get(cid)
+            score = attempt.scores[k] if k is not None else None
+            gap = (
+                attempt.layout.cuts[k] - score
+                if k is not None and score is not None
+                else row[2]
+            )
+            points = round(gap)
+            reason = f"below the level by {points} point{'' if points == 1 else 's'}"
+        out.append((_comp_name(data, attempt, cid), reason))
+    return out
 
 
 def _md_modules(
@@ -232,15 +247,15 @@ def _md_modules(
 ) -> list[str]:
     out: list[str] = []
     for n, row in enumerate(rows, start):
-        module_id, covered = row[0], row[1]
+        module_id = row[0]
         module = data.modules.get(module_id)
         title = module.title if module is not None else module_id
-        why = ", ".join(_md(_comp_name(data, attempt, cid)) for cid in covered) or "-"
+        why = ", ".join(f"{_md(name)} ({reason})" for name, reason in _why(data, attempt, row))
         out += [f"{n}. **{_md(title)}** ({module.minutes if module else '?'} minutes)"]
         if module is not None:
             out.append(f"   {_md(module.summary)}")
         out += [
-            f"   For: {why} ({_reason(row)}).",
+            f"   For: {why or '-'}.",
             f"   Progress: {_md(_progress_text(data, module_id))}.",
         ]
     return out
@@ -312,15 +327,15 @@ def _html_modules(
 ) -> list[str]:
     parts = [f'<ol class="plan" start="{start}">']
     for row in rows:
-        module_id, covered = row[0], row[1]
+        module_id = row[0]
         module = data.modules.get(module_id)
         title = module.title if module is not None else module_id
         minutes = f"{module.minutes} minutes" if module is not None else ""
-        why = ", ".join(_comp_name(data, attempt, cid) for cid in covered)
+        why = ", ".join(f"{name} ({reason})" for name, reason in _why(data, attempt, row))
         parts.append(
             f"<li><strong>{_e(title)}</strong> <span class='small'>{_e(minutes)}</span>"
             + (f"<br>{_e(module.summary)}" if module is not None else "")
-            + f"<br><span class='small'>For: {_e(why)} ({_e(_reason(row))})."
+            + f"<br><span class='small'>For: {_e(why)}."
             f" Progress: {_e(_progress_text(data, module_id))}.</span></li>"
         )
     parts.append("</ol>")

@@ -78,7 +78,7 @@ def test_markdown_report(isolated_db: Path) -> None:
     assert "\\<b\\>" in text  # user text escaped for Markdown
     assert [e.module for e in latest.plan] == ["tiny-team", "tiny-math"]
     assert "Tiny math" in text and "Practice with small sums." in text  # module summary
-    assert "not started yet" in text and "lessons viewed" in text  # progress
+    assert "not started yet" in text and "1 of 1 lesson viewed" in text  # progress
 
 
 def test_report_unknown_candidate_is_one_line(isolated_db: Path) -> None:
@@ -109,7 +109,7 @@ def test_html_report_in_chromium(isolated_db: Path, tmp_path: Path) -> None:
 
     dom = headless(page, tmp_path / "profile2", "--dump-dom")
     assert dom.returncode == 0, dom.stderr
-    for text in ("Your result", "Your competencies", "Basic math", "Tiny math", "lessons viewed"):
+    for text in ("Your result", "Your competencies", "Basic math", "Tiny math", "lesson viewed"):
         assert text in dom.stdout
     assert "Ann &lt;b&gt;" in dom.stdout  # rendered as text, not markup
 

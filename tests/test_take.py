@@ -830,3 +830,41 @@ def test_coach_retry_may_go_straight_to_the_check(
     second = typed(monkeypatch, retry, "--content-dir", TINY, "coach", "cal")
     assert "Lesson 1 of 2" not in second.stdout and "practice 1 of 1" not in second.stdout
     assert "Module complete: 2 of 2 right" in second.stdout
+
+
+def test_plan_wording_plural_and_one_gap_per_competency(tmp_path: Path, isolated_db: Path) -> None:
+    """Issue #11.9: "below the level by 1 points"; a module for two competencies showed
+    the larger gap next to each; "Progress: in progress: 0 of 5 lessons viewed"."""
+    import io
+
+    from content_fixtures import tiny
+    from rich.console import Console
+
+    from screener.coaching import PlanEntry
+    from screener.render import plan_table
+
+    def shown(table: Any) -> str:
+        out = io.StringIO()
+        Console(file=out, width=120, no_color=True).print(table)
+        return " ".join(out.getvalue().split())
+
+    a = tiny()
+    one = (PlanEntry("tiny-team", ("safety",), 1.0),)
+    assert "Safety focus 1 point below cut" in shown(plan_table(one, a, {}))
+    two = (PlanEntry("tiny-math", ("math", "team"), 48.0),)
+    assert "Basic math, Teamwork: up to 48 points below cut" in shown(plan_table(two, a, {}))
+    both_low = "m1: a\nm2: 3\nt1: 1\nt2: 5\ns1: b\n"  # math 0 (cut 60), teamwork 0 (cut 50)
+    take(tmp_path, both_low, "--name", "Two Gaps", "--candidate", "two")
+    screen = run_cli("--content-dir", TINY, "show", "two").stdout
+    assert "Basic math 60 points below cut; Teamwork 50 points below cut" in " ".join(
+        screen.split()
+    )
+    from screener.store import Store
+
+    Store(isolated_db).start_module("two", "tiny-math")
+    report = run_cli("--content-dir", TINY, "report", "two", "--format", "md").stdout
+    text = " ".join(report.split())
+    assert (
+        "Basic math (below the level by 60 points), Teamwork (below the level by 50 points)" in text
+    )
+    assert "Progress: 0 of 2 lessons viewed." in text and "in progress:" not in text
