@@ -868,3 +868,20 @@ def test_plan_wording_plural_and_one_gap_per_competency(tmp_path: Path, isolated
         "Basic math (below the level by 60 points), Teamwork (below the level by 50 points)" in text
     )
     assert "Progress: 0 of 2 lessons viewed." in text and "in progress:" not in text
+
+
+def test_a_comma_and_three_digits_in_a_file_is_an_error_naming_both_readings(
+    tmp_path: Path,
+) -> None:
+    """Issue #14: "9,525" in mm is 9.525 in French and 9525 in English: a file saying it
+    is refused (a batch row error); "25,4" and "1,250.5" are read as before."""
+    answers = write_answers(tmp_path, "m1: b\nm2: '9,525 mm'\nt1: 5\nt2: 1\ns1: b\n")
+    done = run_cli("--content-dir", TINY, "score", str(answers), "-a", "tiny")
+    assert done.returncode == 1 and "could be 9.525 or 9525" in done.stderr
+    fine = write_answers(tmp_path, "m1: b\nm2: '25,4 mm'\nt1: 5\nt2: 1\ns1: b\n")
+    assert run_cli("--content-dir", TINY, "score", str(fine), "-a", "tiny").returncode == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text('candidate_id,name,m1,m2\nc1,Cy,b,"9,525"\nc2,Di,b,"1,250.5"\n')
+    batch = run_cli("--content-dir", TINY, "batch", str(rows), "-a", "tiny", "--json")
+    assert batch.returncode == 3, batch.stderr
+    assert "could be 9.525 or 9525" in batch.stderr and "c2" not in batch.stderr
