@@ -468,10 +468,11 @@ c2,Bo,z,25.4,4,2,b
 c3,Cy,b,abc,4,2,b
 c4,Di,b,25.4,6,2,b
 c5,Ed,b,25.4,2.5,2,b
-c6,Fa, b ,"1,250 mm",4.0,,
+c6,Fa, b ,"1 250 mm",4.0,,
 ,Gi,b,25.4,4,2,b
 c1,Ha,b,25.4,4,2,b
 c9,Io,z,abc,9,2,d
+c10,Jo,b,"1,250 mm",4,2,b
 """
 
 
@@ -491,8 +492,9 @@ def test_encode_reports_each_bad_cell_and_scores_the_good_rows(tmp_path: Path) -
         RowError(10, "m2", "abc", "expected a number"),
         RowError(10, "t1", "9", "out of range 1..5"),
         RowError(10, "s1", "d", "not an option (options: a, b, c)"),
+        RowError(11, "m2", "1,250 mm", "could be 1.250 or 1250: write 1.250 or 1250"),
     )
-    assert encoded.rejected == (3, 4, 5, 6, 8, 9, 10)
+    assert encoded.rejected == (3, 4, 5, 6, 8, 9, 10, 11)
     assert encoded.rows.tolist() == [2, 7]
     assert encoded.ids == ["c1", "c6"]
     assert encoded.names == ["Ann", "Fa"]
