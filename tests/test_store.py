@@ -26,6 +26,7 @@ from screener.catalog import check_file
 from screener.coaching import PlanEntry, build_plan
 from screener.content import Assessment, ChoiceItem, JudgementItem, LikertItem
 from screener.errors import NotFoundError, StoreError
+from screener.pathway import Employer, Event
 from screener.scoring import Answer, Scorecard, score_form
 from screener.shapes import attempt_json
 from screener.store import (
@@ -924,7 +925,7 @@ def test_a_batch_that_drops_follow_up_answers_is_refused(tmp_path: Path) -> None
     assert isinstance(batch, ScoredBatch)
 
 
-def test_a_version_1_file_opens_and_is_written_back_as_version_2(db: Path) -> None:
+def test_a_version_1_file_opens_and_is_written_back_as_the_current_version(db: Path) -> None:
     store = Store(db)
     person = store.add_candidate("Old File")
     answers = answers_for(4)
@@ -936,8 +937,8 @@ def test_a_version_1_file_opens_and_is_written_back_as_version_2(db: Path) -> No
     assert Store(db).info().schema_version == 1
     assert Store(db).attempt(saved.attempt_id).competencies == card.competencies
     store.add_candidate("New Person")
-    assert orjson.loads(db.read_bytes())["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 2
-    assert [e.detail for e in Store(db).audit_events(event="schema.migrated")] == ["schema 1 -> 2"]
+    assert orjson.loads(db.read_bytes())["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 3
+    assert [e.detail for e in Store(db).audit_events(event="schema.migrated")] == ["schema 1 -> 3"]
 
 
 @pytest.mark.parametrize(
@@ -992,3 +993,143 @@ def test_the_stored_plan_rule_is_pinned() -> None:
 
 
 PINNED_PLAN_DIGEST = "1e6323f522f120b7ae84d2a7139c92c45cae098a016d2c2971012b0f2ecea4bf"
+
+
+# -- program employers and events (issue 17) ------------------------------------------
+
+
+def _event(person: str, kind: str, at: str, **fields: Any) -> Event:
+    return Event.from_dict({"person": person, "kind": kind, "at": at, **fields})
+
+
+def test_employers_are_added_once_listed_in_order_and_updated(db: Path) -> None:
+    store = Store(db)
+    first = store.add_employer(Employer("acme", "Acme Molds", "GTA", 2))
+    store.add_employer(Employer("kw-tool", "KW Tooling", "Kitchener-Waterloo"))
+    assert first == Employer("acme", "Acme Molds", "GTA", 2)
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="employer id 'acme' is already taken"):
+        store.add_employer(Employer("acme", "Another", "GTA", 1))
+    assert db.read_bytes() == before
+    changed = store.update_employer("kw-tool", seats=3, region="KW")
+    assert changed == Employer("kw-tool", "KW Tooling", "KW", 3)
+    assert store.employers() == [first, changed]
+    assert store.update_employer("acme") == first  # nothing given: nothing changes
+    with pytest.raises(NotFoundError, match="no employer 'nobody'"):
+        store.update_employer("nobody", seats=1)
+    with pytest.raises(ValueError, match="seats"):
+        store.update_employer("acme", seats=-1)
+    assert store.info().employers == 2
+
+
+def test_events_come_back_in_time_order_stable_and_equal(db: Path) -> None:
+    store = Store(db)
+    ada = store.add_candidate("Ada").id
+    bob = store.add_candidate("Bob").id
+    events = [
+        _event(ada, "hired", "2024-03-05T10:00+02:00", employer="acme", note="start Monday"),
+        _event(ada, "screened-pass", "2024-03-01", route="new", modules="intro; math"),
+        _event(bob, "nominated", "2024-03-05T08:00:00Z", employer="acme", region="GTA"),
+        _event(ada, "interview-pass", "2024-03-05T08:00:00+00:00"),  # same instant as bob's
+    ]
+    assert store.add_events(events) == 4
+    assert store.add_events([]) == 0
+    assert store.info().events == 4
+    everyone = store.events()
+    # 08:00Z (ada, bob: stored order), then 10:00+02:00 = 08:00Z too, stored before both
+    assert [(e.person, e.kind) for e in everyone] == [
+        (ada, "screened-pass"),
+        (ada, "hired"),
+        (bob, "nominated"),
+        (ada, "interview-pass"),
+    ]
+    assert store.events(ada) == [events[1], events[0], events[3]]
+    assert store.events(bob) == [events[2]]
+    assert store.events("nobody") == []
+    [hired] = [e for e in everyone if e.kind == "hired"]
+    assert hired.at.utcoffset() is not None and hired.at.isoformat() == "2024-03-05T10:00:00+02:00"
+    assert store.events(ada)[0].modules == ("intro", "math")
+
+
+def test_add_events_is_one_write_and_stores_nothing_when_it_fails(db: Path) -> None:
+    store = Store(db)
+    ada = store.add_candidate("Ada").id
+    writes: list[int] = []
+    real = store_files.AtomicJSONStorage.write
+
+    def counting(self: Any, data: Any) -> None:
+        writes.append(1)
+        real(self, data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_files.AtomicJSONStorage, "write", counting)
+        store.add_events([_event(ada, "k", f"2024-01-{d:02d}") for d in range(1, 29)])
+    assert len(writes) == 1
+    before = db.read_bytes()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_events([_event(ada, "k", "2024-02-01")])
+        raise RuntimeError("boom")
+    assert db.read_bytes() == before and len(store.events()) == 28
+
+
+def test_erasure_removes_the_persons_events_and_keeps_employers(db: Path) -> None:
+    store = Store(db)
+    gone = store.add_candidate("Zebulon Quartermaine")
+    kept = store.add_candidate("Katherine Johnson")
+    store.add_employer(Employer("acme", "Acme Molds", "GTA", 2))
+    store.add_events(
+        [
+            _event(gone.id, "hired", "2024-03-01", employer="acme", note="zq prefers mornings"),
+            _event(gone.id, "certified", "2024-06-01"),
+            _event(kept.id, "hired", "2024-03-02", employer="acme"),
+        ]
+    )
+    preview = store.delete_candidate(gone.id, dry_run=True)
+    assert preview.events == 2 and "2 program event(s)" in preview.summary()
+    erased = store.delete_candidate(gone.id)
+    assert erased.events == 2 and erased.total == 3 and erased.still_present == ()
+    raw = db.read_bytes()
+    for trace in (gone.id, "Zebulon", "zq prefers"):
+        assert trace.encode() not in raw, trace
+    assert [e.person for e in store.events()] == [kept.id]
+    assert store.employers() == [Employer("acme", "Acme Molds", "GTA", 2)]
+    [deleted] = store.audit_events(event="candidate.deleted")
+    assert deleted.count == 3 and "2 program event(s)" in (deleted.detail or "")
+
+
+def test_a_version_2_file_gains_the_program_tables(db: Path) -> None:
+    store = Store(db)
+    person = store.add_candidate("Old File")
+    data = orjson.loads(db.read_bytes())
+    data["meta"]["1"]["schema_version"] = 2
+    db.write_bytes(orjson.dumps(data))
+    assert Store(db).events() == [] and Store(db).employers() == []
+    store.add_events([_event(person.id, "hired", "2024-01-01")])
+    data = orjson.loads(db.read_bytes())
+    assert data["meta"]["1"]["schema_version"] == SCHEMA_VERSION
+    assert len(data["events"]) == 1 and data["employers"] == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "doc", "message"),
+    [
+        (
+            "events",
+            {"person": "p", "kind": "k", "at": 5},
+            "events document 1: at is a whole number 5",
+        ),
+        ("events", {"person": "p", "kind": "k", "at": "x", "modules": [1]}, "modules is a list"),
+        ("employers", {"id": "e", "name": "n", "region": "r", "seats": "2"}, "seats is text"),
+    ],
+)
+def test_a_damaged_program_document_is_refused_untouched(
+    db: Path, table: str, doc: dict[str, Any], message: str
+) -> None:
+    Store(db).add_candidate("Someone")
+    data = orjson.loads(db.read_bytes())
+    data[table] = {"1": doc}
+    db.write_bytes(orjson.dumps(data))
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match=re.escape(message)):
+        Store(db).events()
+    assert db.read_bytes() == before

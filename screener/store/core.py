@@ -72,6 +72,8 @@ from screener.store.schema import META, META_ID, SCHEMA_VERSION, new_meta, upgra
 if TYPE_CHECKING:
     from filelock import FileLock
 
+    from screener.pathway import Employer, Event
+
 LOCK_TIMEOUT = 30.0
 LOCK_POLL = 0.01
 ID_BYTES = 6  # 12 hex characters: short to type, and checked for uniqueness on insert
@@ -362,6 +364,8 @@ class Store:
                 layouts=len(tx.docs("layouts")),
                 progress=len(tx.docs("progress")),
                 audit_events=len(tx.docs("audit")),
+                employers=len(tx.docs("employers")),
+                events=len(tx.docs("events")),
             )
 
     def secret(self) -> str:
@@ -989,6 +993,74 @@ class Store:
                 and (since_stamp is None or d["at"] >= since_stamp)
             ]
 
+    # -- program employers and events (issue 17) -------------------------------------
+
+    def add_employer(self, employer: Employer) -> Employer:
+        """Register a participating employer; its ``id`` must be new."""
+        _check_employer(employer)
+        with self._open(write=True) as tx:
+            if any(d["id"] == employer.id for d in tx.docs("employers").values()):
+                raise StoreError(f"employer id {shown(employer.id)} is already taken")
+            tx.table("employers").insert(_employer_doc(employer))
+            return employer
+
+    def update_employer(
+        self,
+        employer_id: str,
+        *,
+        name: str | None = None,
+        region: str | None = None,
+        seats: int | None = None,
+    ) -> Employer:
+        """Change an employer's name, region or seats (the fields given); returns it changed."""
+        with self._open(write=True) as tx:
+            found = next(
+                ((k, d) for k, d in tx.docs("employers").items() if d["id"] == employer_id), None
+            )
+            if found is None:
+                raise NotFoundError(f"no employer {shown(employer_id)}")
+            key, doc = found
+            old = _employer(doc)
+            changed = replace(
+                old,
+                name=old.name if name is None else name,
+                region=old.region if region is None else region,
+                seats=old.seats if seats is None else seats,
+            )
+            _check_employer(changed)
+            tx.table("employers").update(_employer_doc(changed), doc_ids=[int(key)])
+            return changed
+
+    def employers(self) -> list[Employer]:
+        """Every employer, in the order they were added."""
+        with self._open(write=False) as tx:
+            items = sorted(tx.docs("employers").items(), key=lambda kv: int(kv[0]))
+            return [_employer(d) for _, d in items]
+
+    def add_events(self, events: Sequence[Event]) -> int:
+        """Store program events (checked against the program by the caller) in ONE
+        write; returns how many. They are kept as ``Event.as_dict`` gives them."""
+        docs = [e.as_dict() for e in events]
+        if not docs:
+            return 0
+        with self._open(write=True) as tx:
+            tx.append("events", docs)
+        return len(docs)
+
+    def events(self, person: str | None = None) -> list[Event]:
+        """Program events (of ``person``, a candidate id, when given) in time order;
+        events at the same instant keep the order they were stored in."""
+        from screener.pathway import Event  # the program model: only for these
+
+        with self._open(write=False) as tx:
+            found = [
+                (int(key), Event.from_dict(d))
+                for key, d in tx.docs("events").items()
+                if person is None or d["person"] == person
+            ]
+        found.sort(key=lambda pair: (pair[1].at, pair[0]))
+        return [event for _, event in found]
+
     # -- erasure -------------------------------------------------------------------
 
     def delete_candidate(
@@ -1028,13 +1100,18 @@ class Store:
 
             progress = [d for d in tx.docs("progress").values() if d["cand"] == candidate_id]
             events = [d for d in tx.docs("audit").values() if names_them(d)]
-            erasure = Erasure(candidate_id, name, len(attempt_ids), len(progress), len(events))
+            program = sum(1 for d in tx.docs("events").values() if d["person"] == candidate_id)
+            erasure = Erasure(
+                candidate_id, name, len(attempt_ids), len(progress), len(events), events=program
+            )
             if dry_run:
                 return erasure
             tx.table("candidates").remove(lambda d: d["id"] == candidate_id)
             tx.table("attempts").remove(lambda d: d["cand"] == candidate_id)
             tx.table("progress").remove(lambda d: d["cand"] == candidate_id)
             tx.table("audit").remove(_query(names_them))
+            if program:
+                tx.table("events").remove(lambda d: d["person"] == candidate_id)
             self._audit(
                 tx, "candidate.deleted", command, count=erasure.total, detail=erasure.summary()
             )
@@ -1044,9 +1121,7 @@ class Store:
                 for label, text in traces
                 if text.encode() in written or orjson.dumps(text)[1:-1] in written
             )
-            return Erasure(
-                candidate_id, name, erasure.attempts, erasure.progress, erasure.audit_events, still
-            )
+            return replace(erasure, still_present=still)
 
     # -- bulk reading (exports, listings, statistics) ------------------------------
 
@@ -1147,6 +1222,31 @@ def usable_secret(value: object) -> bool:
 def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
     """A plain function as a TinyDB query: hashed by identity, so never a stale cache hit."""
     return cast(QueryLike, test)
+
+
+def _employer(doc: Mapping[str, Any]) -> Employer:
+    from screener.pathway import Employer
+
+    return Employer(doc["id"], doc["name"], doc["region"], doc["seats"])
+
+
+def _employer_doc(employer: Employer) -> Doc:
+    return {
+        "id": employer.id,
+        "name": employer.name,
+        "region": employer.region,
+        "seats": employer.seats,
+    }
+
+
+def _check_employer(employer: Employer) -> None:
+    """Refuse what would make the stored document unreadable (the caller checks the rest)."""
+    for field in ("id", "name", "region"):
+        value = getattr(employer, field)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"an employer's {field} must be non-empty text, not {value!r}")
+    if type(employer.seats) is not int or employer.seats < 0:
+        raise ValueError(f"an employer's seats must be a whole number >= 0, not {employer.seats!r}")
 
 
 def _candidate(doc: Mapping[str, Any]) -> Candidate:

@@ -853,16 +853,18 @@ class Erasure:
     progress: int
     audit_events: int
     still_present: tuple[str, ...] = ()
+    events: int = 0  # program events (issue 17)
 
     @property
     def total(self) -> int:
-        return 1 + self.attempts + self.progress + self.audit_events
+        return 1 + self.attempts + self.progress + self.audit_events + self.events
 
     def summary(self) -> str:
         """Counts only: safe to store in the audit trail."""
+        program = f", {self.events} program event(s)" if self.events else ""
         return (
             f"1 candidate, {self.attempts} attempt(s), {self.progress} coaching record(s), "
-            f"{self.audit_events} audit event(s)"
+            f"{self.audit_events} audit event(s){program}"
         )
 
 
@@ -880,6 +882,8 @@ class StoreInfo:
     layouts: int
     progress: int
     audit_events: int
+    employers: int = 0
+    events: int = 0  # program events
 
 
 def check_scorecard(

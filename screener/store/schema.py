@@ -28,7 +28,9 @@ from screener.store.records import utc_stamp
 #: and near-cut flags, follow-up (reserve) answers, reserve items and the interval's
 #: confidence in layouts. A version-1 screener would misread those, so it must refuse
 #: a version-2 file; the documents of a version-1 file are valid version-2 documents.
-SCHEMA_VERSION = 2
+#: 3: program ``employers`` and ``events`` (issue 17). A version-2 screener would keep
+#: a person's events when erasing them, so it must refuse a version-3 file.
+SCHEMA_VERSION = 3
 META = "meta"
 META_ID = "1"
 
@@ -47,6 +49,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "attempts": ("id", "cand", "layout", "status", "answers"),
     "progress": ("cand", "module", "started"),
     "audit": ("event", "at"),
+    "employers": ("id", "name", "region", "seats"),
+    "events": ("person", "kind", "at"),
 }
 
 Tables = dict[str, dict[str, Any]]
@@ -113,7 +117,21 @@ def _v1_to_v2(data: Tables, path: Path) -> None:
     """
 
 
-MIGRATIONS: dict[int, Callable[[Tables, Path], None]] = {0: _v0_to_v1, 1: _v1_to_v2}
+def _v2_to_v3(data: Tables, path: Path) -> None:
+    """Version 3 adds the program tables ``employers`` and ``events`` (empty at first).
+
+    The bump makes a version-2 screener refuse the file rather than keep a
+    person's program events when it erases them.
+    """
+    data.setdefault("employers", {})
+    data.setdefault("events", {})
+
+
+MIGRATIONS: dict[int, Callable[[Tables, Path], None]] = {
+    0: _v0_to_v1,
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+}
 
 
 def upgrade(data: Tables, path: Path) -> int:
@@ -203,6 +221,22 @@ SHAPES: dict[str, dict[str, frozenset[type]]] = {
         "attempt": TEXT | NULLABLE,
         "count": WHOLE | NULLABLE,
         "detail": TEXT | NULLABLE,
+    },
+    "employers": {
+        "id": TEXT,
+        "name": TEXT,
+        "region": TEXT,
+        "seats": WHOLE,
+    },
+    "events": {
+        "person": TEXT,
+        "kind": TEXT,
+        "at": TEXT,
+        "employer": TEXT | NULLABLE,
+        "region": TEXT | NULLABLE,
+        "note": TEXT | NULLABLE,
+        "route": TEXT | NULLABLE,
+        "modules": frozenset({list}) | OPTIONAL,
     },
 }
 STATUSES = frozenset({"in_progress", "submitted"})
@@ -516,6 +550,15 @@ def find_damage(data: Tables) -> str | None:
                     f"progress document {key}: lessons is {_shown(lessons)}, not a list of text"
                 )
         _scan("audit", data.get("audit", {}), SHAPES["audit"])
+        _scan("employers", data.get("employers", {}), SHAPES["employers"])
+        events = data.get("events", {})
+        _scan("events", events, SHAPES["events"])
+        for key, doc in events.items():
+            modules = doc.get("modules", [])
+            if set(map(type, modules)) - TEXT:
+                raise Damage(
+                    f"events document {key}: modules is {_shown(modules)}, not a list of text"
+                )
     except Damage as damage:
         return str(damage)
     return None
