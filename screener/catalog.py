@@ -21,6 +21,7 @@ from screener.yamlsource import Problem
 
 CONTENT_ENV = "SCREENER_CONTENT"
 YAML_SUFFIXES = (".yaml", ".yml")
+PROGRAMS_DIR = "programs"  # program files (screener.program), never assessments or modules
 
 
 def bundled_root() -> Path:
@@ -43,7 +44,9 @@ def yaml_files(path: Path, *, bundled_layout: bool = False) -> list[Path]:
     """The YAML files under a file or folder, sorted.
 
     The bundled root is read through its ``assessments/`` and ``modules/`` only,
-    so a source checkout's tests and docs are never taken for content.
+    so a source checkout's tests and docs are never taken for content. In any
+    other folder, files under a ``programs/`` folder are left out: they are
+    program files (``screener.program``), checked and loaded there.
     """
     if path.is_file():
         return [path]
@@ -55,7 +58,11 @@ def yaml_files(path: Path, *, bundled_layout: bool = False) -> list[Path]:
             f for d in subdirs if d.is_dir() for f in d.rglob("*") if f.suffix in YAML_SUFFIXES
         ]
     else:
-        found = [f for f in path.rglob("*") if f.suffix in YAML_SUFFIXES]
+        found = [
+            f
+            for f in path.rglob("*")
+            if f.suffix in YAML_SUFFIXES and PROGRAMS_DIR not in f.relative_to(path).parts[:-1]
+        ]
     return sorted(f for f in found if f.is_file())
 
 
