@@ -97,7 +97,7 @@ def test_schema_command_prints_both_formats() -> None:
     result = run_cli("schema")
     assert result.returncode == 0
     data = json.loads(result.stdout)
-    assert set(data) == {"assessment", "module"}
+    assert set(data) == {"assessment", "module", "program"}
     assert data["assessment"]["additionalProperties"] is False
     result = run_cli("schema", "module")
     assert json.loads(result.stdout)["title"] == "Module"
