@@ -24,6 +24,7 @@ scoring may differ) and counted in ``skipped``.
 from __future__ import annotations
 
 import math
+import warnings
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -155,7 +156,12 @@ def assessment_stats(
                 data.below[n] += 1
         data.rows += 1
         demand.update(rec.plan_modules)
-    per_form = tuple(_form_stats(assessment, name, forms[name]) for name in sorted(forms))
+    with warnings.catch_warnings():
+        # an all-blank attempt makes numpy's nan-aware means warn "Mean of empty
+        # slice"; the figures are NaN where undefined and shown as such, so the
+        # warning would only reach users as noise (issue 11)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_form = tuple(_form_stats(assessment, name, forms[name]) for name in sorted(forms))
     modules = tuple(
         ModuleDemand(m, count, count / used if used else math.nan)
         for m, count in sorted(demand.items(), key=lambda kv: (-kv[1], kv[0]))

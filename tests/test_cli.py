@@ -266,6 +266,22 @@ def test_stats_shows_the_error_at_the_cut_of_each_competency(tmp_path: Path) -> 
         assert cells[-1] == c["consistency_method"]
 
 
+def test_stats_after_an_all_blank_row_prints_no_warning(tmp_path: Path) -> None:
+    """Issue 11 point 19: a row with no answers at all made numpy warn "Mean of empty slice"."""
+    cohort = tmp_path / "six.csv"
+    assert run_cli("simulate", SIXITEM, "--n", "40", "--seed", "3", "-o", str(cohort)).returncode == 0
+    lines = cohort.read_text().splitlines()
+    width = lines[0].count(",")
+    cohort.write_text("\n".join([*lines, "blank-1,Blank Person" + "," * (width - 1)]) + "\n")
+    assert run_cli("batch", str(cohort), "-a", SIXITEM).returncode == 0
+    for args in ((), ("--json",)):
+        done = run_cli("stats", SIXITEM, *args)
+        assert done.returncode == 0, done.stderr
+        assert "warning" not in done.stderr.lower() and "empty slice" not in done.stderr
+    done = run_cli("stats", SIXITEM, subprocess=True, env={"PYTHONWARNINGS": "default"})
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
 # -- the in-process runner (tests/helpers.run_cli) ---------------------------------------
 
 
