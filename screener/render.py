@@ -296,23 +296,20 @@ def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) ->
     return text
 
 
-def attempts_table(records: Iterable[AttemptRecord]) -> Table:
-    """Stored attempts, one row each (``screener results``); every text cell ``printable``."""
+def attempts_table(records: Iterable[AttemptRecord], width: int | None = None) -> Table:
+    """Stored attempts, one row each (``screener results``); every text cell ``printable``.
+
+    Laid out to read at 80 columns (``width``: the screen's; None: as wide as needed):
+    names wrap between words and are never cut; the plan (module ids) takes what
+    is left and is the column that wraps first. An assessment shared by every row
+    is named once, in the title (and the form column is left out when the form is
+    shared too); below 100 columns the attempt id is left out (``--json`` and
+    ``export`` carry it).
+    """
     from rich import box
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
-    # ids are what people copy into `show` and `report`: never cut them short
-    table.add_column("attempt", no_wrap=True, min_width=12)
-    table.add_column("candidate", no_wrap=True, overflow="fold")
-    table.add_column("name")
-    table.add_column("assessment")
-    table.add_column("form")
-    table.add_column("submitted", no_wrap=True)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("avg", justify="right")
-    table.add_column("modules", justify="right")  # their names: `show`, `export` or --json
-    for rec in records:
-        table.add_row(
+    rows = [
+        (
             printable(rec.attempt_id),
             printable(rec.candidate_id),
             printable(rec.name or ""),
@@ -321,8 +318,58 @@ def attempts_table(records: Iterable[AttemptRecord]) -> Table:
             printable((rec.submitted or "")[:10]),
             printable(rec.outcome or ""),
             fmt(rec.overall),
-            str(len(rec.plan_modules)),
+            printable(", ".join(rec.plan_modules)),
         )
+        for rec in records
+    ]
+    one_assessment = len({row[3] for row in rows}) == 1
+    one_form = one_assessment and len({row[4] for row in rows}) == 1
+    wide = width is None or width >= 100
+    title = None
+    if one_assessment:
+        title = rows[0][3] + (f" form {rows[0][4]}" if one_form else "")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
+        title=title,
+        title_justify="left",
+    )
+    longest = max((len(row[2]) for row in rows), default=4)
+    name_width: int | None = None  # as wide as the longest name
+    if width is not None:
+        # what the other columns need (with a gap of 2 each; the plan at least 12)
+        shown = [0, 1, 5, 6, 7] if wide else [1, 5, 6, 7]
+        shown += ([] if one_assessment else [3]) + ([] if one_form else [4])
+        headers = {0: 7, 1: 9, 3: 10, 4: 4, 5: 9, 6: 7, 7: 3}
+        others = sum(max([headers[c], *(len(row[c]) for row in rows)]) + 2 for c in shown)
+        room = width - others - 2 - 12
+        name_width = max(4, min(longest, max(20, room)))
+    # ids are what people copy into `show` and `report`: never cut them short
+    if wide:
+        table.add_column("attempt", no_wrap=True, min_width=12)
+    table.add_column("candidate", no_wrap=True, overflow="fold")
+    # a fixed width keeps the name out of the squeeze; longer names wrap between words
+    table.add_column("name", width=name_width, overflow="fold")
+    if not one_assessment:
+        table.add_column("assessment", overflow="fold")
+    if not one_form:
+        table.add_column("form", no_wrap=True)
+    table.add_column("submitted", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("avg", justify="right", no_wrap=True)
+    table.add_column("plan", overflow="fold")  # what `show` and `export` spell out
+    for row in rows:
+        cells = [
+            *([row[0]] if wide else []),
+            row[1],
+            row[2],
+            *([] if one_assessment else [row[3]]),
+            *([] if one_form else [row[4]]),
+            *row[5:],
+        ]
+        table.add_row(*cells)
     return table
 
 

@@ -154,6 +154,12 @@ def batch(
         raise typer.Exit(130) from None
     finally:
         steps.close()
+    if not result.rows and not as_json:
+        # a header and nothing under it: one line, not a summary of zeros
+        sys.stdout.write(
+            f"{printable(str(file))}: no candidate rows under the header; nothing to screen\n"
+        )
+        return
     err = sys.stderr
     if result.missing_items:
         missing = result.missing_items
@@ -262,6 +268,40 @@ def _stream(
     )
 
 
+def check_filters(
+    ctx: typer.Context,
+    store: Store,
+    stream: AttemptStream,
+    assessment: str | None,
+    module: str | None,
+) -> None:
+    """An ``--assessment`` or ``--module`` that names nothing known is a usage error
+    naming the known ones, not an empty result.
+
+    Known: the catalog's (bundled, ``$SCREENER_CONTENT``, ``--content-dir``) and those
+    of stored attempts (content may have been removed since). Looked up only when
+    the filters matched nothing: a match proves the ids exist.
+    """
+    if len(stream) or (assessment is None and module is None):
+        return
+    catalog = catalog_for(ctx)
+    stored = store.iter_attempts(status=None).layout_of.values()
+    known_assessments = {*catalog.assessments, *(lay.assessment for lay in stored)}
+    known_modules = {
+        *catalog.modules,
+        *(m for lay in stored for mods in lay.modules for m in mods),
+    }
+    for option, what, value, known in (
+        ("--assessment", "assessment", assessment, known_assessments),
+        ("--module", "module", module, known_modules),
+    ):
+        if value is not None and value not in known:
+            names = ", ".join(sorted(known)) or "none"
+            raise UsageError(
+                f"{option}: no {what} '{printable(value)}' (known: {printable(names)})"
+            )
+
+
 def results(
     ctx: typer.Context,
     assessment: AssessmentOpt = None,
@@ -273,7 +313,9 @@ def results(
     ] = False,
 ) -> None:
     """List stored attempts, oldest first: a table, or JSON lines with --json."""
-    stream = _stream(open_store(ctx), assessment, outcome, module, since)
+    store = open_store(ctx)
+    stream = _stream(store, assessment, outcome, module, since)
+    check_filters(ctx, store, stream, assessment, module)
     if as_json:
         import orjson
 
@@ -286,7 +328,8 @@ def results(
         return
     from screener.render import attempts_table, console
 
-    console().print(attempts_table(stream))
+    screen = console()
+    screen.print(attempts_table(stream, width=screen.width))
     console(stderr=True).print(f"{len(stream)} attempt(s)")
 
 
@@ -324,6 +367,7 @@ def export(
         raise UsageError(f"export: --format {chosen.value} needs --output FILE")
     store = open_store(ctx)
     stream = _stream(store, assessment, outcome, module, since)
+    check_filters(ctx, store, stream, assessment, module)
     secret = store.secret() if anonymize else None
     models = dict(catalog_for(ctx).assessments) if items else None
     if to_file is None:
