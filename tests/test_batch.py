@@ -383,3 +383,14 @@ def test_simulated_follow_up_answers_go_through_batch(tmp_path: Path, isolated_d
     assert code == 0, err
     for record in Store(isolated_db).attempts():
         assert [i for i, _, _ in record.follow_ups] == asked[record.candidate_id]
+
+
+def test_a_header_only_file_prints_one_line(tmp_path: Path, isolated_db: Path) -> None:
+    """Issue 11 point 16: a file with a header and no rows printed a table of zeros."""
+    path = write_csv(tmp_path / "empty.csv", [])
+    code, out, err = batch(str(path), "--assessment", BFI)
+    assert code == 0, err
+    assert out == f"{path}: no candidate rows under the header; nothing to screen\n"
+    assert err == ""
+    code, out, _ = batch(str(path), "--assessment", BFI, "--json")
+    assert code == 0 and json.loads(out)["rows"] == 0

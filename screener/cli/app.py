@@ -63,7 +63,9 @@ def _root(
     ] = False,
 ) -> None:
     """Screen candidates' competencies and coach them on exactly their gaps."""
-    ctx.obj = Settings(db=db, content_dirs=list(content_dir or []))
+    source = ctx.get_parameter_source("db")  # typer brings its own click: compare by name
+    typed = getattr(source, "name", "") == "COMMANDLINE"
+    ctx.obj = Settings(db=db, content_dirs=list(content_dir or []), db_typed=typed)
 
 
 # content, for whoever writes or checks it

@@ -28,6 +28,7 @@ class Settings:
 
     db: Path | None = None
     content_dirs: list[Path] = field(default_factory=list)
+    db_typed: bool = False  # --db given on the command line (not $SCREENER_DB)
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -71,12 +72,53 @@ def form_option(assessment: Assessment, form: str | None) -> str:
         raise UsageError(f"--form: {exc}") from None
 
 
+#: Commands that only read the results database. On a ``--db`` in a folder that
+#: does not exist they see an empty database and create nothing;
+#: every other command would write there, and is refused before it starts.
+READ_ONLY_COMMANDS = frozenset(
+    {"results", "export", "report", "show", "stats", "evaluate", "db info", "db path"}
+)
+
+
 def open_store(ctx: typer.Context) -> Store:
     """The results store of ``--db`` / ``$SCREENER_DB`` / the user data dir; opening
-    it reads nothing (each store call, or one ``transaction``, reads the file)."""
+    it reads nothing (each store call, or one ``transaction``, reads the file).
+
+    A ``--db`` typed on the command line must be in a folder that exists: for a
+    command that writes, a missing folder is a one-line error, since a typo would
+    otherwise start a new, empty database in a new folder while the real one
+    waits elsewhere. The configured locations (``$SCREENER_DB``, set once on
+    purpose, and the user data dir) have their folder made by the first write.
+    """
     from screener.store import Store
 
-    return Store(settings(ctx).db)
+    store = Store(settings(ctx).db)
+    command = " ".join(ctx.command_path.split()[1:])
+    if settings(ctx).db_typed and command not in READ_ONLY_COMMANDS:
+        refuse_missing_folder(store.path)
+    return store
+
+
+def refuse_missing_folder(db: Path) -> None:
+    """``StoreError`` when the folder ``db`` would be written in does not exist.
+
+    A path below a regular file is left to the store, which says so.
+    """
+    from screener.errors import StoreError
+    from screener.terminal import printable
+
+    folder = db.parent
+    if folder.is_dir():
+        return
+    missing = folder
+    while not missing.parent.exists() and missing.parent != missing:
+        missing = missing.parent
+    if not missing.parent.is_dir():
+        return  # something on the way is not a folder: the store reports it
+    raise StoreError(
+        f"cannot write {printable(str(db))}: the folder {printable(str(folder))} does not "
+        f"exist; create it first (mkdir -p) or choose another --db"
+    )
 
 
 def emit_json(data: Any) -> None:
