@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from screener import __version__
-from screener.cli import candidate, content, data, recruiter
+from screener.cli import candidate, content, data, program, recruiter
 from screener.cli.base import Settings
 from screener.errors import ContentError, ScreenerError
 
@@ -93,6 +93,22 @@ app.command("export")(recruiter.export)
 app.command("report")(recruiter.report)
 app.command("stats")(recruiter.stats)
 app.command("evaluate")(recruiter.evaluate_command)
+# coordinators, running the program around the screening
+employer_app = typer.Typer(help="Participating employers: regions and seats.", no_args_is_help=True)
+employer_app.command("add")(program.employer_add)
+employer_app.command("list")(program.employer_list)
+employer_app.command("edit")(program.employer_edit)
+app.add_typer(employer_app, name="employer")
+app.command("pathway")(program.pathway)
+app.command(
+    "record",
+    epilog=(
+        "Exit codes: 0 recorded; 1 the program does not allow the move, or (--import) some "
+        "rows were refused and nothing was stored; 2 a usage error."
+    ),
+)(program.record)
+app.command("waiting")(program.waiting)
+app.command("funnel")(program.funnel)
 # the database
 app.command("delete")(data.delete)
 db_app = typer.Typer(help="The results database file.", no_args_is_help=True)
