@@ -55,6 +55,9 @@ class BatchResult:
     errors: list[RowError] = field(default_factory=list)
     errors_file: str | None = None
     missing_items: list[str] = field(default_factory=list)
+    #: ids of the rows stored (or stored before), in file order: the program's automatic
+    #: events are made for them (``screener.cli.program.after_screening``); not in to_json
+    candidates: list[str] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         from screener.importing import shorten
@@ -183,6 +186,7 @@ def screen_file(
         del encoded, table, points, scores, planned, by_id
         saved = store.save_scored_batch(scored, command=command)
         result.stored, result.skipped = saved.stored, saved.skipped
+        result.candidates = list(scored.candidates)
     on_step("done")
     return result
 

@@ -9,7 +9,7 @@ asks the questions; ``screener.screening`` scores and plans) and renders
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,6 +25,7 @@ from screener.cli.base import (
     interactive,
     open_store,
 )
+from screener.cli.program import NominatedByOpt, RegionOpt, after_coaching, after_screening
 from screener.errors import RecordError, UsageError
 
 if TYPE_CHECKING:
@@ -180,6 +181,8 @@ def take(
             "--update-name", help="Rename the stored candidate --candidate ID to --name NAME."
         ),
     ] = False,
+    nominated_by: NominatedByOpt = None,
+    region: RegionOpt = None,
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import attempt_screen, console
@@ -223,12 +226,18 @@ def take(
             as_json,
             look,
             extra_time,
+            on_submitted=lambda cid: after_screening(
+                ctx, chosen.id, [cid], nominated_by=nominated_by, region=region
+            ),
         )
         return
     with who_errors(candidate, name):
         record = take_from_file(
             store, chosen, answers, candidate, name, form, seed, rename=update_name
         )
+    after_screening(
+        ctx, chosen.id, [record.candidate_id], nominated_by=nominated_by, region=region
+    )
     if as_json:
         emit_json(record.to_json())
         return
@@ -249,6 +258,7 @@ def _take_interactive(
     as_json: bool,
     look: Look,
     extra_time: float | None,
+    on_submitted: Callable[[str], None] = lambda candidate_id: None,
 ) -> None:
     """Who (a new person is stored only once they start), which attempt, the welcome
     screen, the questions and follow-up items, then the results. Stopping says what
@@ -367,6 +377,7 @@ def _take_interactive(
             say("Stopped before the start: nothing was changed.")
         raise typer.Exit(130) from None
     final, previous = taking.submit()
+    on_submitted(who.id)  # the program's automatic events (--nominated-by, --region)
     if as_json:
         emit_json(final.to_json())
         return
@@ -527,6 +538,8 @@ def coach(
                 run_practice(module, random.randrange(1, 2**31), out, look)
             result = run_check(module, seed, out, look)
             store.record_check(who.id, module.id, result.score, passed=result.passed)
+            if result.passed:
+                after_coaching(ctx, who.id)  # a finished plan: the program's plan-done event
             if result.passed:
                 out.print(
                     Text(
