@@ -36,7 +36,6 @@ from screener.errors import UsageError
 from screener.scoring import Answer, next_follow_up, point_range, reverse
 from screener.screening import score_answers
 from screener.stats import assessment_stats, beta_by_moments
-from screener.vectorscore import form_name
 
 if TYPE_CHECKING:  # the store package imports tinydb; fitting only needs its record type
     from screener.store import AttemptRecord
@@ -514,7 +513,7 @@ def evaluate(
         raise UsageError(f"zone must be 0 or more POMP points, not {zone}")
     if not (math.isfinite(sigma) and sigma >= 0):
         raise UsageError(f"sigma must be 0 or more, not {sigma}")
-    name = form_name(assessment, form)
+    name = assessment.form(form)
     names = assessment.form_names()
     other = names[(names.index(name) + 1) % len(names)]
     comps = assessment.competencies

@@ -78,11 +78,6 @@ RECHECK = 1e-9  # interval ends this close to a cut are recomputed by the scalar
 _DENSE_LOOKUP = 1 << 16  # distinct cells in a file up to which a column's lookup is a flat array
 
 
-def form_name(assessment: Assessment, form: str | None) -> str:
-    """``assessment.form(form)``: kept for callers written before ``Assessment.form``."""
-    return assessment.form(form)
-
-
 # -- encoding ------------------------------------------------------------------------
 
 
