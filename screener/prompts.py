@@ -143,7 +143,8 @@ def question_tokens(
     if after:
         if own_line:
             tokens.append(("", pad.rstrip(" ") + " " * _QUESTION_INDENT))
-            tokens.append((after_style, pad.join(wrap(after, room))))
+            fits = get_cwidth(after) <= room  # as written ("4  Agree" keeps its spaces)
+            tokens.append((after_style, after if fits else pad.join(wrap(after, room))))
         else:
             tokens.append((after_style, after))
     return tokens
@@ -289,9 +290,9 @@ def text(
             event.app.exit(result=result)
 
         bindings.add(key, eager=True)(leave)
-    return questionary.text(
-        _wrapped_message(message, 12), validate=validate, style=STYLE, key_bindings=bindings
-    )
+    # a str subclass (a countdown that formats itself when drawn) is short: kept as it is
+    shown = _wrapped_message(message, 12) if type(message) is str else message
+    return questionary.text(shown, validate=validate, style=STYLE, key_bindings=bindings)
 
 
 def _wrapped_message(message: str, tail: int) -> str:

@@ -428,7 +428,7 @@ def ask_item(
 
 
 def _which_number(readings: tuple[str, str], unit: str | None) -> Any:
-    """"9,525" may be 9.525 or 9525: ask which (None: type it again)."""
+    """ "9,525" may be 9.525 or 9525: ask which (None: type it again)."""
     point, whole = readings
     suffix = f" {printable(unit)}" if unit else ""
     return prompts.select(
@@ -446,10 +446,19 @@ def _countdown(text: str, deadline: float | None) -> str | Callable[[], str]:
         return text
 
     def message() -> str:
+        if _answered():
+            return text
         left = max(0, math.ceil(deadline - time.monotonic()))
         return f"{text}  [{left} s left]"
 
     return message
+
+
+def _answered() -> bool:
+    """Whether the prompt being drawn is done (its last drawing: no countdown in it)."""
+    from prompt_toolkit.application.current import get_app
+
+    return bool(get_app().is_done)
 
 
 class _Countdown(str):
@@ -466,6 +475,8 @@ class _Countdown(str):
         return obj
 
     def __format__(self, spec: str) -> str:
+        if _answered():
+            return self.text
         left = max(0, math.ceil(self.deadline - time.monotonic()))
         return f"{self.text}  [{left} s left]"
 
@@ -638,13 +649,16 @@ def page_markdown(
             pause()
 
 
-def _pauser(con: Console, glossary: Mapping[str, str], words: Sequence[str]) -> Callable[[], None]:
-    """Wait for a key; ``?`` shows what the screen's glossary words mean, then waits again."""
+def _pauser(
+    con: Console, glossary: Mapping[str, str], words: Sequence[str], listed: bool = False
+) -> Callable[[], None]:
+    """Wait for a key; ``?`` shows what the screen's glossary words mean, then waits again.
+    ``listed``: the screen lists the words already, so the hint does not repeat them."""
 
     def wait() -> None:
         message = "Press any key to go on..."
         if words:
-            message += " (" + _explains(words) + ")"
+            message += " (? explains these words)" if listed else " (" + _explains(words) + ")"
         while prompts.pause(message, keys={"?": GLOSSARY} if words else None) is GLOSSARY:
             show_meanings(con, glossary, words)
 
@@ -675,10 +689,10 @@ def run_lessons(
     ``pause`` waits between screens (default: a key, ``?`` for the screen's words).
     """
 
-    def waiter(texts: Sequence[str]) -> Callable[[], None]:
+    def waiter(texts: Sequence[str], listed: bool = False) -> Callable[[], None]:
         if pause is not None:
             return pause
-        return _pauser(con, module.glossary, terms_in(module.glossary, texts))
+        return _pauser(con, module.glossary, terms_in(module.glossary, texts), listed)
 
     heading(con, printable(module.title), look)
     con.print(Markdown(_objectives(module)))
@@ -687,14 +701,14 @@ def run_lessons(
             Text(
                 "Words in this module: "
                 + ", ".join(printable(w) for w in module.glossary)
-                + ". Press ? on a screen that uses one to see what it means.",
+                + ". On a screen that uses one, press ? to see what it means.",
                 style="dim",
             )
         )
     shown: list[str] = []
     on_screen: list[str] = [*module.objectives, *module.glossary]  # what ? explains
     for n, lesson in enumerate(module.lessons, 1):
-        waiter(on_screen)()
+        waiter(on_screen, listed=n == 1)()
         heading(con, f"Lesson {n} of {len(module.lessons)}: {printable(lesson.title)}", look)
         show_figure(con, lesson.figure, lesson.alt, look)
         on_screen = [lesson.title, lesson.body, lesson.alt if look.plain and lesson.alt else ""]
