@@ -22,11 +22,12 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from rich.console import Console
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import HorizontalRule, Markdown, MarkdownElement, TableElement
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from screener import prompts
@@ -632,6 +633,31 @@ class CheckResult:
     review: list[str]
 
 
+class _PlainTable(TableElement):
+    """A Markdown table without the line under its header (screen-reader mode)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for table in super().__rich_console__(console, options):
+            if isinstance(table, Table):
+                table.box = None
+            yield table
+
+
+class _NoRule(HorizontalRule):
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text("")
+
+
+class PlainMarkdown(Markdown):
+    """Markdown without box drawing: tables unruled, horizontal rules left out."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "table_open": _PlainTable,
+        "hr": _NoRule,
+    }
+
+
 def page_markdown(
     con: Console,
     body: str,
@@ -640,7 +666,8 @@ def page_markdown(
     look: Look = DEFAULT_LOOK,
 ) -> None:
     """Show Markdown a screen at a time, pausing between screens when it is long."""
-    lines = con.render_lines(Markdown(body), con.options, pad=False)
+    kind = PlainMarkdown if look.plain else Markdown
+    lines = con.render_lines(kind(body), con.options, pad=False)
     rows = max(8, (height or con.height) - 4)
     for start in range(0, len(lines), rows):
         for line in lines[start : start + rows]:

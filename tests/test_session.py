@@ -571,3 +571,21 @@ def test_pause_explains_the_lesson_words_on_question_mark() -> None:
         run_lessons(m, con)
     assert "ones: The last digit." in con.file.getvalue()  # type: ignore[attr-defined]
     assert "? explains: ones" in plain_text(drawn)
+
+
+def test_plain_lessons_of_every_bundled_module_draw_no_boxes() -> None:
+    """--plain: Markdown tables and rules in lessons are drawn without box characters."""
+    from screener.catalog import load_catalog
+    from screener.render import console as make_console
+    from screener.session import Look
+
+    drawing = set("─━│┃┌┐└┘├┤┬┴┼╭╮╰╯═║")
+    for m in load_catalog().modules.values():
+        out = io.StringIO()
+        run_lessons(
+            m,
+            make_console(file=out, width=80, plain=True),
+            pause=lambda: None,
+            look=Look(plain=True),
+        )
+        assert not drawing & set(out.getvalue()), m.id
