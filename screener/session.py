@@ -62,6 +62,7 @@ __all__ = [
     "TakeState",
     "ask_item",
     "ask_name",
+    "feedback_text",
     "go_on_with",
     "module_option_order",
     "option_order",
@@ -75,6 +76,7 @@ __all__ = [
     "run_practice",
     "run_take",
     "same_person",
+    "show_figure",
     "straight_to_check",
     "welcome",
 ]
