@@ -75,10 +75,10 @@ def test_csv_writer_neutralises_text_and_keeps_numbers() -> None:
         "'+1",
         '\'@x, "quoted"\nline',
     ]
-    # numbers are plain numerals, negative ones too, never quoted or prefixed
-    assert [r[1] for r in back[1:]] == ["-3.5", "-7", "0.1", "", "1e-7"]
+    # numbers are plain numerals, negative ones too, never quoted or prefixed; rounded
+    # to 2 decimal places (1e-7 is 0.0)
+    assert [r[1] for r in back[1:]] == ["-3.5", "-7.0", "0.1", "", "0.0"]
     assert "\n-3.5," not in raw and ",-3.5," in raw
-    assert float(back[5][1]) == 1e-7
     assert [r[3] for r in back[1:]] == ["'-mod", "", "a b", "'@x", "m"]
     assert back[3][2] == ""
 
@@ -95,24 +95,32 @@ def test_csv_writer_matches_the_csv_module() -> None:
 
 
 def test_xlsx_writer_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None:
+    """Formula-like text is a text cell with Excel's quote prefix, shown as typed, with
+    no literal apostrophe (issue 11 point 15); numbers are rounded numeric cells."""
     path = tmp_path / "x.xlsx"
     with path.open("wb") as fh:
         XlsxWriter().write(fh, COLUMNS, [list(r) for r in NASTY_ROWS])
     sheet = openpyxl.load_workbook(path).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0] == ("name", "score", "status", "plan")
-    # XML turns a stored carriage return into a line feed on reading; the quote stays first
-    assert [v[0].replace("\n", "\r") if v[0].startswith("'\n") else v[0] for v in values[1:]] == [
-        '\'=HYPERLINK("x")',
-        "'\tTab",
-        "'\rCR",
-        "'+1",
-        '\'@x, "quoted"\nline',
+    # XML turns a stored carriage return into a line feed on reading
+    assert [v[0].replace("\n", "\r") if v[0].startswith("\n") else v[0] for v in values[1:]] == [
+        '=HYPERLINK("x")',
+        "\tTab",
+        "\rCR",
+        "+1",
+        '@x, "quoted"\nline',
     ]
-    assert [v[1] for v in values[1:]] == [-3.5, -7, 0.1, None, 1e-7]
-    cells = list(sheet.iter_rows(min_row=2, max_col=2))
-    assert all(c[0].data_type == "s" for c in cells)  # no formula anywhere
+    assert [v[3] for v in values[1:]] == ["-mod", None, "a b", "@x", "m"]
+    assert [v[1] for v in values[1:]] == [-3.5, -7, 0.1, None, 0.0]
+    cells = list(sheet.iter_rows(min_row=2, max_col=4))
+    assert all(c[0].data_type == "s" and c[0].quotePrefix for c in cells)  # no formula anywhere
+    assert cells[0][3].data_type == "s" and cells[0][3].quotePrefix
     assert [c[1].data_type for c in cells if c[1].value is not None] == ["n"] * 4
+    import zipfile
+
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in xml and b"'=HYPERLINK" not in xml
 
 
 def test_every_format_reads_back(tmp_path: Path, isolated_db: Path) -> None:
@@ -149,13 +157,17 @@ def test_every_format_reads_back(tmp_path: Path, isolated_db: Path) -> None:
     header = list(values[0])
     assert len(values) == 13
     by_name = [dict(zip(header, v, strict=True)) for v in values[1:]]
-    assert by_name[0]["name"] == '\'=HYPERLINK("http://evil.example","x")'
-    assert by_name[1]["name"] == "'+41 Plus"
-    assert by_name[2]["name"] == "'-2 Minus"
-    for row, line in zip(by_name, lines, strict=True):
-        # numeric cells (openpyxl writes 16 significant digits, Excel keeps 15)
-        assert row["math_score"] == pytest.approx(line["math_score"], rel=1e-14)
-        assert row["overall"] == pytest.approx(line["overall"], rel=1e-14)
+    assert by_name[0]["name"] == '=HYPERLINK("http://evil.example","x")'  # a text cell
+    assert by_name[1]["name"] == "+41 Plus"
+    assert by_name[2]["name"] == "-2 Minus"
+    for row, line, text in zip(by_name, lines, rows, strict=True):
+        # numeric cells rounded to 2 places, as in CSV; JSON keeps full precision
+        for key in ("math_score", "overall"):
+            if line[key] is None:
+                assert row[key] is None and text[key] == ""
+                continue
+            assert row[key] == round(line[key], 2) == float(text[key])
+            assert abs(row[key] - line[key]) <= 0.005
 
 
 def test_csv_output_file_and_items(tmp_path: Path, isolated_db: Path) -> None:
@@ -254,7 +266,7 @@ def test_filters(isolated_db: Path) -> None:
     for args, expected in [
         (("--outcome", "coaching"), [a for a in everything if a.outcome == "coaching"]),
         (("--since", "2024-03-05"), [a for a in everything if a.form == "B"]),
-        (("--assessment", "nope"), []),
+        (("--assessment", "tiny", "--since", "2099-01-01"), []),
         (
             ("--module", "tiny-team"),
             [a for a in everything if "tiny-team" in [e.module for e in a.plan]],
@@ -328,8 +340,8 @@ def test_borderline_attempts_export_status_interval_and_follow_ups(tmp_path: Pat
     for comp in card.competencies:
         assert comp.interval is not None
         assert row[f"{comp.id}_status"] == comp.status
-        assert float(row[f"{comp.id}_low"]) == comp.interval[0]
-        assert float(row[f"{comp.id}_high"]) == comp.interval[1]
+        assert float(row[f"{comp.id}_low"]) == round(comp.interval[0], 2)  # as stated
+        assert float(row[f"{comp.id}_high"]) == round(comp.interval[1], 2)
     assert row["re-r1_answer"] == "a" and row["re-r1_points"] == "1.0"
     assert row["re-r2_answer"] == "b" and row["re-r2_points"] == "0.0"
     assert row["re-r3_answer"] == "" and row["re-r3_points"] == ""  # not asked
@@ -354,3 +366,45 @@ def test_borderline_attempts_export_status_interval_and_follow_ups(tmp_path: Pat
     out = io.BytesIO()
     exporting.export(plain.iter_attempts(), Format.CSV, out)
     assert not any(h.endswith(("_low", "_high")) for h in read_csv(out.getvalue())[0])
+
+
+def test_spreadsheet_exports_round_numbers_and_xlsx_has_times_and_widths(
+    tmp_path: Path, isolated_db: Path
+) -> None:
+    """Issue 11 point 15: 41.666666666666664 in a spreadsheet, submitted_at as text, no
+    column widths."""
+    store = fill_tiny(isolated_db)
+    records = store.attempts()
+    assert any(len(repr(r.overall)) > 8 for r in records if r.overall is not None)
+    code, out, err = cli("export", "--format", "csv")
+    assert code == 0, err
+    for row in read_csv(out):
+        for key, value in row.items():
+            if key.endswith("_score") or key == "overall":
+                assert value == "" or len(value.partition(".")[2]) <= 2, (key, value)
+    target = tmp_path / "out.xlsx"
+    code, _, err = cli("export", "--format", "xlsx", "--output", str(target))
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(target).active
+    header = [c.value for c in sheet[1]]
+    at = header.index("submitted_at")
+    first = sheet.cell(row=2, column=at + 1)
+    assert first.is_date and first.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert first.value.isoformat() + "Z" == records[0].submitted
+    widths = {col: sheet.column_dimensions[col].width for col in ("A", "C", "D")}
+    assert widths["C"] >= 20 and all(w and w >= 10 for w in widths.values()), widths
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "hint"),
+    [("xlsx", "out.csv", "use --format csv"), ("csv", "out.xlsx", "name it out.csv")],
+)
+def test_an_output_named_for_another_format_is_a_usage_error(
+    tmp_path: Path, isolated_db: Path, fmt: str, name: str, hint: str
+) -> None:
+    """Issue 11 point 15: `--format xlsx --output out.csv` wrote a workbook named .csv."""
+    fill_tiny(isolated_db)
+    target = tmp_path / name
+    code, out, err = cli("export", "--format", fmt, "--output", str(target))
+    assert code == 2 and err.count("\n") == 1, err
+    assert hint in err and not target.exists() and out == b""

@@ -338,6 +338,26 @@ def _named(output: Path | None) -> Path | None:
     return None if output is None or str(output) == "-" else output
 
 
+#: Output file endings that name an export format.
+_FORMAT_OF_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
+_FORMAT_OF_SUFFIX[".xlsx"] = "xlsx"
+
+
+def check_output_suffix(fmt: str, output: Path | None) -> None:
+    """An ``--output`` whose ending names another format (``--format xlsx -o out.csv``)
+    is a usage error: the file would not open as its name promises."""
+    if output is None:
+        return
+    suffix = output.suffix.lower()
+    meant = _FORMAT_OF_SUFFIX.get(suffix)
+    if meant is not None and meant != fmt:
+        ending = ".jsonl" if fmt == "jsonl" else f".{fmt}"
+        raise UsageError(
+            f"--output: {printable(str(output))} ends in {printable(suffix)} but --format is "
+            f"{fmt}; name it {printable(output.stem)}{ending} or use --format {meant}"
+        )
+
+
 def export(
     ctx: typer.Context,
     fmt: Annotated[ExportChoice, typer.Option("--format", "-f", help="Output format.")],
@@ -357,12 +377,17 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Export attempts, one row each: CSV and XLSX safe to open in Excel, JSON Lines, JSON."""
+    """Export attempts, one row each: CSV and XLSX safe to open in Excel, JSON Lines, JSON.
+
+    CSV and XLSX round numbers to 2 decimal places (JSON keeps full precision); XLSX
+    has date-time cells for submitted_at (UTC) and set column widths.
+    """
     from screener.exporting import Format, export, export_to_file
 
     chosen = Format(fmt.value)
     to_file = _named(output)
     guard_output(ctx, "--output", to_file)
+    check_output_suffix(chosen.value, to_file)
     if chosen.binary_only and to_file is None:
         raise UsageError(f"export: --format {chosen.value} needs --output FILE")
     store = open_store(ctx)

@@ -16,8 +16,19 @@ Cell = str | int | float | None | list[str]
 #: What a column holds, so writers convert only what needs it:
 #: ``text`` free text or ids (may be anything: neutralised for spreadsheets; an
 #: item answer may also be a number), ``number`` numbers or empty, ``label`` one
-#: of a fixed set of plain words (status, outcome: written as is), ``list`` ids.
-Kind = Literal["text", "number", "label", "list"]
+#: of a fixed set of plain words (status, outcome: written as is), ``list`` ids,
+#: ``time`` a UTC stamp written by screener (``2026-11-21T14:03:11Z``: as is in
+#: text formats, a date-time cell in XLSX).
+Kind = Literal["text", "number", "label", "list", "time"]
+
+#: Decimal places of the numbers in CSV and XLSX exports (scores are POMP, 0-100:
+#: to a hundredth of a point). JSON and JSON Lines keep full precision.
+SPREADSHEET_DECIMALS = 2
+
+
+def spreadsheet_number(value: float) -> float:
+    """A float rounded to ``SPREADSHEET_DECIMALS`` (never ``-0.0``)."""
+    return round(value, SPREADSHEET_DECIMALS) + 0.0
 
 
 class Column(NamedTuple):
@@ -54,26 +65,6 @@ def safe_text(text: str) -> str:
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
-
-
-def spreadsheet_rows(columns: Sequence[Column], rows: Iterable[list[Cell]]) -> Iterable[list[Cell]]:
-    """Rows with every text cell neutralised and lists joined: what CSV and XLSX write.
-
-    Only ``text`` and ``list`` columns are looked at, so numbers pass untouched
-    (a negative score stays a number) and a row of 30 numbers costs nothing.
-    """
-    texts = [n for n, c in enumerate(columns) if c.kind == "text"]
-    lists = [n for n, c in enumerate(columns) if c.kind == "list"]
-    for row in rows:
-        for n in texts:
-            value = row[n]
-            if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr,unused-ignore]
-                row[n] = "'" + value  # type: ignore[operator,unused-ignore]
-        for n in lists:
-            value = row[n]
-            if isinstance(value, list):
-                row[n] = safe_text(list_text(value))
-        yield row
 
 
 def list_text(values: list[str]) -> str:

@@ -41,7 +41,7 @@ HEAD = (
     Column("assessment", "text"),
     Column("version", "text"),
     Column("form", "text"),
-    Column("submitted_at", "label"),  # the store's own UTC stamps
+    Column("submitted_at", "time"),  # the store's own UTC stamps
     Column("outcome", "label"),
     Column("overall", "number"),
 )
