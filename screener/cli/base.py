@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,8 +33,17 @@ class Settings:
 
 
 def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Settings) else Settings()
+    """The global options. While the shell completes a word the root callback has not
+    run, so they are read from the parsed parameters instead."""
+    root = ctx.find_root()
+    obj = root.obj
+    if isinstance(obj, Settings):
+        return obj
+    params = root.params or {}
+    db = params.get("db")
+    return Settings(
+        db=Path(db) if db else None, content_dirs=[Path(d) for d in params.get("content_dir") or []]
+    )
 
 
 # -- options more than one command takes ---------------------------------------------------
@@ -107,14 +117,16 @@ def refuse_missing_folder(db: Path) -> None:
     from screener.errors import StoreError
     from screener.terminal import printable
 
+    import os
+
     folder = db.parent
     if folder.is_dir():
         return
-    missing = folder
-    while not missing.parent.exists() and missing.parent != missing:
-        missing = missing.parent
-    if not missing.parent.is_dir():
-        return  # something on the way is not a folder: the store reports it
+    found = folder  # the nearest part of the path that is there
+    while not os.path.lexists(found) and found.parent != found:
+        found = found.parent
+    if found == folder or not found.is_dir():
+        return  # a file where a folder should be: the store reports it
     raise StoreError(
         f"cannot write {printable(str(db))}: the folder {printable(str(folder))} does not "
         f"exist; create it first (mkdir -p) or choose another --db"
@@ -147,3 +159,39 @@ def guard_output(ctx: typer.Context, option: str, output: Path | None, *inputs: 
 def interactive(no_input: bool = False) -> bool:
     """Prompts only for a person at a terminal."""
     return not no_input and sys.stdin.isatty()
+
+
+# -- shell completion (``screener --install-completion``) ---------------------------------
+
+
+def complete_assessments(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Assessment ids in use (bundled, ``$SCREENER_CONTENT``, ``--content-dir``) starting
+    with ``incomplete``."""
+    return _completing(lambda: sorted(catalog_for(ctx).assessments), incomplete)
+
+
+def complete_modules(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Coaching module ids in use starting with ``incomplete``."""
+    return _completing(lambda: sorted(catalog_for(ctx).modules), incomplete)
+
+
+def complete_candidates(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Ids of the candidates in the results database starting with ``incomplete``
+    (reading only: a database that is not there yet completes nothing)."""
+
+    def ids() -> list[str]:
+        from screener.store import Store
+
+        return [c.id for c in Store(settings(ctx).db).candidates()]
+
+    return _completing(ids, incomplete)
+
+
+def _completing(found: Callable[[], list[str]], incomplete: str) -> list[str]:
+    """The values starting with ``incomplete``; none when they cannot be read (broken
+    content, a damaged database): a shell must never show a traceback for a Tab."""
+    try:
+        values = found()
+    except Exception:
+        return []
+    return [v for v in values if v.startswith(incomplete)]
