@@ -28,6 +28,7 @@ prints.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -169,7 +170,20 @@ def catch_up(
             )
         state = start(program, state.person, entry.route)
     since = state.since
-    pending = [s for s in data.screenings if (since is None or s.at > since) and s.at <= until]
+    auto = program.automatic
+    # a screening turned into an event gave it its submission time: those are done (the
+    # first ones of that second: two screenings may share one, as may the plan-done event)
+    turned = Counter(
+        step.event.at
+        for step in state.history
+        if step.event.kind in (auto.screening_pass, auto.screening_coaching)
+    )
+    pending: list[Screening] = []
+    for screening in data.screenings:
+        if turned[screening.at] > 0:
+            turned[screening.at] -= 1
+        elif (since is None or screening.at >= since) and screening.at <= until:
+            pending.append(screening)
     out: list[Event] = []
 
     def take_in(events: list[Event]) -> None:
@@ -188,21 +202,21 @@ def catch_up(
         done_at = _plan_done_at(program, state, data)
         if done_at is not None and done_at > until:
             done_at = None
-        screening = pending[0] if pending else None
-        if done_at is not None and (screening is None or done_at <= screening.at):
+        following = pending[0] if pending else None
+        if done_at is not None and (following is None or done_at <= following.at):
             take_in(auto_events(program, state, at=done_at, plan_done=True))
             continue
-        if screening is None:
+        if following is None:
             break
         pending.pop(0)
-        if screening.outcome in ("pass", "coaching"):
+        if following.outcome in ("pass", "coaching"):
             take_in(
                 auto_events(
                     program,
                     state,
-                    at=screening.at,
-                    screening=screening.outcome,  # type: ignore[arg-type]
-                    modules=screening.modules,
+                    at=following.at,
+                    screening="pass" if following.outcome == "pass" else "coaching",
+                    modules=following.modules,
                 )
             )
     if offer:

@@ -539,7 +539,7 @@ def coach(
             result = run_check(module, seed, out, look)
             store.record_check(who.id, module.id, result.score, passed=result.passed)
             if result.passed:
-                after_coaching(ctx, who.id)  # a finished plan: the program's plan-done event
+                after_coaching(ctx, who.id, latest.assessment)  # a finished plan: plan_done
             if result.passed:
                 out.print(
                     Text(

@@ -561,26 +561,20 @@ def _tell_entry(program: Program, states: dict[str, PersonState], entry: Entry) 
     _say(f"program {program.id} ({how}): {shown}")
 
 
-def after_coaching(ctx: typer.Context, candidate_id: str) -> None:
-    """After ``coach`` recorded a completed module: a finished plan moves the person on
-    (plan done: retake due). Quiet; a program that cannot be read is one warning."""
+def after_coaching(ctx: typer.Context, candidate_id: str, assessment_id: str) -> None:
+    """After ``coach`` recorded a completed module of a plan from ``assessment_id``: a
+    finished plan moves the person on in the program gated by it (plan done: retake
+    due). Quiet; a program that cannot be read is one warning."""
     from screener.errors import ContentError
-    from screener.program import load_programs
     from screener.tracking import now_utc, sync
 
     try:
-        catalog = catalog_for(ctx)
-        programs = load_programs(
-            settings(ctx).content_dirs,
-            assessments=catalog.assessments,
-            modules=catalog.modules,
-        )
-    except ContentError as exc:
+        chosen = _gating(ctx, assessment_id)
+    except (ContentError, UsageError) as exc:
         _say(f"warning: program events not recorded: {str(exc).splitlines()[0]}")
         return
-    store = open_store(ctx)
-    for chosen in programs.values():
-        sync(store, chosen, [candidate_id], now=now_utc())
+    if chosen is not None:
+        sync(open_store(ctx), chosen, [candidate_id], now=now_utc())
 
 
 def export_pathway(

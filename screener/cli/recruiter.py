@@ -26,6 +26,7 @@ from screener.cli.base import (
     guard_output,
     open_store,
 )
+from screener.cli.program import NominatedByOpt, RegionOpt, after_screening, export_pathway
 from screener.errors import UsageError
 from screener.terminal import printable
 
@@ -113,6 +114,8 @@ def batch(
         bool, typer.Option("--dry-run", help="Read, check and score; store nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    nominated_by: NominatedByOpt = None,
+    region: RegionOpt = None,
 ) -> None:
     """Score and store a whole file of candidates' answers, then summarise the cohort.
 
@@ -154,6 +157,10 @@ def batch(
         raise typer.Exit(130) from None
     finally:
         steps.close()
+    if not dry_run:  # the program's automatic events for the rows stored
+        after_screening(
+            ctx, chosen.id, result.candidates, nominated_by=nominated_by, region=region
+        )
     if not result.rows and not as_json:
         # a header and nothing under it: one line, not a summary of zeros
         sys.stdout.write(
@@ -376,12 +383,26 @@ def export(
             help="Replace ids and names with keyed pseudonyms; leave out contact details.",
         ),
     ] = False,
+    pathway: Annotated[
+        bool,
+        typer.Option(
+            "--pathway",
+            help="Export the program events instead, one row each (--since: events from then).",
+        ),
+    ] = False,
 ) -> None:
     """Export attempts, one row each: CSV and XLSX safe to open in Excel, JSON Lines, JSON.
 
     CSV and XLSX round numbers to 2 decimal places (JSON keeps full precision); XLSX
     has date-time cells for submitted_at (UTC) and set column widths.
     """
+    if pathway:
+        attempts_only = (("--assessment", assessment), ("--outcome", outcome), ("--module", module))
+        for flag, value in (*attempts_only, ("--items", items or None)):
+            if value is not None:
+                raise UsageError(f"export --pathway: {flag} is about attempts, not events")
+        export_pathway(ctx, fmt.value, _named(output), since, anonymize)
+        return
     from screener.exporting import Format, export, export_to_file
 
     chosen = Format(fmt.value)
