@@ -31,6 +31,8 @@ from questionary.prompts import common
 from questionary.prompts.common import Choice, InquirerControl, Separator
 from questionary.styles import merge_styles_default
 
+from screener import messages
+
 __all__ = [
     "GLOSSARY",
     "POINTER",
@@ -169,7 +171,7 @@ def select(
     message: str | Callable[[], str],
     options: Sequence[tuple[str, Any]],
     *,
-    hint: str = "(arrow keys, Enter)",
+    hint: str | None = None,
     skip: tuple[str, Any] | None = None,
     number_keys: Mapping[str, Any] | None = None,
     prefixes: Sequence[str] | None = None,
@@ -182,7 +184,10 @@ def select(
     option of that value and answers at once. ``keys``: a key that ends the prompt
     returning the value given (``GLOSSARY``). ``prefixes``: text before each label
     (the "1  " of "1  Agree"); the label's continuation lines line up after it.
+    ``hint``: "(arrow keys, Enter)" when not given.
     """
+    if hint is None:
+        hint = messages.text("prompt.select_hint")
     heads = list(prefixes) if prefixes is not None else [""] * len(options)
     labels = [head + label for head, (label, _) in zip(heads, options, strict=True)]
     if skip is not None:
@@ -305,8 +310,11 @@ def _wrapped_message(message: str, tail: int) -> str:
     return ("\n" + " " * _QUESTION_INDENT).join(lines).rstrip(" ")
 
 
-def pause(message: str = "Press any key to go on...", keys: Mapping[str, Any] | None = None) -> Any:
-    """Wait for a key; returns None, or the value of one of ``keys`` when that was pressed."""
+def pause(message: str | None = None, keys: Mapping[str, Any] | None = None) -> Any:
+    """Wait for a key (``message``: "Press any key to go on..." when not given); returns
+    None, or the value of one of ``keys`` when that was pressed."""
+    if message is None:
+        message = messages.text("prompt.press_any_key")
     bindings = KeyBindings()
     for key, result in (keys or {}).items():
 
