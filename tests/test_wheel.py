@@ -95,3 +95,32 @@ def test_wheel_lists_bundled_assessments_from_another_directory(
         env=env,
     )
     assert valid.returncode == 0, valid.stdout
+
+
+def test_wheel_carries_the_bundled_program(wheel_venv: Path, tmp_path: Path) -> None:
+    """The program commands work from the installed wheel, far from the checkout."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["SCREENER_DB"] = str(tmp_path / "db.json")
+    where = subprocess.run(
+        [
+            str(wheel_venv / "bin" / "python"),
+            "-c",
+            "from screener.program import program_files; print(*program_files(), sep='\\n')",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    ).stdout.split()
+    assert [Path(p).name for p in where] == [p.name for p in (ROOT / "programs").glob("*.yaml")]
+    assert all(str(wheel_venv) in p for p in where)
+    funnel = subprocess.run(
+        [str(wheel_venv / "bin" / "screener"), "funnel", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert funnel.returncode == 0, funnel.stderr
+    assert json.loads(funnel.stdout)["program"] == "wblc-mold-maintenance"
