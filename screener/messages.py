@@ -26,6 +26,112 @@ MESSAGES: dict[str, dict[str, str]] = {
     # prompts.py: questionary-style prompts
     "prompt.select_hint": {"en": "(arrow keys, Enter)"},
     "prompt.press_any_key": {"en": "Press any key to go on..."},
+    # session.py: the take flow
+    "take.calculator_policy": {
+        "en": "Shop math: you may use a basic calculator and scrap paper for these questions. "
+        "A phone, a computer or another person is not allowed."
+    },
+    "take.accommodation": {
+        "en": "Accommodation is available. If a disability or another need makes part of this "
+        "hard (time limits, reading a screen, sitting for a long time), tell the person "
+        "who gave you this screening before you start. You can get more time, a screen "
+        "reader mode or breaks (Ontario's AODA)."
+    },
+    "take.drawing_alt": {"en": "Drawing: {alt}"},
+    "take.no_description": {"en": "(no description)"},
+    "take.explains": {"en": "? explains: {words}"},
+    "take.hint_with_words": {"en": "{hint}; {explains})"},
+    "take.ask_name": {"en": "Your full name:"},
+    "take.ask_name_blank": {"en": "Please type your name"},
+    "take.earlier": {"en": "earlier"},
+    "take.continue_it": {"en": "Continue it"},
+    "take.start_new_keep_one": {
+        "en": "Start a new screening. This one stays saved: go back to it with "
+        "screener take --attempt {attempt}"
+    },
+    "take.unfinished_one": {
+        "en": "You have an unfinished screening (form {form}, "
+        "{done} of {total} questions done, started {day})."
+    },
+    "take.continue_form": {
+        "en": "Continue form {form}, started {day} ({done} of {total} questions done; id {attempt})"
+    },
+    "take.start_new_keep_all": {"en": "Start a new screening (these stay saved)"},
+    "take.unfinished_many": {"en": "You have {count} unfinished screenings. Which one?"},
+    "take.same_person_yes": {"en": "Yes, that is me (id {id}, registered {day})"},
+    "take.same_person_no": {"en": "No, I am a different person with the same name"},
+    "take.same_person_who.one": {"en": "Someone"},
+    "take.same_person_who.many": {"en": "{count} people"},
+    "take.same_person_question": {
+        "en": "{who} named {name} already took a screening here. Is that you?"
+    },
+    "coach.retake_anyway.one": {"en": "{done} of {count} coaching module done - retake anyway?"},
+    "coach.retake_anyway.many": {"en": "{done} of {count} coaching modules done - retake anyway?"},
+    "coach.stop_for_now": {"en": "Stop for now"},
+    "coach.which_module": {"en": "Which module?"},
+    "coach.tried_before": {"en": "You tried this module's check before. What now?"},
+    "coach.straight_to_check": {"en": "Go straight to the check"},
+    "coach.lessons_first": {"en": "Read the lessons and practise first"},
+    "take.ready_go_on": {"en": "Ready to go on?"},
+    "take.ready_start": {"en": "Ready to start?"},
+    "take.questions": {"en": "Questions: {count}"},
+    "take.questions_left": {"en": " ({count} left)"},
+    "take.expected_time.one": {"en": "Expected time: about {count} minute"},
+    "take.expected_time.many": {"en": "Expected time: about {count} minutes"},
+    "take.for_questions_left": {"en": " for the questions left"},
+    "take.extra_time": {"en": "Extra time: every time limit is {factor} times as long."},
+    "take.saved_as_you_go": {
+        "en": "Your answers are saved as you go. Press Ctrl-C to take a break; you can pick up "
+        "where you left off."
+    },
+    "take.may_skip": {"en": "You may skip a question you cannot answer."},
+    "take.results_use": {
+        "en": "Your results help you and the program see where you are strong and where short "
+        "coaching can help. They support development and screening decisions but are never "
+        "the sole basis for a hiring decision."
+    },
+    "take.form_of": {"en": " - form {form}"},
+    "take.welcome": {"en": "Welcome"},
+    "take.welcome_back": {"en": "Welcome back"},
+    "take.question_of": {"en": "question {number} of {total}"},
+    "take.extra_question": {"en": "extra question {number}"},
+    "take.time_limit": {"en": " - time limit {seconds} s"},
+    "take.your_answer": {"en": "Your answer:"},
+    "take.type_number": {"en": "Type a number. Enter on an empty line skips it."},
+    "take.type_number_in": {"en": "Type a number, in {unit}. Enter on an empty line skips it."},
+    "take.time_is_up": {"en": "Time is up for this question; it is left unanswered."},
+    "take.did_you_mean": {"en": "Did you mean {point} or {whole}?"},
+    "take.neither": {"en": "Neither: type it again"},
+    "take.seconds_left": {"en": "{text}  [{left} s left]"},
+    "take.skip_question": {"en": "Skip this question"},
+    "take.press_number": {"en": "(press {low}-{high}, or arrow keys and Enter)"},
+    "take.not_a_number": {"en": "Please type a number, like 12.5"},
+    "take.save_and_quit": {"en": "Save your answers and quit? You can resume later."},
+    "take.a_few_more": {"en": "A few more questions"},
+    "coach.explains_these": {"en": " (? explains these words)"},
+    "coach.able_to_lead": {"en": "You will be able to "},
+    "coach.able_to": {"en": "**You will be able to:**"},
+    "coach.in_this_module": {"en": "**In this module:**"},
+    "coach.module_words": {
+        "en": "Words in this module: {words}. On a screen that uses one, press ? to see what "
+        "it means."
+    },
+    "coach.lesson_of": {"en": "Lesson {number} of {total}: {title}"},
+    "coach.worked_example": {"en": "Worked example: {title}"},
+    "coach.correct": {"en": "Correct."},
+    "coach.not_quite": {"en": "Not quite."},
+    "coach.not_quite_lead": {"en": "Not quite"},
+    "coach.practice": {"en": "Practice"},
+    "coach.practice_of": {"en": "practice {number} of {total}"},
+    "coach.best_answer": {"en": "The best answer: {label}"},
+    "coach.check": {"en": "Check"},
+    "coach.check_intro.one": {
+        "en": "Answer {count} question. You need {mark:.0f}% to complete the module."
+    },
+    "coach.check_intro.many": {
+        "en": "Answer {count} questions. You need {mark:.0f}% to complete the module."
+    },
+    "coach.check_of": {"en": "check {number} of {total}"},
 }
 
 

@@ -45,6 +45,7 @@ from screener.content import (
 )
 from screener.glossary import meanings, terms_in
 from screener.lint import looks_ordered
+from screener.messages import plural, text
 from screener.prompts import GLOSSARY, STYLE
 from screener.scoring import Answer
 from screener.taking import TakeState, Unfinished, question_order
@@ -82,22 +83,14 @@ __all__ = [
 ]
 
 SKIP = "__skip__"
-HINT = "(arrow keys, Enter)"
 
 #: The calculator policy, shown before the first question of a section with
-#: numbers to work out (documented in docs/walkthrough.md and the README).
-CALCULATOR_POLICY = (
-    "Shop math: you may use a basic calculator and scrap paper for these questions. "
-    "A phone, a computer or another person is not allowed."
-)
+#: numbers to work out (documented in docs/walkthrough.md and the README). The
+#: screen looks it up when shown; this is its text in the language at import.
+CALCULATOR_POLICY = text("take.calculator_policy")
 #: Told on the welcome screen: Ontario's AODA asks employers to tell applicants that
 #: accommodation is available in the selection process, and how to ask for it.
-ACCOMMODATION = (
-    "Accommodation is available. If a disability or another need makes part of this "
-    "hard (time limits, reading a screen, sitting for a long time), tell the person "
-    "who gave you this screening before you start. You can get more time, a screen "
-    "reader mode or breaks (Ontario's AODA)."
-)
+ACCOMMODATION = text("take.accommodation")
 
 
 class QuitRequested(Exception):
@@ -141,7 +134,7 @@ def show_figure(con: Console, figure: str | None, alt: str | None, look: Look) -
     if not figure:
         return
     if look.plain:
-        con.print(Text("Drawing: " + printable(alt or "(no description)")))
+        con.print(Text(text("take.drawing_alt", alt=printable(alt or text("take.no_description")))))
         return
     con.print()
     for line in printable_layout(figure.rstrip("\n")).split("\n"):
@@ -156,14 +149,14 @@ def show_meanings(con: Console, glossary: Mapping[str, str], words: Sequence[str
 
 
 def _explains(words: Sequence[str]) -> str:
-    return "? explains: " + ", ".join(words) if words else ""
+    return text("take.explains", words=", ".join(words)) if words else ""
 
 
 def _with_words(hint: str, words: Sequence[str]) -> str:
     """``(arrow keys, Enter)`` with "; ? explains: purge" inside the brackets."""
     if not words:
         return hint
-    return hint[:-1] + "; " + _explains(words) + ")"
+    return text("take.hint_with_words", hint=hint[:-1], explains=_explains(words))
 
 
 # -- who and which attempt -------------------------------------------------------------
@@ -172,13 +165,14 @@ def _with_words(hint: str, words: Sequence[str]) -> str:
 def ask_name() -> str:
     """The candidate's name, typed at the prompt (never blank)."""
     value = prompts.text(
-        "Your full name:", validate=lambda t: bool(t.strip()) or "Please type your name"
+        text("take.ask_name"),
+        validate=lambda t: bool(t.strip()) or text("take.ask_name_blank"),
     ).unsafe_ask()
     return str(value).strip()
 
 
 def _day(stamp: str | None) -> str:
-    return (stamp or "")[:10] or "earlier"
+    return (stamp or "")[:10] or text("take.earlier")
 
 
 def go_on_with(unfinished: Sequence[Unfinished]) -> Unfinished | None:
@@ -188,28 +182,33 @@ def go_on_with(unfinished: Sequence[Unfinished]) -> Unfinished | None:
     if len(unfinished) == 1:
         u = unfinished[0]
         options: list[tuple[str, Any]] = [
-            ("Continue it", u),
-            (
-                "Start a new screening. This one stays saved: go back to it with "
-                f"screener take --attempt {printable(u.record.attempt_id)}",
-                None,
-            ),
+            (text("take.continue_it"), u),
+            (text("take.start_new_keep_one", attempt=printable(u.record.attempt_id)), None),
         ]
-        message = (
-            f"You have an unfinished screening (form {printable(u.record.form)}, "
-            f"{u.done} of {u.total} questions done, started {_day(u.record.started)})."
+        message = text(
+            "take.unfinished_one",
+            form=printable(u.record.form),
+            done=u.done,
+            total=u.total,
+            day=_day(u.record.started),
         )
     else:
         options = [
             (
-                f"Continue form {printable(u.record.form)}, started {_day(u.record.started)} "
-                f"({u.done} of {u.total} questions done; id {printable(u.record.attempt_id)})",
+                text(
+                    "take.continue_form",
+                    form=printable(u.record.form),
+                    day=_day(u.record.started),
+                    done=u.done,
+                    total=u.total,
+                    attempt=printable(u.record.attempt_id),
+                ),
                 u,
             )
             for u in reversed(unfinished)
         ]
-        options.append(("Start a new screening (these stay saved)", None))
-        message = f"You have {len(unfinished)} unfinished screenings. Which one?"
+        options.append((text("take.start_new_keep_all"), None))
+        message = text("take.unfinished_many", count=len(unfinished))
     picked: Unfinished | None = prompts.select(message, options).unsafe_ask()
     return picked
 
@@ -218,12 +217,12 @@ def same_person(found: Sequence[Candidate], name: str) -> Candidate | None:
     """Someone with this name is stored already: which of them the candidate is, or
     None for a different person with the same name."""
     options: list[tuple[str, Any]] = [
-        (f"Yes, that is me (id {printable(c.id)}, registered {_day(c.created)})", c) for c in found
+        (text("take.same_person_yes", id=printable(c.id), day=_day(c.created)), c) for c in found
     ]
-    options.append(("No, I am a different person with the same name", None))
-    who = "Someone" if len(found) == 1 else f"{len(found)} people"
+    options.append((text("take.same_person_no"), None))
+    who = plural("take.same_person_who", len(found))
     picked: Candidate | None = prompts.select(
-        f"{who} named {printable(name)} already took a screening here. Is that you?", options
+        text("take.same_person_question", who=who, name=printable(name)), options
     ).unsafe_ask()
     return picked
 
@@ -232,7 +231,7 @@ def retake_anyway(done: int, total: int) -> bool:
     """Before a retake with coaching left: go on anyway (True) or coach first."""
     return bool(
         prompts.confirm(
-            f"{done} of {total} coaching module{'' if total == 1 else 's'} done - retake anyway?",
+            plural("coach.retake_anyway", total, done=done),
             default=False,
         ).unsafe_ask()
     )
@@ -241,23 +240,24 @@ def retake_anyway(done: int, total: int) -> bool:
 def pick_module(modules: Sequence[Module]) -> Module | None:
     """The coaching module to work on now, or None to stop for now."""
     options: list[tuple[str, Any]] = [(printable(m.title), m) for m in modules]
-    options.append(("Stop for now", None))
-    picked: Module | None = prompts.select("Which module?", options).unsafe_ask()
+    options.append((text("coach.stop_for_now"), None))
+    picked: Module | None = prompts.select(text("coach.which_module"), options).unsafe_ask()
     return picked
 
 
 def straight_to_check() -> bool:
     """A retry of a failed check: go straight to it (True) or read the lessons first."""
     picked = prompts.select(
-        "You tried this module's check before. What now?",
-        [("Go straight to the check", True), ("Read the lessons and practise first", False)],
+        text("coach.tried_before"),
+        [(text("coach.straight_to_check"), True), (text("coach.lessons_first"), False)],
     ).unsafe_ask()
     return bool(picked)
 
 
 def ready(resumed: bool) -> bool:
     """The last question before the first item: start (or go on) now?"""
-    return bool(prompts.confirm("Ready to go on?" if resumed else "Ready to start?").unsafe_ask())
+    question = text("take.ready_go_on") if resumed else text("take.ready_start")
+    return bool(prompts.confirm(question).unsafe_ask())
 
 
 # -- taking ---------------------------------------------------------------------------
@@ -331,26 +331,26 @@ def welcome(
         "",
         printable_layout(assessment.description.strip()),
         "",
-        f"Questions: {len(items)}" + (f" ({remaining} left)" if resumed else ""),
-        f"Expected time: about {minutes} minute{'' if minutes == 1 else 's'}"
-        + (" for the questions left" if resumed else ""),
+        text("take.questions", count=len(items))
+        + (text("take.questions_left", count=remaining) if resumed else ""),
+        plural("take.expected_time", minutes)
+        + (text("take.for_questions_left") if resumed else ""),
     ]
     if look.extra_time != 1:
-        lines.append(f"Extra time: every time limit is {look.extra_time:g} times as long.")
+        lines.append(text("take.extra_time", factor=f"{look.extra_time:g}"))
     lines += [
-        "Your answers are saved as you go. Press Ctrl-C to take a break; you can pick up "
-        "where you left off.",
-        "You may skip a question you cannot answer.",
+        text("take.saved_as_you_go"),
+        text("take.may_skip"),
         "",
-        ACCOMMODATION,
+        text("take.accommodation"),
         "",
-        "Your results help you and the program see where you are strong and where short coaching "
-        "can help. They support development and screening decisions but are never the sole basis "
-        "for a hiring decision.",
+        text("take.results_use"),
     ]
-    body = Text.assemble((printable(assessment.title), "bold"), f" - form {printable(form)}")
+    body = Text.assemble(
+        (printable(assessment.title), "bold"), text("take.form_of", form=printable(form))
+    )
     body.append("\n" + "\n".join(lines))  # plain text: content is never read as rich markup
-    title = "Welcome back" if resumed else "Welcome"
+    title = text("take.welcome_back") if resumed else text("take.welcome")
     if look.plain:
         con.print(Text(title, style="bold"))
         con.print(body)
@@ -378,34 +378,39 @@ def ask_item(
 
     ``total`` is the form's length; None for a follow-up item ("extra question 2")."""
     limit = float(item.time_limit) * look.extra_time if item.time_limit else None
-    head = f"question {number} of {total}" if total is not None else f"extra question {number}"
+    head = (
+        text("take.question_of", number=number, total=total)
+        if total is not None
+        else text("take.extra_question", number=number)
+    )
     if limit:
-        head += f" - time limit {limit:g} s"
+        head += text("take.time_limit", seconds=f"{limit:g}")
     con.print(Text(head, style="dim"))
     show_figure(con, item.figure, item.alt, look)
-    text = item.prompt.rstrip()
-    if "\n" in text:
-        con.print(Text(printable_layout(text)))
-        text = "Your answer:"
+    question_text = item.prompt.rstrip()
+    if "\n" in question_text:
+        con.print(Text(printable_layout(question_text)))
+        question_text = text("take.your_answer")
     words = _item_words(assessment, item)
     if isinstance(item, NumericItem):
         unit = item.unit
         hint = (
-            f"Type a number{', in ' + printable(unit) if unit else ''}. "
-            "Enter on an empty line skips it."
+            text("take.type_number_in", unit=printable(unit)) if unit else text("take.type_number")
         )
         con.print(Text(" ".join(filter(None, (hint, _explains(words)))), style="dim"))
     start = time.monotonic()
     deadline = start + limit if limit else None
     while True:
         left = None if deadline is None else deadline - time.monotonic()
-        question = _build_question(assessment, item, seed, printable(text), deadline, words)
+        question = _build_question(
+            assessment, item, seed, printable(question_text), deadline, words
+        )
         value = _ask(question, left)
         if value is GLOSSARY:
             show_meanings(con, assessment.glossary, words)
             continue
         if value is _TIMED_OUT:
-            con.print(Text("Time is up for this question; it is left unanswered.", style="yellow"))
+            con.print(Text(text("take.time_is_up"), style="yellow"))
             return None, time.monotonic() - start, True
         if isinstance(item, NumericItem) and isinstance(value, str) and value.strip():
             readings = comma_readings(value, item.unit)
@@ -413,9 +418,7 @@ def ask_item(
                 left = None if deadline is None else deadline - time.monotonic()
                 meant = _ask(_which_number(readings, item.unit), left)
                 if meant is _TIMED_OUT:
-                    con.print(
-                        Text("Time is up for this question; it is left unanswered.", style="yellow")
-                    )
+                    con.print(Text(text("take.time_is_up"), style="yellow"))
                     return None, time.monotonic() - start, True
                 if meant is None:  # neither: type it again
                     continue
@@ -435,24 +438,24 @@ def _which_number(readings: tuple[str, str], unit: str | None) -> Any:
     point, whole = readings
     suffix = f" {printable(unit)}" if unit else ""
     return prompts.select(
-        f"Did you mean {point} or {whole}?",
+        text("take.did_you_mean", point=point, whole=whole),
         [
             (f"{point}{suffix}", point),
             (f"{whole}{suffix}", whole),
-            ("Neither: type it again", None),
+            (text("take.neither"), None),
         ],
     )
 
 
-def _countdown(text: str, deadline: float | None) -> str | Callable[[], str]:
+def _countdown(question: str, deadline: float | None) -> str | Callable[[], str]:
     if deadline is None:
-        return text
+        return question
 
     def message() -> str:
         if _answered():
-            return text
+            return question
         left = max(0, math.ceil(deadline - time.monotonic()))
-        return f"{text}  [{left} s left]"
+        return text("take.seconds_left", text=question, left=left)
 
     return message
 
@@ -481,7 +484,7 @@ class _Countdown(str):
         if _answered():
             return self.text
         left = max(0, math.ceil(self.deadline - time.monotonic()))
-        return f"{self.text}  [{left} s left]"
+        return text("take.seconds_left", text=self.text, left=left)
 
 
 def _build_question(
@@ -493,13 +496,13 @@ def _build_question(
     words: Sequence[str],
 ) -> Any:
     keys = {"?": GLOSSARY} if words else None
-    skip = ("Skip this question", SKIP)
+    skip = (text("take.skip_question"), SKIP)
     if isinstance(item, ChoiceItem | JudgementItem):
         labels = {o.id: printable(o.label) for o in item.options}
         return prompts.select(
             _countdown(message, deadline),
             [(labels[i], i) for i in option_order(item, seed)],
-            hint=_with_words(HINT, words),
+            hint=_with_words(text("prompt.select_hint"), words),
             skip=skip,
             keys=keys,
         )
@@ -507,7 +510,11 @@ def _build_question(
         scale = assessment.scale_of(item)
         points = list(range(scale.min, scale.max + 1))
         numbered = all(0 <= v <= 9 for v in points)
-        hint = f"(press {points[0]}-{points[-1]}, or arrow keys and Enter)" if numbered else HINT
+        hint = (
+            text("take.press_number", low=points[0], high=points[-1])
+            if numbered
+            else text("prompt.select_hint")
+        )
         return prompts.select(
             _countdown(message, deadline),
             [(printable(scale.labels.get(v, "")), v) for v in points],
@@ -520,13 +527,13 @@ def _build_question(
     assert isinstance(item, NumericItem)
     unit = item.unit
 
-    def valid(text: str) -> bool | str:
-        if not text.strip():
+    def valid(typed: str) -> bool | str:
+        if not typed.strip():
             return True
         try:
-            parse_number(text, unit)
+            parse_number(typed, unit)
         except ValueError:
-            return "Please type a number, like 12.5"
+            return text("take.not_a_number")
         return True
 
     shown: str = _Countdown(message, deadline) if deadline is not None else message
@@ -537,7 +544,7 @@ def offer_quit(con: Console) -> bool:
     """After Ctrl-C: True to save and quit, False to go on. A second Ctrl-C quits."""
     con.print()
     try:
-        answer = prompts.confirm("Save your answers and quit? You can resume later.").unsafe_ask()
+        answer = prompts.confirm(text("take.save_and_quit")).unsafe_ask()
     except (KeyboardInterrupt, EOFError):
         return True
     return bool(answer)
@@ -572,7 +579,7 @@ def run_take(
             heading(con, DOMAIN_TITLES[domain], look)
             last_domain = domain
         if item.competency in with_numbers and not policy_shown:
-            con.print(Text(CALCULATOR_POLICY, style="bold"))
+            con.print(Text(text("take.calculator_policy"), style="bold"))
             policy_shown = True
         value, spent = _ask_or_quit(assessment, item, seed, number, total, con, look)
         state.answers[index] = value
@@ -597,7 +604,7 @@ def run_follow_ups(
     asked = done
     while (item := next_item()) is not None:
         if asked == done:
-            heading(con, "A few more questions", look)
+            heading(con, text("take.a_few_more"), look)
         asked += 1
         value, spent = _ask_or_quit(assessment, item, seed, asked, None, con, look)
         sink(item.id, value, spent)
@@ -685,9 +692,9 @@ def _pauser(
     ``listed``: the screen lists the words already, so the hint does not repeat them."""
 
     def wait() -> None:
-        message = "Press any key to go on..."
+        message = text("prompt.press_any_key")
         if words:
-            message += " (? explains these words)" if listed else " (" + _explains(words) + ")"
+            message += text("coach.explains_these") if listed else " (" + _explains(words) + ")"
         while prompts.pause(message, keys={"?": GLOSSARY} if words else None) is GLOSSARY:
             show_meanings(con, glossary, words)
 
@@ -697,11 +704,11 @@ def _pauser(
 def _objectives(module: Module) -> str:
     """The module's objectives as Markdown, under one lead-in: "You will be able to:"
     when every objective starts so (the words are not said twice)."""
-    lead = "You will be able to "
+    lead = text("coach.able_to_lead")
     if all(o.startswith(lead) for o in module.objectives):
         points = [o[len(lead) :] for o in module.objectives]
-        return "**You will be able to:**\n\n" + "\n".join(f"- {p}" for p in points)
-    return "**In this module:**\n\n" + "\n".join(f"- {o}" for o in module.objectives)
+        return text("coach.able_to") + "\n\n" + "\n".join(f"- {p}" for p in points)
+    return text("coach.in_this_module") + "\n\n" + "\n".join(f"- {o}" for o in module.objectives)
 
 
 def run_lessons(
@@ -728,9 +735,7 @@ def run_lessons(
     if module.glossary:
         con.print(
             Text(
-                "Words in this module: "
-                + ", ".join(printable(w) for w in module.glossary)
-                + ". On a screen that uses one, press ? to see what it means.",
+                text("coach.module_words", words=", ".join(printable(w) for w in module.glossary)),
                 style="dim",
             )
         )
@@ -738,7 +743,16 @@ def run_lessons(
     on_screen: list[str] = [*module.objectives, *module.glossary]  # what ? explains
     for n, lesson in enumerate(module.lessons, 1):
         waiter(on_screen, listed=n == 1)()
-        heading(con, f"Lesson {n} of {len(module.lessons)}: {printable(lesson.title)}", look)
+        heading(
+            con,
+            text(
+                "coach.lesson_of",
+                number=n,
+                total=len(module.lessons),
+                title=printable(lesson.title),
+            ),
+            look,
+        )
         show_figure(con, lesson.figure, lesson.alt, look)
         on_screen = [lesson.title, lesson.body, lesson.alt if look.plain and lesson.alt else ""]
         page_markdown(con, lesson.body, waiter(on_screen), look=look)
@@ -746,7 +760,7 @@ def run_lessons(
         on_lesson(lesson.id)
     for example in module.examples:
         waiter(on_screen)()
-        heading(con, f"Worked example: {printable(example.title)}", look)
+        heading(con, text("coach.worked_example", title=printable(example.title)), look)
         on_screen = [example.title, example.body]
         page_markdown(con, example.body, waiter(on_screen), look=look)
     return shown
@@ -761,12 +775,12 @@ def _ask_question(
     prompt = q.prompt.strip()
     if "\n" in prompt:
         con.print(Text(printable_layout(prompt)))
-        prompt = "Your answer:"
+        prompt = text("take.your_answer")
     while True:
         value = prompts.select(
             printable(prompt),
             [(labels[i], i) for i in module_option_order(q, seed)],
-            hint=_with_words(HINT, words),
+            hint=_with_words(text("prompt.select_hint"), words),
             keys={"?": GLOSSARY} if words else None,
         ).unsafe_ask()
         if value is not GLOSSARY:
@@ -781,10 +795,10 @@ def feedback_text(ok: bool, feedback: str | None) -> str:
     """ "Correct." or "Not quite." with the option's feedback, without saying it twice
     (keyed feedback that opens with "Right." or "Yes." opens with "Correct." instead)."""
     words = (feedback or "").strip()
-    mark = "Correct." if ok else "Not quite."
+    mark = text("coach.correct") if ok else text("coach.not_quite")
     if ok and words.startswith(_AFFIRMING):
         words = words.split(None, 1)[1] if " " in words else ""
-    if not ok and words.startswith("Not quite"):
+    if not ok and words.startswith(text("coach.not_quite_lead")):
         return words
     return f"{mark} {words}".strip()
 
@@ -796,9 +810,11 @@ def run_practice(
     the options: a new one on each try shuffles them anew."""
     right = 0
     if module.practice:
-        heading(con, "Practice", look)
+        heading(con, text("coach.practice"), look)
     for n, q in enumerate(module.practice, 1):
-        con.print(Text(f"practice {n} of {len(module.practice)}", style="dim"))
+        con.print(
+            Text(text("coach.practice_of", number=n, total=len(module.practice)), style="dim")
+        )
         chosen = _ask_question(q, seed, con, module.glossary, look)
         option = next(o for o in q.options if o.id == chosen)
         ok = chosen == q.key
@@ -811,22 +827,19 @@ def run_practice(
         )
         if not ok:
             key = next(o for o in q.options if o.id == q.key)
-            con.print(Text(f"The best answer: {printable(key.label)}", style="bold"))
+            con.print(Text(text("coach.best_answer", label=printable(key.label)), style="bold"))
     return right, len(module.practice)
 
 
 def run_check(module: Module, seed: int, con: Console, look: Look = DEFAULT_LOOK) -> CheckResult:
     """The completion check: score against the pass mark, and the lessons to review."""
-    heading(con, "Check", look)
+    heading(con, text("coach.check"), look)
     count = len(module.check.items)
-    con.print(
-        f"Answer {count} question{'' if count == 1 else 's'}. "
-        f"You need {module.check.pass_mark:.0f}% to complete the module."
-    )
+    con.print(plural("coach.check_intro", count, mark=module.check.pass_mark))
     correct = 0
     missed: list[str] = []
     for n, q in enumerate(module.check.items, 1):
-        con.print(Text(f"check {n} of {count}", style="dim"))
+        con.print(Text(text("coach.check_of", number=n, total=count), style="dim"))
         if _ask_question(q, seed, con, module.glossary, look) == q.key:
             correct += 1
         elif q.lesson and q.lesson not in missed:
