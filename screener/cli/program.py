@@ -477,19 +477,23 @@ RegionOpt = Annotated[
 
 
 def _gating(ctx: typer.Context, assessment_id: str) -> Program | None:
-    """The one program whose gate is ``assessment_id`` (None when no program has it)."""
-    from screener.program import load_programs
+    """The one program whose gate is ``assessment_id`` (None when no program has it).
 
-    catalog = catalog_for(ctx)
-    programs = [
-        p
-        for p in load_programs(
-            settings(ctx).content_dirs,
-            assessments=catalog.assessments,
-            modules=catalog.modules,
-        ).values()
-        if p.gate == assessment_id
-    ]
+    Read without the content catalog, which ``take`` and ``batch`` have loaded
+    already (a second load would cost more than the screening): each program file's
+    own rules are checked here, its references to assessments and modules by
+    ``validate`` and the program commands.
+    """
+    from screener.errors import ContentError
+    from screener.program import check_program_file, program_files
+
+    found: dict[str, Program] = {}
+    for path in program_files(settings(ctx).content_dirs):
+        checked = check_program_file(path)
+        if checked.problems or checked.model is None:
+            raise ContentError([str(p) for p in checked.problems] or [f"{path}: not a program"])
+        found[checked.model.id] = checked.model  # a later content root replaces an id
+    programs = [p for p in found.values() if p.gate == assessment_id]
     if len(programs) > 1:
         raise UsageError(
             f"programs {', '.join(p.id for p in programs)} all gate on {assessment_id}: "
