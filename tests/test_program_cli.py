@@ -806,3 +806,24 @@ def test_finishing_the_plan_in_coach_records_plan_done(
     assert [e["kind"] for e in stored_events()] == ["coaching", "plan_done"]
     now = json.loads(ok(*content, "pathway", "cal", "--program", "small", "--json").stdout)
     assert now["stage"]["id"] == "screening" and now["history"][-1]["automatic"]
+
+
+def test_record_json_and_hostile_text_shown_as_text(tmp_path: Path) -> None:
+    assert "NAME: give printable text" in refused(
+        "employer", "add", "Evil\x1b[31m", "--region", "GTA", code=2
+    )
+    ok("employer", "add", "Evil [bold]Corp[/bold]", "--region", "[GTA]", "--id", "e01")
+    _import(tmp_path, f"x1,Zed [link=http://x]me[/link],[GTA],passed,{_days_ago(3)},,,\n")
+    recorded = json.loads(
+        ok("record", "x1", "withdrew", "--note", "left \x1b[2J [red]now[/red]", "--json").stdout
+    )
+    assert [e["kind"] for e in recorded["recorded"]] == ["withdrew"]
+    assert recorded["pathway"]["stage"]["id"] == "withdrawn"
+    assert recorded["pathway"]["history"][-1]["note"] == "left \x1b[2J [red]now[/red]"
+    for args in (("pathway", "x1"), ("employer", "list"), ("waiting",), ("funnel",)):
+        shown = ok(*args)
+        assert "\x1b" not in shown.stdout + shown.stderr, args
+    page = " ".join(ok("pathway", "x1").stdout.split())
+    assert "Zed [link=http://x]me[/link]" in page and "[red]now[/red]" in page
+    assert "\\x1b[2J" in page
+    assert "Evil [bold]Corp[/bold]" in ok("employer", "list").stdout
