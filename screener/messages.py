@@ -132,6 +132,72 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Answer {count} questions. You need {mark:.0f}% to complete the module."
     },
     "coach.check_of": {"en": "check {number} of {total}"},
+    # report.py: the candidate report (Markdown and HTML)
+    "report.html_lang": {"en": "en"},
+    "report.headline.pass": {"en": "You passed the screening."},
+    "report.headline.coaching": {"en": "You are on your way: a few areas need coaching first."},
+    "report.headline.incomplete": {"en": "Your screening is incomplete."},
+    "report.next.pass": {
+        "en": "Next step: an interview with the employer, then the core training program."
+    },
+    "report.next.coaching": {
+        "en": "Next step: work through the coaching modules below, one for each area below "
+        "the level needed. Then take the screening again on a new form."
+    },
+    "report.next.incomplete": {
+        "en": "Too few questions were answered to score every area. Please finish the "
+        "screening or take it again."
+    },
+    "report.status.meets": {"en": "meets the level"},
+    "report.status.below": {"en": "below the level"},
+    "report.status.borderline": {"en": "close to the level"},
+    "report.status.incomplete": {"en": "not scored"},
+    "report.status_with_interval": {"en": "{status} ({interval})"},
+    "report.interval": {"en": "between {low:.0f} and {high:.0f} out of 100"},
+    "report.recommended_intro": {
+        "en": "Your score is close to the level needed in these areas, so it could be on "
+        "either side of it. These modules are recommended, not required:"
+    },
+    "report.not_started": {"en": "not started yet"},
+    "report.completed_on": {"en": "completed on {date}"},
+    "report.check_score": {"en": ", check score {score:.0f}%"},
+    "report.lessons_of": {"en": " of {total}"},
+    "report.lessons_viewed.one": {"en": "{seen}{of} lesson viewed"},
+    "report.lessons_viewed.many": {"en": "{seen}{of} lessons viewed"},
+    "report.title": {"en": "Screening report: {name}"},
+    "report.meta": {"en": "Candidate id {id} · made {date}"},
+    "report.no_attempts": {"en": "There are no submitted screenings yet."},
+    "report.your_result": {"en": "Your result"},
+    "report.result_line": {"en": "{title}, form {form}, {date}"},
+    "report.your_competencies": {"en": "Your competencies"},
+    "report.bar_note_md": {"en": "Each bar runs from 0 to 100; `|` marks the level needed."},
+    "report.bar_note_html": {
+        "en": "Each bar runs from 0 to 100; the black line marks the level needed."
+    },
+    "report.bar_label": {"en": "{score} of 100, needed {cut:.0f}"},
+    "report.col.competency": {"en": "Competency"},
+    "report.col.score": {"en": "Score"},
+    "report.col.needed": {"en": "Needed"},
+    "report.col.result": {"en": "Result"},
+    "report.col.date": {"en": "Date"},
+    "report.col.screening": {"en": "Screening"},
+    "report.col.form": {"en": "Form"},
+    "report.col.average": {"en": "Average"},
+    "report.your_strengths": {"en": "Your strengths"},
+    "report.needed": {"en": "(needed {cut:.0f})"},
+    "report.no_strengths": {
+        "en": "No area reached the level needed yet; the coaching plan below helps with that."
+    },
+    "report.your_plan": {"en": "Your coaching plan"},
+    "report.no_coaching": {"en": "No coaching is needed."},
+    "report.recommended": {"en": "Recommended"},
+    "report.history": {"en": "Your screenings so far"},
+    "report.reason_close": {"en": "close to the level needed"},
+    "report.reason_below.one": {"en": "below the level by {count} point"},
+    "report.reason_below.many": {"en": "below the level by {count} points"},
+    "report.minutes": {"en": "{minutes} minutes"},
+    "report.for": {"en": "For: {why}."},
+    "report.progress": {"en": "Progress: {progress}."},
 }
 
 

@@ -24,38 +24,33 @@ from typing import TYPE_CHECKING
 from screener.bars import text_bar
 from screener.coaching import PlanRow
 from screener.content import Assessment, Module
+from screener.messages import plural, text
 from screener.terminal import printable
 
 if TYPE_CHECKING:  # the store package imports tinydb; reports only need its types
     from screener.store import AttemptRecord, Candidate, Progress
 
+#: The message ids (screener/messages.py) of each outcome's headline and next step,
+#: and of each status in words.
 OUTCOME_HEADLINE = {
-    "pass": "You passed the screening.",
-    "coaching": "You are on your way: a few areas need coaching first.",
-    "incomplete": "Your screening is incomplete.",
+    "pass": "report.headline.pass",
+    "coaching": "report.headline.coaching",
+    "incomplete": "report.headline.incomplete",
 }
 OUTCOME_NEXT = {
-    "pass": "Next step: an interview with the employer, then the core training program.",
-    "coaching": (
-        "Next step: work through the coaching modules below, one for each area below "
-        "the level needed. Then take the screening again on a new form."
-    ),
-    "incomplete": (
-        "Too few questions were answered to score every area. Please finish the "
-        "screening or take it again."
-    ),
+    "pass": "report.next.pass",
+    "coaching": "report.next.coaching",
+    "incomplete": "report.next.incomplete",
 }
 STATUS_WORDS = {
-    "meets": "meets the level",
-    "below": "below the level",
-    "borderline": "close to the level",
-    "incomplete": "not scored",
+    "meets": "report.status.meets",
+    "below": "report.status.below",
+    "borderline": "report.status.borderline",
+    "incomplete": "report.status.incomplete",
 }
 STRENGTHS = 3
-RECOMMENDED_INTRO = (
-    "Your score is close to the level needed in these areas, so it could be on either "
-    "side of it. These modules are recommended, not required:"
-)
+#: The history table's headings (message ids), the Average column apart.
+_HISTORY_HEADS = ("report.col.date", "report.col.screening", "report.col.form", "report.col.result")
 
 
 @dataclass(frozen=True)
@@ -85,16 +80,18 @@ class _Comp:
     @property
     def result(self) -> str:
         """The status in words; a borderline one with its interval in plain words."""
-        words = STATUS_WORDS[self.status]
+        words = text(STATUS_WORDS[self.status])
         if self.status == "borderline" and self.interval is not None:
-            return f"{words} ({interval_words(self.interval)})"
+            return text(
+                "report.status_with_interval", status=words, interval=interval_words(self.interval)
+            )
         return words
 
 
 def interval_words(interval: tuple[float, float]) -> str:
     """A score interval in plain words: ``between 58 and 79 out of 100``."""
     low, high = interval
-    return f"between {low:.0f} and {high:.0f} out of 100"
+    return text("report.interval", low=low, high=high)
 
 
 def _competencies(data: ReportData, attempt: AttemptRecord) -> list[_Comp]:
@@ -126,16 +123,16 @@ def _title(data: ReportData, attempt: AttemptRecord) -> str:
 def _progress_text(data: ReportData, module: str) -> str:
     found = [p for p in data.progress if p.module == module]
     if not found:
-        return "not started yet"
+        return text("report.not_started")
     p = found[0]
     if p.completed:
-        check = f", check score {p.check_score:.0f}%" if p.check_score is not None else ""
-        return f"completed on {p.completed[:10]}{check}"
+        check = text("report.check_score", score=p.check_score) if p.check_score is not None else ""
+        return text("report.completed_on", date=p.completed[:10]) + check
     lessons = len(data.modules[module].lessons) if module in data.modules else None
     seen = len(p.lessons)
     total = lessons if lessons is not None else seen
-    of = f" of {lessons}" if lessons is not None else ""
-    return f"{seen}{of} lesson{'' if total == 1 else 's'} viewed"
+    of = text("report.lessons_of", total=lessons) if lessons is not None else ""
+    return plural("report.lessons_viewed", total, seen=seen, of=of)
 
 
 def _date(stamp: str | None) -> str:
@@ -164,30 +161,37 @@ def _md(text: str) -> str:
 def markdown_report(data: ReportData) -> str:
     c = data.candidate
     out = [
-        f"# Screening report: {_md(c.name)}",
+        "# " + text("report.title", name=_md(c.name)),
         "",
-        f"Candidate id {_md(c.id)} · made {_md(data.generated)}",
+        text("report.meta", id=_md(c.id), date=_md(data.generated)),
     ]
     latest = data.latest
     if latest is None:
-        out += ["", "There are no submitted screenings yet.", ""]
+        out += ["", text("report.no_attempts"), ""]
         return "\n".join(out)
     comps = _competencies(data, latest)
     outcome = latest.outcome or "incomplete"
     out += [
         "",
-        "## Your result",
+        "## " + text("report.your_result"),
         "",
-        f"**{OUTCOME_HEADLINE[outcome]}** ({_md(_title(data, latest))}, form {_md(latest.form)}, "
-        f"{_md(_date(latest.submitted))})",
+        f"**{text(OUTCOME_HEADLINE[outcome])}** ("
+        + text(
+            "report.result_line",
+            title=_md(_title(data, latest)),
+            form=_md(latest.form),
+            date=_md(_date(latest.submitted)),
+        )
+        + ")",
         "",
-        OUTCOME_NEXT[outcome],
+        text(OUTCOME_NEXT[outcome]),
         "",
-        "## Your competencies",
+        "## " + text("report.your_competencies"),
         "",
-        "Each bar runs from 0 to 100; `|` marks the level needed.",
+        text("report.bar_note_md"),
         "",
-        "| Competency | Score | Needed | | Result |",
+        f"| {text('report.col.competency')} | {text('report.col.score')} | "
+        f"{text('report.col.needed')} | | {text('report.col.result')} |",
         "| --- | ---: | ---: | --- | --- |",
     ]
     for comp in comps:
@@ -196,21 +200,26 @@ def markdown_report(data: ReportData) -> str:
             f"`{text_bar(comp.score, comp.cut)}` | {comp.result} |"
         )
     strengths = _strengths(comps)
-    out += ["", "## Your strengths", ""]
+    out += ["", "## " + text("report.your_strengths"), ""]
     if strengths:
-        out += [f"- **{_md(s.name)}**: {_score(s.score)} (needed {s.cut:.0f})" for s in strengths]
+        out += [
+            f"- **{_md(s.name)}**: {_score(s.score)} {text('report.needed', cut=s.cut)}"
+            for s in strengths
+        ]
     else:
-        out.append("No area reached the level needed yet; the coaching plan below helps with that.")
+        out.append(text("report.no_strengths"))
     required = [row for row in latest.plan_table if row[3]]
     recommended = [row for row in latest.plan_table if not row[3]]
-    out += ["", "## Your coaching plan", ""]
+    out += ["", "## " + text("report.your_plan"), ""]
     if not required:
-        out.append("No coaching is needed.")
+        out.append(text("report.no_coaching"))
     out += _md_modules(data, latest, required)
     if recommended:
-        out += ["", "### Recommended", "", RECOMMENDED_INTRO, ""]
+        out += ["", "### " + text("report.recommended"), "", text("report.recommended_intro"), ""]
         out += _md_modules(data, latest, recommended, start=len(required) + 1)
-    out += ["", "## Your screenings so far", "", "| Date | Screening | Form | Result | Average |"]
+    heads = (*_HISTORY_HEADS, "report.col.average")
+    out += ["", "## " + text("report.history"), ""]
+    out.append("| " + " | ".join(text(h) for h in heads) + " |")
     out.append("| --- | --- | --- | --- | ---: |")
     for rec in reversed(data.attempts):
         out.append(
@@ -227,17 +236,13 @@ def _why(data: ReportData, attempt: AttemptRecord, row: PlanRow) -> list[tuple[s
     index = {cid: k for k, cid in enumerate(attempt.layout.competencies)}
     out: list[tuple[str, str]] = []
     for cid in row[1]:
-        reason = "close to the level needed"
+        reason = text("report.reason_close")
         if row[3]:
             k = index.get(cid)
             score = attempt.scores[k] if k is not None else None
-            gap = (
-                attempt.layout.cuts[k] - score
-                if k is not None and score is not None
-                else row[2]
-            )
+            gap = attempt.layout.cuts[k] - score if k is not None and score is not None else row[2]
             points = round(gap)
-            reason = f"below the level by {points} point{'' if points == 1 else 's'}"
+            reason = plural("report.reason_below", points)
         out.append((_comp_name(data, attempt, cid), reason))
     return out
 
@@ -251,12 +256,13 @@ def _md_modules(
         module = data.modules.get(module_id)
         title = module.title if module is not None else module_id
         why = ", ".join(f"{_md(name)} ({reason})" for name, reason in _why(data, attempt, row))
-        out += [f"{n}. **{_md(title)}** ({module.minutes if module else '?'} minutes)"]
+        minutes = text("report.minutes", minutes=module.minutes if module else "?")
+        out += [f"{n}. **{_md(title)}** ({minutes})"]
         if module is not None:
             out.append(f"   {_md(module.summary)}")
         out += [
-            f"   For: {why or '-'}.",
-            f"   Progress: {_md(_progress_text(data, module_id))}.",
+            "   " + text("report.for", why=why or "-"),
+            "   " + text("report.progress", progress=_md(_progress_text(data, module_id))),
         ]
     return out
 
@@ -315,9 +321,10 @@ def _e(text: object) -> str:
 
 def _html_bar(score: float | None, cut: float, status: str) -> str:
     width = 0.0 if score is None else max(0.0, min(100.0, score))
+    label = text("report.bar_label", score=_score(score), cut=cut)
     return (
-        f'<div class="bar" role="img" aria-label="{_e(_score(score))} of 100, '
-        f'needed {cut:.0f}"><div class="fill {_e(status)}" style="width:{width:.1f}%"></div>'
+        f'<div class="bar" role="img" aria-label="{_e(label)}">'
+        f'<div class="fill {_e(status)}" style="width:{width:.1f}%"></div>'
         f'<div class="cut" style="left:calc({max(0.0, min(100.0, cut)):.1f}% - 1px)"></div></div>'
     )
 
@@ -330,13 +337,13 @@ def _html_modules(
         module_id = row[0]
         module = data.modules.get(module_id)
         title = module.title if module is not None else module_id
-        minutes = f"{module.minutes} minutes" if module is not None else ""
+        minutes = text("report.minutes", minutes=module.minutes) if module is not None else ""
         why = ", ".join(f"{name} ({reason})" for name, reason in _why(data, attempt, row))
         parts.append(
             f"<li><strong>{_e(title)}</strong> <span class='small'>{_e(minutes)}</span>"
             + (f"<br>{_e(module.summary)}" if module is not None else "")
-            + f"<br><span class='small'>For: {_e(why)}."
-            f" Progress: {_e(_progress_text(data, module_id))}.</span></li>"
+            + f"<br><span class='small'>{_e(text('report.for', why=why))}"
+            f" {_e(text('report.progress', progress=_progress_text(data, module_id)))}</span></li>"
         )
     parts.append("</ol>")
     return parts
@@ -346,31 +353,41 @@ def html_report(data: ReportData) -> str:
     c = data.candidate
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{text("report.html_lang")}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Screening report: {_e(c.name)}</title>",
+        f"<title>{_e(text('report.title', name=c.name))}</title>",
         f"<style>{CSS}</style></head><body>",
-        f"<h1>Screening report: {_e(c.name)}</h1>",
-        f'<p class="meta">Candidate id {_e(c.id)} · made {_e(data.generated)}</p>',
+        f"<h1>{_e(text('report.title', name=c.name))}</h1>",
+        f'<p class="meta">{_e(text("report.meta", id=c.id, date=data.generated))}</p>',
     ]
     latest = data.latest
     if latest is None:
-        parts += ["<p>There are no submitted screenings yet.</p>", "</body></html>"]
+        parts += [f"<p>{_e(text('report.no_attempts'))}</p>", "</body></html>"]
         return "\n".join(parts) + "\n"
     comps = _competencies(data, latest)
     outcome = latest.outcome or "incomplete"
     parts += [
-        "<h2>Your result</h2>",
-        f'<div class="outcome {_e(outcome)}"><strong>{_e(OUTCOME_HEADLINE[outcome])}</strong>',
-        f'<p class="small">{_e(_title(data, latest))}, form {_e(latest.form)}, '
-        f"{_e(_date(latest.submitted))}</p>",
-        f"<p>{_e(OUTCOME_NEXT[outcome])}</p></div>",
-        "<h2>Your competencies</h2>",
-        '<p class="small">Each bar runs from 0 to 100; the black line marks the level needed.</p>',
+        f"<h2>{_e(text('report.your_result'))}</h2>",
+        f'<div class="outcome {_e(outcome)}"><strong>{_e(text(OUTCOME_HEADLINE[outcome]))}</strong>',
+        '<p class="small">'
+        + _e(
+            text(
+                "report.result_line",
+                title=_title(data, latest),
+                form=latest.form,
+                date=_date(latest.submitted),
+            )
+        )
+        + "</p>",
+        f"<p>{_e(text(OUTCOME_NEXT[outcome]))}</p></div>",
+        f"<h2>{_e(text('report.your_competencies'))}</h2>",
+        f'<p class="small">{_e(text("report.bar_note_html"))}</p>',
         '<table><colgroup><col style="width:34%"><col style="width:9%"><col style="width:10%">'
         '<col style="width:29%"><col style="width:18%"></colgroup>',
-        '<tr><th>Competency</th><th class="num">Score</th><th class="num">Needed</th>'
-        "<th>0 - 100</th><th>Result</th></tr>",
+        f"<tr><th>{_e(text('report.col.competency'))}</th>"
+        f'<th class="num">{_e(text("report.col.score"))}</th>'
+        f'<th class="num">{_e(text("report.col.needed"))}</th>'
+        f"<th>0 - 100</th><th>{_e(text('report.col.result'))}</th></tr>",
     ]
     for comp in comps:
         parts.append(
@@ -381,32 +398,35 @@ def html_report(data: ReportData) -> str:
         )
     parts.append("</table>")
     strengths = _strengths(comps)
-    parts.append("<h2>Your strengths</h2>")
+    parts.append(f"<h2>{_e(text('report.your_strengths'))}</h2>")
     if strengths:
         parts.append("<ul>")
         parts += [
-            f"<li><strong>{_e(s.name)}</strong>: {_score(s.score)} (needed {s.cut:.0f})</li>"
+            f"<li><strong>{_e(s.name)}</strong>: {_score(s.score)} "
+            f"{_e(text('report.needed', cut=s.cut))}</li>"
             for s in strengths
         ]
         parts.append("</ul>")
     else:
-        parts.append(
-            "<p>No area reached the level needed yet; the coaching plan below helps with that.</p>"
-        )
-    parts.append("<h2>Your coaching plan</h2>")
+        parts.append(f"<p>{_e(text('report.no_strengths'))}</p>")
+    parts.append(f"<h2>{_e(text('report.your_plan'))}</h2>")
     required = [row for row in latest.plan_table if row[3]]
     recommended = [row for row in latest.plan_table if not row[3]]
     if not required:
-        parts.append("<p>No coaching is needed.</p>")
+        parts.append(f"<p>{_e(text('report.no_coaching'))}</p>")
     else:
         parts += _html_modules(data, latest, required)
     if recommended:
-        parts += ["<h3>Recommended</h3>", f"<p>{_e(RECOMMENDED_INTRO)}</p>"]
+        parts += [
+            f"<h3>{_e(text('report.recommended'))}</h3>",
+            f"<p>{_e(text('report.recommended_intro'))}</p>",
+        ]
         parts += _html_modules(data, latest, recommended, start=len(required) + 1)
     parts += [
-        "<h2>Your screenings so far</h2>",
-        "<table><tr><th>Date</th><th>Screening</th><th>Form</th><th>Result</th>"
-        '<th class="num">Average</th></tr>',
+        f"<h2>{_e(text('report.history'))}</h2>",
+        "<table><tr>"
+        + "".join(f"<th>{_e(text(h))}</th>" for h in _HISTORY_HEADS)
+        + f'<th class="num">{_e(text("report.col.average"))}</th></tr>',
     ]
     for rec in reversed(data.attempts):
         parts.append(
