@@ -198,6 +198,41 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report.minutes": {"en": "{minutes} minutes"},
     "report.for": {"en": "For: {why}."},
     "report.progress": {"en": "Progress: {progress}."},
+    # cli/candidate.py: take and coach, around the screens
+    "cli.welcome_name": {"en": "Welcome, {name}."},
+    "cli.your_id_lead": {"en": "Your candidate id is "},
+    "cli.your_id_tail": {"en": ": keep it to resume later."},
+    "cli.not_started": {
+        "en": "You did not start, so nothing was saved. Run screener take again when you are ready."
+    },
+    "cli.saved_so_far": {
+        "en": "Your answers so far are saved. To go on later: "
+        "screener take --resume --candidate {id}"
+    },
+    "cli.next_coach": {"en": "Next: screener coach {id}"},
+    "cli.not_started_known": {
+        "en": "You did not start, so nothing was saved. When you are ready: "
+        "screener take --candidate {id}"
+    },
+    "cli.saved_go_on": {
+        "en": "Your answers are saved. To go on later: screener take --resume{hint}"
+    },
+    "cli.nothing_answered": {
+        "en": "Nothing was answered, so nothing was saved. To start again: "
+        "screener take --candidate {id}"
+    },
+    "cli.stopped_before_start": {"en": "Stopped before the start: nothing was changed."},
+    "cli.your_results": {"en": "Your results, {name}"},
+    "cli.no_plan": {"en": "{name} has no coaching plan: no screening with gaps yet."},
+    "cli.plan_finished": {
+        "en": "You have finished your coaching plan. You may retake the screening:"
+    },
+    "cli.retake_command": {"en": "  screener take --candidate {id}"},
+    "cli.needs_terminal": {"en": "Run this in a terminal to work through a module."},
+    "cli.module_complete": {"en": "Module complete: {correct} of {total} right."},
+    "cli.check_short": {"en": "{correct} of {total} right; you need {mark:.0f}%."},
+    "cli.review_lessons": {"en": "Review these lessons, then try the module again: {lessons}"},
+    "cli.progress_saved": {"en": "Your progress is saved. Come back with: screener coach {id}"},
 }
 
 

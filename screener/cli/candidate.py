@@ -27,6 +27,7 @@ from screener.cli.base import (
 )
 from screener.cli.program import NominatedByOpt, RegionOpt, after_coaching, after_screening
 from screener.errors import RecordError, UsageError
+from screener.messages import text
 
 if TYPE_CHECKING:
     from screener.catalog import Catalog
@@ -235,9 +236,7 @@ def take(
         record = take_from_file(
             store, chosen, answers, candidate, name, form, seed, rename=update_name
         )
-    after_screening(
-        ctx, chosen.id, [record.candidate_id], nominated_by=nominated_by, region=region
-    )
+    after_screening(ctx, chosen.id, [record.candidate_id], nominated_by=nominated_by, region=region)
     if as_json:
         emit_json(record.to_json())
         return
@@ -304,7 +303,7 @@ def _take_interactive(
         if isinstance(person, NewCandidate):
             if resume or attempt is not None:
                 raise UsageError("a new candidate has no unfinished attempt to resume")
-            err.print(Text(f"Welcome, {printable(person.name)}."))
+            err.print(Text(text("cli.welcome_name", name=printable(person.name))))
             form_name = choose_form(chosen, form)
             welcome(out, chosen, form_name, len(chosen.form_items(form_name)), False, look)
             if not ready(False):
@@ -312,9 +311,9 @@ def _take_interactive(
             who = store.add_candidate(person.name, candidate_id=person.id)
             err.print(
                 Text.assemble(
-                    "Your candidate id is ",
+                    text("cli.your_id_lead"),
                     (printable(who.id), "bold"),
-                    ": keep it to resume later.",
+                    text("cli.your_id_tail"),
                 )
             )
             taking = Taking.begin(
@@ -350,31 +349,22 @@ def _take_interactive(
         )
     except NotStarted:
         if who is None:
-            say("You did not start, so nothing was saved. Run screener take again when you are ready.")
+            say(text("cli.not_started"))
         elif taking is not None and taking.saved_anything:
-            say(
-                "Your answers so far are saved. To go on later: "
-                f"screener take --resume --candidate {printable(who.id)}"
-            )
+            say(text("cli.saved_so_far", id=printable(who.id)))
         elif taking is None:  # a retake refused while coaching is left
-            say(f"Next: screener coach {printable(who.id)}")
+            say(text("cli.next_coach", id=printable(who.id)))
         else:
-            say(
-                "You did not start, so nothing was saved. When you are ready: "
-                f"screener take --candidate {printable(who.id)}"
-            )
+            say(text("cli.not_started_known", id=printable(who.id)))
         return
     except (QuitRequested, KeyboardInterrupt, EOFError):
         if taking is not None and taking.saved_anything:
             hint = f" --candidate {printable(who.id)}" if who is not None else ""
-            say(f"Your answers are saved. To go on later: screener take --resume{hint}")
+            say(text("cli.saved_go_on", hint=hint))
         elif who is not None and taking is not None:
-            say(
-                "Nothing was answered, so nothing was saved. To start again: "
-                f"screener take --candidate {printable(who.id)}"
-            )
+            say(text("cli.nothing_answered", id=printable(who.id)))
         else:
-            say("Stopped before the start: nothing was changed.")
+            say(text("cli.stopped_before_start"))
         raise typer.Exit(130) from None
     final, previous = taking.submit()
     on_submitted(who.id)  # the program's automatic events (--nominated-by, --region)
@@ -382,7 +372,7 @@ def _take_interactive(
         emit_json(final.to_json())
         return
     out.print()
-    heading = f"Your results, {printable(who.name)}"
+    heading = text("cli.your_results", name=printable(who.name))
     attempt_screen(out, catalog, final, previous, heading, taken=chosen)
     next_step(out, final, who.id)
 
@@ -497,7 +487,7 @@ def coach(
     done = [a for a in store.attempts(candidate=who.id) if a.plan]
     out = console(plain=look.plain)
     if not done:
-        out.print(f"{printable(who.name)} has no coaching plan: no screening with gaps yet.")
+        out.print(text("cli.no_plan", name=printable(who.name)))
         return
     latest = done[-1]
     plan = [e for e in latest.plan if e.module in catalog.modules]
@@ -512,14 +502,14 @@ def coach(
             if not remaining:
                 out.print(
                     Text(
-                        "You have finished your coaching plan. You may retake the screening:",
+                        text("cli.plan_finished"),
                         style="bold green",
                     )
                 )
-                out.print(f"  screener take --candidate {printable(who.id)}")
+                out.print(text("cli.retake_command", id=printable(who.id)))
                 return
             if not at_terminal:
-                console(stderr=True).print("Run this in a terminal to work through a module.")
+                console(stderr=True).print(text("cli.needs_terminal"))
                 return
             chosen = pick_module([catalog.modules[e.module] for e in remaining])
             if chosen is None:
@@ -543,15 +533,19 @@ def coach(
             if result.passed:
                 out.print(
                     Text(
-                        f"Module complete: {result.correct} of {result.total} right.",
+                        text("cli.module_complete", correct=result.correct, total=result.total),
                         style="bold green",
                     )
                 )
             else:
                 out.print(
                     Text(
-                        f"{result.correct} of {result.total} right; "
-                        f"you need {module.check.pass_mark:.0f}%.",
+                        text(
+                            "cli.check_short",
+                            correct=result.correct,
+                            total=result.total,
+                            mark=module.check.pass_mark,
+                        ),
                         style="bold yellow",
                     )
                 )
@@ -560,12 +554,9 @@ def coach(
                 ]
                 out.print(
                     Text(
-                        "Review these lessons, then try the module again: "
-                        + "; ".join(printable(t) for t in review)
+                        text("cli.review_lessons", lessons="; ".join(printable(t) for t in review))
                     )
                 )
     except (KeyboardInterrupt, EOFError):
-        console(stderr=True).print(
-            "Your progress is saved. Come back with: screener coach " + printable(who.id)
-        )
+        console(stderr=True).print(text("cli.progress_saved", id=printable(who.id)))
         raise typer.Exit(130) from None
