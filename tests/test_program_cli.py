@@ -771,25 +771,45 @@ def test_export_pathway_rows_and_anonymised(tmp_path: Path) -> None:
 # -- coach: a finished plan moves the person on at once --------------------------------
 
 
-def test_finishing_the_plan_in_coach_records_plan_done(
+def test_a_screening_at_the_terminal_and_finishing_the_plan_in_coach_move_people(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shutil
 
+    from content_fixtures import tiny
     from test_session import module
-    from test_take import A_WEAK, DOWN, ENTER, typed
+    from test_take import DOWN, ENTER, typed
 
-    from screener.session import module_option_order
+    from screener.session import module_option_order, option_order
 
     root = tmp_path / "content"
     shutil.copytree(DATA / "tiny", root)
     (root / "programs").mkdir()
     shutil.copy(PILOT / "small.yaml", root / "programs" / "small.yaml")
-    answers = tmp_path / "weak.yaml"
-    answers.write_text(A_WEAK)
     content = ("--content-dir", str(root))
-    ok(*content, "take", "tiny", "--answers", str(answers), "--name", "Cal", "--candidate", "cal")
-    assert [e["kind"] for e in stored_events()] == ["coaching"]
+    # the screening taken at a terminal: its events are stored when it is submitted
+    s1 = next(i for i in tiny().items if i.id == "s1")
+    # m1 right, m2 wrong (a gap in math: tiny-math), t1 5, t2 1, s1 b
+    keys = ENTER + DOWN + ENTER + "3" + ENTER + "5" + "1" + DOWN * option_order(s1, 1).index("b")
+    keys += ENTER
+    took = typed(
+        monkeypatch,
+        keys,
+        *content,
+        "take",
+        "tiny",
+        "--name",
+        "Cal",
+        "--candidate",
+        "cal",
+        "--seed",
+        "1",
+        "--region",
+        "Hamilton",
+    )
+    assert took.returncode == 0 and "Coaching plan" in took.stdout, took.stderr
+    assert "program small (region Hamilton): 1 at Coaching" in took.stderr
+    assert [(e["kind"], e["region"]) for e in stored_events()] == [("coaching", "Hamilton")]
     # two programs are in use now (the bundled one and small): the commands name theirs
     assert "name a program" in refused(*content, "pathway", "cal")
     before = json.loads(ok(*content, "pathway", "cal", "--program", "small", "--json").stdout)
