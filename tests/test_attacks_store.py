@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 from helpers import DATA, ROOT, run_cli
+from storefiles import both_layouts, every_byte, snapshot, stored  # noqa: F401 (both layouts)
 
 from screener.catalog import check_file
 from screener.coaching import build_plan
@@ -111,7 +112,7 @@ def test_attack_2_erasure_still_removes_every_mention(isolated_db: Path) -> None
         store.audit("candidate.deleted", detail="Zeb Quartermaine was here")
     erased = store.delete_candidate(gone.id)
     assert erased.audit_events == 4
-    raw = isolated_db.read_bytes().lower()
+    raw = every_byte(isolated_db).lower()
     for trace in (b"zq-7'", b"zq@example", saved.attempt_ids[0].encode()):
         assert trace not in raw, trace
     assert re.search(rb"zeb\s+quartermaine", raw) is None
@@ -278,9 +279,10 @@ def test_attack_7_new_person_and_attempt_are_one_write(
     answers = answers_file(tmp_path)
     store = Store(isolated_db)
     record = taking.take_from_file(store, TINY_MODEL, answers, "w-1", "Wun", None, None)
-    [data] = written
-    assert [d["id"] for d in data["candidates"].values()] == ["w-1"]
-    assert [d["id"] for d in data["attempts"].values()] == [record.attempt_id]
+    assert len(written) == 1  # one commit (the live file's replace) ...
+    docs = stored(isolated_db)  # ... holding both, in the live file or in its segments
+    assert [d["id"] for d in docs["candidates"]] == ["w-1"]
+    assert [d["id"] for d in docs["attempts"]] == [record.attempt_id]
 
     # a failure after the new person is made inside the lock stores nothing at all
     def failing(*args: object, **kwargs: object) -> None:
@@ -306,12 +308,12 @@ def test_attack_8_ids_match_exactly_and_names_must_agree(tmp_path: Path, isolate
     assert store.get_candidate("Sam").name == "Samuel Newperson"
     assert store.attempts(candidate="sam") == []
 
-    before = isolated_db.read_bytes()
+    before = snapshot(isolated_db)
     refused = take(tmp_path, "--candidate", "sam", "--name", "Samuel Newperson")
     stderr = one_line_error(refused, 2)
     assert "'sam'" in stderr and "'Sam'" in stderr and "'Samuel Newperson'" in stderr
     assert "--update-name" in stderr
-    assert isolated_db.read_bytes() == before
+    assert snapshot(isolated_db) == before
 
 
 def test_attack_8_update_name_renames_explicitly_and_audits(
@@ -417,10 +419,10 @@ def test_attack_15_an_unusable_secret_is_refused(isolated_db: Path, bad: str) ->
     """An empty HMAC secret in a hand-edited file is accepted for anonymised export."""
     Store(isolated_db).save_attempts([attempt_row(NewCandidate("Ann Lee", id="ann"))])
     set_secret(isolated_db, bad)
-    before = isolated_db.read_bytes()
+    before = snapshot(isolated_db)
     with pytest.raises(StoreError, match=r"no usable secret.*screener db rotate-secret"):
         Store(isolated_db).secret()
-    assert isolated_db.read_bytes() == before
+    assert snapshot(isolated_db) == before
 
 
 @pytest.mark.parametrize("drop", [True, False])
@@ -428,10 +430,10 @@ def test_attack_15_a_secret_that_is_not_text_is_refused(isolated_db: Path, drop:
     """A hand-edited secret (missing, or a number) never keys pseudonyms."""
     Store(isolated_db).add_candidate("Ann Lee")
     set_secret(isolated_db, 12345, drop=drop)
-    before = isolated_db.read_bytes()
+    before = snapshot(isolated_db)
     with pytest.raises(StoreError):
         Store(isolated_db).secret()
-    assert isolated_db.read_bytes() == before
+    assert snapshot(isolated_db) == before
 
 
 def test_attack_15_export_with_an_empty_secret_is_one_line(isolated_db: Path) -> None:
@@ -458,7 +460,7 @@ def test_attack_15_rotate_secret_replaces_it_and_audits_without_it(isolated_db: 
     assert usable(second) and second != first
     events = store.audit_events(event="secret.rotated")
     assert [e.command for e in events] == ["db rotate-secret", "db rotate-secret"]
-    raw = isolated_db.read_bytes()
+    raw = every_byte(isolated_db)
     assert raw.count(second.encode()) == 1 and first.encode() not in raw
     assert all(e.detail is None for e in events)
 

@@ -39,6 +39,14 @@ from screener.store import (
 )
 from screener.store import files as store_files
 from tests.helpers import DATA, run_cli
+from tests.storefiles import (  # both_layouts: every test runs on both layouts
+    both_layouts,  # noqa: F401
+    every_byte,
+    live_file,
+    snapshot,
+    temp_files,
+)
+from tests.storefiles import stored as stored_docs
 
 FORK = multiprocessing.get_context("fork")
 
@@ -69,10 +77,6 @@ def row(
     answers = answers_for(seed)
     card, plan = scored(answers)
     return NewAttempt(candidate, LAYOUT, card, plan, answers, key=key, **extra)
-
-
-def temp_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob(".*.tmp"))
 
 
 @pytest.fixture
@@ -195,8 +199,8 @@ def test_plans_are_kept_exactly_whether_standard_or_not(db: Path) -> None:
         store.save_attempt(person.id, card, plan, answers, LAYOUT).attempt_id
         for plan in (standard, odd, ())
     ]
-    stored = orjson.loads(db.read_bytes())["attempts"]
-    assert [("plan" in doc) for doc in stored.values()] == [False, True, True]
+    docs = stored_docs(db)["attempts"]
+    assert [("plan" in doc) for doc in docs] == [False, True, True]
     assert [Store(db).attempt(i).plan for i in ids] == [standard, odd, ()]
     assert [a.attempt_id for a in store.attempts(module="bfi-coaching")] == ids[:1]
     assert [a.attempt_id for a in store.attempts(module="custom-module")] == ids[1:2]
@@ -352,10 +356,10 @@ def test_bulk_save_is_one_write_and_idempotent(db: Path, monkeypatch: pytest.Mon
 def test_a_bad_row_stores_nothing(db: Path) -> None:
     store = Store(db)
     person = store.add_candidate("Real Person")
-    before = db.read_bytes()
+    before = snapshot(db)
     with pytest.raises(NotFoundError):
         store.save_attempts([row(person.id, 1), row("no-such-id", 2)])
-    assert db.read_bytes() == before
+    assert snapshot(db) == before
 
 
 def test_transaction_writes_once_or_not_at_all(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -367,11 +371,11 @@ def test_transaction_writes_once_or_not_at_all(db: Path, monkeypatch: pytest.Mon
         tx.audit("batch.done", command="test")
         assert len(tx.attempts()) == 3  # reads see the buffered writes
     assert len(writes) == 1
-    before = db.read_bytes()
+    before = snapshot(db)
     with pytest.raises(RuntimeError), store.transaction():
         store.add_candidate("Never Stored")
         raise RuntimeError("boom")
-    assert db.read_bytes() == before and len(writes) == 1
+    assert snapshot(db) == before and len(writes) == 1
 
 
 def test_bulk_and_single_inserts_mix_in_one_transaction(db: Path) -> None:
@@ -384,7 +388,7 @@ def test_bulk_and_single_inserts_mix_in_one_transaction(db: Path) -> None:
         store.start_attempt(first.id, LAYOUT)
     assert len({c.id for c in store.candidates()}) == 7
     assert len(store.attempts(status=None)) == 7
-    assert len(orjson.loads(db.read_bytes())["candidates"]) == 7
+    assert len(stored_docs(db)["candidates"]) == 7
 
 
 def test_file_is_private(db: Path) -> None:
@@ -405,7 +409,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(
 ) -> None:
     store = Store(db)
     store.add_candidate("Before The Failure")
-    before = db.read_bytes()
+    before = snapshot(db)
 
     def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")
@@ -414,7 +418,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(
     with pytest.raises(StoreError, match="No space left"):
         store.add_candidate("Lost")
     monkeypatch.undo()
-    assert db.read_bytes() == before and temp_files(db.parent) == []
+    assert snapshot(db) == before and temp_files(db) == []
 
 
 def test_stale_temp_files_are_removed_by_the_next_write(db: Path) -> None:
@@ -423,7 +427,7 @@ def test_stale_temp_files_are_removed_by_the_next_write(db: Path) -> None:
     stale = db.parent / f".{db.name}.deadbeef.tmp"
     stale.write_bytes(b'{"half": "a killed write')
     store.add_candidate("Someone Else")
-    assert temp_files(db.parent) == []
+    assert temp_files(db) == []
 
 
 def test_lock_timeout_is_a_clear_error(db: Path) -> None:
@@ -460,12 +464,12 @@ def read_only_folder(folder: Path) -> Iterator[None]:
 def test_read_only_folder_gives_a_clear_error(db: Path) -> None:
     store = Store(db)
     store.add_candidate("Already Here")
-    before = db.read_bytes()
+    before = snapshot(db)
     with read_only_folder(db.parent):
         with pytest.raises(StoreError, match="not writable"):
             Store(db).add_candidate("Cannot Add")
         assert [c.name for c in Store(db).candidates()] == ["Already Here"]
-    assert db.read_bytes() == before
+    assert snapshot(db) == before
 
 
 def test_unusable_location_gives_a_clear_error(tmp_path: Path) -> None:
@@ -507,7 +511,7 @@ def test_bad_files_are_refused_untouched(db: Path, kind: str) -> None:
         if kind == "newer":
             assert f"newer screener (schema {SCHEMA_VERSION + 1}); upgrade screener" in message
     assert db.read_bytes() == BAD_FILES[kind]
-    assert temp_files(db.parent) == []
+    assert temp_files(db) == []
 
 
 def test_bad_file_through_the_cli_is_one_line(isolated_db: Path) -> None:
@@ -589,7 +593,7 @@ def test_erasure_leaves_no_trace_in_the_file(db: Path) -> None:
     erased = store.delete_candidate(gone)
     assert (erased.attempts, erased.progress, erased.audit_events) == (4, 1, 4)
     assert erased.still_present == ()
-    raw = db.read_bytes()
+    raw = every_byte(db)
     for secret in (gone, "Zebulon", "Quartermaine", "zq-private", "zq-", *attempt_ids):
         assert secret.encode() not in raw, secret
     assert b"Katherine Johnson" in raw and kept.encode() in raw
@@ -597,7 +601,7 @@ def test_erasure_leaves_no_trace_in_the_file(db: Path) -> None:
     [deleted] = store.audit_events(event="candidate.deleted")
     assert deleted.candidate_id is None and deleted.attempt_id is None and deleted.count == 10
     assert "Zebulon" not in (deleted.detail or "")
-    assert temp_files(db.parent) == []
+    assert temp_files(db) == []
     with pytest.raises(NotFoundError):
         store.delete_candidate(gone)
 
@@ -608,21 +612,21 @@ def test_erasure_says_when_the_same_text_remains_elsewhere(db: Path) -> None:
     store.add_candidate("Anna Smith")
     erased = store.delete_candidate(ann.id)
     assert erased.still_present == ("name",)
-    assert ann.id.encode() not in db.read_bytes()
+    assert ann.id.encode() not in every_byte(db)
 
 
 def test_delete_command_needs_yes_without_a_terminal(isolated_db: Path) -> None:
     store = Store(isolated_db)
     gone, _, _ = populate_two_people(store)
-    before = isolated_db.read_bytes()
+    before = snapshot(isolated_db)
     refused = run_cli("delete", gone, input="y\n")
     assert refused.returncode == 2
     assert "--yes" in refused.stderr and refused.stderr.count("\n") == 1
-    assert isolated_db.read_bytes() == before
+    assert snapshot(isolated_db) == before
     done = run_cli("delete", "Zebulon Quartermaine", "--yes")
     assert done.returncode == 0, done.stderr
     assert "4 attempt(s)" in done.stderr and done.stdout == ""
-    raw = isolated_db.read_bytes()
+    raw = every_byte(isolated_db)
     assert gone.encode() not in raw and b"Zebulon" not in raw
     missing = run_cli("delete", gone, "--yes")
     assert missing.returncode == 1 and "no candidate" in missing.stderr
@@ -646,7 +650,7 @@ def test_delete_command_asks_on_a_terminal(isolated_db: Path) -> None:
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == (1 if remains else 0)
-        assert (gone.encode() in isolated_db.read_bytes()) is remains
+        assert (gone.encode() in every_byte(isolated_db)) is remains
 
 
 # -- concurrency and crashes ------------------------------------------------------------------
@@ -697,7 +701,12 @@ def _committer(path: str, rows: list[NewAttempt], tag: str, report: int) -> None
         n += 1
 
 
-def test_sigkill_mid_write_never_loses_committed_attempts(db: Path) -> None:
+def test_sigkill_mid_write_never_loses_committed_attempts(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if os.environ.get("SCREENER_LIVE_LIMIT"):  # archive: a few segments a batch, a flush a write
+        monkeypatch.setenv("SCREENER_LIVE_LIMIT", "100")
+        monkeypatch.setenv("SCREENER_SEGMENT_ATTEMPTS", "400")
     person = Store(db).add_candidate("Crash Test")
     rows = [row(person.id, n % 50) for n in range(BATCH)]
     committed: list[str] = []  # batch prefixes reported as committed
@@ -713,7 +722,7 @@ def test_sigkill_mid_write_never_loses_committed_attempts(db: Path) -> None:
             assert first, f"writer died before committing (exit {proc.exitcode})"
             time.sleep(rng.uniform(0, 0.15))  # land on any of the writes that follow
             deadline = time.monotonic() + 20
-            while not temp_files(db.parent) and time.monotonic() < deadline:
+            while not temp_files(db) and time.monotonic() < deadline:
                 time.sleep(0.0005)  # ... and the next one being written
             time.sleep(rng.uniform(0, 0.003))
             assert proc.pid is not None
@@ -721,7 +730,7 @@ def test_sigkill_mid_write_never_loses_committed_attempts(db: Path) -> None:
             proc.join()
             done = [first, *reports.readlines()]
         committed += [f"r{round_}-{line.strip()}-" for line in done if line.strip()]
-        killed_mid_write += bool(temp_files(db.parent))
+        killed_mid_write += bool(temp_files(db))
         keys = [a.key for a in Store(db).attempts() if a.key is not None]  # not scratch rows
         per_batch: dict[str, int] = {}
         for key in keys:
@@ -731,7 +740,7 @@ def test_sigkill_mid_write_never_loses_committed_attempts(db: Path) -> None:
         assert set(committed) <= set(per_batch)
     assert killed_mid_write >= 1  # the kill did land inside a write at least once
     Store(db).add_candidate("After The Crashes")
-    assert temp_files(db.parent) == []
+    assert temp_files(db) == []
 
 
 # -- borderline rules and follow-up items (issue 13) -------------------------------------
@@ -814,7 +823,7 @@ def test_every_borderline_status_and_plan_reads_back(db: Path, action: str) -> N
         assert record.plan == given.plan
         assert record.plan_modules == [e.module for e in given.plan]
         assert orjson.dumps(record.to_json()) == orjson.dumps(record.json_reference())
-    stored = orjson.loads(db.read_bytes())["attempts"].values()
+    stored = stored_docs(db)["attempts"]
     assert not any("plan" in doc for doc in stored)  # every plan is the standard one
     for module in ("mod-reasoning", "mod-teamwork", "mod-shared"):
         wanted = [
@@ -890,8 +899,8 @@ def test_bulk_documents_are_the_row_wise_ones(db: Path, tmp_path: Path) -> None:
         ]
         row_db = tmp_path / f"rows-{action}.json"
         Store(row_db).save_attempts(rows)
-        bulk = list(orjson.loads(bulk_db.read_bytes())["attempts"].values())
-        by_row = list(orjson.loads(row_db.read_bytes())["attempts"].values())
+        bulk = stored_docs(bulk_db)["attempts"]
+        by_row = stored_docs(row_db)["attempts"]
         assert len(bulk) == len(by_row) == 300
         assert any("extra" in d for d in bulk) == (action == "follow_up")
         assert all("intervals" in d for d in bulk) and any("near" in d for d in bulk)
@@ -925,6 +934,7 @@ def test_a_batch_that_drops_follow_up_answers_is_refused(tmp_path: Path) -> None
     assert isinstance(batch, ScoredBatch)
 
 
+@live_file
 def test_a_version_1_file_opens_and_is_written_back_as_the_current_version(db: Path) -> None:
     store = Store(db)
     person = store.add_candidate("Old File")
@@ -937,8 +947,8 @@ def test_a_version_1_file_opens_and_is_written_back_as_the_current_version(db: P
     assert Store(db).info().schema_version == 1
     assert Store(db).attempt(saved.attempt_id).competencies == card.competencies
     store.add_candidate("New Person")
-    assert orjson.loads(db.read_bytes())["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 3
-    assert [e.detail for e in Store(db).audit_events(event="schema.migrated")] == ["schema 1 -> 3"]
+    assert orjson.loads(db.read_bytes())["meta"]["1"]["schema_version"] == SCHEMA_VERSION == 4
+    assert [e.detail for e in Store(db).audit_events(event="schema.migrated")] == ["schema 1 -> 4"]
 
 
 @pytest.mark.parametrize(
@@ -951,6 +961,7 @@ def test_a_version_1_file_opens_and_is_written_back_as_the_current_version(db: P
         ("intervals", [1], "intervals is a list [1], not text or null"),
     ],
 )
+@live_file
 def test_damaged_borderline_fields_are_refused(
     db: Path, field: str, value: object, message: str
 ) -> None:
@@ -1007,10 +1018,10 @@ def test_employers_are_added_once_listed_in_order_and_updated(db: Path) -> None:
     first = store.add_employer(Employer("acme", "Acme Molds", "GTA", 2))
     store.add_employer(Employer("kw-tool", "KW Tooling", "Kitchener-Waterloo"))
     assert first == Employer("acme", "Acme Molds", "GTA", 2)
-    before = db.read_bytes()
+    before = snapshot(db)
     with pytest.raises(StoreError, match="employer id 'acme' is already taken"):
         store.add_employer(Employer("acme", "Another", "GTA", 1))
-    assert db.read_bytes() == before
+    assert snapshot(db) == before
     changed = store.update_employer("kw-tool", seats=3, region="KW")
     assert changed == Employer("kw-tool", "KW Tooling", "KW", 3)
     assert store.employers() == [first, changed]
@@ -1065,11 +1076,11 @@ def test_add_events_is_one_write_and_stores_nothing_when_it_fails(db: Path) -> N
         patch.setattr(store_files.AtomicJSONStorage, "write", counting)
         store.add_events([_event(ada, "k", f"2024-01-{d:02d}") for d in range(1, 29)])
     assert len(writes) == 1
-    before = db.read_bytes()
+    before = snapshot(db)
     with pytest.raises(RuntimeError), store.transaction():
         store.add_events([_event(ada, "k", "2024-02-01")])
         raise RuntimeError("boom")
-    assert db.read_bytes() == before and len(store.events()) == 28
+    assert snapshot(db) == before and len(store.events()) == 28
 
 
 def test_erasure_removes_the_persons_events_and_keeps_employers(db: Path) -> None:
@@ -1088,7 +1099,7 @@ def test_erasure_removes_the_persons_events_and_keeps_employers(db: Path) -> Non
     assert preview.events == 2 and "2 program event(s)" in preview.summary()
     erased = store.delete_candidate(gone.id)
     assert erased.events == 2 and erased.total == 3 and erased.still_present == ()
-    raw = db.read_bytes()
+    raw = every_byte(db)
     for trace in (gone.id, "Zebulon", "zq prefers"):
         assert trace.encode() not in raw, trace
     assert [e.person for e in store.events()] == [kept.id]
@@ -1097,6 +1108,7 @@ def test_erasure_removes_the_persons_events_and_keeps_employers(db: Path) -> Non
     assert deleted.count == 3 and "2 program event(s)" in (deleted.detail or "")
 
 
+@live_file
 def test_a_version_2_file_gains_the_program_tables(db: Path) -> None:
     store = Store(db)
     person = store.add_candidate("Old File")
@@ -1129,7 +1141,7 @@ def test_a_damaged_program_document_is_refused_untouched(
     data = orjson.loads(db.read_bytes())
     data[table] = {"1": doc}
     db.write_bytes(orjson.dumps(data))
-    before = db.read_bytes()
+    before = snapshot(db)
     with pytest.raises(StoreError, match=re.escape(message)):
         Store(db).events()
-    assert db.read_bytes() == before
+    assert snapshot(db) == before

@@ -1,15 +1,19 @@
-"""The results store: candidates, attempts, coaching progress and audit events in one TinyDB file.
+"""The TinyDB backend of the results store: a small live file and an archive of segments.
 
-Every write goes lock → open → read → change → one atomic write → close →
+``Store`` implements ``interface.ResultsStore`` (docs/store.md). Every write goes
+lock → open → read the live file → change → commit (``txn.Txn.commit``: new
+segment files first, the live file's replace as the commit point) → close →
 unlock, with a fresh TinyDB instance each time: TinyDB caches the next document
 id and query results, so an instance kept across a lock release would reuse
-ids or miss other processes' writes. Reads take no lock: writes replace the
-file atomically, so a reader always parses one complete version of it, and a
-read-only command creates nothing (no file, no lock file, no folder).
+ids or miss other processes' writes. Reads take no lock: files are only ever
+replaced whole or written under new names, so a reader always sees one
+complete version, and a read-only command creates nothing (no file, no lock
+file, no folder). ``reading()`` makes several reads share one parse.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,18 +23,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from tinydb import Storage, TinyDB
 from tinydb.queries import QueryLike
-from tinydb.table import Table
 
 from screener.coaching import PlanEntry, plan_has_module
 from screener.errors import NotFoundError, StoreError
 from screener.gcpause import paused_gc
 from screener.scoring import Answer, Scorecard
+from screener.store.archive import (
+    LIVE_LIMIT,
+    SEGMENT_ATTEMPTS,
+    SMALL_SEGMENT,
+    Archive,
+    Segment,
+    Stale,
+    archive_folder,
+    segment_path,
+    sort_stamp,
+)
 from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.files import (
-    AtomicJSONStorage,
-    BufferedMiddleware,
     Tables,
     check_write_target,
     remove_stale_temps,
@@ -43,6 +54,7 @@ from screener.store.records import (
     AttemptStream,
     AuditEvent,
     Candidate,
+    CompactResult,
     Erasure,
     Layout,
     NameConflict,
@@ -51,6 +63,8 @@ from screener.store.records import (
     Progress,
     SaveResult,
     StoreInfo,
+    StreamKey,
+    StreamPart,
     check_candidate_id,
     check_scorecard,
     clean_contact,
@@ -67,12 +81,19 @@ from screener.store.records import (
     unpack,
     utc_stamp,
 )
-from screener.store.schema import META, META_ID, SCHEMA_VERSION, new_meta, upgrade
+from screener.store.schema import META, META_ID, SCHEMA_VERSION
+from screener.store.txn import Limits, Txn
 
 if TYPE_CHECKING:
     from filelock import FileLock
 
     from screener.pathway import Employer, Event
+
+#: Environment variables that override the archive's sizes (tests use small ones).
+LIVE_LIMIT_ENV = "SCREENER_LIVE_LIMIT"
+SEGMENT_ENV = "SCREENER_SEGMENT_ATTEMPTS"
+#: How often a reader starts again when writers keep replacing what it was reading.
+READ_TRIES = 50
 
 LOCK_TIMEOUT = 30.0
 LOCK_POLL = 0.01
@@ -98,9 +119,9 @@ class _IdSource:
 
     CHUNK = 4096
 
-    def __init__(self, taken: set[str]) -> None:
+    def __init__(self, taken: set[str], pool: list[str] | None = None) -> None:
         self.taken = taken
-        self.pool: list[str] = []
+        self.pool: list[str] = list(pool or ())
 
     def many(self, count: int) -> list[str]:
         """``count`` new ids at once (the bulk path: no per-id call)."""
@@ -125,130 +146,6 @@ class _IdSource:
                 return candidate
 
 
-class _Txn:
-    """One open database: a TinyDB over a buffered atomic storage, for one lock (or one read)."""
-
-    def __init__(self, path: Path, *, writable: bool) -> None:
-        self.path = path
-        self.writable = writable
-        self.db = TinyDB(str(path), storage=BufferedMiddleware(AtomicJSONStorage))
-        self.buffer = cast(BufferedMiddleware, self.db.storage)
-        self.tables: dict[str, Table] = {}
-        self.layout_ids: dict[Layout, int] | None = None
-        self.layout_cache: dict[int, Layout] = {}
-        self.version: int | None = None
-        data = self.buffer.read()
-        if data is not None:
-            found = upgrade(data, path)
-            self.version = found
-            if found < SCHEMA_VERSION:
-                self.buffer.replace(data)
-                if writable:
-                    self.table("audit").insert(
-                        {
-                            "event": "schema.migrated",
-                            "at": utc_stamp(),
-                            "detail": f"schema {found} -> {SCHEMA_VERSION}",
-                        }
-                    )
-
-    def table(self, name: str) -> Table:
-        """A TinyDB table over the buffer. Made here rather than by ``TinyDB.table``,
-        which keeps its instances for good: ``append`` must be able to drop one so
-        its cached next id is recomputed."""
-        if name not in self.tables:
-            self.tables[name] = Table(cast(Storage, self.buffer), name, cache_size=0)
-        return self.tables[name]
-
-    def docs(self, name: str) -> dict[str, Doc]:
-        """The raw documents of a table, for scanning only: never modify them."""
-        data = self.buffer.read()
-        if data is None:
-            return {}
-        table: dict[str, Doc] = data.get(name, {})
-        return table
-
-    def data(self) -> Tables:
-        """Everything as it would be written, with ``meta`` for a new database."""
-        data = self.buffer.read()
-        if data is None:
-            data = {}
-            self.buffer.write(data)
-        if not data.get(META):
-            data[META] = {META_ID: new_meta()}
-            self.buffer.dirty = True
-        return data
-
-    def append(self, name: str, docs: list[Doc]) -> None:
-        """Add many new documents to a table in the buffer, with TinyDB's id scheme.
-
-        TinyDB's ``insert_multiple`` checks and copies every document (0.26 s
-        per 100k attempts, half the write budget); these are fresh dicts built
-        by the store, so they go straight into the table. The cached ``Table``
-        is dropped so its next-id counter is recomputed from the data.
-        """
-        table = self.data().setdefault(name, {})
-        first = max(map(int, table), default=0) + 1
-        table.update(zip(map(str, range(first, first + len(docs))), docs, strict=True))
-        self.buffer.dirty = True
-        self.tables.pop(name, None)
-
-    def commit(self) -> bool:
-        if not self.buffer.dirty:
-            return False
-        self.data()
-        written: bool = self.buffer.commit()
-        return written
-
-    def close(self) -> None:
-        self.db.close()
-
-    # -- lookups shared by the Store methods ---------------------------------
-
-    def layout(self, layout_id: int) -> Layout:
-        cached = self.layout_cache.get(layout_id)
-        if cached is None:
-            cached = Layout.from_doc(self.docs("layouts")[str(layout_id)])
-            self.layout_cache[layout_id] = cached
-        return cached
-
-    def layout_id(self, layout: Layout) -> int:
-        """The id of an equal stored layout, storing it first if it is new."""
-        if self.layout_ids is None:
-            self.layout_ids = {}
-            for key in self.docs("layouts"):
-                self.layout_ids.setdefault(self.layout(int(key)), int(key))
-        found = self.layout_ids.get(layout)
-        if found is None:
-            found = int(self.table("layouts").insert(layout.to_doc()))
-            self.layout_ids[layout] = found
-            self.layout_cache[found] = layout
-        return found
-
-    def candidate_doc(self, candidate_id: str) -> Doc:
-        for doc in self.docs("candidates").values():
-            if doc["id"] == candidate_id:
-                return doc
-        raise NotFoundError(f"no candidate {shown(candidate_id)}")
-
-    def attempt_doc(self, attempt_id: str) -> tuple[int, Doc]:
-        for key, doc in self.docs("attempts").items():
-            if doc["id"] == attempt_id:
-                return int(key), doc
-        raise NotFoundError(f"no attempt '{attempt_id}'")
-
-    def names(self, candidate_ids: Iterable[str] | None = None) -> dict[str, str]:
-        wanted = None if candidate_ids is None else set(candidate_ids)
-        return {
-            doc["id"]: doc["name"]
-            for doc in self.docs("candidates").values()
-            if wanted is None or doc["id"] in wanted
-        }
-
-    def record(self, doc: Doc, name: str | None) -> AttemptRecord:
-        return AttemptRecord.from_doc(doc, self.layout(doc["layout"]), name)
-
-
 @dataclass
 class PreparedAttempts:
     """Rows checked and packed by ``Store.prepare_attempts``, ready to save.
@@ -266,20 +163,54 @@ class PreparedAttempts:
 
 
 class Store:
-    """The results database at ``path`` (default: ``resolve_db_path(None)``).
+    """The results database at ``path`` (default: ``resolve_db_path(None)``): the live
+    file ``path`` and, once it has one, the archive folder ``<path>.archive``.
 
     Each public method is one transaction of its own; inside ``transaction()``
-    they share one lock and one write. Not thread-safe: use one Store per thread.
+    they share one lock and one write, inside ``reading()`` one parse.
+    Not thread-safe: use one Store per thread. ``live_limit`` and
+    ``segment_attempts`` size the archive (docs/store.md); by default
+    ``$SCREENER_LIVE_LIMIT`` / ``$SCREENER_SEGMENT_ATTEMPTS`` or the built-in sizes.
     """
 
-    def __init__(self, path: Path | str | None = None, *, timeout: float = LOCK_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        timeout: float = LOCK_TIMEOUT,
+        live_limit: int | None = None,
+        segment_attempts: int | None = None,
+    ) -> None:
         self.path = resolve_db_path(Path(path) if path is not None else None)
         self.timeout = timeout
-        self._txn: _Txn | None = None
+        self.limits = Limits(
+            live_limit if live_limit is not None else _env_int(LIVE_LIMIT_ENV, LIVE_LIMIT),
+            segment_attempts
+            if segment_attempts is not None
+            else _env_int(SEGMENT_ENV, SEGMENT_ATTEMPTS),
+        )
+        self._txn: Txn | None = None
 
     @property
     def lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def archive_path(self) -> Path:
+        """The archive folder beside the live file (it exists once attempts moved there)."""
+        return archive_folder(self.path)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def local_folder(self) -> Path | None:
+        return self.path.parent
+
+    def exists(self) -> bool:
+        """Whether anything is stored yet (no file: nothing to read, nothing to find)."""
+        return self.path.exists()
 
     # -- transactions ----------------------------------------------------------
 
@@ -290,7 +221,14 @@ class Store:
             yield self
 
     @contextmanager
-    def _open(self, *, write: bool) -> Iterator[_Txn]:
+    def reading(self) -> Iterator[Store]:
+        """Several reads of one version of the database, parsed once (``show``, ``report``).
+        Inside a ``transaction`` it is that transaction."""
+        with self._open(write=False):
+            yield self
+
+    @contextmanager
+    def _open(self, *, write: bool) -> Iterator[Txn]:
         active = self._txn
         if active is not None:
             if write and not active.writable:
@@ -298,7 +236,7 @@ class Store:
             yield active
             return
         if not write:
-            txn = _Txn(self.path, writable=False)
+            txn = self._read_txn()
             self._txn = txn
             try:
                 yield txn
@@ -309,16 +247,44 @@ class Store:
         lock = self._lock()
         try:
             remove_stale_temps(self.path)
-            txn = _Txn(self.path, writable=True)
+            txn = Txn(self.path, writable=True, limits=self.limits)
             self._txn = txn
             try:
                 yield txn
                 txn.commit()
+            except Stale as gone:
+                txn.abandon()
+                raise StoreError(
+                    f"{self.path} lists the archive file {gone} but it is missing: the "
+                    f"database is the file together with its folder {self.archive_path.name} "
+                    "(copy, back up and restore both); nothing was written"
+                ) from None
+            except BaseException:
+                txn.abandon()
+                raise
             finally:
                 self._txn = None
                 txn.close()
         finally:
             lock.release()
+
+    def _read_txn(self) -> Txn:
+        """A reader's view: the live file and every segment it lists, opened. A segment
+        a writer removed in between means a newer version: read that one instead."""
+        for _ in range(READ_TRIES):
+            before = _file_version(self.path)
+            try:
+                return Txn(self.path, writable=False, limits=self.limits)
+            except Stale as gone:
+                if _file_version(self.path) == before:  # no writer replaced it: it is missing
+                    raise StoreError(
+                        f"{self.path} lists the archive file {gone} but it is missing: the "
+                        f"database is the file together with its folder {self.archive_path.name} "
+                        "(copy, back up and restore both); left untouched"
+                    ) from None
+        raise StoreError(
+            f"{self.path} kept changing while it was read ({READ_TRIES} tries); try again"
+        )
 
     def _lock(self) -> FileLock:
         from filelock import FileLock, Timeout  # only writers need it (10 ms to import)
@@ -348,24 +314,29 @@ class Store:
     # -- database --------------------------------------------------------------
 
     def info(self) -> StoreInfo:
-        """Where the file is and how much it holds; creates nothing."""
+        """Where the database is and how much it holds; creates nothing, reads the live
+        file only (the commit record counts what the segments hold)."""
         with self._open(write=False) as tx:
             attempts = tx.docs("attempts")
             in_progress = sum(1 for d in attempts.values() if d["status"] == "in_progress")
             exists = self.path.is_file()
+            record = tx.archive.record
+            folder = self.archive_path
             return StoreInfo(
                 path=str(self.path),
                 exists=exists,
-                size=self.path.stat().st_size if exists else 0,
+                size=(self.path.stat().st_size if exists else 0) + record.size,
                 schema_version=tx.version,
-                candidates=len(tx.docs("candidates")),
-                attempts=len(attempts) - in_progress,
+                candidates=len(tx.docs("candidates")) + record.candidates,
+                attempts=len(attempts) - in_progress + record.attempts,
                 in_progress=in_progress,
                 layouts=len(tx.docs("layouts")),
                 progress=len(tx.docs("progress")),
-                audit_events=len(tx.docs("audit")),
+                audit_events=len(tx.docs("audit")) + record.audit,
                 employers=len(tx.docs("employers")),
                 events=len(tx.docs("events")),
+                segments=len(record.segments),
+                archive=str(folder) if record.segments or folder.is_dir() else None,
             )
 
     def secret(self) -> str:
@@ -426,13 +397,12 @@ class Store:
         if candidate_id is not None:
             check_candidate_id(candidate_id)
         with self._open(write=True) as tx:
-            taken = {d["id"] for d in tx.docs("candidates").values()}
             if candidate_id is not None:
-                if candidate_id in taken:
+                if tx.candidate_exists(candidate_id):
                     raise StoreError(f"candidate id {shown(candidate_id)} is already taken")
                 cid = candidate_id
             else:
-                cid = new_id(taken.__contains__)
+                cid = new_id(tx.id_taken)
             doc = self._candidate_doc(cid, cleaned, contact, utc_stamp(when))
             tx.table("candidates").insert(doc)
             return _candidate(doc)
@@ -448,14 +418,28 @@ class Store:
         with self._open(write=False) as tx:
             return _candidate(tx.candidate_doc(candidate_id))
 
-    def candidates(self) -> list[Candidate]:
-        """Everyone, oldest first."""
+    def candidates(self, ids: Iterable[str] | None = None) -> list[Candidate]:
+        """Everyone (or those of ``ids`` that are stored), oldest first. Without ``ids``
+        this reads the whole archive: look people up by id or name where you can."""
         with self._open(write=False) as tx:
-            docs = sorted(tx.docs("candidates").values(), key=lambda d: (d["created"], d["name"]))
+            if ids is None:
+                docs = tx.all_candidates()
+            else:
+                wanted = set(ids)
+                live = {d["id"]: d for d in tx.docs("candidates").values() if d["id"] in wanted}
+                docs = [*live.values(), *tx.archived_people(wanted - live.keys()).values()]
+            docs.sort(key=lambda d: (d["created"], d["name"]))
+            return [_candidate(d) for d in docs]
+
+    def candidates_named(self, name: str) -> list[Candidate]:
+        """Every candidate with exactly this name (any case, any spacing), oldest first."""
+        with self._open(write=False) as tx:
+            docs = sorted(tx.named(name), key=lambda d: (d["created"], d["id"]))
             return [_candidate(d) for d in docs]
 
     def find_candidates(self, text: str) -> list[Candidate]:
-        """Candidates whose id starts with, or name or contact contains, ``text`` (any case)."""
+        """Candidates whose id starts with, or name or contact contains, ``text`` (any case).
+        Reads everyone."""
         needle = text.strip().casefold()
         return [
             c
@@ -468,11 +452,10 @@ class Store:
     def resolve_candidate(self, ref: str) -> Candidate:
         """A candidate by exact id, else by exact name (any case) when only one has it."""
         with self._open(write=False) as tx:
-            docs = tx.docs("candidates").values()
-            for doc in docs:
-                if doc["id"] == ref:
-                    return _candidate(doc)
-            found = _one_named(docs, ref)
+            doc = tx.find_candidate(ref)
+            if doc is not None:
+                return _candidate(doc)
+            found = _one_named(tx.named(ref), ref)
         if found is None:
             raise NotFoundError(f"no candidate {shown(ref)} (give an id or the exact name)")
         return found
@@ -489,7 +472,7 @@ class Store:
         if ref is not None and cleaned is not None:
             check_candidate_id(ref)
             with self._open(write=False) as tx:
-                doc = next((d for d in tx.docs("candidates").values() if d["id"] == ref), None)
+                doc = tx.find_candidate(ref)
             if doc is None:
                 return None
             if not rename and doc["name"].casefold() != cleaned.casefold():
@@ -499,7 +482,7 @@ class Store:
             return self.resolve_candidate(ref)
         assert cleaned is not None
         with self._open(write=False) as tx:
-            return _one_named(tx.docs("candidates").values(), cleaned)
+            return _one_named(tx.named(cleaned), cleaned)
 
     def resolve_or_add_candidate(
         self,
@@ -533,10 +516,29 @@ class Store:
             cleaned = clean_name(name)
             if cleaned == found.name:
                 return found, False
-            key = next(k for k, d in tx.docs("candidates").items() if d["id"] == found.id)
-            tx.table("candidates").update({"name": cleaned}, doc_ids=[int(key)])
+            self._rename(tx, found.id, cleaned)
             self._audit(tx, "candidate.renamed", command, found.id)
             return replace(found, name=cleaned), False
+
+    @staticmethod
+    def _rename(tx: Txn, candidate_id: str, name: str) -> None:
+        """Store a new name: in the live file, or in every segment that holds the person."""
+        live = next((k for k, d in tx.docs("candidates").items() if d["id"] == candidate_id), None)
+        if live is not None:
+            tx.table("candidates").update({"name": name}, doc_ids=[int(live)])
+            return
+
+        def renamed(tables: Tables) -> Tables:
+            tables["candidates"] = {
+                k: ({**d, "name": name} if d["id"] == candidate_id else d)
+                for k, d in tables["candidates"].items()
+            }
+            return tables
+
+        for segment in tx.probe("cand", candidate_id):
+            if any(d["id"] == candidate_id for d in tx.seg(segment)["candidates"].values()):
+                tx.rewrite(segment, renamed)
+        tx.buffer.dirty = True
 
     # -- attempts ----------------------------------------------------------------
 
@@ -572,10 +574,10 @@ class Store:
         )
         with self._open(write=True) as tx:
             result = self.save_attempts([row], command=None)
-            _, doc = tx.attempt_doc(result.attempt_ids[0])
+            _, _, doc = tx.attempt_doc(result.attempt_ids[0])
             if command is not None and result.stored:
                 self._audit(tx, "attempt.saved", command, doc["cand"], doc["id"])
-            return tx.record(doc, tx.names([doc["cand"]]).get(doc["cand"]))
+            return _record(tx, doc)
 
     @staticmethod
     def prepare_attempts(rows: Iterable[NewAttempt]) -> PreparedAttempts:
@@ -607,12 +609,15 @@ class Store:
         with paused_gc(), self._open(write=True) as tx:
             attempts = tx.docs("attempts")
             by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
+            asked = sorted({k for k, _, _, _ in packed if k is not None and k not in by_key})
+            if asked and tx.segments:
+                by_key.update(tx.archived_keys(asked))
             ids = {d["id"] for d in attempts.values()}
-            people = _People(tx)
+            people = _People(tx, [who for _, who, _, _ in packed])
             cand_of: dict[Who, str] = {}
             layout_of: dict[int, int] = {}  # by id(): hashing a Layout per row costs more
             last_layout, last_layout_id = None, 0  # rows of a batch mostly share one layout
-            fresh = iter(_IdSource(ids).many(len(packed)))
+            fresh = iter(_fresh_ids(tx, ids, len(packed)))
             docs: list[Doc] = []
             out: list[str] = []
             spent = prepared.spent
@@ -669,6 +674,9 @@ class Store:
             attempts = tx.docs("attempts")
             by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
             taken = {d["id"] for d in attempts.values()}
+            if tx.segments:
+                asked = sorted({k for k in keys if k is not None and k not in by_key})
+                by_key.update(tx.archived_keys(asked))
             # which rows to store: all of them unless a key is stored or repeated
             existing: dict[int, str] = {}  # row -> the attempt stored before with its key
             repeat_of: dict[int, int] = {}  # row -> the earlier row of this batch with its key
@@ -691,7 +699,7 @@ class Store:
                     rows.append(i)
             cands = batch.candidates if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
-            aids = _IdSource(taken).many(m) if m else []
+            aids = _fresh_ids(tx, taken, m) if m else []
             layout_id = tx.layout_id(batch.layout) if m else 0  # a new layout only when storing
             docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
             if rows is None:
@@ -704,6 +712,8 @@ class Store:
                 ]
             # new candidates, once each, named by their row (or by their id)
             known = {d["id"] for d in tx.docs("candidates").values()}
+            if tx.segments:
+                known |= tx.archived_candidates(set(cands) - known)
             given = batch.names if batch.names is not None else [None] * n
             names = given if rows is None else [given[i] for i in rows]
             people: list[Doc] = []
@@ -744,7 +754,7 @@ class Store:
             tx.candidate_doc(candidate_id)
             ids = {d["id"] for d in tx.docs("attempts").values()}
             head: Doc = {
-                "id": new_id(ids.__contains__),
+                "id": new_id(lambda i: i in ids or bool(tx.probe("attempt", i))),
                 "cand": candidate_id,
                 "layout": tx.layout_id(layout),
             }
@@ -752,7 +762,7 @@ class Store:
             tx.table("attempts").insert(head)
             if command is not None:
                 self._audit(tx, "attempt.started", command, candidate_id, head["id"])
-            return tx.record(head, tx.names([candidate_id]).get(candidate_id))
+            return _record(tx, head)
 
     def record_answer(
         self, attempt_id: str, item_id: str, answer: Answer, *, seconds: float | None = None
@@ -764,8 +774,8 @@ class Store:
         when ``answer`` is None because the candidate skipped it).
         """
         with self._open(write=True) as tx:
-            doc_id, doc = tx.attempt_doc(attempt_id)
-            if doc["status"] != "in_progress":
+            where, doc_id, doc = tx.attempt_doc(attempt_id)
+            if doc["status"] != "in_progress" or where is not None:
                 raise StoreError(f"attempt {attempt_id} is already submitted")
             layout = tx.layout(doc["layout"])
             position = layout.index.get(item_id)
@@ -793,8 +803,8 @@ class Store:
     ) -> AttemptRecord:
         """Close an in-progress attempt with the scores of its stored answers."""
         with self._open(write=True) as tx:
-            doc_id, doc = tx.attempt_doc(attempt_id)
-            if doc["status"] != "in_progress":
+            where, doc_id, doc = tx.attempt_doc(attempt_id)
+            if doc["status"] != "in_progress" or where is not None:
                 raise StoreError(f"attempt {attempt_id} is already submitted")
             layout = tx.layout(doc["layout"])
             follow_ups = [(e[0], e[1]) for e in unpack(doc.get("extra")) or ()]
@@ -805,13 +815,13 @@ class Store:
             tx.table("attempts").update(fields, doc_ids=[doc_id])
             if command is not None:
                 self._audit(tx, "attempt.submitted", command, doc["cand"], attempt_id)
-            _, fresh = tx.attempt_doc(attempt_id)
-            return tx.record(fresh, tx.names([fresh["cand"]]).get(fresh["cand"]))
+            _, _, fresh = tx.attempt_doc(attempt_id)
+            return _record(tx, fresh)
 
     def attempt(self, attempt_id: str) -> AttemptRecord:
         with self._open(write=False) as tx:
-            _, doc = tx.attempt_doc(attempt_id)
-            return tx.record(doc, tx.names([doc["cand"]]).get(doc["cand"]))
+            _, _, doc = tx.attempt_doc(attempt_id)
+            return _record(tx, doc)
 
     def attempts(
         self,
@@ -902,7 +912,7 @@ class Store:
 
     @staticmethod
     def _progress_doc(
-        tx: _Txn, candidate_id: str, module: str, attempt_id: str | None, when: When
+        tx: Txn, candidate_id: str, module: str, attempt_id: str | None, when: When
     ) -> Any:
         table = tx.table("progress")
         found = table.get(lambda d: d["cand"] == candidate_id and d["module"] == module)
@@ -917,7 +927,7 @@ class Store:
         return table.get(doc_id=doc_id)
 
     @staticmethod
-    def _update_progress(tx: _Txn, doc: Any, fields: Doc) -> Progress:
+    def _update_progress(tx: Txn, doc: Any, fields: Doc) -> Progress:
         table = tx.table("progress")
         table.update(fields, doc_ids=[doc.doc_id])
         fresh = table.get(doc_id=doc.doc_id)
@@ -950,7 +960,7 @@ class Store:
 
     @staticmethod
     def _audit(
-        tx: _Txn,
+        tx: Txn,
         event: str,
         command: str | None,
         candidate_id: str | None = None,
@@ -980,18 +990,37 @@ class Store:
         event: str | None = None,
         since: When = None,
     ) -> list[AuditEvent]:
-        """Audit events matching every filter given, oldest first."""
+        """Audit events matching every filter given, oldest first (then in stored order).
+        With a candidate or attempt the archive's index finds their segments; without,
+        every segment is read."""
         since_stamp = utc_stamp(since) if since is not None else None
-        with self._open(write=False) as tx:
-            items = sorted(tx.docs("audit").items(), key=lambda kv: (kv[1]["at"], int(kv[0])))
-            return [
-                AuditEvent.from_doc(d)
-                for _, d in items
-                if (candidate_id is None or d.get("cand") == candidate_id)
+
+        def wanted(d: Mapping[str, Any]) -> bool:
+            return (
+                (candidate_id is None or d.get("cand") == candidate_id)
                 and (attempt_id is None or d.get("attempt") == attempt_id)
                 and (event is None or d["event"] == event)
                 and (since_stamp is None or d["at"] >= since_stamp)
-            ]
+            )
+
+        with self._open(write=False) as tx:
+            found: list[tuple[str, int, int, Doc]] = []
+            if event is None or event in STORE_EVENTS:  # only the store's events are archived
+                if candidate_id is not None:
+                    segments = tx.probe("cand", candidate_id)
+                elif attempt_id is not None:
+                    segments = tx.probe("attempt", attempt_id)
+                else:
+                    segments = list(tx.segments)
+                rank = tx.archive.rank
+                for segment in segments:
+                    for key, d in tx.seg(segment)["audit"].items():
+                        if wanted(d):
+                            found.append((d["at"], rank[segment.number], int(key), d))
+            last = len(tx.segments)
+            found += [(d["at"], last, int(k), d) for k, d in tx.docs("audit").items() if wanted(d)]
+            found.sort(key=lambda t: t[:3])
+            return [AuditEvent.from_doc(d) for *_, d in found]
 
     # -- program employers and events (issue 17) -------------------------------------
 
@@ -1066,15 +1095,18 @@ class Store:
     def delete_candidate(
         self, candidate_id: str, *, dry_run: bool = False, command: str | None = "delete"
     ) -> Erasure:
-        """Erase a candidate, their attempts and progress, and audit events naming them.
+        """Erase a candidate, their attempts and progress, their program events, and audit
+        events naming them.
 
         An event names them when its ``cand`` is their id or its ``attempt`` one of
         their attempts (exact matches), or, for events written through ``audit``
         (free text), when its detail or command mentions their id, name or contact
         as a whole word. The store's own events carry no personal text, so their
-        text is never searched. The file is rewritten whole (atomically), so none
-        of their bytes survive in it; the deletion itself is audited with counts
-        only. ``dry_run`` counts what would go and changes nothing.
+        text is never searched. The live file is rewritten whole and every archive
+        segment that held anything of theirs is replaced by a copy without it (the
+        old file removed after the commit), so none of their bytes survive in any
+        file; the deletion itself is audited with counts only. ``dry_run`` counts
+        what would go and changes nothing.
         """
         with self._open(write=not dry_run) as tx:
             person = tx.candidate_doc(candidate_id)
@@ -1085,6 +1117,15 @@ class Store:
             attempt_ids = {
                 d["id"] for d in tx.docs("attempts").values() if d["cand"] == candidate_id
             }
+            holding = {s.number: s for s in tx.probe("cand", candidate_id)}
+            for segment in list(holding.values()):
+                attempt_ids |= {
+                    d["id"]
+                    for d in tx.seg(segment)["attempts"].values()
+                    if d["cand"] == candidate_id
+                }
+            for attempt in sorted(attempt_ids):  # events naming only an attempt of theirs
+                holding.update((s.number, s) for s in tx.probe("attempt", attempt))
 
             mentions = mention_test(candidate_id, name, person.get("contact"))
 
@@ -1098,14 +1139,47 @@ class Store:
                     for text in (d.get("detail"), d.get("command"))
                 )
 
+            def theirs(tables: Tables) -> tuple[list[str], list[str], list[str]]:
+                return (
+                    [k for k, d in tables["candidates"].items() if d["id"] == candidate_id],
+                    [k for k, d in tables["attempts"].items() if d["cand"] == candidate_id],
+                    [k for k, d in tables["audit"].items() if names_them(d)],
+                )
+
+            archived_events = 0
+            changed: list[Segment] = []
+            for segment in holding.values():
+                found = theirs(tx.seg(segment))
+                archived_events += len(found[2])
+                if any(found):
+                    changed.append(segment)
             progress = [d for d in tx.docs("progress").values() if d["cand"] == candidate_id]
             events = [d for d in tx.docs("audit").values() if names_them(d)]
             program = sum(1 for d in tx.docs("events").values() if d["person"] == candidate_id)
             erasure = Erasure(
-                candidate_id, name, len(attempt_ids), len(progress), len(events), events=program
+                candidate_id,
+                name,
+                len(attempt_ids),
+                len(progress),
+                len(events) + archived_events,
+                events=program,
             )
             if dry_run:
                 return erasure
+
+            def without(tables: Tables) -> Tables:
+                for table, keys in zip(
+                    ("candidates", "attempts", "audit"), theirs(tables), strict=True
+                ):
+                    for key in keys:
+                        del tables[table][key]
+                return tables
+
+            was_archived = not any(d["id"] == candidate_id for d in tx.docs("candidates").values())
+            for segment in changed:
+                tx.rewrite(segment, without)
+            if was_archived:
+                tx.archive.record.candidates -= 1
             tx.table("candidates").remove(lambda d: d["id"] == candidate_id)
             tx.table("attempts").remove(lambda d: d["cand"] == candidate_id)
             tx.table("progress").remove(lambda d: d["cand"] == candidate_id)
@@ -1115,11 +1189,14 @@ class Store:
             self._audit(
                 tx, "candidate.deleted", command, count=erasure.total, detail=erasure.summary()
             )
+            tx.buffer.dirty = True
             written = orjson.dumps(tx.data())
             still = tuple(
                 label
                 for label, text in traces
-                if text.encode() in written or orjson.dumps(text)[1:-1] in written
+                if text.encode() in written
+                or orjson.dumps(text)[1:-1] in written
+                or _in_archive(tx, text)
             )
             return replace(erasure, still_present=still)
 
@@ -1136,15 +1213,16 @@ class Store:
         status: AttemptStatus | None = "submitted",
     ) -> AttemptStream:
         """Like ``attempts`` (same filters, same order), but lazily: records are made
-        while iterating, so reading 100k attempts holds no list of 100k records.
+        while iterating, and archive segments are read when the iteration reaches them
+        (and dropped after), so reading a million attempts holds about one segment.
 
-        It scans the parsed documents directly (``attempts`` goes through TinyDB's
-        search, which copies every document it matches).
+        Segments the filters rule out from the commit record alone (by layout, time
+        or the candidate's index entry) are never read; ``len`` and ``layouts`` come
+        from the commit record where no filter needs the documents.
         """
         since_stamp = utc_stamp(since) if since is not None else None
         with paused_gc(), self._open(write=False) as tx:
-            layout_docs = tx.docs("layouts")
-            layout_of = {int(k): tx.layout(int(k)) for k in layout_docs}
+            layout_of = tx.layout_of()
             layouts = (
                 None
                 if assessment is None
@@ -1159,19 +1237,18 @@ class Store:
                 }
             )
             needle = orjson.dumps(module).decode() if module is not None else None
-            found: list[tuple[str, int, Doc]] = []
-            for key, d in tx.docs("attempts").items():
+
+            def match(d: Mapping[str, Any]) -> bool:
                 if candidate is not None and d["cand"] != candidate:
-                    continue
+                    return False
                 if status is not None and d["status"] != status:
-                    continue
+                    return False
                 if outcome is not None and d.get("outcome") != outcome:
-                    continue
+                    return False
                 if layouts is not None and d["layout"] not in layouts:
-                    continue
-                stamp = d.get("submitted") or d.get("started") or ""
-                if since_stamp is not None and stamp < since_stamp:
-                    continue
+                    return False
+                if since_stamp is not None and sort_stamp(d) < since_stamp:  # type: ignore[arg-type]
+                    return False
                 if coached is not None and needle is not None:
                     plan = d.get("plan")
                     if plan is None:  # the standard plan: ask the rule about the
@@ -1180,24 +1257,88 @@ class Store:
                         if not plan_has_module(
                             d.get("outcome"), [codes[n] for n in coached[d["layout"]]]
                         ):
-                            continue
+                            return False
                     # a cheap text test first; decode only plans that mention the module
                     elif needle not in plan or not any(
                         entry[0] == module for entry in unpack(plan)
                     ):
-                        continue
-                found.append((stamp, int(key), d))
-            found.sort(key=lambda t: (t[0], t[1]))
-            docs = [d for _, _, d in found]
-            del found
-            people = [
-                p
-                for p in tx.docs("candidates").values()
-                if candidate is None or p["id"] == candidate
+                        return False
+                return True
+
+            parts: list[StreamPart] = []
+            live_rank = len(tx.segments)
+            live = [
+                ((sort_stamp(d), live_rank, int(k)), d)
+                for k, d in tx.docs("attempts").items()
+                if match(d)
             ]
-            names = {p["id"]: p["name"] for p in people}
-            contacts = {p["id"]: p["contact"] for p in people if p.get("contact")}
-            return AttemptStream(docs, layout_of, names, contacts)
+            if live:
+                live.sort(key=lambda kd: kd[0])
+                people = {p["id"]: p for p in tx.docs("candidates").values()}
+                wanted = {d["cand"] for _, d in live}
+                people.update(tx.archived_people(wanted - people.keys()) if tx.segments else {})
+                parts.append(_eager_part(live, people))
+            keep = None
+            if status != "in_progress" and tx.segments:
+                parts_, keep = _segment_parts(
+                    tx,
+                    match,
+                    candidate,
+                    layouts,
+                    since_stamp,
+                    content=bool(
+                        candidate is not None or outcome is not None or module is not None
+                    ),
+                )
+                parts += parts_
+            return AttemptStream(parts, layout_of, person=_fallback(keep), keep=keep)
+
+    def layouts(self) -> list[Layout]:
+        """Every stored layout (the forms attempts were scored with), oldest first."""
+        with self._open(write=False) as tx:
+            return list(tx.layout_of().values())
+
+    # -- maintenance ------------------------------------------------------------------
+
+    def compact(self, *, command: str | None = "db compact") -> CompactResult:
+        """Move everything archivable from the live file into segments, merge runs of
+        small segments into full ones and rebuild any damaged segment index. Atomic
+        like every write: a crash leaves the database as before or as after."""
+        with self._open(write=True) as tx:
+            before = len(tx.segments)
+            data = tx.data()
+            tx.flush_all = True
+            moved = tx.flush(data)
+            tx.flush_all = False
+            damaged: set[int] = set()
+            for segment in tx.segments:
+                try:
+                    tx.archive.index(segment).verify()
+                except StoreError:
+                    damaged.add(segment.number)
+            small = min(SMALL_SEGMENT, max(1, tx.limits.segment // 2))
+            runs: list[list[Segment]] = []
+            run: list[Segment] = []
+            for segment in list(tx.segments):
+                if segment.number in damaged or segment.attempts < small:
+                    if run and sum(s.attempts for s in run) + segment.attempts > tx.limits.segment:
+                        runs.append(run)
+                        run = []
+                    run.append(segment)
+                else:
+                    if run:
+                        runs.append(run)
+                    run = []
+            if run:
+                runs.append(run)
+            for group in runs:
+                if len(group) > 1 or group[0].number in damaged:
+                    tx.merge(group)
+            if command is not None and (moved or tx.dropped):
+                self._audit(tx, "db.compacted", command, count=moved)
+            if tx.dropped or tx.written:
+                tx.buffer.dirty = True
+            return CompactResult(before, len(tx.segments), moved, len(tx.dropped))
 
 
 SECRET_BYTES = 32
@@ -1335,15 +1476,21 @@ def _who(candidate: str | NewCandidate) -> Who:
 class _People:
     """Resolves the candidate of each imported row, creating new people once."""
 
-    def __init__(self, tx: _Txn) -> None:
+    def __init__(self, tx: Txn, whos: Sequence[Who]) -> None:
         self.tx = tx
         self.ids: set[str] = set()
         self.by_identity: dict[tuple[str, str | None], str] = {}  # -> the oldest such candidate
-        docs = sorted(tx.docs("candidates").values(), key=lambda d: d["created"])
-        for doc in docs:
-            self.ids.add(doc["id"])
+        docs = list(tx.docs("candidates").values())
+        self.ids.update(d["id"] for d in docs)
+        if tx.segments:
+            given = {w if isinstance(w, str) else w[2] for w in whos} - {None} - self.ids
+            self.ids |= tx.archived_candidates(cast(set[str], given)) if given else set()
+            names = sorted({w[0] for w in whos if not isinstance(w, str) and w[2] is None})
+            docs += _archived_named(tx, names)
+        for doc in sorted(docs, key=lambda d: d["created"]):
             self.by_identity.setdefault((doc["name"], doc.get("contact")), doc["id"])
-        self.fresh = _IdSource(self.ids)
+        unnamed = sum(1 for w in whos if not isinstance(w, str) and w[2] is None)
+        self.fresh = _IdSource(self.ids, _fresh_candidate_ids(tx, self.ids, unnamed))
         self.new: list[Doc] = []
         self.now = utc_stamp()
 
@@ -1372,3 +1519,187 @@ class _People:
     def insert(self) -> None:
         if self.new:
             self.tx.append("candidates", self.new)
+
+
+def _archived_named(tx: Txn, names: Sequence[str]) -> list[Doc]:
+    """Archived candidate records whose name is one of ``names`` (exactly, as stored)."""
+    wanted = set(names)
+    out: dict[str, Doc] = {}
+    for segment, _ in tx.archive.probe_many("name", list(names)):
+        for doc in tx.seg(segment)["candidates"].values():
+            if doc["name"] in wanted:
+                out.setdefault(doc["id"], doc)
+    return list(out.values())
+
+
+def _fresh_candidate_ids(tx: Txn, taken: set[str], count: int) -> list[str]:
+    """``count`` new random candidate ids that neither the live file nor the archive uses."""
+    if not count:
+        return []
+    width = 2 * ID_BYTES
+    pool: list[str] = []
+    while len(pool) < count:
+        text = secrets.token_hex(ID_BYTES * (count - len(pool)))
+        fresh = [text[i : i + width] for i in range(0, len(text), width)]
+        fresh = [i for i in dict.fromkeys(fresh) if i not in taken]
+        if tx.segments:
+            hits: set[str] = set()
+            for _, mask in tx.archive.probe_many("cand", fresh):
+                hits.update(i for i, hit in zip(fresh, mask, strict=True) if hit)
+            fresh = [i for i in fresh if i not in hits]
+        pool += fresh
+    return pool[:count]
+
+
+def _fresh_ids(tx: Txn, taken: set[str], count: int) -> list[str]:
+    """``count`` new attempt ids used neither in the live file nor in the archive."""
+    source = _IdSource(taken)
+    out = source.many(count)
+    if not tx.segments or not out:
+        return out
+    cleared: set[str] = set()
+    while True:
+        pending = [i for i in out if i not in cleared]
+        clash = tx.taken_attempt_ids(pending)
+        cleared.update(i for i in pending if i not in clash)
+        if not clash:
+            return out
+        out = [source.take() if i in clash else i for i in out]
+
+
+def _record(tx: Txn, doc: Doc) -> AttemptRecord:
+    return AttemptRecord.from_doc(doc, tx.layout(doc["layout"]), tx.name_of(doc["cand"]))
+
+
+#: Below this many bytes of segments a stream reads them all at once.
+EAGER_BYTES = 32 << 20
+
+
+def _people_maps(people: Mapping[str, Doc]) -> tuple[dict[str, str], dict[str, str]]:
+    names = {cid: d["name"] for cid, d in people.items()}
+    contacts = {cid: d["contact"] for cid, d in people.items() if d.get("contact")}
+    return names, contacts
+
+
+def _eager_part(rows: list[tuple[StreamKey, Doc]], people: Mapping[str, Doc]) -> StreamPart:
+    names, contacts = _people_maps(people)
+    firsts: dict[int, StreamKey] = {}
+    for key, doc in rows:
+        firsts.setdefault(doc["layout"], key)
+    return StreamPart(rows[0][0], len(rows), firsts, lambda: (rows, names, contacts))
+
+
+def _segment_parts(
+    tx: Txn,
+    match: Callable[[Mapping[str, Any]], bool],
+    candidate: str | None,
+    layouts: set[int] | None,
+    since_stamp: str | None,
+    *,
+    content: bool,
+) -> tuple[list[StreamPart], Archive | None]:
+    """The stream parts of the archive's segments (see ``iter_attempts``), and the
+    archive reader the lazy ones need (None when every part was read now)."""
+    segments = tx.probe("cand", candidate) if candidate is not None else list(tx.segments)
+    chosen = [
+        s
+        for s in segments
+        if s.attempts
+        and (layouts is None or any(n in layouts for n, *_ in s.layouts))
+        and (since_stamp is None or s.last >= since_stamp)
+    ]
+    eager = tx.writable or candidate is not None or sum(s.size for s in chosen) <= EAGER_BYTES
+    archive = None if eager else tx.archive.clone()
+    source = tx.archive if archive is None else archive
+    rank = tx.archive.rank
+    parts: list[StreamPart] = []
+    for segment in chosen:
+        r = rank[segment.number]
+        read_now = eager or content or (since_stamp is not None and segment.first < since_stamp)
+        if read_now:
+            tables = source.tables(segment, keep=eager)
+            rows = [
+                ((sort_stamp(d), r, int(k)), d) for k, d in tables["attempts"].items() if match(d)
+            ]
+            if not rows:
+                continue
+            if eager:
+                people = {d["id"]: d for d in tables["candidates"].values()}
+                parts.append(_eager_part(rows, people))
+                continue
+            firsts: dict[int, StreamKey] = {}
+            for key, doc in rows:
+                firsts.setdefault(doc["layout"], key)
+            first, count = rows[0][0], len(rows)
+            del rows, tables
+        else:
+            kept = [t for t in segment.layouts if layouts is None or t[0] in layouts]
+            firsts = {n: (stamp, r, pos + 1) for n, _, pos, stamp in kept}
+            first, count = (segment.first, r, 0), sum(t[1] for t in kept)
+        assert archive is not None
+        parts.append(StreamPart(first, count, firsts, _lazy(archive, segment, r, match)))
+    return parts, archive
+
+
+def _lazy(
+    archive: Archive, segment: Segment, rank: int, match: Callable[[Mapping[str, Any]], bool]
+) -> Callable[[], tuple[Iterator[tuple[StreamKey, Doc]], dict[str, str], dict[str, str]]]:
+    def load() -> tuple[Iterator[tuple[StreamKey, Doc]], dict[str, str], dict[str, str]]:
+        with paused_gc():
+            tables = archive.tables(segment, keep=False)
+        names, contacts = _people_maps({d["id"]: d for d in tables["candidates"].values()})
+        attempts = tables["attempts"]
+        rows = (((sort_stamp(d), rank, int(k)), d) for k, d in attempts.items() if match(d))
+        return rows, names, contacts
+
+    return load
+
+
+def _fallback(archive: Archive | None) -> Callable[[str], tuple[str | None, str | None]] | None:
+    """A stream's way to the name and contact of someone its segment does not hold."""
+    if archive is None:
+        return None
+
+    def person(candidate_id: str) -> tuple[str | None, str | None]:
+        for segment in archive.probe("cand", candidate_id):
+            for doc in archive.tables(segment, keep=False)["candidates"].values():
+                if doc["id"] == candidate_id:
+                    return doc["name"], doc.get("contact")
+        return None, None
+
+    return person
+
+
+def _in_archive(tx: Txn, text: str) -> bool:
+    """Whether ``text`` (as is, or as JSON escapes it) occurs in any segment file."""
+    import mmap
+
+    needles = {text.encode(), orjson.dumps(text)[1:-1]}
+    for segment in tx.segments:
+        path = segment_path(tx.folder, segment.number, "json")
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                continue
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                if any(mapped.find(n) >= 0 for n in needles):
+                    return True
+    return False
+
+
+def _file_version(path: Path) -> tuple[int, int, int] | None:
+    """What changes whenever a writer replaces the live file."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise StoreError(f"${name} must be a whole number, not {value!r}") from None

@@ -322,13 +322,32 @@ def read_tables(path: Path) -> Tables | None:
     if existing_file(path) is None:
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = open_for_reading(path)
     except FileNotFoundError:
         return None
+    try:
+        return read_open_file(path, fd)
+    finally:
+        os.close(fd)
+
+
+def open_for_reading(path: Path) -> int:
+    """A read-only descriptor of ``path``, opened so a FIFO or device never blocks.
+    ``FileNotFoundError`` passes through; other errors are a ``StoreError``."""
+    try:
+        return os.open(
+            path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        )
+    except FileNotFoundError:
+        raise
     except IsADirectoryError:
         raise _not_a_file(path, stat.S_IFDIR) from None
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def read_open_file(path: Path, fd: int) -> Tables | None:
+    """``read_tables`` of a descriptor already open on ``path`` (left open)."""
     try:
         found = os.fstat(fd)
         if not stat.S_ISREG(found.st_mode):  # swapped in after the first look
@@ -360,8 +379,6 @@ def read_tables(path: Path) -> Tables | None:
         raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
     except orjson.JSONDecodeError as exc:
         raise _damaged(path, f"not valid JSON: {_one_line(str(exc))}") from None
-    finally:
-        os.close(fd)
     if not isinstance(data, dict):
         raise _damaged(path, f"JSON {type(data).__name__}, not an object")
     return data
@@ -445,6 +462,40 @@ def write_atomic(path: Path, payload: bytes) -> None:
             ),
             stacklevel=2,
         )
+
+
+def write_new_file(path: Path, payload: bytes, like: os.stat_result | None) -> None:
+    """Write a file that must not exist yet (an archive segment or index) all at once:
+    a temp file beside it, fsynced, then renamed to ``path``. It gets the owner, group
+    and mode of ``like`` (the live file) when given, else 0600. The caller fsyncs the
+    folder once for all the files it wrote."""
+    folder = path.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {path}: {folder} is not writable ({exc.strerror or exc})"
+        ) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            if like is not None:
+                _keep_owner_and_mode(handle.fileno(), like)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make renames and removals in ``folder`` durable (a no-op where folders cannot be opened)."""
+    _fsync_folder(folder)
 
 
 def remove_stale_temps(path: Path) -> None:

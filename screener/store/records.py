@@ -11,7 +11,7 @@ second (measured in docs/performance.md). They are decoded only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -398,7 +398,9 @@ class AttemptRecord:
     overall: float | None
     seed: int | None
     key: str | None
-    doc: Mapping[str, Any] = field(repr=False)
+    #: The attempt's fields as stored, packed (docs/store.md, "Attempts"): plain data,
+    #: the same for every backend; the properties below decode what they need.
+    packed: Mapping[str, Any] = field(repr=False)
 
     @property
     def assessment(self) -> str:
@@ -416,7 +418,7 @@ class AttemptRecord:
     def follow_ups(self) -> tuple[tuple[str, Answer, float | None], ...]:
         """The reserve (follow-up) items asked, in the order asked: ``(item id, answer,
         seconds)``; the answer is None when the candidate skipped it."""
-        entries: list[list[Any]] | None = unpack(self.doc.get("extra"))
+        entries: list[list[Any]] | None = unpack(self.packed.get("extra"))
         if not entries:
             return ()
         reserve = self.layout.reserve
@@ -426,7 +428,7 @@ class AttemptRecord:
     def answers(self) -> dict[str, Answer]:
         """Item id → answer (None = unanswered): the form's in layout order, then the
         follow-up items asked, in the order asked."""
-        values = self.layout.decode_answers(unpack(self.doc["answers"]))
+        values = self.layout.decode_answers(unpack(self.packed["answers"]))
         out = dict(zip(self.layout.items, values, strict=True))
         for item, answer, _ in self.follow_ups:
             out[item] = answer
@@ -435,7 +437,7 @@ class AttemptRecord:
     @cached_property
     def seconds(self) -> dict[str, float | None]:
         """Item id → seconds spent (None = unknown), in the order of ``answers``."""
-        values: list[float | None] | None = unpack(self.doc.get("seconds"))
+        values: list[float | None] | None = unpack(self.packed.get("seconds"))
         out = (
             dict.fromkeys(self.layout.items)
             if values is None
@@ -448,7 +450,7 @@ class AttemptRecord:
     @cached_property
     def order(self) -> tuple[str, ...]:
         """The form's item ids in the order they were presented."""
-        indexes: list[int] | None = unpack(self.doc.get("order"))
+        indexes: list[int] | None = unpack(self.packed.get("order"))
         if indexes is None:
             return self.layout.items
         return tuple(self.layout.items[n] for n in indexes)
@@ -461,8 +463,8 @@ class AttemptRecord:
         asked = {item for item, _, _ in self.follow_ups}
         if self.status == "submitted":
             return frozenset(self.layout.items) | asked
-        answers = self.layout.decode_answers(unpack(self.doc["answers"]))
-        spent: list[float | None] | None = unpack(self.doc.get("seconds"))
+        answers = self.layout.decode_answers(unpack(self.packed["answers"]))
+        spent: list[float | None] | None = unpack(self.packed.get("seconds"))
         for n, item in enumerate(self.layout.items):
             if answers[n] is not None or (spent is not None and spent[n] is not None):
                 asked.add(item)
@@ -484,13 +486,13 @@ class AttemptRecord:
         if self.status != "submitted":
             return ()
         layout = self.layout
-        scores: list[float | None] = unpack(self.doc["scores"])
-        codes: str = self.doc["codes"]
+        scores: list[float | None] = unpack(self.packed["scores"])
+        codes: str = self.packed["codes"]
         # answered and item counts are not stored: they follow from the answers (checked on save)
         answered = self.answered_counts
         extra = self._extra_by_competency() if self.follow_ups else [()] * len(codes)
         intervals = self.intervals
-        near = self.doc.get("near") or "0" * len(codes)
+        near = self.packed.get("near") or "0" * len(codes)
         return tuple(
             CompetencyScore(
                 cid,
@@ -548,8 +550,8 @@ class AttemptRecord:
         if self.status != "submitted" or self.outcome is None:
             raise ValueError(f"attempt {self.attempt_id} is still in progress: it has no scores")
         layout = self.layout
-        codes: str = self.doc["codes"]
-        if self.follow_ups or "intervals" in self.doc:
+        codes: str = self.packed["codes"]
+        if self.follow_ups or "intervals" in self.packed:
             comps = {c.id: _competency_json(c) for c in self.competencies}
         else:
             comps = {
@@ -595,7 +597,7 @@ class AttemptRecord:
         """Per competency in layout order: the POMP score (None = too few answers)."""
         if self.status != "submitted":
             return [None] * len(self.layout.competencies)
-        values: list[float | None] = orjson.loads(self.doc["scores"])
+        values: list[float | None] = orjson.loads(self.packed["scores"])
         return values
 
     @property
@@ -604,13 +606,13 @@ class AttemptRecord:
         if self.status != "submitted":
             unscored: Status = "incomplete"
             return (unscored,) * len(self.layout.competencies)
-        return statuses_of(self.doc["codes"])
+        return statuses_of(self.packed["codes"])
 
     @property
     def intervals(self) -> list[tuple[float, float] | None]:
         """Per competency in layout order: the score's interval (None = none: no
         borderline rule, or not scored)."""
-        text = self.doc.get("intervals")
+        text = self.packed.get("intervals")
         width = len(self.layout.competencies)
         if text is None or self.status != "submitted":
             return [None] * width
@@ -627,11 +629,11 @@ class AttemptRecord:
         layout = self.layout
         answered = [0] * len(layout.competencies)
         for comp, value in zip(
-            layout.item_competency, orjson.loads(self.doc["answers"]), strict=True
+            layout.item_competency, orjson.loads(self.packed["answers"]), strict=True
         ):
             if value is not None:
                 answered[comp] += 1
-        if "extra" in self.doc:
+        if "extra" in self.packed:
             where = layout.reserve_index
             for item, answer, _ in self.follow_ups:
                 if answer is not None:
@@ -649,9 +651,9 @@ class AttemptRecord:
         if self.status != "submitted":
             return []
         layout = self.layout
-        codes: str = self.doc["codes"]
+        codes: str = self.packed["codes"]
         gaps = raw_gaps(layout, self.scores, codes)
-        text = self.doc.get("plan")
+        text = self.packed.get("plan")
         if text is None:  # the standard plan, rebuilt (see scored_fields)
             return standard_plan_rows(layout, statuses_of(codes), gaps, self.outcome)
         return decode_plan(layout, gaps, orjson.loads(text))
@@ -662,7 +664,7 @@ class AttemptRecord:
         plan: no ``PlanEntry`` rows built)."""
         if self.status != "submitted":
             return []
-        doc = self.doc
+        doc = self.packed
         text = doc.get("plan")
         if text is not None:
             return [entry[0] for entry in orjson.loads(text)]
@@ -692,7 +694,7 @@ class AttemptRecord:
             overall=doc.get("overall"),
             seed=doc.get("seed"),
             key=doc.get("key"),
-            doc=doc,
+            packed=doc,
         )
         return record
 
@@ -710,44 +712,145 @@ def _competency_json(comp: CompetencyScore) -> dict[str, Any]:
     )
 
 
-@dataclass(frozen=True)
+#: Where an attempt stands in ``iter_attempts`` order: its time (submitted, else
+#: started), then the order it was stored in (the rank of its segment in the commit
+#: record, the live file last; its position there).
+StreamKey = tuple[str, int, int]
+_END: StreamKey = ("\U0010ffff", 0, 0)
+
+
+@dataclass
+class StreamPart:
+    """Some of a stream's attempts, read when the stream reaches them: one archive
+    segment, or the live file. ``first``: no attempt of it comes earlier;
+    ``firsts``: for each layout number, where its first attempt stands; ``load``
+    gives the attempts as (key, packed fields) in order, with the names and
+    contacts of their candidates."""
+
+    first: StreamKey
+    count: int
+    firsts: Mapping[int, StreamKey]
+    load: Callable[
+        [],
+        tuple[Iterable[tuple[StreamKey, Mapping[str, Any]]], Mapping[str, str], Mapping[str, str]],
+    ]
+
+
 class AttemptStream:
     """Stored attempts to read one at a time (``Store.iter_attempts``).
 
-    Holds references to the parsed documents only; each ``AttemptRecord`` is made
-    when iterated and can be dropped right after, so a reader of 100k attempts
-    never holds 100k records (or rows) at once. ``layouts`` are those of the
-    matched attempts, first seen first, so a writer can lay out its columns
-    before the first row.
+    Made of parts (the live file and archive segments) that are read only when
+    iteration reaches them and dropped once done, so a reader of a million
+    attempts holds about one segment at a time, never a list of every record.
+    Parts are merged in time order (a part is opened only when the merge reaches
+    its first attempt). ``layouts`` are those of the matched attempts, first
+    seen first, so a writer can lay out its columns before the first row.
+    ``len`` is known without reading the attempts.
     """
 
-    docs: Sequence[Mapping[str, Any]] = field(repr=False)
-    layout_of: Mapping[int, Layout] = field(repr=False)
-    names: Mapping[str, str] = field(repr=False)
-    contacts: Mapping[str, str] = field(repr=False)
+    def __init__(
+        self,
+        parts: Sequence[StreamPart],
+        layout_of: Mapping[int, Layout],
+        *,
+        person: Callable[[str], tuple[str | None, str | None]] | None = None,
+        keep: object = None,
+    ) -> None:
+        self.parts = list(parts)
+        self.layout_of = layout_of  # every stored layout, by number
+        self._person = person
+        self._keep = keep  # what must stay open while the stream lives (archive files)
+        self._names: Mapping[str, str] = {}
+        self._contacts: Mapping[str, str] = {}
+        self._looked_up: dict[str, tuple[str | None, str | None]] = {}
 
     @property
     def layouts(self) -> tuple[Layout, ...]:
-        seen: dict[int, Layout] = {}
-        for doc in self.docs:
-            number = doc["layout"]
-            if number not in seen:
-                seen[number] = self.layout_of[number]
-                if len(seen) == len(self.layout_of):
-                    break
-        return tuple(seen.values())
+        first: dict[int, StreamKey] = {}
+        for part in self.parts:
+            for number, key in part.firsts.items():
+                if number not in first or key < first[number]:
+                    first[number] = key
+        return tuple(self.layout_of[n] for n in sorted(first, key=first.__getitem__))
 
     def __len__(self) -> int:
-        return len(self.docs)
+        return sum(part.count for part in self.parts)
+
+    def _name(self, names: Mapping[str, str], cand: str) -> str | None:
+        found = names.get(cand)
+        if found is None and self._person is not None:
+            found = self._lookup(cand)[0]
+        return found
+
+    def _lookup(self, cand: str) -> tuple[str | None, str | None]:
+        known = self._looked_up.get(cand)
+        if known is None:
+            assert self._person is not None
+            known = self._looked_up[cand] = self._person(cand)
+        return known
 
     def __iter__(self) -> Iterator[AttemptRecord]:
-        layout_of, names = self.layout_of, self.names
-        for doc in self.docs:
+        layout_of = self.layout_of
+        from_doc = AttemptRecord.from_doc
+        if len(self.parts) == 1:
+            rows, names, contacts = self.parts[0].load()
+            self._names, self._contacts = names, contacts
+            for _, doc in rows:
+                cand = doc["cand"]
+                yield from_doc(
+                    doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
+                )
+            return
+        import heapq
+
+        pending = sorted(self.parts, key=lambda p: p.first)
+        heap: list[
+            tuple[
+                StreamKey,
+                int,
+                Mapping[str, Any],
+                Iterator[Any],
+                Mapping[str, str],
+                Mapping[str, str],
+            ]
+        ] = []
+        i = 0
+        while True:
+            while i < len(pending) and (not heap or pending[i].first <= heap[0][0]):
+                rows, names, contacts = pending[i].load()
+                it = iter(rows)
+                head = next(it, None)
+                if head is not None:
+                    heapq.heappush(heap, (head[0], i, head[1], it, names, contacts))
+                i += 1
+            if not heap:
+                return
+            _, n, doc, it, names, contacts = heapq.heappop(heap)
+            limit = min(
+                heap[0][0] if heap else _END, pending[i].first if i < len(pending) else _END
+            )
+            self._names, self._contacts = names, contacts
             cand = doc["cand"]
-            yield AttemptRecord.from_doc(doc, layout_of[doc["layout"]], names.get(cand))
+            yield from_doc(
+                doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
+            )
+            for key, doc in it:
+                if key > limit:
+                    heapq.heappush(heap, (key, n, doc, it, names, contacts))
+                    break
+                self._names, self._contacts = names, contacts
+                cand = doc["cand"]
+                yield from_doc(
+                    doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
+                )
 
     def contact(self, candidate_id: str) -> str | None:
-        return self.contacts.get(candidate_id)
+        """The contact of the candidate of the attempt just read (or of anyone stored)."""
+        if candidate_id in self._names:
+            return self._contacts.get(candidate_id)
+        if self._person is None:
+            return None
+        return self._lookup(candidate_id)[1]
 
 
 @dataclass(frozen=True)
@@ -792,6 +895,7 @@ STORE_EVENTS = frozenset(
         "candidate.deleted",
         "candidate.renamed",
         "secret.rotated",
+        "db.compacted",
     }
 )
 
@@ -869,6 +973,16 @@ class Erasure:
 
 
 @dataclass(frozen=True)
+class CompactResult:
+    """What ``screener db compact`` did."""
+
+    segments_before: int
+    segments_after: int
+    moved: int  # documents moved from the live file into segments
+    replaced: int  # segments merged or rebuilt
+
+
+@dataclass(frozen=True)
 class StoreInfo:
     """What ``screener db info`` shows."""
 
@@ -884,6 +998,8 @@ class StoreInfo:
     audit_events: int
     employers: int = 0
     events: int = 0  # program events
+    segments: int = 0  # archive segment files (docs/store.md, "Layout")
+    archive: str | None = None  # the archive folder, once there is one
 
 
 def check_scorecard(

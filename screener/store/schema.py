@@ -30,7 +30,10 @@ from screener.store.records import utc_stamp
 #: a version-2 file; the documents of a version-1 file are valid version-2 documents.
 #: 3: program ``employers`` and ``events`` (issue 17). A version-2 screener would keep
 #: a person's events when erasing them, so it must refuse a version-3 file.
-SCHEMA_VERSION = 3
+#: 4: the archive (issue 15): submitted attempts, candidates and the store's audit
+#: events may live in segment files listed by ``meta.archive``. A version-3 screener
+#: would not see them (nor erase them), so it must refuse a version-4 file.
+SCHEMA_VERSION = 4
 META = "meta"
 META_ID = "1"
 
@@ -127,17 +130,38 @@ def _v2_to_v3(data: Tables, path: Path) -> None:
     data.setdefault("events", {})
 
 
+def _v3_to_v4(data: Tables, path: Path) -> None:
+    """A version-3 file is a version-4 live file with no archive yet: nothing to change
+    here. Its submitted attempts move into segments when it is next written and holds
+    more than the live file's limit (``archive.LIVE_LIMIT``)."""
+
+
 MIGRATIONS: dict[int, Callable[[Tables, Path], None]] = {
     0: _v0_to_v1,
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }
 
+#: Given candidate ids the live file does not hold, those the archive does.
+Archived = Callable[[set[str]], set[str]]
 
-def upgrade(data: Tables, path: Path) -> int:
+
+def check_version(data: Tables, path: Path) -> int:
+    """The file's schema version; a newer one than this screener's is refused."""
+    found = version_of(data, path)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer screener (schema {found}); upgrade screener"
+        )
+    return found
+
+
+def upgrade(data: Tables, path: Path, archived: Archived | None = None) -> int:
     """Bring ``data`` to ``SCHEMA_VERSION`` in place; returns the version it was.
 
-    A newer version raises ``StoreError`` before anything is changed.
+    A newer version raises ``StoreError`` before anything is changed. ``archived``
+    tells which candidates the archive holds (live attempts may be theirs).
     """
     found = version_of(data, path)
     if found > SCHEMA_VERSION:
@@ -150,7 +174,8 @@ def upgrade(data: Tables, path: Path) -> int:
         version += 1
         data[META][META_ID]["schema_version"] = version
     if found < SCHEMA_VERSION or not isinstance(data, SealedTables):
-        check_documents(data, path)  # a sealed file is as screener wrote it: see SealedTables
+        # a sealed file is as screener wrote it: see SealedTables
+        check_documents(data, path, archived)
     return found
 
 
@@ -510,7 +535,7 @@ def _check_attempts(docs: dict[str, Any], scan: _Scan, layouts: dict[int, tuple[
                     raise Damage(f"attempts document {key} is submitted but lacks {lacking[0]}")
 
 
-def find_damage(data: Tables) -> str | None:
+def find_damage(data: Tables, archived: Archived | None = None) -> str | None:
     """What is wrong with the documents of a parsed (and migrated) file, or None.
 
     What a reader indexes, compares, sorts or looks up is checked here, once,
@@ -524,6 +549,16 @@ def find_damage(data: Tables) -> str | None:
     try:
         people = _scan("candidates", data.get("candidates", {}), SHAPES["candidates"], ["id"])
         candidates = people.distinct["id"]
+        if archived is not None:  # live attempts and progress may be of archived people
+            used = {
+                d.get("cand")
+                for table in ("attempts", "progress")
+                for d in data.get(table, {}).values()
+                if type(d) is dict
+            }
+            missing = {c for c in used if type(c) is str} - candidates
+            if missing:
+                candidates = candidates | archived(missing)
         layout_docs = data.get("layouts", {})
         _documents("layouts", {key: {} for key in layout_docs})
         layouts = {int(key): _check_layout(key, doc) for key, doc in layout_docs.items()}
@@ -564,8 +599,8 @@ def find_damage(data: Tables) -> str | None:
     return None
 
 
-def check_documents(data: Tables, path: Path) -> None:
+def check_documents(data: Tables, path: Path, archived: Archived | None = None) -> None:
     """Refuse a file whose documents are not what readers rely on (see ``find_damage``)."""
-    damage = find_damage(data)
+    damage = find_damage(data, archived)
     if damage is not None:
         raise StoreError(f"{path} is not a screener database ({damage}); left untouched")

@@ -1,0 +1,589 @@
+"""The archive: submitted attempts, their candidates and the store's own audit events
+in size-capped TinyDB segment files beside the live file (docs/store.md, "Layout").
+
+``screener.json`` (the live file) stays small: people and attempts of the last
+few hundred writes, attempts in progress, coaching progress, program events,
+layouts and meta. When it holds more than ``live_limit`` archivable documents,
+the write that crossed the line moves them into new segments in
+``screener.json.archive/``: ``seg-<n>.json`` (a TinyDB file, sealed like the
+live file) and ``seg-<n>.idx`` (its hash index, ``hashindex.py``).
+
+Segments never change: a segment is written once under a new number and later
+only replaced whole (erasure, a rename, compaction) by another new number. The
+**commit record** — the list of segments in use with their counts, in the live
+file's ``meta`` — is what makes a multi-file write atomic: new segment files
+are written and fsynced first, then the live file is replaced (the commit
+point), and only then are the files it no longer lists removed. A reader reads
+the live file once and opens the segments it lists; a segment removed by a
+later commit before the reader opened it makes the reader start again from the
+new live file (``Stale``), and one it had already opened stays readable.
+Files no commit lists (a killed writer's) are removed by the next writer,
+under the lock.
+
+Every attempt in a segment has its candidate's record in the same segment
+(copied from another segment if need be), so a segment is read on its own;
+erasing or renaming someone rewrites every segment their id's index entry
+points to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from screener.errors import StoreError
+from screener.store.files import (
+    SealedTables,
+    Tables,
+    fsync_folder,
+    open_for_reading,
+    read_open_file,
+    sealed_bytes,
+    write_new_file,
+)
+from screener.store.hashindex import KINDS, SegmentIndex, fnv, fnv_many, index_bytes, name_key
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+Doc = dict[str, Any]
+
+ARCHIVE_SUFFIX = ".archive"
+#: How many archivable documents (submitted attempts, candidates, the store's audit
+#: events) the live file may hold before a write moves them into segments.
+LIVE_LIMIT = 1000
+#: The most attempts one segment holds (a lookup parses one segment: a few MB).
+SEGMENT_ATTEMPTS = 8192
+#: A segment with fewer attempts than this is merged by ``screener db compact``.
+SMALL_SEGMENT = SEGMENT_ATTEMPTS // 2
+#: Parsed segments a point lookup keeps for the rest of its transaction.
+CACHE_BYTES = 64 << 20
+_SEGMENT_FILE = re.compile(r"^seg-(\d{8,})\.(json|idx)$")
+#: Above this many values a segment's hashes are computed with numpy.
+_VECTOR_MIN = 2000
+
+
+class Stale(Exception):
+    """A segment the live file listed is gone: a newer commit replaced it; read again."""
+
+
+def archive_folder(db_path: Path) -> Path:
+    """The archive folder of a database: ``<name>.archive`` beside the live file."""
+    return db_path.with_name(db_path.name + ARCHIVE_SUFFIX)
+
+
+def segment_path(folder: Path, number: int, ext: str) -> Path:
+    return folder / f"seg-{number:08d}.{ext}"
+
+
+def sort_stamp(doc: Doc) -> str:
+    """The time attempts are ordered by: submitted, else started (as ``iter_attempts``)."""
+    return doc.get("submitted") or doc.get("started") or ""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One row of the commit record: a segment file and what it holds.
+
+    ``layouts``: per layout number used, how many attempts, and the position and
+    time of the first (attempts are stored in time order), so counts and export
+    columns need no parse. ``first``/``last``: the earliest and latest attempt
+    time, so a merge of segments opens each only when it is reached.
+    """
+
+    number: int
+    attempts: int
+    candidates: int
+    audit: int
+    first: str
+    last: str
+    layouts: tuple[tuple[int, int, int, str], ...]
+    size: int
+
+    def to_doc(self) -> Doc:
+        return {
+            "n": self.number,
+            "attempts": self.attempts,
+            "candidates": self.candidates,
+            "audit": self.audit,
+            "first": self.first,
+            "last": self.last,
+            "layouts": [list(t) for t in self.layouts],
+            "bytes": self.size,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> Segment:
+        if type(doc) is not dict:
+            raise ValueError("a segment entry is not an object")
+        whole = ("n", "attempts", "candidates", "audit", "bytes")
+        if any(type(doc.get(k)) is not int or doc[k] < 0 for k in whole):
+            raise ValueError(f"segment entry {str(doc.get('n'))[:20]} has a bad count")
+        if type(doc.get("first")) is not str or type(doc.get("last")) is not str:
+            raise ValueError(f"segment entry {doc['n']} has a bad time")
+        layouts = doc.get("layouts")
+        if type(layouts) is not list or any(
+            type(t) is not list
+            or len(t) != 4
+            or any(type(v) is not int for v in t[:3])
+            or type(t[3]) is not str
+            for t in layouts
+        ):
+            raise ValueError(f"segment entry {doc['n']} has bad layout counts")
+        return cls(
+            doc["n"],
+            doc["attempts"],
+            doc["candidates"],
+            doc["audit"],
+            doc["first"],
+            doc["last"],
+            tuple((a, b, c, d) for a, b, c, d in layouts),
+            doc["bytes"],
+        )
+
+
+@dataclass
+class Record:
+    """The commit record (``meta.archive``): the segments in use, oldest first."""
+
+    generation: int = 0
+    next: int = 1
+    candidates: int = 0  # distinct candidates whose records are in segments
+    segments: list[Segment] = field(default_factory=list)
+
+    def to_doc(self) -> Doc:
+        return {
+            "generation": self.generation,
+            "next": self.next,
+            "candidates": self.candidates,
+            "segments": [s.to_doc() for s in self.segments],
+        }
+
+    @classmethod
+    def from_meta(cls, head: Any, path: Path) -> Record:
+        doc = head.get("archive") if type(head) is dict else None
+        if doc is None:
+            return cls()
+        try:
+            if type(doc) is not dict:
+                raise ValueError("it is not an object")
+            numbers = ("generation", "next", "candidates")
+            if any(type(doc.get(k)) is not int or doc[k] < 0 for k in numbers):
+                raise ValueError("a bad generation or count")
+            if type(doc.get("segments")) is not list:
+                raise ValueError("no list of segments")
+            segments = [Segment.from_doc(s) for s in doc["segments"]]
+            if len({s.number for s in segments}) != len(segments) or any(
+                s.number >= doc["next"] for s in segments
+            ):
+                raise ValueError("segment numbers repeat or run past 'next'")
+        except ValueError as exc:
+            raise StoreError(
+                f"{path} is not a screener database (meta document 1: archive: {exc}); "
+                "left untouched"
+            ) from None
+        return cls(doc["generation"], doc["next"], doc["candidates"], segments)
+
+    @property
+    def attempts(self) -> int:
+        return sum(s.attempts for s in self.segments)
+
+    @property
+    def audit(self) -> int:
+        return sum(s.audit for s in self.segments)
+
+    @property
+    def size(self) -> int:
+        return sum(s.size for s in self.segments)
+
+
+def _damaged(path: Path, why: str) -> StoreError:
+    return StoreError(
+        f"{path} is damaged ({why}); it is part of the results database: restore it "
+        "from a backup; left untouched"
+    )
+
+
+class Archive:
+    """The segments one version of the live file lists, read lazily.
+
+    ``hold``: open every segment now (readers, who take no lock: a file opened
+    stays readable when a later commit removes it). Writers hold the lock, so
+    nothing changes under them, and open files as needed.
+    """
+
+    def __init__(self, db_path: Path, record: Record, *, hold: bool) -> None:
+        self.folder = archive_folder(db_path)
+        self.record = record
+        self.by_number = {s.number: s for s in record.segments}
+        self.rank = {s.number: i for i, s in enumerate(record.segments)}
+        self._fds: dict[tuple[int, str], int] = {}
+        self._indexes: dict[int, SegmentIndex] = {}
+        self._tables: OrderedDict[int, Tables] = OrderedDict()
+        self._sizes: dict[int, int] = {}
+        self._cached = 0
+        self.holding = hold
+        _allow_files(2 * len(record.segments))
+        if hold:
+            try:
+                for seg in record.segments:
+                    for ext in ("json", "idx"):
+                        self._fd(seg.number, ext)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.record.segments
+
+    def _fd(self, number: int, ext: str) -> int:
+        fd = self._fds.get((number, ext))
+        if fd is None:
+            path = segment_path(self.folder, number, ext)
+            try:
+                fd = open_for_reading(path)
+            except FileNotFoundError:
+                raise Stale(str(path)) from None
+            self._fds[(number, ext)] = fd
+        return fd
+
+    def index(self, seg: Segment) -> SegmentIndex:
+        found = self._indexes.get(seg.number)
+        if found is None:
+            path = segment_path(self.folder, seg.number, "idx")
+            found = SegmentIndex(path, self._fd(seg.number, "idx"))
+            self._indexes[seg.number] = found
+        return found
+
+    def tables(self, seg: Segment, *, keep: bool = True) -> Tables:
+        """A segment's tables, parsed; kept for later calls when ``keep`` and small enough."""
+        found = self._tables.get(seg.number)
+        if found is not None:
+            self._tables.move_to_end(seg.number)
+            return found
+        path = segment_path(self.folder, seg.number, "json")
+        data = read_open_file(path, self._fd(seg.number, "json"))
+        if not self.holding:  # a writer: nothing can change under its lock
+            with contextlib.suppress(OSError):
+                os.close(self._fds.pop((seg.number, "json")))
+        check_segment(data, path, seg.number)
+        assert data is not None
+        if keep:
+            self._tables[seg.number] = data
+            self._cached += seg.size
+            while self._cached > CACHE_BYTES and len(self._tables) > 1:
+                number, _ = self._tables.popitem(last=False)
+                self._cached -= self._sizes.get(number, 0)
+            self._sizes[seg.number] = seg.size
+        return data
+
+    def probe(self, kind: str, value: str) -> list[Segment]:
+        """The segments whose index says they may hold ``value`` (a ``KINDS`` lookup)."""
+        if not self.segments:
+            return []
+        h = fnv(name_key(value) if kind == "name" else value)
+        return [s for s in self.segments if self.index(s).has(kind, h)]
+
+    def probe_many(
+        self, kind: str, values: Sequence[str]
+    ) -> list[tuple[Segment, npt.NDArray[np.bool_]]]:
+        """For many values at once: each segment that may hold some, with a mask of which."""
+        if not self.segments or not values:
+            return []
+        import numpy as np
+
+        found: list[tuple[Segment, npt.NDArray[np.bool_]]] = []
+        if len(values) < 64:
+            few = [fnv(name_key(v) if kind == "name" else v) for v in values]
+            for seg in self.segments:
+                index = self.index(seg)
+                mask = np.fromiter((index.has(kind, h) for h in few), dtype=bool)
+                if mask.any():
+                    found.append((seg, mask))
+            return found
+        texts = [name_key(v) for v in values] if kind == "name" else list(values)
+        hashes = fnv_many(texts)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        for seg in self.segments:
+            stored = self.index(seg).array(kind)
+            if not len(stored):
+                continue
+            at = np.searchsorted(stored, ordered)
+            at = np.where(at == len(stored), 0, at)
+            hit = stored[at] == ordered
+            if hit.any():
+                mask = np.zeros(len(values), dtype=bool)
+                mask[order[hit]] = True
+                found.append((seg, mask))
+        return found
+
+    # -- a writer's changes to the working list (listed at its commit) -------------------
+
+    def _renumber(self) -> None:
+        self.by_number = {s.number: s for s in self.record.segments}
+        self.rank = {s.number: i for i, s in enumerate(self.record.segments)}
+
+    def add(self, segment: Segment) -> None:
+        self.record.segments.append(segment)
+        self._renumber()
+
+    def replace(self, old: Segment, new: Sequence[Segment]) -> None:
+        at = self.record.segments.index(old)
+        self.record.segments[at : at + 1] = list(new)
+        self._renumber()
+
+    def replace_run(self, run: Sequence[Segment], new: Sequence[Segment]) -> None:
+        """Replace consecutive segments ``run`` by ``new`` at the same place."""
+        at = self.record.segments.index(run[0])
+        assert self.record.segments[at : at + len(run)] == list(run)
+        self.record.segments[at : at + len(run)] = list(new)
+        self._renumber()
+
+    def clone(self) -> Archive:
+        """Another reader of the same segments with its own descriptors (duplicated, so a
+        segment removed meanwhile stays readable), for a stream that outlives its read."""
+        other = Archive.__new__(Archive)
+        other.folder = self.folder
+        other.record = Record(
+            self.record.generation,
+            self.record.next,
+            self.record.candidates,
+            list(self.record.segments),
+        )
+        other._renumber()
+        other._fds = {}
+        other._indexes = {}
+        other._tables = OrderedDict()
+        other._sizes = {}
+        other._cached = 0
+        other.holding = True
+        _allow_files(4 * len(self.record.segments))
+        try:
+            for seg in self.record.segments:
+                for ext in ("json", "idx"):
+                    other._fds[(seg.number, ext)] = os.dup(self._fd(seg.number, ext))
+        except BaseException:
+            other.close()
+            raise
+        return other
+
+    def hold_all(self) -> None:
+        """Open every listed segment now (a stream that outlives the writer's lock)."""
+        for seg in self.record.segments:
+            for ext in ("json", "idx"):
+                self._fd(seg.number, ext)
+
+    def forget(self, numbers: Iterable[int]) -> None:
+        """Close what is open of these segments (about to be removed)."""
+        for number in numbers:
+            index = self._indexes.pop(number, None)
+            if index is not None:
+                index.close()
+            for ext in ("json", "idx"):
+                fd = self._fds.pop((number, ext), None)
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            if self._tables.pop(number, None) is not None:
+                self._cached -= self._sizes.pop(number, 0)
+
+    def close(self) -> None:
+        for index in self._indexes.values():
+            with contextlib.suppress(Exception):
+                index.close()
+        self._indexes.clear()
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds.clear()
+        self._tables.clear()
+        self._cached = 0
+
+
+def _allow_files(count: int) -> None:
+    """Raise this process's open-file limit when a reader must hold ``count`` files."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
+def check_segment(data: Tables | None, path: Path, number: int) -> None:
+    """Refuse a segment that is not exactly as screener wrote it (sealed, numbered)."""
+    from screener.store.schema import SCHEMA_VERSION
+
+    if data is None:
+        raise _damaged(path, "it is empty")
+    if not isinstance(data, SealedTables):
+        raise _damaged(path, "its seal does not match its contents")
+    head = data.get("meta", {}).get("1")
+    version = head.get("schema_version") if isinstance(head, dict) else None
+    if type(version) is int and version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer screener (schema {version}); upgrade screener"
+        )
+    if not isinstance(head, dict) or head.get("segment") != number:
+        raise _damaged(path, f"it is not segment {number}")
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+def segment_tables(
+    number: int, candidates: Iterable[Doc], attempts: Iterable[Doc], audit: Iterable[Doc]
+) -> Tables:
+    """A segment's TinyDB tables: documents numbered from 1 in the order given."""
+    from screener.store.schema import SCHEMA_VERSION
+
+    def numbered(docs: Iterable[Doc]) -> dict[str, Doc]:
+        return {str(i): d for i, d in enumerate(docs, 1)}
+
+    return {
+        "candidates": numbered(candidates),
+        "attempts": numbered(attempts),
+        "audit": numbered(audit),
+        "meta": {"1": {"schema_version": SCHEMA_VERSION, "segment": number}},
+    }
+
+
+def _hashes(texts: list[str]) -> list[int] | npt.NDArray[np.uint64]:
+    if len(texts) >= _VECTOR_MIN:
+        return fnv_many(texts)
+    return [fnv(t) for t in texts]
+
+
+def index_of(tables: Tables) -> bytes:
+    """The ``.idx`` bytes of a segment's tables (see ``hashindex``)."""
+    people = list(tables["candidates"].values())
+    attempts = list(tables["attempts"].values())
+    audit = list(tables["audit"].values())
+    cands = {d["id"] for d in people}
+    cands.update(d["cand"] for d in attempts)
+    cands.update(d["cand"] for d in audit if d.get("cand") is not None)
+    attempt_ids = [d["id"] for d in attempts]
+    attempt_ids += [d["attempt"] for d in audit if d.get("attempt") is not None]
+    columns = {
+        "cand": _hashes(sorted(cands)),
+        "name": _hashes(sorted({name_key(d["name"]) for d in people})),
+        "attempt": _hashes(attempt_ids),
+        "key": _hashes([d["key"] for d in attempts if d.get("key") is not None]),
+    }
+    assert set(columns) == set(KINDS)
+    return index_bytes(columns)  # type: ignore[arg-type]
+
+
+def write_segment(
+    folder: Path, number: int, tables: Tables, like: os.stat_result | None
+) -> Segment:
+    """Write segment ``number`` (its ``.json`` and ``.idx``); returns its commit-record row.
+
+    ``tables`` must hold its attempts in time order (``sort_stamp``).
+    """
+    attempts = list(tables["attempts"].values())
+    layouts: dict[int, list[Any]] = {}
+    for pos, doc in enumerate(attempts):
+        entry = layouts.get(doc["layout"])
+        if entry is None:
+            layouts[doc["layout"]] = [1, pos, sort_stamp(doc)]
+        else:
+            entry[0] += 1
+    payload = sealed_bytes(tables)
+    data_path = segment_path(folder, number, "json")
+    write_new_file(segment_path(folder, number, "idx"), index_of(tables), like)
+    write_new_file(data_path, payload, like)
+    return Segment(
+        number=number,
+        attempts=len(attempts),
+        candidates=len(tables["candidates"]),
+        audit=len(tables["audit"]),
+        first=sort_stamp(attempts[0]) if attempts else "",
+        last=sort_stamp(attempts[-1]) if attempts else "",
+        layouts=tuple((n, c, p, t) for n, (c, p, t) in layouts.items()),
+        size=len(payload),
+    )
+
+
+def remove_segment_files(folder: Path, numbers: Iterable[int]) -> None:
+    for number in numbers:
+        for ext in ("json", "idx"):
+            with contextlib.suppress(FileNotFoundError):
+                segment_path(folder, number, ext).unlink()
+
+
+def collect_garbage(folder: Path, record: Record) -> list[Path]:
+    """Remove segment files no commit lists and temp files (a killed writer's); under
+    the lock only. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    except OSError as exc:
+        raise StoreError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    listed = {s.number for s in record.segments}
+    for name in names:
+        match = _SEGMENT_FILE.match(name)
+        stale = (match is not None and int(match.group(1)) not in listed) or (
+            name.startswith(".seg-") and name.endswith(".tmp")
+        )
+        if stale:
+            path = folder / name
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    if removed:
+        fsync_folder(folder)
+    return removed
+
+
+def chunks(docs: Sequence[Doc], size: int) -> Iterator[Sequence[Doc]]:
+    for start in range(0, len(docs), size):
+        yield docs[start : start + size]
+
+
+def folder_mode(file_mode: int) -> int:
+    """The archive folder's mode for a live file of ``file_mode``: 0700, plus read and
+    search for the group (and others) the live file is shared with."""
+    mode = 0o700
+    for shift in (3, 0):
+        if file_mode & (0o6 << shift):
+            mode |= 0o7 << shift
+    return mode
+
+
+def make_folder(folder: Path, like: os.stat_result | None) -> None:
+    """Create the archive folder (0700, or shared like the live file)."""
+    mode = folder_mode(like.st_mode & 0o777) if like is not None else 0o700
+    try:
+        os.mkdir(folder, mode)
+    except FileExistsError:
+        if not folder.is_dir() or folder.is_symlink():
+            raise StoreError(
+                f"{folder} is not a folder, so it cannot hold the database's archive; move it away"
+            ) from None
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    if like is not None:
+        with contextlib.suppress(OSError):
+            os.chown(folder, like.st_uid, like.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, mode)  # mkdir's mode is cut by the umask
+
+
+MatchFn = Callable[[Doc], bool]

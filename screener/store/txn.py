@@ -1,0 +1,528 @@
+"""One open database: the live TinyDB file and the archive segments it lists.
+
+A ``Txn`` lives for one lock (a write) or one read. It reads the live file once
+(``BufferedMiddleware``), finds documents there and, through the segments'
+hash indexes, in the archive; a write changes the live tables in memory and
+writes archive segments under new numbers as it goes (unreferenced until the
+commit). ``commit`` is the protocol of docs/store.md, "Commit": move surplus
+archivable documents of the live file into new segments, fsync the archive
+folder, replace the live file with the new commit record (the commit point),
+then remove the segment files it no longer lists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from tinydb import Storage, TinyDB
+from tinydb.table import Table
+
+from screener.errors import NotFoundError, StoreError
+from screener.store.archive import (
+    SMALL_SEGMENT,
+    Archive,
+    Record,
+    Segment,
+    archive_folder,
+    chunks,
+    collect_garbage,
+    make_folder,
+    remove_segment_files,
+    segment_tables,
+    sort_stamp,
+    write_segment,
+)
+from screener.store.files import (
+    AtomicJSONStorage,
+    BufferedMiddleware,
+    Tables,
+    existing_file,
+    fsync_folder,
+)
+from screener.store.hashindex import name_key
+from screener.store.records import STORE_EVENTS, Layout, shown, utc_stamp
+from screener.store.schema import META, META_ID, SCHEMA_VERSION, check_version, new_meta, upgrade
+
+Doc = dict[str, Any]
+#: Where a document was found: None for the live file, else its segment.
+Where = Segment | None
+BAK_SUFFIX = ".bak"
+
+
+class Limits:
+    """How much the live file holds before a write moves documents into segments, and
+    how many attempts a segment holds (``archive.LIVE_LIMIT``, ``SEGMENT_ATTEMPTS``)."""
+
+    def __init__(self, live: int, segment: int) -> None:
+        self.live = max(1, live)
+        self.segment = max(1, segment)
+
+
+def backup_path(path: Path) -> Path:
+    """Where the file being migrated is kept (a hard link) until its migration is done."""
+    return path.with_name(path.name + BAK_SUFFIX)
+
+
+class Txn:
+    """One open database (see the module docstring)."""
+
+    def __init__(self, path: Path, *, writable: bool, limits: Limits) -> None:
+        self.path = path
+        self.writable = writable
+        self.limits = limits
+        self.db = TinyDB(str(path), storage=BufferedMiddleware(AtomicJSONStorage))
+        self.buffer = cast(BufferedMiddleware, self.db.storage)
+        self.tables: dict[str, Table] = {}
+        self.layout_ids: dict[Layout, int] | None = None
+        self.layout_cache: dict[int, Layout] = {}
+        self.version: int | None = None
+        self.flush_all = False  # compaction: move every archivable document
+        self.dropped: list[int] = []  # segment numbers replaced in this transaction
+        self.written: list[int] = []  # segment numbers written in this transaction
+        self.folder = archive_folder(path)
+        data = self.buffer.read()
+        record = Record()
+        if data is not None:
+            check_version(data, path)  # a newer file is refused before its meta is read
+            record = Record.from_meta(data.get(META, {}).get(META_ID), path)
+        if writable:  # under the lock: what a killed writer left goes first
+            with contextlib.suppress(FileNotFoundError):
+                backup_path(path).unlink()  # the live file is intact: its replace is atomic
+            if self.folder.is_dir():
+                collect_garbage(self.folder, record)
+        self.archive = Archive(path, record, hold=not writable)
+        try:
+            if data is not None:
+                found = upgrade(data, path, self.archived_candidates)
+                self.version = found
+                if found < SCHEMA_VERSION:
+                    self.buffer.replace(data)
+                    if writable:
+                        self.table("audit").insert(
+                            {
+                                "event": "schema.migrated",
+                                "at": utc_stamp(),
+                                "detail": f"schema {found} -> {SCHEMA_VERSION}",
+                            }
+                        )
+        except BaseException:
+            self.archive.close()
+            raise
+
+    # -- the live file -----------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        """A TinyDB table over the buffer. Made here rather than by ``TinyDB.table``,
+        which keeps its instances for good: ``append`` must be able to drop one so
+        its cached next id is recomputed."""
+        if name not in self.tables:
+            self.tables[name] = Table(cast(Storage, self.buffer), name, cache_size=0)
+        return self.tables[name]
+
+    def docs(self, name: str) -> dict[str, Doc]:
+        """The raw documents of a live table, for scanning only: never modify them."""
+        data = self.buffer.read()
+        if data is None:
+            return {}
+        table: dict[str, Doc] = data.get(name, {})
+        return table
+
+    def data(self) -> Tables:
+        """Everything as it would be written, with ``meta`` for a new database."""
+        data = self.buffer.read()
+        if data is None:
+            data = {}
+            self.buffer.write(data)
+        if not data.get(META):
+            data[META] = {META_ID: new_meta()}
+            self.buffer.dirty = True
+        return data
+
+    def append(self, name: str, docs: list[Doc]) -> None:
+        """Add many new documents to a live table, with TinyDB's id scheme.
+
+        TinyDB's ``insert_multiple`` checks and copies every document (0.26 s
+        per 100k attempts); these are fresh dicts built by the store, so they go
+        straight into the table. The cached ``Table`` is dropped so its next-id
+        counter is recomputed from the data.
+        """
+        table = self.data().setdefault(name, {})
+        first = max(map(int, table), default=0) + 1
+        table.update(zip(map(str, range(first, first + len(docs))), docs, strict=True))
+        self.buffer.dirty = True
+        self.tables.pop(name, None)
+
+    def close(self) -> None:
+        self.archive.close()
+        self.db.close()
+
+    # -- layouts (always in the live file) ---------------------------------------------
+
+    def layout(self, layout_id: int) -> Layout:
+        cached = self.layout_cache.get(layout_id)
+        if cached is None:
+            cached = Layout.from_doc(self.docs("layouts")[str(layout_id)])
+            self.layout_cache[layout_id] = cached
+        return cached
+
+    def layout_of(self) -> dict[int, Layout]:
+        return {int(k): self.layout(int(k)) for k in self.docs("layouts")}
+
+    def layout_id(self, layout: Layout) -> int:
+        """The id of an equal stored layout, storing it first if it is new."""
+        if self.layout_ids is None:
+            self.layout_ids = {}
+            for key in self.docs("layouts"):
+                self.layout_ids.setdefault(self.layout(int(key)), int(key))
+        found = self.layout_ids.get(layout)
+        if found is None:
+            found = int(self.table("layouts").insert(layout.to_doc()))
+            self.layout_ids[layout] = found
+            self.layout_cache[found] = layout
+        return found
+
+    # -- the archive -------------------------------------------------------------------
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.archive.segments
+
+    def seg(self, segment: Segment, *, keep: bool = True) -> Tables:
+        return self.archive.tables(segment, keep=keep)
+
+    def probe(self, kind: str, value: str) -> list[Segment]:
+        return self.archive.probe(kind, value)
+
+    def archived_candidates(self, ids: set[str]) -> set[str]:
+        """Which of ``ids`` have a candidate record in the archive (checked, not hashed)."""
+        found: set[str] = set()
+        wanted = sorted(ids)
+        for segment, mask in self.archive.probe_many("cand", wanted):
+            maybe = {cid for cid, hit in zip(wanted, mask, strict=True) if hit}
+            found |= {d["id"] for d in self.seg(segment)["candidates"].values()} & maybe
+        return found
+
+    def archived_people(self, ids: Iterable[str]) -> dict[str, Doc]:
+        """The archived candidate records of ``ids`` (those found)."""
+        wanted = sorted(set(ids))
+        out: dict[str, Doc] = {}
+        for segment, mask in self.archive.probe_many("cand", wanted):
+            maybe = {cid for cid, hit in zip(wanted, mask, strict=True) if hit} - out.keys()
+            if maybe:
+                for doc in self.seg(segment)["candidates"].values():
+                    if doc["id"] in maybe:
+                        out[doc["id"]] = doc
+        return out
+
+    def taken_attempt_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the archive may already use (a hash hit is enough to avoid)."""
+        hits: set[str] = set()
+        for _, mask in self.archive.probe_many("attempt", ids):
+            hits.update(i for i, hit in zip(ids, mask, strict=True) if hit)
+        return hits
+
+    def archived_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        """Submission key -> attempt id, for those of ``keys`` stored in the archive."""
+        out: dict[str, str] = {}
+        for segment, mask in self.archive.probe_many("key", keys):
+            maybe = {k for k, hit in zip(keys, mask, strict=True) if hit}
+            for doc in self.seg(segment)["attempts"].values():
+                key = doc.get("key")
+                if key is not None and key in maybe and key not in out:
+                    out[key] = doc["id"]
+        return out
+
+    # -- lookups over both ---------------------------------------------------------------
+
+    def find_candidate(self, candidate_id: str) -> Doc | None:
+        for doc in self.docs("candidates").values():
+            if doc["id"] == candidate_id:
+                return doc
+        for segment in self.probe("cand", candidate_id):
+            for found in self.seg(segment)["candidates"].values():
+                if found["id"] == candidate_id:
+                    return cast(Doc, found)
+        return None
+
+    def candidate_doc(self, candidate_id: str) -> Doc:
+        found = self.find_candidate(candidate_id)
+        if found is None:
+            raise NotFoundError(f"no candidate {shown(candidate_id)}")
+        return found
+
+    def candidate_exists(self, candidate_id: str) -> bool:
+        return self.find_candidate(candidate_id) is not None
+
+    def id_taken(self, candidate_id: str) -> bool:
+        """Whether a new random id must be drawn again (a hash hit is enough)."""
+        return any(d["id"] == candidate_id for d in self.docs("candidates").values()) or bool(
+            self.probe("cand", candidate_id)
+        )
+
+    def named(self, name: str) -> list[Doc]:
+        """Every candidate whose name is ``name`` (any case, any spacing), live or archived."""
+        wanted = name_key(name)
+        out = {
+            d["id"]: d for d in self.docs("candidates").values() if name_key(d["name"]) == wanted
+        }
+        for segment in self.probe("name", name):
+            for doc in self.seg(segment)["candidates"].values():
+                if doc["id"] not in out and name_key(doc["name"]) == wanted:
+                    out[doc["id"]] = doc
+        return list(out.values())
+
+    def all_candidates(self) -> list[Doc]:
+        """Everyone (reads every segment)."""
+        out = {d["id"]: d for d in self.docs("candidates").values()}
+        for segment in list(self.segments):
+            for doc in self.seg(segment, keep=False)["candidates"].values():
+                out.setdefault(doc["id"], doc)
+        return list(out.values())
+
+    def attempt_doc(self, attempt_id: str) -> tuple[Where, int, Doc]:
+        for key, doc in self.docs("attempts").items():
+            if doc["id"] == attempt_id:
+                return None, int(key), doc
+        for segment in self.probe("attempt", attempt_id):
+            for key, doc in self.seg(segment)["attempts"].items():
+                if doc["id"] == attempt_id:
+                    return segment, int(key), doc
+        raise NotFoundError(f"no attempt '{attempt_id}'")
+
+    def name_of(self, candidate_id: str) -> str | None:
+        doc = self.find_candidate(candidate_id)
+        return None if doc is None else cast(str, doc["name"])
+
+    def person(self, candidate_id: str) -> tuple[str | None, str | None]:
+        doc = self.find_candidate(candidate_id)
+        return (None, None) if doc is None else (doc["name"], doc.get("contact"))
+
+    # -- changing the archive ------------------------------------------------------------
+
+    def _like(self) -> os.stat_result | None:
+        """The live file's stat: new archive files take its owner, group and mode."""
+        return existing_file(self.path)
+
+    def _new_segment(self, people: list[Doc], attempts: list[Doc], audit: list[Doc]) -> Segment:
+        """Write a new segment (listed at the commit); attempts in time order."""
+        record = self.archive.record
+        number = record.next
+        record.next += 1
+        like = self._like()
+        make_folder(self.folder, like)
+        self.written.append(number)
+        tables = segment_tables(number, people, attempts, audit)
+        return write_segment(self.folder, number, tables, like)
+
+    def rewrite(self, segment: Segment, change: Callable[[Tables], Tables | None]) -> None:
+        """Replace a segment by what ``change`` makes of a copy of its tables (None or
+        nothing left: drop it). Written now under a new number, listed at the commit."""
+        assert self.writable
+        old = self.seg(segment, keep=False)
+        copy = {name: dict(table) for name, table in old.items()}
+        new = change(copy)
+        replacement: list[Segment] = []
+        if new is not None and (new["attempts"] or new["candidates"] or new["audit"]):
+            people = list(new["candidates"].values())
+            attempts = list(new["attempts"].values())
+            audit = list(new["audit"].values())
+            replacement.append(self._new_segment(people, attempts, audit))
+        self.archive.replace(segment, replacement)
+        self.dropped.append(segment.number)
+
+    def add_segments(self, groups: Iterable[tuple[list[Doc], list[Doc], list[Doc]]]) -> None:
+        """Write new segments of (candidates, attempts in time order, audit events)."""
+        for people, attempts, audit in groups:
+            self.archive.add(self._new_segment(people, attempts, audit))
+
+    def _groups(
+        self, attempts: list[Doc], people: dict[str, Doc], audit: list[Doc]
+    ) -> list[tuple[list[Doc], list[Doc], list[Doc]]]:
+        """Split attempts (in time order) into segments of at most ``limits.segment``,
+        each with the records of its attempts' candidates (from ``people``, else copied
+        from the archive); people without attempts here and the audit events go last."""
+        missing = {d["cand"] for d in attempts} - people.keys()
+        copies = self.archived_people(missing) if missing else {}
+        unknown = missing - copies.keys()
+        if unknown:  # pragma: no cover - the documents were checked when read
+            raise StoreError(f"{self.path}: attempts of unknown candidate {shown(min(unknown))}")
+        out: list[tuple[list[Doc], list[Doc], list[Doc]]] = []
+        placed: set[str] = set()
+        parts = list(chunks(attempts, self.limits.segment)) or [[]]
+        for i, part in enumerate(parts):
+            mine: dict[str, Doc] = {}
+            for doc in part:
+                cid = doc["cand"]
+                if cid not in mine:
+                    mine[cid] = people.get(cid) or copies[cid]
+            placed.update(mine)
+            last = i == len(parts) - 1
+            if last:
+                for cid, doc in people.items():
+                    if cid not in placed:
+                        mine[cid] = doc
+            out.append((list(mine.values()), list(part), audit if last else []))
+        return [g for g in out if g[0] or g[1] or g[2]]
+
+    def _collect(
+        self, group: Sequence[Segment]
+    ) -> tuple[list[list[tuple[tuple[str, int, int], Doc]]], dict[str, Doc], list[Doc]]:
+        """The attempts (keyed for a merge), people and audit events of some segments."""
+        rank = {s.number: i for i, s in enumerate(group)}
+        keyed = []
+        people: dict[str, Doc] = {}
+        audit: list[Doc] = []
+        for segment in group:
+            tables = self.seg(segment, keep=False)
+            keyed.append(
+                [
+                    ((sort_stamp(d), rank[segment.number], int(k)), d)
+                    for k, d in tables["attempts"].items()
+                ]
+            )
+            for doc in tables["candidates"].values():
+                people.setdefault(doc["id"], doc)
+            audit.extend(tables["audit"].values())
+        return keyed, people, audit
+
+    def merge(self, group: Sequence[Segment]) -> None:
+        """Replace consecutive segments by as few as hold their attempts (compaction)."""
+        import heapq
+
+        keyed, people, audit = self._collect(group)
+        attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
+        written = [self._new_segment(*g) for g in self._groups(attempts, people, audit)]
+        self.archive.replace_run(group, written)
+        self.dropped.extend(s.number for s in group)
+
+    # -- commit ----    # -- commit -------------------------------------------------------------------------
+
+    def archivable(self, data: Tables) -> int:
+        attempts = data.get("attempts", {})
+        audit = data.get("audit", {})
+        return (
+            sum(1 for d in attempts.values() if d["status"] == "submitted")
+            + len(data.get("candidates", {}))
+            + sum(1 for d in audit.values() if d["event"] in STORE_EVENTS)
+        )
+
+    def flush(self, data: Tables) -> int:
+        """Move the live file's submitted attempts, candidates and store audit events into
+        new segments when it holds more than the limit (or ``flush_all``); returns how
+        many documents moved. A small last segment is merged with them, so interactive
+        use does not leave a trail of small segments."""
+        import heapq
+
+        if not self.flush_all and self.archivable(data) <= self.limits.live:
+            return 0
+        live_attempts = data.get("attempts", {})
+        submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
+        submitted.sort(key=lambda kd: (sort_stamp(kd[1]), int(kd[0])))
+        people = {d["id"]: d for d in data.get("candidates", {}).values()}
+        audit = data.get("audit", {})
+        events = [(k, d) for k, d in audit.items() if d["event"] in STORE_EVENTS]
+        moved = len(submitted) + len(people) + len(events)
+        if not moved:
+            return 0
+        tail: list[Segment] = []
+        last = self.segments[-1] if self.segments else None
+        if (
+            last is not None
+            and last.number not in self.written
+            and last.attempts < min(SMALL_SEGMENT, self.limits.segment // 2 + 1)
+        ):
+            tail = [last]
+        keyed, old_people, old_audit = self._collect(tail)
+        rank = len(tail)
+        keyed.append([((sort_stamp(d), rank, int(k)), d) for k, d in submitted])
+        attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
+        everyone = {**old_people, **people}
+        groups = self._groups(attempts, everyone, old_audit + [d for _, d in events])
+        written = [self._new_segment(*g) for g in groups]
+        if tail:
+            self.archive.replace_run(tail, written)
+            self.dropped.append(tail[0].number)
+        else:
+            for segment in written:
+                self.archive.add(segment)
+        for key, _ in submitted:
+            del live_attempts[key]
+        data["candidates"] = {}
+        for key, _ in events:
+            del audit[key]
+        self.archive.record.candidates += len(people)
+        self.tables.clear()
+        return moved
+
+    def commit(self) -> bool:
+        """Write what changed; True when something was written (see the module docstring)."""
+        if not self.buffer.dirty and not self.dropped and not self.written:
+            return False
+        data = self.data()
+        migrating = self.version is not None and self.version < SCHEMA_VERSION
+        backup = backup_path(self.path)
+        if migrating:
+            keep_backup(self.path, backup)
+        try:
+            self.flush(data)
+        except BaseException:
+            self.abandon()
+            raise
+        if self.written or self.dropped:
+            fsync_folder(self.folder)
+            record = self.archive.record
+            record.generation += 1
+            data[META][META_ID]["archive"] = record.to_doc()
+            self.buffer.dirty = True
+        try:
+            written: bool = self.buffer.commit()  # the commit point: the live file's replace
+        except BaseException:
+            self.abandon()
+            raise
+        self.written.clear()  # listed now: never removed as abandoned
+        self.after_commit()
+        if migrating:
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+        return written
+
+    def after_commit(self) -> None:
+        """Remove the segment files the new commit record no longer lists."""
+        listed = {s.number for s in self.segments}
+        gone = [n for n in self.dropped if n not in listed]
+        if gone:
+            self.archive.forget(gone)
+            remove_segment_files(self.folder, gone)
+            fsync_folder(self.folder)
+        self.dropped.clear()
+        self.written.clear()
+
+    def abandon(self) -> None:
+        """A write that raised: remove the segments it wrote (nothing lists them)."""
+        if self.written:
+            self.archive.forget(self.written)
+            remove_segment_files(self.folder, self.written)
+            self.written.clear()
+
+
+def keep_backup(path: Path, backup: Path) -> None:
+    """Keep the file being migrated as ``<name>.bak`` (a hard link, else a copy, 0600)
+    until the migration's commit is done."""
+    if existing_file(path) is None:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        backup.unlink()
+    try:
+        os.link(path, backup)
+    except OSError:
+        import shutil
+
+        fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+            shutil.copyfileobj(source, out)
+            out.flush()
+            os.fsync(out.fileno())
