@@ -35,7 +35,7 @@ import math
 import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
@@ -67,6 +67,24 @@ A cell past it is a row error (XLSX, JSON) or a file error (CSV, where the
 csv module stops), so a small file cannot carry a 600 MB name into the store.
 """
 SHOWN_PROBLEMS = 20  # file-level problems listed in one error; the rest are counted
+HEADER_SEARCH = 10  # rows (not blank) searched for the header row holding the id column
+COMMENT = "# "  # an id cell starting with this makes the row a comment (no id has a space)
+TEMPLATE_HELP_SHEET = "Allowed answers"  # the template's second sheet, skipped when read
+#: Headers read as contact details unless ``--contact-column`` names others (folded).
+CONTACT_HEADERS = frozenset(
+    {
+        "contact",
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "phone",
+        "phone number",
+        "telephone",
+        "mobile",
+        "cell",
+    }
+)
 _SHOWN_TEXT = 80  # characters of a cell or header quoted in a message
 
 
@@ -145,9 +163,28 @@ class Table:
     values: list[object]
     errors: tuple[RowError, ...] = ()
     mapping: Mapping | None = None  # the mapping the headers were read with
+    #: per row the contact details of its contact columns (joined by "; "), or None
+    contacts: list[str | None] | None = None
+    contact_headers: tuple[str, ...] = ()  # the contact columns as headed in the file
+    ignored: tuple[str, ...] = ()  # columns left out (a mapping's ``ignore``), as headed
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def without(self, keys: Iterable[str]) -> Table:
+        """The same table without the answer columns ``keys`` (listed in ``ignored``)."""
+        drop = set(keys)
+        keep = [j for j, key in enumerate(self.columns) if key not in drop]
+        if len(keep) == len(self.columns):
+            return self
+        gone = tuple(h for h, key in zip(self.headers, self.columns, strict=True) if key in drop)
+        return replace(
+            self,
+            columns=tuple(self.columns[j] for j in keep),
+            headers=tuple(self.headers[j] for j in keep),
+            codes=self.codes[keep],
+            ignored=(*self.ignored, *gone),
+        )
 
     def column(self, key: str) -> list[object]:
         """The raw cells of one column (by item id / key), in row order."""
@@ -185,6 +222,10 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=dict)
     answers: dict[str, dict[str, CellValue]] = field(default_factory=dict)
     lines: dict[tuple[str, ...], int] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()  # headers to leave out (``fold``ed)
+
+    def ignores(self, header: str) -> bool:
+        return fold(header) in self.ignore
 
     def column_key(self, header: str) -> str:
         return self.columns.get(header.strip(), header.strip())
@@ -243,9 +284,21 @@ def read_mapping(path: Path | str) -> Mapping:
     if raw_columns is None:
         raw_columns = {}
     if not isinstance(raw_columns, dict):
-        problems.append(f"{at('columns')}: 'columns' must map header texts to item ids")
+        problems.append(
+            f"{at('columns')}: 'columns' must map header texts to item ids "
+            "(and may list headers under 'ignore')"
+        )
         raw_columns = {}
     given: dict[str, str] = {}
+    ignore: set[str] = set()
+    raw_ignore = raw_columns.get("ignore")
+    if isinstance(raw_ignore, list):  # `ignore:` with a list: headers to leave out
+        raw_columns = {k: v for k, v in raw_columns.items() if k != "ignore"}
+        for n, header in enumerate(raw_ignore):
+            if not isinstance(header, str | int | float) or isinstance(header, bool):
+                problems.append(f"{at('columns', 'ignore', n)}: list header texts to ignore")
+                continue
+            ignore.add(fold(str(header)))
     for header, target in raw_columns.items():
         where = at("columns", header)
         if isinstance(header, bool) or header is None:
@@ -313,9 +366,14 @@ def read_mapping(path: Path | str) -> Mapping:
             table[key] = value
             lines[("answers", item_id, key)] = line("answers", item_id, label)
         answers[item_id] = table
+    for text in columns:
+        if fold(text) in ignore:
+            problems.append(
+                f"{name}:{lines[('columns', text)]}: header {text!r} is both mapped and ignored"
+            )
     if problems:
         raise ContentError(capped(problems))
-    return Mapping(name, columns, answers, lines)
+    return Mapping(name, columns, answers, lines, frozenset(ignore))
 
 
 # -- reading ----------------------------------------------------------------------
@@ -327,18 +385,28 @@ def read_table(
     id_column: str = "candidate_id",
     name_column: str = "name",
     mapping: Mapping | None = None,
+    contact_columns: Sequence[str] | None = (),
 ) -> Table:
     """Read a batch file; the format comes from the extension.
 
     ``.csv``/``.tsv``/``.txt`` (the delimiter among ``, ; tab |`` is sniffed;
-    UTF-8 with or without a BOM), ``.xlsx`` (the first sheet), ``.json`` (a
-    list of objects) and ``.jsonl``/``.ndjson`` (one object per line). The name
-    column is optional; the id column is not.
+    UTF-8 with or without a BOM), ``.xlsx`` (one sheet, besides the template's
+    ``TEMPLATE_HELP_SHEET``), ``.json`` (a list of objects) and
+    ``.jsonl``/``.ndjson`` (one object per line). The name column is optional;
+    the id column is not.
+
+    The header is the first row holding the id column (within the first
+    ``HEADER_SEARCH`` rows that are not blank, so a title row above it is
+    skipped); else the first row that is not blank. A row whose id cell starts
+    with ``"# "`` is a comment (the template's row of allowed answers): no id can
+    hold a space. ``contact_columns`` are read as each row's contact details
+    (joined by ``"; "``); None recognises the usual headers (``CONTACT_HEADERS``).
     """
     path = Path(path)
     refuse_special(path)
     suffix = path.suffix.lower()
     builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
+    builder.contact_wanted = contact_columns
     readers = {".xlsx": _read_xlsx, ".json": _read_json}
     readers |= dict.fromkeys(DELIMITED, _read_delimited)
     readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
@@ -404,6 +472,10 @@ class _Builder:
         self.structural: set[int] = set()  # rows already rejected as a whole
         self.text_cells = False  # every cell is a str (CSV): skips type checks
         self.long_codes: list[tuple[int, object]] = []  # (code, key) of new cells > CELL_LIMIT
+        self.contact_wanted: Sequence[str] | None = ()
+        self.contact_pos: list[int] = []
+        self.contacts: list[str | None] = []
+        self.ignored: list[str] = []
 
     # header ---------------------------------------------------------------------
 
@@ -437,19 +509,46 @@ class _Builder:
         if problems:
             raise ContentError(capped(problems))
         if self.id_column not in seen:
+            likely = next((h for h in headers if _looks_like_id(h)), None)
+            hint = f" --id-column {likely!r}" if likely else " --id-column"
             raise ContentError(
-                [f"{where}: no {self.id_column!r} column (name the id column with --id-column)"]
+                [f"{where}: no {self.id_column!r} column (name the id column with{hint})"]
             )
         self.headers = headers
         self.keys = keys
         self.id_pos = seen[self.id_column]
         self.name_pos = seen.get(self.name_column)
         skip = {self.id_pos, self.name_pos}
+        wanted = self.contact_wanted
+        if wanted is None:  # the usual contact headers
+            self.contact_pos = [
+                n for n, h in enumerate(headers) if n not in skip and fold(h) in CONTACT_HEADERS
+            ]
+        else:
+            missing = [c for c in wanted if c not in seen]
+            if missing:
+                raise ContentError(
+                    [f"{where}: no {missing[0]!r} column (given as --contact-column)"]
+                )
+            self.contact_pos = [seen[c] for c in wanted if seen[c] not in skip]
+        skip.update(self.contact_pos)
+        if self.mapping is not None and self.mapping.ignore:
+            dropped = [n for n, h in enumerate(headers) if n not in skip and self.mapping.ignores(h)]
+            self.ignored = [headers[n] for n in dropped]
+            skip.update(dropped)
         self.item_pos = [n for n in range(len(keys)) if n not in skip]
 
     @property
     def width(self) -> int:
         return len(self.headers)
+
+    def holds_id(self, record: Sequence[object]) -> bool:
+        """Whether ``record`` (a candidate header row) has the id column, after mapping."""
+        for cell in record:
+            text = cell_text(cell).strip()
+            if (self.mapping.column_key(text) if self.mapping else text) == self.id_column:
+                return True
+        return False
 
     # rows -------------------------------------------------------------------------
 
@@ -468,8 +567,14 @@ class _Builder:
             return
         ids = map(itemgetter(self.id_pos), rows)
         chunk_ids = list(map(str.strip, ids) if self.text_cells else map(_id_text, ids))
-        if "" in chunk_ids and not keep_blank:
-            keep = [k for k, ident in enumerate(chunk_ids) if ident or not _all_blank(rows[k])]
+        comments = any(ident.startswith("#") for ident in chunk_ids)  # "# " after strip: "#"
+        if ("" in chunk_ids and not keep_blank) or comments:
+            keep = [
+                k
+                for k, ident in enumerate(chunk_ids)
+                if (ident or keep_blank or not _all_blank(rows[k]))
+                and not _is_comment(rows[k][self.id_pos])
+            ]
             if len(keep) < len(rows):
                 numbers = [numbers[k] for k in keep]
                 rows = [rows[k] for k in keep]
@@ -481,6 +586,12 @@ class _Builder:
             if self.name_pos is None
             else list(map(_name_text, map(itemgetter(self.name_pos), rows)))
         )
+        if self.contact_pos:
+            positions = self.contact_pos
+            self.contacts.extend(
+                "; ".join(t for t in (_name_text(row[p]) for p in positions) if t) or None
+                for row in rows
+            )
         if not self.text_cells and _longest(chunk_ids, names) > CELL_LIMIT:
             self._cut_long_texts(numbers, chunk_ids, names)
         self.rows.append(np.asarray(numbers, dtype=np.int64))
@@ -603,6 +714,9 @@ class _Builder:
             values=self.values,
             errors=tuple(errors),
             mapping=self.mapping,
+            contacts=self.contacts[:n] if self.contact_pos else None,
+            contact_headers=tuple(self.headers[p] for p in self.contact_pos),
+            ignored=tuple(self.ignored),
         )
 
     def _check_ids(self, rows: npt.NDArray[np.int64]) -> None:
@@ -665,20 +779,68 @@ def _name_text(value: object) -> str | None:
     return text or None
 
 
+def _is_comment(cell: object) -> bool:
+    """A comment row's id cell: ``"# "`` first (no candidate id holds a space)."""
+    return isinstance(cell, str) and cell.lstrip().startswith(COMMENT)
+
+
+_ID_WORDS = ("id", "applicant", "candidate", "employee", "number", "no.")
+
+
+def _looks_like_id(header: str) -> bool:
+    """Whether a header probably holds the candidate ids (for the hint to --id-column)."""
+    words = fold(header).replace("_", " ").replace("-", " ").split()
+    return bool(words) and any(w in _ID_WORDS for w in words) and "name" not in words
+
+
+_NAME_WORDS = ("name", "full name", "candidate name", "applicant name", "first name")
+
+
+def column_hint(header: str, table: Table) -> str:
+    """The fix that applies to an unknown column ``header`` of ``table``: ``--name-column``
+    when it looks like a name (and there is no name column), ``--contact-column`` when it
+    looks like contact details, else leaving it out or mapping it."""
+    folded = fold(header).replace("_", " ")
+    if table.name_column is None and (folded in _NAME_WORDS or folded.endswith(" name")):
+        return f"it looks like the names: --name-column {header!r}"
+    contact = ("mail", "phone", "mobile", "contact")
+    if any(word in folded for word in contact):
+        return f"it looks like contact details: --contact-column {header!r}"
+    if _looks_like_id(header):
+        return f"if it holds the candidate ids: --id-column {header!r}"
+    return ""
+
+
 def _all_blank(row: Sequence[object]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
 def _take_header(rows: Iterator[Sequence[Any]], out: _Builder, path: Path) -> int | None:
-    """Skip blank rows, hand the first other one to ``out`` as the header.
+    """Find the header row and hand it to ``out``; the rows above it are skipped.
 
-    Returns the header's row number (1-based), or None for a file of blank rows.
+    The header is the first row holding the id column among the first
+    ``HEADER_SEARCH`` rows that are not blank (a title above the table is
+    skipped). When none holds it, the first row that is not blank is given,
+    and reports the missing id column. Returns the header's row number
+    (1-based), or None for a file of blank rows.
     """
+    first: tuple[int, Sequence[Any]] | None = None
+    searched = 0
     for number, record in enumerate(rows, 1):
-        if record and not _all_blank(record):
+        if not record or _all_blank(record):
+            continue
+        if first is None:
+            first = (number, record)
+        if out.holds_id(record):
             out.header(record, f"{path}:{number}")
             return number
-    return None
+        searched += 1
+        if searched >= HEADER_SEARCH:
+            break
+    if first is None:
+        return None
+    out.header(first[1], f"{path}:{first[0]}")  # raises: no id column
+    return first[0]
 
 
 # -- CSV -------------------------------------------------------------------------------
@@ -707,14 +869,17 @@ def _delimiter_giving_id(sample: str, sniffed: str, out: _Builder) -> str:
     """The sniffed delimiter, unless only another one splits out the id column's header."""
     candidates: list[str] = [sniffed, *DELIMITERS]
     for delimiter in candidates:
-        for record in csv.reader(io.StringIO(sample), delimiter=delimiter):
-            if record and not _all_blank(record):
-                keys = [c.strip() for c in record]
-                if out.mapping is not None:
-                    keys = [out.mapping.column_key(k) for k in keys]
-                if out.id_column in keys:
-                    return delimiter
-                break
+        searched = 0
+        try:
+            for record in csv.reader(io.StringIO(sample), delimiter=delimiter):
+                if record and not _all_blank(record):
+                    if out.holds_id(record):
+                        return delimiter
+                    searched += 1
+                    if searched >= HEADER_SEARCH:  # a title row may come first
+                        break
+        except csv.Error:
+            continue
     return sniffed
 
 
@@ -999,7 +1164,9 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
     try:
         if not book.worksheets:
             raise ContentError([f"{path}: the workbook has no worksheet"])
-        if len(book.worksheets) > 1:
+        # the template's sheet of allowed answers is not candidates
+        sheets = [ws for ws in book.worksheets if ws.title != TEMPLATE_HELP_SHEET]
+        if len(sheets) != 1:
             names = ", ".join(repr(shorten(ws.title)) for ws in book.worksheets)
             raise ContentError(
                 [
@@ -1007,7 +1174,7 @@ def _read_xlsx(path: Path, out: _Builder) -> None:
                     "keep the answers on one sheet, or save that sheet as CSV"
                 ]
             )
-        sheet = book.worksheets[0]
+        sheet = sheets[0]
         member = sheet._worksheet_path  # openpyxl 3.1: the sheet's part in the archive
         formulas = _formulas_without_value(path, member) if _scan_sheet(path, member) else {}
         rows = _sheet_rows(path, sheet)

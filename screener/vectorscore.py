@@ -51,7 +51,15 @@ from screener.content import (
     LikertItem,
 )
 from screener.errors import AnswerError, ContentError
-from screener.importing import Mapping, RowError, Table, capped, cell_text, shorten
+from screener.importing import (
+    Mapping,
+    RowError,
+    Table,
+    capped,
+    cell_text,
+    column_hint,
+    shorten,
+)
 from screener.measurement import Term, conditional_sem, score_interval, z_value
 from screener.scoring import (
     Answer,
@@ -281,11 +289,21 @@ def _check_columns(
     problems: list[str] = []
     if unknown:
         name = f", {table.name_column!r}" if table.name_column else ""
-        hint = " or map them in a --map file" if mapping is None else ""
+        hints = [
+            hint
+            for key, header in zip(table.columns, table.headers, strict=True)
+            if key not in known and (hint := column_hint(header, table))
+        ]
+        fix = (
+            hints[0]
+            if len(hints) == 1 and len(unknown) == 1
+            else "rename them, leave them out with --ignore-extra (or 'ignore:' under "
+            "'columns:' in a --map file)" + (", or map them in a --map file" if mapping is None else "")
+        )
         problems.append(
             f"{table.source}: unknown column{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(unknown)}: expected item ids of {assessment.id} form {form}, "
-            f"{table.id_column!r}{name}; rename them{hint}"
+            f"{table.id_column!r}{name}; {fix}"
         )
     if elsewhere:
         forms = ", ".join(assessment.form_names())
@@ -319,7 +337,13 @@ def _check_mapping(assessment: Assessment, items: Sequence[AnyItem], mapping: Ma
 
 
 def _as_option(item: AnyItem, value: object) -> object:
-    """An option id typed as a number (Excel turns "1" into 1) for a choice item."""
+    """An option id typed as a number (Excel turns "1" into 1), or in another case ("B"
+    for option b, as a spreadsheet's capitals give it), for a choice item."""
+    if isinstance(value, str) and isinstance(item, ChoiceItem | JudgementItem):
+        if any(option.id == value for option in item.options):
+            return value
+        same = [o.id for o in item.options if o.id.casefold() == value.casefold()]
+        return same[0] if len(same) == 1 else value
     if (
         isinstance(item, ChoiceItem | JudgementItem)
         and isinstance(value, int | float)

@@ -438,3 +438,97 @@ def test_mapping_errors_have_lines(tmp_path: Path, text: str, expected: str) -> 
 def test_mapping_file_missing(tmp_path: Path) -> None:
     with pytest.raises(ContentError, match="cannot read"):
         read_mapping(tmp_path / "nope.yaml")
+
+
+# -- issue 11: title rows, comment rows, the template's sheet, contacts, ignored columns --
+
+
+def test_the_header_row_is_found_below_a_title(tmp_path: Path) -> None:
+    """Issue 11 point 13: a title row above the table made 'WBLC cohort 3' the header."""
+    csv_path = tmp_path / "titled.csv"
+    csv_path.write_text(
+        "WBLC screening - cohort 3 (March)\n\n" + ",".join(HEADER) + "\n"
+        + "\n".join(",".join(r) for r in ROWS[:2]) + "\n",
+        encoding="utf-8",
+    )
+    table = read_table(csv_path)
+    assert table.ids == ["c1", "c2"] and table.columns == ("m1", "m2", "t1")
+    assert table.rows.tolist() == [4, 5]  # row numbers as the spreadsheet shows them
+    xlsx = write_xlsx(
+        tmp_path / "titled.xlsx",
+        [["Cohort 3", None, None], [None, None, None], ["candidate_id", "name", "t1"], ["x1", "Ann", 4]],
+    )
+    table = read_table(xlsx)
+    assert table.ids == ["x1"] and table.rows.tolist() == [4]
+    # without any row holding the id column, the first row is still the one reported
+    with pytest.raises(ContentError, match=r"titled2.csv:1: no 'candidate_id' column"):
+        bad = tmp_path / "titled2.csv"
+        bad.write_text("Title\nid,name\nc1,Ann\n", encoding="utf-8")
+        read_table(bad)
+
+
+def test_a_comment_row_under_the_header_is_skipped(tmp_path: Path) -> None:
+    """The template's second row explains the allowed answers; its id cell starts '# '."""
+    path = tmp_path / "filled.csv"
+    path.write_text(
+        ",".join(HEADER) + "\n# allowed answers,full name,a b c,number (mm),1-5\n"
+        + ",".join(ROWS[0]) + "\n",
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert table.ids == ["c1"] and table.rows.tolist() == [3] and table.errors == ()
+    # an id that merely starts with '#' is an id (no space: it could be one)
+    path.write_text(",".join(HEADER) + "\n#42,Ann,b,1,2\n", encoding="utf-8")
+    assert read_table(path).ids == ["#42"]
+
+
+def test_the_templates_sheet_of_allowed_answers_is_skipped(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from screener.importing import TEMPLATE_HELP_SHEET
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["candidate_id", "name", "t1"])
+    sheet.append(["z1", "Zed", 3])
+    helper = book.create_sheet(TEMPLATE_HELP_SHEET)
+    helper.append(["column", "allowed answers"])
+    path = tmp_path / "template-filled.xlsx"
+    book.save(path)
+    assert read_table(path).ids == ["z1"]
+    book.create_sheet("Cohort 2")
+    book.save(path)
+    with pytest.raises(ContentError, match="3 sheets"):
+        read_table(path)
+
+
+def test_contact_columns_are_read_apart_from_the_answers(tmp_path: Path) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "candidate_id,name,E-mail,Mobile,t1\nc1,Ann,ann@example.com,555 0101,4\nc2,Bo,,,5\n",
+        encoding="utf-8",
+    )
+    plain = read_table(path)  # by default (the events importer too) nothing is contact
+    assert plain.contacts is None and plain.columns == ("E-mail", "Mobile", "t1")
+    table = read_table(path, contact_columns=None)  # the usual headers
+    assert table.columns == ("t1",) and table.contact_headers == ("E-mail", "Mobile")
+    assert table.contacts == ["ann@example.com; 555 0101", None]
+    named = read_table(path, contact_columns=["Mobile"])
+    assert named.contacts == ["555 0101", None] and named.columns == ("E-mail", "t1")
+    with pytest.raises(ContentError, match="no 'Phone' column"):
+        read_table(path, contact_columns=["Phone"])
+
+
+def test_mapping_ignore_list(tmp_path: Path) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text("columns:\n  ignore: [Timestamp, ' notes ']\n  Q1: m1\n", encoding="utf-8")
+    mapping = read_mapping(path)
+    assert mapping.ignores("timestamp") and mapping.ignores("Notes")
+    data = tmp_path / "in.csv"
+    data.write_text("Timestamp,candidate_id,Q1,Notes\n2024-01-01,c1,b,hello\n", encoding="utf-8")
+    table = read_table(data, mapping=mapping)
+    assert table.columns == ("m1",) and table.ignored == ("Timestamp", "Notes")
+    path.write_text("columns:\n  ignore: [Q1]\n  Q1: m1\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="both mapped and ignored"):
+        read_mapping(path)
