@@ -233,6 +233,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "cli.check_short": {"en": "{correct} of {total} right; you need {mark:.0f}%."},
     "cli.review_lessons": {"en": "Review these lessons, then try the module again: {lessons}"},
     "cli.progress_saved": {"en": "Your progress is saved. Come back with: screener coach {id}"},
+    # content.py: domain titles (results screens, the take flow's section headings)
+    "domain.cognitive": {"en": "Cognitive skills"},
+    "domain.personal": {"en": "Personal competencies"},
+    "domain.relational": {"en": "Relational competencies"},
+    "domain.business": {"en": "Business competencies"},
 }
 
 
