@@ -6,12 +6,27 @@ the file (``importing``), scores and plans every good row at once
 asked, stores the scored rows in one atomic write (``Store.save_scored_batch``)
 and summarises the cohort. It never prints: progress goes to ``on_step`` and
 everything else comes back in the ``BatchResult``.
+
+Rows the database refuses (rules built here on the store's public calls):
+
+* **An existing id with another name** (``A1000,Totally Different Person`` for
+  Amélie Côté): a row error naming both names, unless ``update_names``, which
+  renames them (audited ``candidate.renamed``).
+* **A changed row** (a fixed answer, then the file imported again, under any
+  file name): a row for a candidate who already has a stored attempt on the
+  same assessment and form, with other answers. It is a row error naming the
+  earlier attempt, never a silent second attempt; ``keep_both`` stores it as a
+  further attempt and audits ``batch.kept-both`` with the earlier one's id. An
+  unchanged row is the stored attempt itself (its submission key) and is skipped.
+
+Both are checked inside the write's lock: rows refused there roll the write back
+and the file is screened again without them, so what is stored never includes them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,12 +34,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from screener.content import Assessment
     from screener.importing import RowError, Table
-    from screener.store import Store
+    from screener.store import SaveResult, Store
 
 SHOWN_ERRORS = 20  # row errors kept in the summary (the --errors file has them all)
 ERRORS_FIELD = 1000  # characters of an id, header or value kept in the --errors file
+KEPT_BOTH = "batch.kept-both"  # audit event: a changed row stored beside the earlier attempt
 
-__all__ = ["ERRORS_FIELD", "SHOWN_ERRORS", "BatchResult", "screen_file", "write_errors"]
+__all__ = [
+    "ERRORS_FIELD",
+    "KEPT_BOTH",
+    "SHOWN_ERRORS",
+    "BatchResult",
+    "screen_file",
+    "write_errors",
+]
 
 
 @dataclass
@@ -35,7 +58,9 @@ class BatchResult:
     borderline rule, ``close`` to it; ``seats``: per module the candidates whose
     plan requires it; ``recommended``: those for whom it is only recommended.
     ``errors`` holds every row error (``to_json`` the first ``SHOWN_ERRORS``);
-    ``missing_items`` the form's items that had no column (counted unanswered).
+    ``missing_items`` the form's items that had no column (counted unanswered);
+    ``ignored_columns`` the columns left out (``--ignore-extra``, a mapping's
+    ``ignore``) and ``contact_columns`` those read as contact details.
     """
 
     file: str
@@ -58,6 +83,11 @@ class BatchResult:
     #: ids of the rows stored (or stored before), in file order: the program's automatic
     #: events are made for them (``screener.cli.program.after_screening``); not in to_json
     candidates: list[str] = field(default_factory=list, repr=False)
+    ignored_columns: list[str] = field(default_factory=list)
+    contact_columns: list[str] = field(default_factory=list)
+    contacts_added: int = 0  # new candidates stored with contact details
+    renamed: int = 0  # stored candidates renamed (update_names)
+    kept_both: int = 0  # changed rows stored beside the earlier attempt (keep_both)
 
     def to_json(self) -> dict[str, Any]:
         from screener.importing import shorten
@@ -87,7 +117,28 @@ class BatchResult:
                 for e in self.errors[:SHOWN_ERRORS]
             ],
             "errors_file": self.errors_file,
+            "ignored_columns": self.ignored_columns,
+            "contact_columns": self.contact_columns,
+            "contacts_added": self.contacts_added,
+            "renamed": self.renamed,
+            "kept_both": self.kept_both,
         }
+
+
+class _Refused(Exception):
+    """Rows the store's checks refused inside the write (rolled back): screen without them."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row(s) refused")
+        self.errors = errors
+
+
+class _DryRun(Exception):
+    """Ends a dry run's write transaction, so nothing it did is kept."""
+
+    def __init__(self, saved: SaveResult) -> None:
+        super().__init__("dry run")
+        self.saved = saved
 
 
 def screen_file(
@@ -102,45 +153,110 @@ def screen_file(
     errors_file: Path | None = None,
     on_step: Callable[[str], None] = lambda step: None,
     command: str | None = "batch",
+    contact_columns: Sequence[str] | None = None,
+    ignore_extra: bool = False,
+    update_names: bool = False,
+    keep_both: bool = False,
+    dry_run: bool = False,
 ) -> BatchResult:
-    """Score every good row of ``file`` and store them in ``store`` (None: a dry run).
+    """Score every good row of ``file`` and store them in ``store``.
 
-    Rows with a bad cell, a missing or duplicate id, or an id the store cannot
-    take are rejected (``BatchResult.errors``, and the ``errors_file`` CSV when
-    given); the others are stored all together or not at all, each with a
-    submission key so a second import stores nothing twice. ``on_step`` hears
-    ``"scoring"``, ``"storing"`` and ``"done"`` as the work gets there.
+    Rows with a bad cell, a missing or duplicate id, an id the store cannot
+    take, an id stored with another name or a changed row (see the module) are
+    rejected (``BatchResult.errors``, and the ``errors_file`` CSV when given);
+    the others are stored all together or not at all, each with a submission
+    key so a second import stores nothing twice. ``contact_columns`` (None: the
+    usual headers, ``importing.CONTACT_HEADERS``) give new candidates their
+    contact details; ``ignore_extra`` leaves out columns that are not items of
+    the assessment. ``dry_run`` (or no ``store``) stores nothing; with a store
+    whose file exists, a dry run still finds the rows the store would refuse.
+    ``on_step`` hears ``"scoring"``, ``"storing"`` and ``"done"`` as the work
+    gets there.
     """
+    refused: list[RowError] = []
+    for _ in range(8):  # each round refuses more rows; a second is rare, a third rarer
+        try:
+            return _screen_once(
+                assessment,
+                file,
+                store=store,
+                form=form,
+                id_column=id_column,
+                name_column=name_column,
+                map_file=map_file,
+                errors_file=errors_file,
+                on_step=on_step,
+                command=command,
+                contact_columns=contact_columns,
+                ignore_extra=ignore_extra,
+                update_names=update_names,
+                keep_both=keep_both,
+                dry_run=dry_run,
+                refused=refused,
+            )
+        except _Refused as exc:
+            refused = [*refused, *exc.errors]
+    raise RuntimeError("the database kept changing while the batch was stored")  # pragma: no cover
+
+
+def extra_columns(assessment: Assessment, table: Table) -> list[str]:
+    """The answer columns of ``table`` that are no item of ``assessment`` (any form)."""
+    known = {item.id for item in assessment.items}
+    return [key for key in table.columns if key not in known]
+
+
+def _screen_once(
+    assessment: Assessment,
+    file: Path,
+    *,
+    store: Store | None,
+    form: str | None,
+    id_column: str,
+    name_column: str,
+    map_file: Path | None,
+    errors_file: Path | None,
+    on_step: Callable[[str], None],
+    command: str | None,
+    contact_columns: Sequence[str] | None,
+    ignore_extra: bool,
+    update_names: bool,
+    keep_both: bool,
+    dry_run: bool,
+    refused: list[RowError],
+) -> BatchResult:
     import numpy as np
 
     from screener.importing import read_mapping, read_table
-    from screener.vectorscore import (
-        BELOW,
-        BORDERLINE,
-        OUTCOMES,
-        encode,
-        plans,
-        score_points,
-        scored_batch,
-    )
+    from screener.vectorscore import encode, plans, score_points, scored_batch
 
     name = assessment.form(form)
     mapping = read_mapping(map_file) if map_file is not None else None
-    table = read_table(file, id_column=id_column, name_column=name_column, mapping=mapping)
+    table = read_table(
+        file,
+        id_column=id_column,
+        name_column=name_column,
+        mapping=mapping,
+        contact_columns=contact_columns,
+    )
+    if ignore_extra:
+        table = table.without(extra_columns(assessment, table))
     on_step("scoring")
     encoded = encode(assessment, name, table)
     errors = list(encoded.errors)
     index = encoded.index
-    points = encoded.points
-    id_errors = _id_errors(table, index)
-    if id_errors:
-        bad_rows = {e.row for e in id_errors}
+    checking = store is not None and (not dry_run or store.path.exists())
+    late = [*_id_errors(table, index), *_contact_errors(table, index), *refused]
+    if checking and store is not None:
+        late += _name_errors(store, table, index, update_names)
+    if late:
+        bad_rows = {e.row for e in late}
         keep = np.array([int(r) not in bad_rows for r in table.rows[index].tolist()], dtype=bool)
-        index, points = index[keep], points[keep]
-        errors = sorted([*errors, *id_errors], key=lambda e: e.row)
+        index = index[keep]
+        errors = sorted([*errors, *late], key=lambda e: e.row)
+    # the points of the rows kept (both indexes rise, so each kept row is found by search)
+    points = encoded.points[np.searchsorted(encoded.index, index)]
     scores = score_points(assessment, name, points)
     planned = plans(assessment, scores)
-    n = len(index)
     if errors_file is not None:
         write_errors(errors_file, table, errors)
     result = BatchResult(
@@ -149,13 +265,59 @@ def screen_file(
         version=assessment.version,
         form=name,
         rows=len(table),
-        scored=n,
+        scored=len(index),
         rejected=len({e.row for e in errors}),
-        dry_run=store is None,
+        dry_run=store is None or dry_run,
         errors=errors,
         errors_file=str(errors_file) if errors_file is not None else None,
         missing_items=list(encoded.missing_items),
+        ignored_columns=list(table.ignored),
+        contact_columns=list(table.contact_headers),
     )
+    _summarise(result, assessment, scores, planned)
+    on_step("storing")
+    if checking and store is not None:
+        picked = index.tolist()
+        people = [
+            (table.ids[i], table.names[i], table.contacts[i] if table.contacts else None)
+            for i in picked
+        ]
+        numbers = [int(r) for r in table.rows[index].tolist()]
+        header = table.id_column
+        scored = scored_batch(assessment, encoded, scores, index)
+        # the file's cells, the points matrix and the plans are not needed any
+        # more: dropping them keeps the peak (during the write) ~40 MiB lower
+        del encoded, table, points, scores, planned
+        try:
+            saved = _store_rows(
+                store,
+                scored,
+                people,
+                numbers,
+                header,
+                assessment=assessment,
+                form=name,
+                result=result,
+                command=command,
+                update_names=update_names,
+                keep_both=keep_both,
+                dry_run=dry_run,
+            )
+        except _DryRun as done:
+            saved = done.saved
+        result.stored, result.skipped = saved.stored, saved.skipped
+        result.candidates = list(scored.candidates)
+    on_step("done")
+    return result
+
+
+def _summarise(result: BatchResult, assessment: Assessment, scores: Any, planned: Any) -> None:
+    """The cohort's outcomes, competencies below their cut and coaching seats."""
+    import numpy as np
+
+    from screener.vectorscore import BELOW, BORDERLINE, OUTCOMES
+
+    n = len(scores)
     counts = np.bincount(scores.outcome.astype(np.intp), minlength=len(OUTCOMES))
     result.outcomes = {o: int(c) for o, c in zip(OUTCOMES, counts.tolist(), strict=True)}
     if n:
@@ -178,17 +340,139 @@ def screen_file(
             (needed if entry.required else suggested)[entry.module] += times
     result.seats = [{"module": m, "candidates": c} for m, c in needed.most_common()]
     result.recommended = [{"module": m, "candidates": c} for m, c in suggested.most_common()]
-    on_step("storing")
-    if store is not None:
-        scored = scored_batch(assessment, encoded, scores, index)
-        # the file's cells, the points matrix and the plans are not needed any
-        # more: dropping them keeps the peak (during the write) ~40 MiB lower
-        del encoded, table, points, scores, planned, by_id
+
+
+def _contact_errors(table: Table, index: Any) -> list[RowError]:
+    """Rows whose contact details the store would refuse (control characters, too long)."""
+    from screener.errors import RecordError
+    from screener.importing import RowError
+    from screener.store.records import clean_contact
+
+    if table.contacts is None:
+        return []
+    header = ", ".join(table.contact_headers)
+    found: list[RowError] = []
+    for i in index.tolist():
+        try:
+            clean_contact(table.contacts[i])
+        except RecordError as exc:
+            found.append(RowError(int(table.rows[i]), header, table.contacts[i] or "", str(exc)))
+    return found
+
+
+def _name_errors(store: Store, table: Table, index: Any, update_names: bool) -> list[RowError]:
+    """Rows whose id is stored with another name (any case and spacing counts as the
+    same): a row error naming both, unless ``update_names``."""
+    from screener.errors import RecordError
+    from screener.importing import RowError
+    from screener.store.records import clean_name
+
+    if update_names or table.name_column is None:
+        return []
+    stored = {c.id: c.name for c in store.candidates()}
+    if not stored:
+        return []
+    header = table.name_column
+    found: list[RowError] = []
+    for i in index.tolist():
+        cid, given = table.ids[i], table.names[i]
+        known = stored.get(cid)
+        if known is None or not given:
+            continue
+        try:
+            cleaned = clean_name(given)
+        except RecordError:
+            continue  # the store refuses the name itself: its own error comes later
+        if cleaned.casefold() != known.casefold():
+            found.append(
+                RowError(
+                    int(table.rows[i]),
+                    header,
+                    given,
+                    f"candidate {cid} is stored as {known!r}, not {cleaned!r}: fix the id or "
+                    "the name, or rename them with --update-names",
+                )
+            )
+    return found
+
+
+def _store_rows(
+    store: Store,
+    scored: Any,
+    people: list[tuple[str, str | None, str | None]],
+    numbers: list[int],
+    header: str,
+    *,
+    assessment: Assessment,
+    form: str,
+    result: BatchResult,
+    command: str | None,
+    update_names: bool,
+    keep_both: bool,
+    dry_run: bool,
+) -> SaveResult:
+    """One write: renames, new people with contact details, the attempts; then the
+    changed-row check, which rolls everything back (``_Refused``) when it refuses rows.
+    A dry run always rolls back (``_DryRun``)."""
+    from screener.importing import RowError
+    from screener.store.records import clean_name
+
+    with store.transaction():
+        stored = {c.id: c for c in store.candidates()}
+        renamed = added = 0
+        for cid, given, contact in people:
+            person = stored.get(cid)
+            if person is None:
+                if contact:
+                    label = given if given and given.strip() else cid
+                    store.add_candidate(label, contact, candidate_id=cid)
+                    added += 1
+                continue
+            if update_names and given and clean_name(given) != person.name:
+                store.resolve_or_add_candidate(cid, given, rename=True, command=command)
+                renamed += 1
+        earlier = _earlier_attempts(store, assessment.id, form, {p[0] for p in people})
         saved = store.save_scored_batch(scored, command=command)
-        result.stored, result.skipped = saved.stored, saved.skipped
-        result.candidates = list(scored.candidates)
-    on_step("done")
-    return result
+        changed: list[tuple[int, str, str, tuple[str, str]]] = []  # row, id, new, earlier
+        for number, (cid, _, _), aid in zip(numbers, people, saved.attempt_ids, strict=True):
+            before = earlier.get(cid)
+            if before and aid not in {a for a, _ in before}:
+                changed.append((number, cid, aid, before[-1]))
+        if changed and not keep_both:
+            raise _Refused(
+                [
+                    RowError(
+                        number,
+                        header,
+                        cid,
+                        f"changed row? {cid} already has another attempt on {assessment.id} "
+                        f"form {form} (attempt {old}, {when[:10] or 'no date'}); nothing of "
+                        "this row is stored: keep the file as first imported, or store the "
+                        "row as a further attempt with --keep-both",
+                    )
+                    for number, cid, _, (old, when) in changed
+                ]
+            )
+        for _, cid, aid, (old, _) in changed:
+            store.audit(
+                KEPT_BOTH, command=command, candidate_id=cid, attempt_id=aid, detail=f"earlier {old}"
+            )
+        result.renamed, result.contacts_added, result.kept_both = renamed, added, len(changed)
+        if dry_run:
+            raise _DryRun(saved)
+    return saved
+
+
+def _earlier_attempts(
+    store: Store, assessment: str, form: str, candidates: set[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Per candidate of ``candidates``: their stored attempts on ``assessment`` form
+    ``form`` as ``(attempt id, submitted)``, oldest first."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for rec in store.iter_attempts(assessment=assessment):
+        if rec.form == form and rec.candidate_id in candidates:
+            found.setdefault(rec.candidate_id, []).append((rec.attempt_id, rec.submitted or ""))
+    return found
 
 
 def _id_errors(table: Table, index: Any) -> list[RowError]:

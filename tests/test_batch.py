@@ -148,13 +148,142 @@ def test_reimport_stores_nothing_twice(tmp_path: Path, isolated_db: Path) -> Non
     summary = json.loads(out)
     assert code == 0 and (summary["stored"], summary["skipped"]) == (0, 20)
     assert stored(isolated_db) == 20
-    # a changed answer is a new submission for that person; the rest are known
+    assert len(Store(isolated_db).candidates()) == 20
+
+
+def test_a_changed_row_is_a_conflict_never_a_silent_second_attempt(
+    tmp_path: Path, isolated_db: Path
+) -> None:
+    """Issue 11 point 12: fixing one answer and importing again added a second attempt on
+    the same form with no warning. Now the row is rejected naming the earlier attempt
+    (under any file name); --keep-both stores it beside the earlier one, audited."""
+    path = write_csv(tmp_path / "in.csv", bfi_rows(20))
+    assert batch(str(path), "-a", BFI)[0] == 0
+    first = {r.candidate_id: r.attempt_id for r in Store(isolated_db).attempts()}
     rows = bfi_rows(20)
     rows[0][2] = "1" if rows[0][2] != "1" else "2"
-    write_csv(path, rows)
-    summary = json.loads(batch(str(path), "-a", BFI, "--json")[1])
-    assert (summary["stored"], summary["skipped"]) == (1, 19)
-    assert len(Store(isolated_db).candidates()) == 20
+    for name in ("in.csv", "in-fixed.csv"):
+        fixed = write_csv(tmp_path / name, rows)
+        code, out, err = batch(str(fixed), "-a", BFI, "--json")
+        summary = json.loads(out)
+        assert code == 3, err
+        assert (summary["stored"], summary["skipped"], summary["rejected"]) == (0, 19, 1)
+        [error] = summary["errors"]
+        assert error["row"] == 2 and error["value"] == "p1"
+        assert first["p1"] in error["message"] and "--keep-both" in error["message"]
+        assert "row 2, column 'candidate_id': changed row? p1 already has" in err
+        assert stored(isolated_db) == 20
+    # the summary counts only the rows that are stored or were stored before
+    assert sum(summary["outcomes"].values()) == 19
+    code, out, err = batch(str(fixed), "-a", BFI, "--json", "--keep-both")
+    summary = json.loads(out)
+    assert code == 0, err
+    assert (summary["stored"], summary["skipped"], summary["kept_both"]) == (1, 19, 1)
+    store = Store(isolated_db)
+    assert len(store.attempts(candidate="p1")) == 2 and stored(isolated_db) == 21
+    [event] = store.audit_events(event="batch.kept-both")
+    assert event.candidate_id == "p1" and event.detail == f"earlier {first['p1']}"
+    # the file as it is now, again: nothing new, nothing refused
+    code, out, _ = batch(str(fixed), "-a", BFI, "--json")
+    assert code == 0 and json.loads(out)["stored"] == 0
+
+
+def test_a_dry_run_finds_changed_rows_and_other_names_too(tmp_path: Path, isolated_db: Path) -> None:
+    path = write_csv(tmp_path / "in.csv", bfi_rows(3))
+    assert batch(str(path), "-a", BFI)[0] == 0
+    before = isolated_db.read_bytes()
+    rows = bfi_rows(3)
+    rows[0][2] = "1" if rows[0][2] != "1" else "2"
+    rows[1][1] = "Someone Else"
+    code, out, _ = batch(str(write_csv(path, rows)), "-a", BFI, "--json", "--dry-run")
+    summary = json.loads(out)
+    assert code == 3 and summary["dry_run"] and summary["rejected"] == 2
+    assert isolated_db.read_bytes() == before
+
+
+def test_an_existing_id_with_another_name_is_a_row_error(tmp_path: Path, isolated_db: Path) -> None:
+    """Issue 11 point 11: `A1000,Totally Different Person` was added to Amélie Côté."""
+    path = write_csv(tmp_path / "in.csv", [["A1000", "Amélie Côté", *bfi_rows(1)[0][2:]]])
+    assert batch(str(path), "-a", BFI)[0] == 0
+    rows = [
+        ["A1000", "Totally Different Person", *bfi_rows(1)[0][2:]],  # same answers
+        ["A1001", "New Person", *bfi_rows(1, start=3)[0][2:]],
+    ]
+    other = write_csv(tmp_path / "second.csv", rows)
+    code, out, err = batch(str(other), "-a", BFI, "--json")
+    assert code == 3, err
+    summary = json.loads(out)
+    assert (summary["stored"], summary["rejected"]) == (1, 1)
+    [error] = summary["errors"]
+    assert error["row"] == 2 and error["column"] == "name"
+    assert "'Amélie Côté'" in error["message"] and "'Totally Different Person'" in error["message"]
+    assert "--update-names" in error["message"]
+    store = Store(isolated_db)
+    assert store.get_candidate("A1000").name == "Amélie Côté"
+    assert len(store.attempts(candidate="A1000")) == 1
+    # the same name in another case or spacing is the same person
+    same = write_csv(tmp_path / "third.csv", [["A1000", "  amélie   CÔTÉ ", *bfi_rows(1)[0][2:]]])
+    assert batch(str(same), "-a", BFI)[0] == 0
+    # --update-names renames them (audited) and stores the row
+    code, out, err = batch(str(other), "-a", BFI, "--json", "--update-names")
+    assert code == 0, err
+    assert json.loads(out)["renamed"] == 1 and "1 stored candidate(s) renamed" in err
+    store = Store(isolated_db)
+    assert store.get_candidate("A1000").name == "Totally Different Person"
+    assert [e.candidate_id for e in store.audit_events(event="candidate.renamed")] == ["A1000"]
+
+
+def test_contact_and_extra_columns(tmp_path: Path, isolated_db: Path) -> None:
+    """Issue 11 point 10: any extra column rejected the whole file (unknown column 'Email')."""
+    header = ["candidate_id", "name", "Email", "Phone", *ITEMS, "Notes"]
+    rows = [[r[0], r[1], f"{r[0]}@example.com", "555-0101", *r[2:], "n/a"] for r in bfi_rows(3)]
+    path = write_csv(tmp_path / "in.csv", rows, header)
+    code, _, err = batch(str(path), "-a", BFI)
+    assert code == 1 and err.count("\n") == 1
+    assert "unknown column 'Notes'" in err and "--ignore-extra" in err
+    code, out, err = batch(str(path), "-a", BFI, "--ignore-extra", "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["ignored_columns"] == ["Notes"] and summary["contact_columns"] == ["Email", "Phone"]
+    assert "left out 1 column(s): 'Notes'" in err and "contact details from 'Email', 'Phone'" in err
+    assert summary["contacts_added"] == 3
+    assert Store(isolated_db).get_candidate("p1").contact == "p1@example.com; 555-0101"
+    # a map file's `ignore:` list, and --contact-column for another header
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  ignore: [notes]\n  Applicant: candidate_id\n")
+    header2 = ["Applicant", "name", "Reach me at", *ITEMS, "Notes"]
+    rows2 = [[f"q{k}", f"Q {k}", f"q{k}@example.org", *r[2:], "x"] for k, r in enumerate(bfi_rows(2))]
+    path2 = write_csv(tmp_path / "mapped.csv", rows2, header2)
+    code, out, err = batch(
+        str(path2), "-a", BFI, "--map", str(mapping), "--contact-column", "Reach me at", "--json"
+    )
+    assert code == 0, err
+    assert Store(isolated_db).get_candidate("q0").contact == "q0@example.org"
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("Full Name", "--name-column 'Full Name'"),
+        ("E-mail adres", "--contact-column 'E-mail adres'"),
+        ("Comments", "--ignore-extra"),
+    ],
+)
+def test_the_unknown_column_error_suggests_the_fix_that_applies(
+    tmp_path: Path, header: str, hint: str
+) -> None:
+    rows = [[r[0], "x", *r[2:]] for r in bfi_rows(2)]
+    path = write_csv(tmp_path / "in.csv", rows, ["candidate_id", header, *ITEMS])
+    code, _, err = batch(str(path), "-a", BFI)
+    assert code == 1 and err.count("\n") == 1
+    assert f"unknown column '{header}'" in err and hint in err, err
+
+
+def test_the_id_column_error_names_the_likely_column(tmp_path: Path) -> None:
+    rows = bfi_rows(2)
+    path = write_csv(tmp_path / "in.csv", rows, ["Applicant ID", "name", *ITEMS])
+    code, _, err = batch(str(path), "-a", BFI)
+    assert code == 1 and "--id-column 'Applicant ID'" in err, err
 
 
 def test_a_failure_mid_write_stores_nothing(
@@ -170,15 +299,16 @@ def test_a_failure_mid_write_stores_nothing(
     before = isolated_db.read_bytes()
     second = write_csv(tmp_path / "second.csv", bfi_rows(50, start=100))
     appended: list[str] = []
-    original = core._Txn.append
+    txn = getattr(core, "Txn", None) or core._Txn  # the store's transaction class
+    original = txn.append
 
-    def failing(self: core._Txn, name: str, docs: list[dict[str, object]]) -> None:
+    def failing(self: object, name: str, docs: list[dict[str, object]]) -> None:
         original(self, name, docs)  # the candidates go in, then the attempts fail
         appended.append(name)
         if name == "attempts":
             raise OSError("disk on fire")
 
-    monkeypatch.setattr(core._Txn, "append", failing)
+    monkeypatch.setattr(txn, "append", failing)
     result = CliRunner().invoke(app, ["batch", str(second), "-a", BFI])
     assert isinstance(result.exception, OSError)
     assert appended == ["candidates", "attempts"]
@@ -241,7 +371,8 @@ def test_json_summary_shape(tmp_path: Path) -> None:
     assert set(summary) == {
         "file", "assessment", "version", "form", "rows", "scored", "rejected", "stored",
         "skipped", "dry_run", "outcomes", "below_cut", "seats", "recommended", "errors",
-        "errors_file",
+        "errors_file", "ignored_columns", "contact_columns", "contacts_added", "renamed",
+        "kept_both",
     }  # fmt: skip
     assert (summary["rows"], summary["scored"], summary["rejected"]) == (10, 9, 1)
     assert set(summary["outcomes"]) == {"pass", "coaching", "incomplete"}
@@ -394,3 +525,68 @@ def test_a_header_only_file_prints_one_line(tmp_path: Path, isolated_db: Path) -
     assert err == ""
     code, out, _ = batch(str(path), "--assessment", BFI, "--json")
     assert code == 0 and json.loads(out)["rows"] == 0
+
+
+TINY_DIR = str(DATA / "tiny")
+
+
+def test_template_csv_round_trip_with_upper_case_option_ids(tmp_path: Path, isolated_db: Path) -> None:
+    """Issue 11 point 13: no way to learn the columns. The template's headers and its
+    row of allowed answers; filled in (option ids in capitals, as a spreadsheet's caps
+    lock gives them) it goes straight into batch."""
+    done = run_cli("--content-dir", TINY_DIR, "template", "tiny")
+    assert done.returncode == 0, done.stderr
+    header, allowed = list(csv.reader(done.stdout.splitlines()))
+    assert header == ["candidate_id", "name", "contact", "m1", "m2", "t1", "t2", "s1"]
+    assert allowed[0].startswith("# allowed answers: a candidate id")
+    explained = dict(zip(header, allowed, strict=True))
+    assert explained["m1"] == "one option id: a = 3; b = 4; c = 5; empty = not answered"
+    assert explained["m2"].startswith("a number, in mm")
+    assert explained["t1"].startswith("a whole number from 1 to 5 (1 = ")
+    path = tmp_path / "filled.csv"
+    lines = [*done.stdout.splitlines(), "c-1,Ann Lee,ann@example.com,B,25.4 mm,4,2,A"]
+    path.write_text("Cohort 7 (title row)\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    done = run_cli("--content-dir", TINY_DIR, "batch", str(path), "-a", "tiny", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stored"] == 1
+    [attempt] = Store(isolated_db).attempts()
+    assert attempt.answers["m1"] == "b" and attempt.answers["s1"] == "a"  # stored as the ids
+    assert Store(isolated_db).get_candidate("c-1").contact == "ann@example.com"
+
+
+def test_template_xlsx_has_drop_downs_and_a_sheet_of_allowed_answers(
+    tmp_path: Path, isolated_db: Path
+) -> None:
+    import openpyxl
+
+    target = tmp_path / "tiny.xlsx"
+    done = run_cli("--content-dir", TINY_DIR, "template", "tiny", "--form", "B", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["answers", "Allowed answers"]
+    sheet = book["answers"]
+    header = [c.value for c in sheet[1]]
+    assert header == ["candidate_id", "name", "contact", "m3", "m4", "t3", "t4", "s2"]
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists["D2"] == '"a,b"' and lists["F2"] == '"1,2,3,4,5"'
+    assert "E2" not in lists  # a number: typed freely
+    helper = list(book["Allowed answers"].iter_rows(values_only=True))
+    assert helper[0] == ("column", "question", "allowed answers")
+    assert helper[5][0] == "m4" and "a number" in helper[5][2]
+    assert all(sheet.column_dimensions[c].width for c in "ABCDEFGH")
+    # filled in and saved, the workbook (two sheets) goes into batch
+    sheet.append(["w-1", "Wen Li", None, "B", 7, 3, 4, "a"])
+    book.save(target)
+    done = run_cli("--content-dir", TINY_DIR, "batch", str(target), "-a", "tiny", "--form", "B")
+    assert done.returncode == 0, done.stderr
+    assert Store(isolated_db).attempts()[0].answers["m3"] == "b"
+
+
+def test_template_usage_errors(tmp_path: Path) -> None:
+    done = run_cli("template", "wblc-screening", "--format", "xlsx")
+    assert done.returncode == 2 and "needs --output" in done.stderr
+    done = run_cli("template", "wblc-screening", "--format", "xlsx", "-o", str(tmp_path / "t.csv"))
+    assert done.returncode == 2 and "use --format csv" in done.stderr
+    done = run_cli("template", "wblc-screening", "--form", "Z")
+    assert done.returncode == 2 and "--form" in done.stderr

@@ -26,6 +26,129 @@ def test_help_lists_commands() -> None:
         assert command in result.stdout
 
 
+def _sections(text: str) -> dict[str, list[str]]:
+    """Help text's headed sections -> the first word of each of their lines."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.endswith(":"):
+            current = found.setdefault(line[:-1], [])
+        elif current is not None and line.startswith("  ") and line[2:3] != " ":
+            current.append(line.split()[0])
+    return found
+
+
+def test_help_groups_commands_for_the_three_users() -> None:
+    """Issue 11 point 18: one flat list of 20 commands; now a heading per kind of user."""
+    result = run_cli("--help")
+    assert result.returncode == 0
+    sections = _sections(result.stdout)
+    headings = [h for h in sections if h not in ("Usage", "Options")]
+    assert headings == ["Candidates", "Recruiters", "Program", "Content", "Data"]
+    assert sections["Candidates"] == ["take", "show", "coach", "report"]
+    assert sections["Recruiters"][:6] == ["batch", "template", "results", "export", "stats", "evaluate"]
+    assert sections["Program"] == ["pathway", "record", "waiting", "funnel", "employer"]
+    assert sections["Content"][:4] == ["assessments", "modules", "validate", "schema"]
+    assert sections["Data"] == ["delete", "db"]
+    listed = [c for h in headings for c in sections[h]]
+    assert sorted(listed) == sorted(_commands())
+    # descriptions line up across the headings
+    starts = {
+        len(line) - len(line[2:].split(maxsplit=1)[1])
+        for h in headings
+        for line in result.stdout.splitlines()
+        if line.startswith("  ") and line.split()[0] in sections[h]
+    }
+    assert len(starts) == 1, starts
+
+
+def _commands() -> list[str]:
+    """The names of every top-level command and group."""
+    import typer.main
+
+    from screener.cli.app import app
+
+    return list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_every_placeholder_in_help_reads_like_a_word() -> None:
+    """Issue 11 point 18: `--content-dir <list[Path]>`, `{file}`, `assessment <str>`."""
+    import re
+
+    import typer.main
+
+    from screener.cli.app import app
+
+    group = typer.main.get_command(app)
+    paths: list[tuple[str, ...]] = [()]
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        paths.append((name,))
+        paths += [(name, sub) for sub in getattr(command, "commands", {})]
+    odd = re.compile(r"<[a-z][^>]*>|\{[a-z_]+\}|\blist\[|\bint range\b")
+    for path in paths:
+        done = run_cli(*path, "--help")
+        assert done.returncode == 0, (path, done.stderr)
+        assert not odd.search(done.stdout), (path, odd.findall(done.stdout))
+    assert "[OPTIONS] FILE" in run_cli("batch", "--help").stdout
+    assert "--content-dir DIR" in run_cli("--help").stdout
+    assert "[PATH...]" in run_cli("validate", "--help").stdout
+
+
+def test_completion_callbacks_complete_assessment_module_and_candidate_ids(
+    isolated_db: Path,
+) -> None:
+    """Issue 11 point 17: the ids people type complete from the content and the database."""
+    import typer.main
+
+    from screener.cli.app import app
+    from screener.cli.base import complete_assessments, complete_candidates, complete_modules
+    from screener.store import Store
+
+    group = typer.main.get_command(app)
+    ctx = group.make_context("screener", ["--content-dir", TINY, "results"], resilient_parsing=True)
+    assert complete_assessments(ctx, "ti") == ["tiny"]
+    assert "wblc-screening" in complete_assessments(ctx, "")
+    assert complete_modules(ctx, "tiny-") == ["tiny-math", "tiny-team"]
+    assert complete_candidates(ctx, "") == [] and not isolated_db.exists()  # reads only
+    store = Store(isolated_db)
+    for cid in ("c-101", "c-102", "d-1"):
+        store.add_candidate(f"Person {cid}", candidate_id=cid)
+    assert complete_candidates(ctx, "c-") == ["c-101", "c-102"]
+    broken = group.make_context(
+        "screener", ["--content-dir", str(DATA / "invalid"), "results"], resilient_parsing=True
+    )
+    assert complete_assessments(broken, "") == []  # broken content: nothing, never a traceback
+
+
+def test_shell_completion_through_a_real_process(isolated_db: Path) -> None:
+    """`screener --install-completion` installs typer's script, which runs the program
+    with _SCREENER_COMPLETE set: these are the words it gets back."""
+    from screener.store import Store
+
+    Store(isolated_db).add_candidate("Ann Lee", candidate_id="ann-1")
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(("screener", *words))
+        done = run_cli(
+            subprocess=True,
+            env={
+                "_SCREENER_COMPLETE": "complete_bash",
+                "COMP_WORDS": line,
+                "COMP_CWORD": str(len(words)),
+            },
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("show", "an") == ["ann-1"]
+    assert complete("--content-dir", TINY, "stats", "ti") == ["tiny"]
+    assert complete("--content-dir", TINY, "results", "--module", "tiny-t") == ["tiny-team"]
+    assert complete("take", "wb") == ["wblc-screening"]
+    assert "batch" in complete("ba")
+    script = run_cli("--show-completion", "bash", subprocess=True)
+    assert script.returncode == 0 and "_SCREENER_COMPLETE=complete_bash" in script.stdout
+
+
 def test_content_dir_adds_assessments_and_modules() -> None:
     result = run_cli("--content-dir", TINY, "assessments", "--json")
     assert result.returncode == 0, result.stderr

@@ -19,6 +19,7 @@ import typer
 from screener import __version__
 from screener.cli import candidate, content, data, program, recruiter
 from screener.cli.base import Settings
+from screener.cli.helptext import GroupedGroup, WordyCommand
 from screener.errors import ContentError, ScreenerError
 
 app = typer.Typer(
@@ -26,9 +27,17 @@ app = typer.Typer(
     help="Screen candidates' competencies and coach them on exactly their gaps.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     rich_markup_mode=None,
+    cls=GroupedGroup,
 )
+
+
+def command(
+    group: typer.Typer, name: str, function: Any, panel: str | None = None, **options: Any
+) -> None:
+    """Register ``function`` as ``name`` under help heading ``panel`` (``helptext.PANELS``)."""
+    group.command(name, cls=WordyCommand, rich_help_panel=panel, **options)(function)
 
 
 def _version(value: bool) -> None:
@@ -68,54 +77,62 @@ def _root(
     ctx.obj = Settings(db=db, content_dirs=list(content_dir or []), db_typed=typed)
 
 
-# content, for whoever writes or checks it
-app.command("assessments")(content.list_assessments)
-app.command("modules")(content.list_modules)
-app.command("validate")(content.validate)
-app.command("schema")(content.schema)
-# a candidate
-app.command("score")(candidate.score)
-app.command("take")(candidate.take)
-app.command("show")(candidate.show)
-app.command("coach")(candidate.coach)
-# recruiters, over many candidates
-app.command(
+# the three users' commands, each under its heading of `screener --help`
+command(app, "take", candidate.take, "Candidates")
+command(app, "show", candidate.show, "Candidates")
+command(app, "coach", candidate.coach, "Candidates")
+command(app, "report", recruiter.report, "Candidates")
+command(
+    app,
     "batch",
+    recruiter.batch,
+    "Recruiters",
     epilog=(
         "Exit codes: 0 every row scored and stored (or stored before); 3 some rows were "
         "rejected (the good rows are still stored, all in one write); 1 a problem with "
         "the file, the assessment or the database (nothing stored); 2 a usage error."
     ),
-)(recruiter.batch)
-app.command("simulate")(recruiter.simulate_command)
-app.command("results")(recruiter.results)
-app.command("export")(recruiter.export)
-app.command("report")(recruiter.report)
-app.command("stats")(recruiter.stats)
-app.command("evaluate")(recruiter.evaluate_command)
+)
+command(app, "template", recruiter.template, "Recruiters")
+command(app, "results", recruiter.results, "Recruiters")
+command(app, "export", recruiter.export, "Recruiters")
+command(app, "stats", recruiter.stats, "Recruiters")
+command(app, "evaluate", recruiter.evaluate_command, "Recruiters")
+command(app, "score", candidate.score, "Recruiters")
 # coordinators, running the program around the screening
-employer_app = typer.Typer(help="Participating employers: regions and seats.", no_args_is_help=True)
-employer_app.command("add")(program.employer_add)
-employer_app.command("list")(program.employer_list)
-employer_app.command("edit")(program.employer_edit)
-app.add_typer(employer_app, name="employer")
-app.command("pathway")(program.pathway)
-app.command(
+employer_app = typer.Typer(
+    help="Participating employers: regions and seats.", no_args_is_help=True, cls=GroupedGroup
+)
+command(employer_app, "add", program.employer_add)
+command(employer_app, "list", program.employer_list)
+command(employer_app, "edit", program.employer_edit)
+app.add_typer(employer_app, name="employer", rich_help_panel="Program")
+command(app, "pathway", program.pathway, "Program")
+command(
+    app,
     "record",
+    program.record,
+    "Program",
     epilog=(
         "Exit codes: 0 recorded; 1 the program does not allow the move, or (--import) some "
         "rows were refused and nothing was stored; 2 a usage error."
     ),
-)(program.record)
-app.command("waiting")(program.waiting)
-app.command("funnel")(program.funnel)
+)
+command(app, "waiting", program.waiting, "Program")
+command(app, "funnel", program.funnel, "Program")
+# content, for whoever writes or checks it
+command(app, "assessments", content.list_assessments, "Content")
+command(app, "modules", content.list_modules, "Content")
+command(app, "validate", content.validate, "Content")
+command(app, "schema", content.schema, "Content")
+command(app, "simulate", recruiter.simulate_command, "Content")
 # the database
-app.command("delete")(data.delete)
-db_app = typer.Typer(help="The results database file.", no_args_is_help=True)
-db_app.command("path")(data.db_path)
-db_app.command("info")(data.db_info)
-db_app.command("rotate-secret")(data.db_rotate_secret)
-app.add_typer(db_app, name="db")
+db_app = typer.Typer(help="The results database file.", no_args_is_help=True, cls=GroupedGroup)
+command(db_app, "path", data.db_path)
+command(db_app, "info", data.db_info)
+command(db_app, "rotate-secret", data.db_rotate_secret)
+app.add_typer(db_app, name="db", rich_help_panel="Data")
+command(app, "delete", data.delete, "Data")
 
 
 @cache

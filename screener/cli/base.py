@@ -90,21 +90,22 @@ READ_ONLY_COMMANDS = frozenset(
 )
 
 
-def open_store(ctx: typer.Context) -> Store:
+def open_store(ctx: typer.Context, *, read_only: bool = False) -> Store:
     """The results store of ``--db`` / ``$SCREENER_DB`` / the user data dir; opening
     it reads nothing (each store call, or one ``transaction``, reads the file).
 
     A ``--db`` typed on the command line must be in a folder that exists: for a
     command that writes, a missing folder is a one-line error, since a typo would
     otherwise start a new, empty database in a new folder while the real one
-    waits elsewhere. The configured locations (``$SCREENER_DB``, set once on
+    waits elsewhere (``read_only``: this run will not write, as ``batch --dry-run``).
+    The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
     """
     from screener.store import Store
 
     store = Store(settings(ctx).db)
     command = " ".join(ctx.command_path.split()[1:])
-    if settings(ctx).db_typed and command not in READ_ONLY_COMMANDS:
+    if settings(ctx).db_typed and not read_only and command not in READ_ONLY_COMMANDS:
         refuse_missing_folder(store.path)
     return store
 
@@ -114,10 +115,10 @@ def refuse_missing_folder(db: Path) -> None:
 
     A path below a regular file is left to the store, which says so.
     """
+    import os
+
     from screener.errors import StoreError
     from screener.terminal import printable
-
-    import os
 
     folder = db.parent
     if folder.is_dir():

@@ -49,6 +49,11 @@ class ExportChoice(StrEnum):
     xlsx = "xlsx"
 
 
+class TemplateChoice(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
 class ReportChoice(StrEnum):
     md = "md"
     html = "html"
@@ -110,8 +115,45 @@ def batch(
             ),
         ),
     ] = None,
+    contact_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--contact-column",
+            help=(
+                "Column of contact details, stored for new candidates (repeatable; default: "
+                "columns headed email, e-mail, phone, mobile, telephone or contact)."
+            ),
+        ),
+    ] = None,
+    ignore_extra: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-extra",
+            help="Leave out columns that are no item of the assessment (listed on stderr).",
+        ),
+    ] = False,
+    update_names: Annotated[
+        bool,
+        typer.Option(
+            "--update-names",
+            help="Rename stored candidates whose row gives another name (audited).",
+        ),
+    ] = False,
+    keep_both: Annotated[
+        bool,
+        typer.Option(
+            "--keep-both",
+            help=(
+                "Store a changed row (a candidate with another attempt on the same form) "
+                "as a further attempt (audited) instead of rejecting it."
+            ),
+        ),
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Read, check and score; store nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Read, check (against the database too) and score; store nothing."
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     nominated_by: NominatedByOpt = None,
@@ -120,12 +162,13 @@ def batch(
     """Score and store a whole file of candidates' answers, then summarise the cohort.
 
     Bad rows (unknown option, value out of range, missing or duplicate
-    candidate id) are listed on stderr with row, column and value, and in
-    --errors; every good row is scored and stored in one atomic write (all of
-    them or none). Each row has a submission key, so importing the same file
-    again stores nothing twice. The summary (stdout) gives candidates by
-    outcome, the competencies most often below their cut and the coaching
-    seats needed per module.
+    candidate id, a stored id with another name, a changed row of a candidate
+    already screened on the form) are listed on stderr with row, column and
+    value, and in --errors; every good row is scored and stored in one atomic
+    write (all of them or none). Each row has a submission key, so importing
+    the same file again stores nothing twice. The summary (stdout) gives
+    candidates by outcome, the competencies most often below their cut and the
+    coaching seats needed per module.
     """
     from screener.batch import SHOWN_ERRORS, screen_file
     from screener.render import Steps, batch_summary
@@ -137,13 +180,18 @@ def batch(
         result = screen_file(
             chosen,
             file,
-            store=None if dry_run else open_store(ctx),
+            store=open_store(ctx, read_only=dry_run),
             form=form_option(chosen, form),
             id_column=id_column,
             name_column=name_column,
             map_file=map_file,
             errors_file=errors_file,
             on_step=steps.step,
+            contact_columns=contact_column or None,
+            ignore_extra=ignore_extra,
+            update_names=update_names,
+            keep_both=keep_both,
+            dry_run=dry_run,
         )
     except KeyboardInterrupt:
         # typer would exit 130 without a word; the store's write is one atomic rename
@@ -168,6 +216,20 @@ def batch(
         )
         return
     err = sys.stderr
+    shown_file = printable(str(file))
+    if result.ignored_columns:
+        names = ", ".join(repr(printable(c)) for c in result.ignored_columns[:8])
+        more = " ..." if len(result.ignored_columns) > 8 else ""
+        err.write(f"note: {shown_file}: left out {len(result.ignored_columns)} column(s): {names}{more}\n")
+    if result.contact_columns:
+        names = ", ".join(repr(printable(c)) for c in result.contact_columns)
+        err.write(f"note: {shown_file}: contact details from {names}\n")
+    for count, what in (
+        (result.renamed, "stored candidate(s) renamed (--update-names)"),
+        (result.kept_both, "changed row(s) stored as further attempts (--keep-both)"),
+    ):
+        if count:
+            err.write(f"note: {count:,} {what}\n")
     if result.missing_items:
         missing = result.missing_items
         shown = ", ".join(missing[:8]) + (" ..." if len(missing) > 8 else "")
@@ -196,6 +258,61 @@ def batch(
         sys.stdout.write(batch_summary(result))
     if result.rejected:
         raise typer.Exit(EXIT_REJECTED)
+
+
+def template(
+    ctx: typer.Context,
+    assessment: Annotated[str, typer.Argument(help="Assessment id or YAML path.")],
+    form: Annotated[
+        str | None, typer.Option("--form", help="Form whose items are the columns (default: the first).")
+    ] = None,
+    fmt: Annotated[
+        TemplateChoice | None,
+        typer.Option(
+            "--format", "-f", help="csv or xlsx (default: from the --output name, else csv)."
+        ),
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """A blank batch file with the exact headers, and what each column takes.
+
+    Columns: candidate_id, name, contact, then the form's items. CSV: a second row
+    (starting '# ', skipped by batch) gives each column's allowed answers (option
+    ids and labels, the rating scale, the unit). XLSX: drop-down lists of the
+    allowed answers, and a second sheet with each column's question and answers.
+    """
+    from screener.exporting import output_file
+    from screener.exporting.template import (
+        template_columns,
+        write_template_csv,
+        write_template_xlsx,
+    )
+
+    to_file = _named(output)
+    guard_output(ctx, "--output", to_file)
+    if fmt is None:
+        suffix = to_file.suffix.lower() if to_file is not None else ""
+        fmt = TemplateChoice.xlsx if suffix == ".xlsx" else TemplateChoice.csv
+    check_output_suffix(fmt.value, to_file)
+    if fmt is TemplateChoice.xlsx and to_file is None:
+        raise UsageError("template: --format xlsx needs --output FILE")
+    chosen = assessment_for(ctx, assessment)
+    columns = template_columns(chosen, form_option(chosen, form))
+    if to_file is None:
+        write_template_csv(sys.stdout.buffer, columns)
+        sys.stdout.buffer.flush()
+        return
+    with output_file(to_file) as target:  # 0600, whole or not at all, like exports
+        if fmt is TemplateChoice.xlsx:
+            if target.folder is None:
+                raise UsageError(f"template: {printable(str(to_file))}: XLSX needs a regular file")
+            write_template_xlsx(target.stream, columns)
+        else:
+            write_template_csv(target.stream, columns, bom=target.folder is not None)
+    sys.stderr.write(
+        f"wrote {printable(str(to_file))}: {len(columns) - 3} item column(s) of "
+        f"{printable(chosen.id)} form {printable(form_option(chosen, form))}\n"
+    )
 
 
 def simulate_command(
