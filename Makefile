@@ -1,11 +1,13 @@
 # Two commands on a fresh machine with only python3 and make:
-#   make demo   - create .venv, install, batch-screen a simulated cohort, show one plan
+#   make demo   - create .venv, install, batch-screen a simulated cohort into its own
+#                 database (demo.json in the user data dir), show one plan
+#   make demo-clean - remove that demo database
 #   make test   - create .venv, install with test extras, ruff, mypy --strict, pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test clean chromium
+.PHONY: demo demo-clean test lint typecheck install install-test clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +24,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# The main job on the embedded default: bundled content, the TinyDB file in the
-# user data dir (`screener db path`). Re-running stores nothing twice.
+# The main job on the embedded default: bundled content, TinyDB in the user data dir.
+# The simulated people go to their own file there, demo.json beside the results
+# database (`screener db path`), never into it; re-running stores nothing twice;
+# `make demo-clean` removes them.
+DEMO_DB = "$$(dirname "$$($(BIN)/screener db path)")/demo.json"
+
 demo: install
 	$(BIN)/screener simulate wblc-screening --n 200 --seed 1 --output $(VENV)/demo-cohort.csv
-	$(BIN)/screener batch $(VENV)/demo-cohort.csv --assessment wblc-screening
-	$(BIN)/screener show sim-000001
-	@echo "results database: $$($(BIN)/screener db path)"
+	SCREENER_DB=$(DEMO_DB) $(BIN)/screener batch $(VENV)/demo-cohort.csv --assessment wblc-screening
+	SCREENER_DB=$(DEMO_DB) $(BIN)/screener show sim-000001
+	@echo "demo database: $(DEMO_DB) (simulated people only; remove it with: make demo-clean)"
+	@echo "your results database: $$($(BIN)/screener db path) (untouched by the demo)"
+	@echo "look around the demo: SCREENER_DB=$(DEMO_DB) $(BIN)/screener results"
+
+demo-clean: install
+	rm -f $(DEMO_DB) $(DEMO_DB).lock
 
 lint: install-test
 	$(BIN)/ruff check screener tests benchmarks
