@@ -1,18 +1,24 @@
 """The results store: the only part of screener that imports tinydb.
 
-``Store`` is the API (see docs/store.md); the records it takes and returns are
-plain dataclasses, so callers need neither tinydb nor the file layout.
+``interface.ResultsStore`` names every operation the commands and the library
+use, with the plain records it takes and returns; ``connect`` opens the
+database a ``--db`` names. ``Store`` is the TinyDB backend (docs/store.md): a
+small live file and an archive of segment files beside it.
 """
+
+from pathlib import Path
 
 from screener.store.bulk import ScoredBatch
 from screener.store.core import PreparedAttempts, Store
 from screener.store.files import DB_ENV, resolve_db_path
+from screener.store.interface import ResultsStore
 from screener.store.records import (
     AttemptRecord,
     AttemptStatus,
     AttemptStream,
     AuditEvent,
     Candidate,
+    CompactResult,
     Erasure,
     Layout,
     NewAttempt,
@@ -23,6 +29,14 @@ from screener.store.records import (
 )
 from screener.store.schema import SCHEMA_VERSION
 
+
+def connect(db: Path | str | None = None) -> ResultsStore:
+    """The results database ``db`` names (``--db``; else ``$SCREENER_DB``, else the user
+    data dir). Opening reads nothing. Today every location is a TinyDB database; a
+    second backend (a ``postgresql://`` URL, issue 16) is chosen here."""
+    return Store(db)
+
+
 __all__ = [
     "DB_ENV",
     "SCHEMA_VERSION",
@@ -31,15 +45,18 @@ __all__ = [
     "AttemptStream",
     "AuditEvent",
     "Candidate",
+    "CompactResult",
     "Erasure",
     "Layout",
     "NewAttempt",
     "NewCandidate",
     "PreparedAttempts",
     "Progress",
+    "ResultsStore",
     "SaveResult",
     "ScoredBatch",
     "Store",
     "StoreInfo",
+    "connect",
     "resolve_db_path",
 ]

@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from filelock import FileLock
 
     from screener.pathway import Employer, Event
+    from screener.store.interface import ResultsStore
 
 #: Environment variables that override the archive's sizes (tests use small ones).
 LIVE_LIMIT_ENV = "SCREENER_LIVE_LIMIT"
@@ -1703,3 +1704,10 @@ def _env_int(name: str, default: int) -> int:
         return max(1, int(value))
     except ValueError:
         raise StoreError(f"${name} must be a whole number, not {value!r}") from None
+
+
+if TYPE_CHECKING:
+
+    def _implements(store: Store) -> ResultsStore:
+        """mypy checks here that ``Store`` is a ``ResultsStore``."""
+        return store
