@@ -26,7 +26,8 @@ from screener.screening import score_answers
 
 if TYPE_CHECKING:
     from screener.content import AnyItem
-    from screener.store import AttemptRecord, Candidate, Store
+    from screener.store import AttemptRecord, Candidate
+    from screener.store.interface import ResultsStore
     from screener.store.records import NewCandidate
 
 __all__ = [
@@ -66,7 +67,7 @@ EXTRA_TIMES = (1.0, 1.25, 1.5, 2.0)
 EXTRA_TIME_EVENT = "take.extra_time"
 
 
-def extra_time_of(store: Store, attempt_id: str) -> float:
+def extra_time_of(store: ResultsStore, attempt_id: str) -> float:
     """The time-limit factor granted for an attempt (1 when none was)."""
     events = store.audit_events(attempt_id=attempt_id, event=EXTRA_TIME_EVENT)
     if not events:
@@ -77,13 +78,14 @@ def extra_time_of(store: Store, attempt_id: str) -> float:
         return 1.0
 
 
-def people_named(store: Store, name: str) -> list[Candidate]:
+def people_named(store: ResultsStore, name: str) -> list[Candidate]:
     """Every stored candidate with this exact name (any case or spacing), oldest first."""
-    wanted = " ".join(name.split()).casefold()
-    return [c for c in store.candidates() if " ".join(c.name.split()).casefold() == wanted]
+    return store.candidates_named(name)
 
 
-def coaching_left(store: Store, candidate_id: str, assessment_id: str) -> tuple[int, int] | None:
+def coaching_left(
+    store: ResultsStore, candidate_id: str, assessment_id: str
+) -> tuple[int, int] | None:
     """(modules done, modules required) by the plan of the candidate's latest submitted
     attempt at the assessment, when some required module is not complete; else None."""
     done = store.attempts(candidate=candidate_id, assessment=assessment_id)
@@ -124,7 +126,7 @@ def question_order(assessment: Assessment, form: str) -> list[int]:
 
 
 def find_or_create(
-    store: Store,
+    store: ResultsStore,
     candidate: str | None,
     name: str | None,
     *,
@@ -182,7 +184,7 @@ def find_or_create(
         raise UnknownCandidate(str(exc)) from None
 
 
-def previous_attempt(store: Store, record: AttemptRecord) -> AttemptRecord | None:
+def previous_attempt(store: ResultsStore, record: AttemptRecord) -> AttemptRecord | None:
     """The candidate's latest other submitted attempt at the same assessment, when it was
     submitted before ``record`` (the "change since last time" of a results screen)."""
     done = [
@@ -196,7 +198,7 @@ def previous_attempt(store: Store, record: AttemptRecord) -> AttemptRecord | Non
 
 
 def take_from_file(
-    store: Store,
+    store: ResultsStore,
     assessment: Assessment,
     answers: Path,
     candidate: str | None,
@@ -219,7 +221,7 @@ def take_from_file(
         raise UsageError("give --candidate ID or --name NAME")
     form_name: str | None = None
     values: dict[str, Answer] = {}
-    if not store.path.exists():
+    if not store.exists():
         # nothing stored yet, so this first look costs nothing: an unknown person or a
         # bad file fails before the lock creates a folder (with a database, it is read
         # once, under the lock, where a failure writes nothing)
@@ -278,7 +280,7 @@ class Taking:
 
     def __init__(
         self,
-        store: Store,
+        store: ResultsStore,
         assessment: Assessment,
         candidate_id: str,
         form: str,
@@ -325,7 +327,7 @@ class Taking:
     @classmethod
     def begin(
         cls,
-        store: Store,
+        store: ResultsStore,
         assessment: Assessment,
         candidate_id: str,
         *,

@@ -131,6 +131,7 @@ db_app = typer.Typer(help="The results database file.", no_args_is_help=True, cl
 command(db_app, "path", data.db_path)
 command(db_app, "info", data.db_info)
 command(db_app, "rotate-secret", data.db_rotate_secret)
+command(db_app, "compact", data.db_compact)
 app.add_typer(db_app, name="db", rich_help_panel="Data")
 command(app, "delete", data.delete, "Data")
 

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from screener.catalog import Catalog
     from screener.content import Assessment
     from screener.session import Look
-    from screener.store import Candidate, Store
+    from screener.store import Candidate
+    from screener.store.interface import ResultsStore
 
 
 def score(
@@ -244,7 +245,7 @@ def take(
 
 
 def _take_interactive(
-    store: Store,
+    store: ResultsStore,
     catalog: Catalog,
     chosen: Assessment,
     candidate: str | None,
@@ -387,13 +388,15 @@ def show(
     from screener.taking import EXTRA_TIME_EVENT
 
     store = open_store(ctx)
-    who = store.resolve_candidate(candidate)
-    every = store.attempts(candidate=who.id, status=None)
+    with store.reading():  # one read of the database for everything below
+        who = store.resolve_candidate(candidate)
+        every = store.attempts(candidate=who.id, status=None)
+        progress = store.progress(who.id)
+        events = store.audit_events(candidate_id=who.id, event=EXTRA_TIME_EVENT)
     done = [a for a in every if a.status == "submitted"]
     open_ = [a for a in every if a.status == "in_progress"]
-    progress = store.progress(who.id)
     extra_time: dict[str, float] = {}
-    for event in store.audit_events(candidate_id=who.id, event=EXTRA_TIME_EVENT):
+    for event in events:
         if event.attempt_id is not None:
             try:
                 extra_time[event.attempt_id] = float(event.detail or 1)

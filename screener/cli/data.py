@@ -1,5 +1,5 @@
 """Commands about the results database itself: ``db path``, ``db info``,
-``db rotate-secret`` and ``delete`` (erasing a candidate)."""
+``db rotate-secret``, ``db compact`` and ``delete`` (erasing a candidate)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def delete(
             f"note: the same {' and '.join(done.still_present)} text still occurs in other "
             "records (e.g. another candidate with a similar name)\n"
         )
-    _report_stale_outputs(store.path.parent)
+    if store.local_folder is not None:
+        _report_stale_outputs(store.local_folder)
 
 
 def _report_stale_outputs(db_folder: Path) -> None:
@@ -85,6 +86,21 @@ def db_rotate_secret(ctx: typer.Context) -> None:
     store = open_store(ctx)
     store.rotate_secret(command="db rotate-secret")
     sys.stderr.write(
-        f"new secret for {printable(str(store.path))}: anonymised exports made before can no "
+        f"new secret for {printable(store.location)}: anonymised exports made before can no "
         "longer be linked to new ones\n"
+    )
+
+
+def db_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Move stored results out of the live file into archive segments and merge small
+    segments (a crash leaves the database as before or as after)."""
+    from dataclasses import asdict
+
+    done = open_store(ctx).compact(command="db compact")
+    if as_json:
+        emit_json(asdict(done))
+        return
+    sys.stderr.write(
+        f"compacted: {done.moved} record(s) moved into the archive; "
+        f"{done.segments_before} segment(s) before, {done.segments_after} now\n"
     )

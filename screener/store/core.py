@@ -1305,6 +1305,8 @@ class Store:
         """Move everything archivable from the live file into segments, merge runs of
         small segments into full ones and rebuild any damaged segment index. Atomic
         like every write: a crash leaves the database as before or as after."""
+        if not self.exists():  # nothing to compact: create nothing
+            return CompactResult(0, 0, 0, 0)
         with self._open(write=True) as tx:
             before = len(tx.segments)
             data = tx.data()
