@@ -238,6 +238,59 @@ MESSAGES: dict[str, dict[str, str]] = {
     "domain.personal": {"en": "Personal competencies"},
     "domain.relational": {"en": "Relational competencies"},
     "domain.business": {"en": "Business competencies"},
+    # plurals of units (render.py's _plural)
+    "unit.module.one": {"en": "{count} module"},
+    "unit.module.many": {"en": "{count} modules"},
+    "unit.minute.one": {"en": "{count} minute"},
+    "unit.minute.many": {"en": "{count} minutes"},
+    "unit.lesson.one": {"en": "{count} lesson"},
+    "unit.lesson.many": {"en": "{count} lessons"},
+    # render.py: the candidate's results, plan, show and coach screens
+    "screen.outcome.pass": {
+        "en": "Pass: go on to the employer interview, then the core training program."
+    },
+    "screen.outcome.coaching": {
+        "en": "Coaching: work through the modules below, then retake the screening."
+    },
+    "screen.outcome.incomplete": {
+        "en": "Incomplete: too few answers to score every competency. Finish or retake it."
+    },
+    "screen.col.module": {"en": "Module"},
+    "screen.col.why": {"en": "Why"},
+    "screen.col.min": {"en": "Min"},
+    "screen.col.minutes": {"en": "Minutes"},
+    "screen.col.progress": {"en": "Progress"},
+    "screen.col.submitted": {"en": "Submitted"},
+    "screen.col.assessment": {"en": "Assessment"},
+    "screen.col.form": {"en": "Form"},
+    "screen.col.outcome": {"en": "Outcome"},
+    "screen.why_close": {"en": "{name} close to the cut (recommended)"},
+    "screen.why_up_to": {"en": "{names}: up to {below}"},
+    "screen.why_below": {"en": "{name} {below}"},
+    "screen.points_below.one": {"en": "{count} point below cut"},
+    "screen.points_below.many": {"en": "{count} points below cut"},
+    "screen.title_form": {"en": "{title} - form {form}"},
+    "screen.plan_recommended_only": {
+        "en": "Recommended coaching: {modules}, about {minutes} (not required)"
+    },
+    "screen.plan_required": {"en": "Coaching plan: {modules}, about {minutes}"},
+    "screen.plan_more_recommended": {"en": "; {count} more recommended, about {minutes}"},
+    "screen.version_not_here": {"en": "{version} is not available here; use --json."},
+    "screen.next_take": {"en": "Next: screener take --candidate {id}"},
+    "screen.progress_not_started": {"en": "not started"},
+    "screen.progress_complete": {"en": "complete (check {score:.0f}%)"},
+    "screen.progress_retry": {"en": "check {score:.0f}%: review and try again"},
+    "screen.progress_started": {"en": "started, {lessons} read"},
+    "screen.unfinished": {"en": "Unfinished: {assessment} form {form}, started {day}"},
+    "screen.to_go_on": {"en": "  to go on: screener take --candidate {id} --attempt {attempt}"},
+    "screen.one_in_progress": {"en": " One is in progress."},
+    "screen.no_finished": {"en": "No finished screening yet."},
+    "screen.accommodation": {"en": "Accommodation:"},
+    "screen.latest": {"en": "Latest: {assessment} form {form}, {submitted}"},
+    "screen.coaching_progress": {"en": "Coaching progress"},
+    "screen.history": {"en": "History"},
+    "screen.extra_time_note": {"en": " (extra time: every time limit x{factor})"},
+    "screen.plan_for": {"en": "Coaching plan for {name}"},
 }
 
 

@@ -27,6 +27,7 @@ from rich.text import Text
 from screener.bars import text_bar
 from screener.coaching import PlanEntry
 from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
+from screener.messages import plural, text
 from screener.scoring import CompetencyScore, Scorecard
 from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
 
@@ -57,10 +58,11 @@ __all__ = [
 
 STATUS_STYLE = {"meets": "green", "below": "yellow", "borderline": "cyan", "incomplete": "dim"}
 STATUS_TEXT = {"meets": "meets", "below": "gap", "borderline": "close", "incomplete": "incomplete"}
+#: Each outcome's line under the results table (message ids, screener/messages.py).
 OUTCOME_TEXT = {
-    "pass": "Pass: go on to the employer interview, then the core training program.",
-    "coaching": "Coaching: work through the modules below, then retake the screening.",
-    "incomplete": "Incomplete: too few answers to score every competency. Finish or retake it.",
+    "pass": "screen.outcome.pass",
+    "coaching": "screen.outcome.coaching",
+    "incomplete": "screen.outcome.incomplete",
 }
 
 
@@ -115,8 +117,12 @@ def is_plain(con: Console) -> bool:
     return bool(getattr(con, "plain", False))
 
 
+_UNITS = {"module": "unit.module", "minute": "unit.minute", "lesson": "unit.lesson"}
+
+
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    """``1 module``, ``12 modules``: the catalogue's ``unit.<word>`` entries."""
+    return plural(_UNITS[word], count)
 
 
 def unicode_ok(con: Console) -> bool:
@@ -210,19 +216,19 @@ def plan_table(
     competencies gives its largest gap once, not next to each of them."""
     table = Table(show_header=True, header_style="bold", box=None if plain else box.HEAVY_HEAD)
     table.add_column("#", justify="right")
-    table.add_column("Module")
-    table.add_column("Why")
-    table.add_column("Min", justify="right")
+    table.add_column(text("screen.col.module"))
+    table.add_column(text("screen.col.why"))
+    table.add_column(text("screen.col.min"), justify="right")
     for n, entry in enumerate(plan, 1):
         module = modules.get(entry.module)
         names = [printable(assessment.competency(c).name) for c in entry.competencies]
         if not entry.required:
-            why = "; ".join(f"{n} close to the cut (recommended)" for n in names)
+            why = "; ".join(text("screen.why_close", name=n) for n in names)
         elif scorecard is None and len(names) > 1:
-            why = f"{', '.join(names)}: up to {_below(entry.gap)}"
+            why = text("screen.why_up_to", names=", ".join(names), below=_below(entry.gap))
         else:
             why = "; ".join(
-                f"{n} {_below(_gap_of(scorecard, c, entry.gap))}"
+                text("screen.why_below", name=n, below=_below(_gap_of(scorecard, c, entry.gap)))
                 for n, c in zip(names, entry.competencies, strict=True)
             )
         table.add_row(
@@ -235,8 +241,8 @@ def plan_table(
 
 
 def _below(gap: float) -> str:
-    """"1 point below cut", "12 points below cut"."""
-    return _plural(round(gap), "point") + " below cut"
+    """ "1 point below cut", "12 points below cut"."""
+    return plural("screen.points_below", round(gap))
 
 
 def _gap_of(scorecard: Scorecard | None, competency: str, fallback: float) -> float:
@@ -259,13 +265,18 @@ def show_result(
 ) -> None:
     """The full results screen."""
     con.print(
-        Text(printable(heading or f"{assessment.title} - form {scorecard.form}"), style="bold")
+        Text(
+            printable(
+                heading or text("screen.title_form", title=assessment.title, form=scorecard.form)
+            ),
+            style="bold",
+        )
     )
     con.print(scorecard_table(assessment, scorecard, con, previous))
     style = {"pass": "bold green", "coaching": "bold yellow", "incomplete": "bold"}[
         scorecard.outcome
     ]
-    con.print(Text(OUTCOME_TEXT[scorecard.outcome], style=style))
+    con.print(Text(text(OUTCOME_TEXT[scorecard.outcome]), style=style))
     if plan:
         con.print(Text(_plan_heading(plan, modules), style="bold"))
         con.print(plan_table(plan, assessment, modules, scorecard, is_plain(con)))
@@ -280,20 +291,23 @@ def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) ->
         return sum(modules[e.module].minutes for e in entries if e.module in modules)
 
     if not required:
-        return (
-            f"Recommended coaching: {_plural(len(recommended), 'module')}, about "
-            f"{_plural(minutes(recommended), 'minute')} (not required)"
+        return text(
+            "screen.plan_recommended_only",
+            modules=_plural(len(recommended), "module"),
+            minutes=_plural(minutes(recommended), "minute"),
         )
-    text = (
-        f"Coaching plan: {_plural(len(required), 'module')}, "
-        f"about {_plural(minutes(required), 'minute')}"
+    heading = text(
+        "screen.plan_required",
+        modules=_plural(len(required), "module"),
+        minutes=_plural(minutes(required), "minute"),
     )
     if recommended:
-        text += (
-            f"; {len(recommended)} more recommended, "
-            f"about {_plural(minutes(recommended), 'minute')}"
+        heading += text(
+            "screen.plan_more_recommended",
+            count=len(recommended),
+            minutes=_plural(minutes(recommended), "minute"),
         )
-    return text
+    return heading
 
 
 def attempts_table(records: Iterable[AttemptRecord], width: int | None = None) -> Table:
@@ -427,8 +441,10 @@ def attempt_screen(
     )
     if assessment is None or assessment.version != record.version:
         con.print(
-            printable(f"{record.assessment} version {record.version}")
-            + " is not available here; use --json."
+            text(
+                "screen.version_not_here",
+                version=printable(f"{record.assessment} version {record.version}"),
+            )
         )
         return
     prev = (
@@ -440,20 +456,20 @@ def attempt_screen(
 def next_step(con: Console, record: AttemptRecord, candidate_id: str) -> None:
     """The command to run next after a coaching or incomplete outcome."""
     if record.outcome == "coaching":
-        con.print(Text(f"Next: screener coach {printable(candidate_id)}", style="bold"))
+        con.print(Text(text("cli.next_coach", id=printable(candidate_id)), style="bold"))
     elif record.outcome == "incomplete":
-        con.print(Text(f"Next: screener take --candidate {printable(candidate_id)}", style="bold"))
+        con.print(Text(text("screen.next_take", id=printable(candidate_id)), style="bold"))
 
 
 def progress_text(p: Progress | None) -> str:
     """One module's coaching progress in words."""
     if p is None:
-        return "not started"
+        return text("screen.progress_not_started")
     if p.completed:
-        return f"complete (check {p.check_score or 0:.0f}%)"
+        return text("screen.progress_complete", score=p.check_score or 0)
     if p.check_score is not None:
-        return f"check {p.check_score:.0f}%: review and try again"
-    return f"started, {_plural(len(p.lessons), 'lesson')} read"
+        return text("screen.progress_retry", score=p.check_score)
+    return text("screen.progress_started", lessons=_plural(len(p.lessons), "lesson"))
 
 
 def show_candidate(
@@ -474,38 +490,55 @@ def show_candidate(
     for record in unfinished:
         con.print(
             Text(
-                f"Unfinished: {printable(record.assessment)} form {printable(record.form)}, "
-                f"started {printable((record.started or '-')[:10])}"
+                text(
+                    "screen.unfinished",
+                    assessment=printable(record.assessment),
+                    form=printable(record.form),
+                    day=printable((record.started or "-")[:10]),
+                )
                 + _extra_time_note(extra.get(record.attempt_id))
             )
         )
         con.print(
             Text(
-                f"  to go on: screener take --candidate {printable(who.id)} "
-                f"--attempt {printable(record.attempt_id)}"
+                text(
+                    "screen.to_go_on",
+                    id=printable(who.id),
+                    attempt=printable(record.attempt_id),
+                )
             ),
             no_wrap=True,
             overflow="ignore",
             crop=False,
         )
     if not done:
-        more = " One is in progress." if in_progress and not unfinished else ""
-        con.print("No finished screening yet." + more)
+        more = text("screen.one_in_progress") if in_progress and not unfinished else ""
+        con.print(text("screen.no_finished") + more)
         return
     latest = done[-1]
     if extra.get(latest.attempt_id, 1) != 1:
-        con.print(Text("Accommodation:" + _extra_time_note(extra[latest.attempt_id])))
+        con.print(Text(text("screen.accommodation") + _extra_time_note(extra[latest.attempt_id])))
     earlier = [a for a in done[:-1] if a.assessment == latest.assessment]
     attempt_screen(
         con,
         catalog,
         latest,
         earlier[-1] if earlier else None,
-        heading=f"Latest: {latest.assessment} form {latest.form}, {latest.submitted}",
+        heading=text(
+            "screen.latest",
+            assessment=latest.assessment,
+            form=latest.form,
+            submitted=latest.submitted,
+        ),
     )
     if latest.plan:
         by_module = {p.module: p for p in progress}
-        table = Table("Module", "Progress", title="Coaching progress", title_justify="left")
+        table = Table(
+            text("screen.col.module"),
+            text("screen.col.progress"),
+            title=text("screen.coaching_progress"),
+            title_justify="left",
+        )
         for entry in latest.plan:
             module = catalog.modules.get(entry.module)
             table.add_row(
@@ -515,7 +548,12 @@ def show_candidate(
         con.print(table)
     if len(done) > 1:
         history = Table(
-            "Submitted", "Assessment", "Form", "Outcome", title="History", title_justify="left"
+            text("screen.col.submitted"),
+            text("screen.col.assessment"),
+            text("screen.col.form"),
+            text("screen.col.outcome"),
+            title=text("screen.history"),
+            title_justify="left",
         )
         for a in done:
             history.add_row(
@@ -528,7 +566,7 @@ def show_candidate(
 def _extra_time_note(factor: float | None) -> str:
     if factor is None or factor == 1:
         return ""
-    return f" (extra time: every time limit x{factor:g})"
+    return text("screen.extra_time_note", factor=f"{factor:g}")
 
 
 def coaching_plan_table(
@@ -542,10 +580,10 @@ def coaching_plan_table(
     on a plain console)."""
     table = Table(
         "#",
-        "Module",
-        "Minutes",
-        "Progress",
-        title=f"Coaching plan for {printable(name)}",
+        text("screen.col.module"),
+        text("screen.col.minutes"),
+        text("screen.col.progress"),
+        title=text("screen.plan_for", name=printable(name)),
         title_justify="left",
         box=None if con is not None and is_plain(con) else box.HEAVY_HEAD,
     )

@@ -45,8 +45,23 @@ CANDIDATE_MODULES = [
     "cli/candidate.py",
 ]
 # converted later (issue 12): still hold English literals
-PENDING_MODULES = ["render.py (candidate screens)"]
-CANDIDATE_RENDER_FUNCTIONS: list[str] = []
+PENDING_MODULES = [
+    "render.py: scorecard_table and _status_text (the results table, another engineer's)",
+]
+# the candidate's screens in render.py (results table and recruiter outputs are not)
+CANDIDATE_RENDER_FUNCTIONS = [
+    "_plural",
+    "plan_table",
+    "_below",
+    "show_result",
+    "_plan_heading",
+    "attempt_screen",
+    "next_step",
+    "progress_text",
+    "show_candidate",
+    "_extra_time_note",
+    "coaching_plan_table",
+]
 
 # (module, name): a module-level constant that is not prose
 EXEMPT_CONSTANTS = {("report.py", "CSS"): "the HTML report's stylesheet"}
@@ -55,6 +70,8 @@ ALLOWED = {
     ("prompts.py", "(Y/n) Yes"): "questionary's own answer text, measured for room",
     ("taking.py", "take --answers"): "a command name, recorded in the store",
     ("cli/candidate.py", "candidates are named"): "matched in a store error, not shown",
+    ("render.py", "bold green"): "a rich style name (show_result's outcome line)",
+    ("render.py", "bold yellow"): "a rich style name (show_result's outcome line)",
     ("cli/candidate.py", "--no-input was given"): "the start of a usage error",
     ("cli/candidate.py", "stdin is not a terminal"): "the start of a usage error",
 }
@@ -132,8 +149,12 @@ def _id_constants() -> set[str]:
         if path.name == "messages.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and node.value in MESSAGES:
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            if node.value in MESSAGES:
                 found.add(node.value)
+            elif node.value + ".one" in MESSAGES:  # a plural's id, e.g. render._UNITS
+                found |= {node.value + ".one", node.value + ".many"}
     return found
 
 
@@ -258,4 +279,4 @@ def test_the_allow_list_is_still_needed() -> None:
 
 
 def test_pending_modules_are_not_also_listed_as_done() -> None:
-    assert not set(PENDING_MODULES) & set(CANDIDATE_MODULES)
+    assert not {p.split(":")[0] for p in PENDING_MODULES} & set(CANDIDATE_MODULES)
