@@ -246,8 +246,6 @@ def _screen_once(
     index = encoded.index
     checking = store is not None and (not dry_run or store.path.exists())
     late = [*_id_errors(table, index), *_contact_errors(table, index), *refused]
-    if checking and store is not None:
-        late += _name_errors(store, table, index, update_names)
     if late:
         bad_rows = {e.row for e in late}
         keep = np.array([int(r) not in bad_rows for r in table.rows[index].tolist()], dtype=bool)
@@ -283,7 +281,7 @@ def _screen_once(
             for i in picked
         ]
         numbers = [int(r) for r in table.rows[index].tolist()]
-        header = table.id_column
+        header = (table.id_column, table.name_column or "")
         scored = scored_batch(assessment, encoded, scores, index)
         # the file's cells, the points matrix and the plans are not needed any
         # more: dropping them keeps the peak (during the write) ~40 MiB lower
@@ -360,33 +358,31 @@ def _contact_errors(table: Table, index: Any) -> list[RowError]:
     return found
 
 
-def _name_errors(store: Store, table: Table, index: Any, update_names: bool) -> list[RowError]:
+def _name_errors(
+    stored: dict[str, str],
+    people: list[tuple[str, str | None, str | None]],
+    numbers: list[int],
+    header: str,
+) -> list[RowError]:
     """Rows whose id is stored with another name (any case and spacing counts as the
-    same): a row error naming both, unless ``update_names``."""
+    same): a row error naming both."""
     from screener.errors import RecordError
     from screener.importing import RowError
     from screener.store.records import clean_name
 
-    if update_names or table.name_column is None:
-        return []
-    stored = {c.id: c.name for c in store.candidates()}
-    if not stored:
-        return []
-    header = table.name_column
     found: list[RowError] = []
-    for i in index.tolist():
-        cid, given = table.ids[i], table.names[i]
+    for number, (cid, given, _) in zip(numbers, people, strict=True):
         known = stored.get(cid)
         if known is None or not given:
             continue
         try:
             cleaned = clean_name(given)
         except RecordError:
-            continue  # the store refuses the name itself: its own error comes later
+            continue  # the store refuses the name itself, and says so
         if cleaned.casefold() != known.casefold():
             found.append(
                 RowError(
-                    int(table.rows[i]),
+                    number,
                     header,
                     given,
                     f"candidate {cid} is stored as {known!r}, not {cleaned!r}: fix the id or "
@@ -396,12 +392,16 @@ def _name_errors(store: Store, table: Table, index: Any, update_names: bool) -> 
     return found
 
 
+class _CheckFirst(Exception):
+    """New rows for candidates already stored: write again, looking for changed rows."""
+
+
 def _store_rows(
     store: Store,
     scored: Any,
     people: list[tuple[str, str | None, str | None]],
     numbers: list[int],
-    header: str,
+    header: tuple[str, str],
     *,
     assessment: Assessment,
     form: str,
@@ -411,28 +411,84 @@ def _store_rows(
     keep_both: bool,
     dry_run: bool,
 ) -> SaveResult:
-    """One write: renames, new people with contact details, the attempts; then the
-    changed-row check, which rolls everything back (``_Refused``) when it refuses rows.
-    A dry run always rolls back (``_DryRun``)."""
+    """One write: renames, new people with contact details, the attempts.
+
+    Rows the store's rules refuse (another name, a changed row) roll everything
+    back (``_Refused``); a dry run always rolls back (``_DryRun``). Looking for
+    changed rows reads every stored attempt of the assessment, so it is done only
+    when needed: when no row's candidate is stored yet (a new cohort), or when
+    nothing new is stored (the same file again), there can be none; otherwise the
+    write is rolled back once and made again with the look.
+    """
+    for check_first in (False, True):
+        try:
+            return _store_once(
+                store,
+                scored,
+                people,
+                numbers,
+                header,
+                assessment=assessment,
+                form=form,
+                result=result,
+                command=command,
+                update_names=update_names,
+                keep_both=keep_both,
+                dry_run=dry_run,
+                check_first=check_first,
+            )
+        except _CheckFirst:
+            continue
+    raise AssertionError("unreachable: the second round never asks for a third")
+
+
+def _store_once(
+    store: Store,
+    scored: Any,
+    people: list[tuple[str, str | None, str | None]],
+    numbers: list[int],
+    header: tuple[str, str],
+    *,
+    assessment: Assessment,
+    form: str,
+    result: BatchResult,
+    command: str | None,
+    update_names: bool,
+    keep_both: bool,
+    dry_run: bool,
+    check_first: bool,
+) -> SaveResult:
     from screener.importing import RowError
     from screener.store.records import clean_name
 
     with store.transaction():
-        stored = {c.id: c for c in store.candidates()}
+        stored = {c.id: c.name for c in store.candidates()}
+        if not update_names:
+            wrong = _name_errors(stored, people, numbers, header[1])
+            if wrong:
+                raise _Refused(wrong)
         renamed = added = 0
+        returning: set[str] = set()
         for cid, given, contact in people:
-            person = stored.get(cid)
-            if person is None:
+            known = stored.get(cid)
+            if known is None:
                 if contact:
                     label = given if given and given.strip() else cid
                     store.add_candidate(label, contact, candidate_id=cid)
                     added += 1
                 continue
-            if update_names and given and clean_name(given) != person.name:
+            returning.add(cid)
+            if update_names and given and clean_name(given) != known:
                 store.resolve_or_add_candidate(cid, given, rename=True, command=command)
                 renamed += 1
-        earlier = _earlier_attempts(store, assessment.id, form, {p[0] for p in people})
+        earlier = (
+            _earlier_attempts(store, assessment.id, form, returning)
+            if returning and check_first
+            else {}
+        )
         saved = store.save_scored_batch(scored, command=command)
+        if returning and saved.stored and not check_first:
+            raise _CheckFirst
         changed: list[tuple[int, str, str, tuple[str, str]]] = []  # row, id, new, earlier
         for number, (cid, _, _), aid in zip(numbers, people, saved.attempt_ids, strict=True):
             before = earlier.get(cid)
@@ -443,7 +499,7 @@ def _store_rows(
                 [
                     RowError(
                         number,
-                        header,
+                        header[0],
                         cid,
                         f"changed row? {cid} already has another attempt on {assessment.id} "
                         f"form {form} (attempt {old}, {when[:10] or 'no date'}); nothing of "
