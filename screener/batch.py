@@ -168,7 +168,8 @@ def screen_file(
     key so a second import stores nothing twice. ``contact_columns`` (None: the
     usual headers, ``importing.CONTACT_HEADERS``) give new candidates their
     contact details; ``ignore_extra`` leaves out columns that are not items of
-    the assessment. ``dry_run`` (or no ``store``) stores nothing; with a store
+    the assessment; a form tool's own columns (``importing.FORM_TOOL_HEADERS``:
+    Timestamp, Start time, ...) are always left out. ``dry_run`` (or no ``store``) stores nothing; with a store
     whose file exists, a dry run still finds the rows the store would refuse.
     ``on_step`` hears ``"scoring"``, ``"storing"`` and ``"done"`` as the work
     gets there.
@@ -226,7 +227,7 @@ def _screen_once(
 ) -> BatchResult:
     import numpy as np
 
-    from screener.importing import read_mapping, read_table
+    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_table
     from screener.vectorscore import encode, plans, score_points, scored_batch
 
     name = assessment.form(form)
@@ -237,6 +238,7 @@ def _screen_once(
         name_column=name_column,
         mapping=mapping,
         contact_columns=contact_columns,
+        leave_out=FORM_TOOL_HEADERS,
     )
     if ignore_extra:
         table = table.without(extra_columns(assessment, table))

@@ -34,7 +34,7 @@ import json
 import math
 import re
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain, islice
 from operator import itemgetter
@@ -70,6 +70,18 @@ SHOWN_PROBLEMS = 20  # file-level problems listed in one error; the rest are cou
 HEADER_SEARCH = 10  # rows (not blank) searched for the header row holding the id column
 COMMENT = "# "  # an id cell starting with this makes the row a comment (no id has a space)
 TEMPLATE_HELP_SHEET = "Allowed answers"  # the template's second sheet, skipped when read
+#: What form tools (Google Forms, Microsoft Forms) add to every response: ``batch``
+#: leaves these columns out (named on stderr); they never hold answers (folded).
+FORM_TOOL_HEADERS = frozenset(
+    {
+        "timestamp",
+        "start time",
+        "completion time",
+        "last modified time",
+        "submitted at",
+        "submission date",
+    }
+)
 #: Headers read as contact details unless ``--contact-column`` names others (folded).
 CONTACT_HEADERS = frozenset(
     {
@@ -386,6 +398,7 @@ def read_table(
     name_column: str = "name",
     mapping: Mapping | None = None,
     contact_columns: Sequence[str] | None = (),
+    leave_out: Collection[str] = (),
 ) -> Table:
     """Read a batch file; the format comes from the extension.
 
@@ -401,12 +414,15 @@ def read_table(
     with ``"# "`` is a comment (the template's row of allowed answers): no id can
     hold a space. ``contact_columns`` are read as each row's contact details
     (joined by ``"; "``); None recognises the usual headers (``CONTACT_HEADERS``).
+    Columns headed as in ``leave_out`` (``fold``ed, as ``FORM_TOOL_HEADERS``) are
+    left out and listed in ``Table.ignored``, as a mapping's ``ignore`` list is.
     """
     path = Path(path)
     refuse_special(path)
     suffix = path.suffix.lower()
     builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
     builder.contact_wanted = contact_columns
+    builder.leave_out = frozenset(leave_out)
     readers = {".xlsx": _read_xlsx, ".json": _read_json}
     readers |= dict.fromkeys(DELIMITED, _read_delimited)
     readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
@@ -476,6 +492,7 @@ class _Builder:
         self.contact_pos: list[int] = []
         self.contacts: list[str | None] = []
         self.ignored: list[str] = []
+        self.leave_out: frozenset[str] = frozenset()
 
     # header ---------------------------------------------------------------------
 
@@ -532,8 +549,14 @@ class _Builder:
                 )
             self.contact_pos = [seen[c] for c in wanted if seen[c] not in skip]
         skip.update(self.contact_pos)
-        if self.mapping is not None and self.mapping.ignore:
-            dropped = [n for n, h in enumerate(headers) if n not in skip and self.mapping.ignores(h)]
+        mapping = self.mapping
+        if self.leave_out or (mapping is not None and mapping.ignore):
+            dropped = [
+                n
+                for n, h in enumerate(headers)
+                if n not in skip
+                and (fold(h) in self.leave_out or (mapping is not None and mapping.ignores(h)))
+            ]
             self.ignored = [headers[n] for n in dropped]
             skip.update(dropped)
         self.item_pos = [n for n in range(len(keys)) if n not in skip]

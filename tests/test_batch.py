@@ -235,8 +235,11 @@ def test_an_existing_id_with_another_name_is_a_row_error(tmp_path: Path, isolate
 
 def test_contact_and_extra_columns(tmp_path: Path, isolated_db: Path) -> None:
     """Issue 11 point 10: any extra column rejected the whole file (unknown column 'Email')."""
-    header = ["candidate_id", "name", "Email", "Phone", *ITEMS, "Notes"]
-    rows = [[r[0], r[1], f"{r[0]}@example.com", "555-0101", *r[2:], "n/a"] for r in bfi_rows(3)]
+    header = ["Timestamp", "candidate_id", "name", "Email", "Phone", *ITEMS, "Notes"]
+    rows = [
+        ["2024-03-01 09:00", r[0], r[1], f"{r[0]}@example.com", "555-0101", *r[2:], "n/a"]
+        for r in bfi_rows(3)
+    ]
     path = write_csv(tmp_path / "in.csv", rows, header)
     code, _, err = batch(str(path), "-a", BFI)
     assert code == 1 and err.count("\n") == 1
@@ -244,8 +247,10 @@ def test_contact_and_extra_columns(tmp_path: Path, isolated_db: Path) -> None:
     code, out, err = batch(str(path), "-a", BFI, "--ignore-extra", "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["ignored_columns"] == ["Notes"] and summary["contact_columns"] == ["Email", "Phone"]
-    assert "left out 1 column(s): 'Notes'" in err and "contact details from 'Email', 'Phone'" in err
+    assert summary["ignored_columns"] == ["Timestamp", "Notes"]  # a form tool's, then extra
+    assert summary["contact_columns"] == ["Email", "Phone"]
+    assert "left out 2 column(s): 'Timestamp', 'Notes'" in err
+    assert "contact details from 'Email', 'Phone'" in err
     assert summary["contacts_added"] == 3
     assert Store(isolated_db).get_candidate("p1").contact == "p1@example.com; 555-0101"
     # a map file's `ignore:` list, and --contact-column for another header
