@@ -248,18 +248,17 @@ class Store:
         lock = self._lock()
         try:
             remove_stale_temps(self.path)
-            txn = Txn(self.path, writable=True, limits=self.limits)
+            try:
+                txn = Txn(self.path, writable=True, limits=self.limits)
+            except Stale as gone:
+                raise self._missing(gone, "nothing was written") from None
             self._txn = txn
             try:
                 yield txn
                 txn.commit()
             except Stale as gone:
                 txn.abandon()
-                raise StoreError(
-                    f"{self.path} lists the archive file {gone} but it is missing: the "
-                    f"database is the file together with its folder {self.archive_path.name} "
-                    "(copy, back up and restore both); nothing was written"
-                ) from None
+                raise self._missing(gone, "nothing was written") from None
             except BaseException:
                 txn.abandon()
                 raise
@@ -278,13 +277,16 @@ class Store:
                 return Txn(self.path, writable=False, limits=self.limits)
             except Stale as gone:
                 if _file_version(self.path) == before:  # no writer replaced it: it is missing
-                    raise StoreError(
-                        f"{self.path} lists the archive file {gone} but it is missing: the "
-                        f"database is the file together with its folder {self.archive_path.name} "
-                        "(copy, back up and restore both); left untouched"
-                    ) from None
+                    raise self._missing(gone, "left untouched") from None
         raise StoreError(
             f"{self.path} kept changing while it was read ({READ_TRIES} tries); try again"
+        )
+
+    def _missing(self, gone: Stale, outcome: str) -> StoreError:
+        return StoreError(
+            f"{self.path} lists the archive file {gone} but it is missing: the database is "
+            f"the file together with its folder {self.archive_path.name} (copy, back up and "
+            f"restore both); {outcome}"
         )
 
     def _lock(self) -> FileLock:
@@ -1309,10 +1311,6 @@ class Store:
             return CompactResult(0, 0, 0, 0)
         with self._open(write=True) as tx:
             before = len(tx.segments)
-            data = tx.data()
-            tx.flush_all = True
-            moved = tx.flush(data)
-            tx.flush_all = False
             damaged: set[int] = set()
             for segment in tx.segments:
                 try:
@@ -1334,9 +1332,13 @@ class Store:
                     run = []
             if run:
                 runs.append(run)
-            for group in runs:
+            for group in runs:  # damaged indexes first: the flush below looks people up
                 if len(group) > 1 or group[0].number in damaged:
                     tx.merge(group)
+            data = tx.data()
+            tx.flush_all = True
+            moved = tx.flush(data)
+            tx.flush_all = False
             if command is not None and (moved or tx.dropped):
                 self._audit(tx, "db.compacted", command, count=moved)
             if tx.dropped or tx.written:

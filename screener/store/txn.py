@@ -27,11 +27,13 @@ from screener.store.archive import (
     Archive,
     Record,
     Segment,
+    Stale,
     archive_folder,
     chunks,
     collect_garbage,
     make_folder,
     remove_segment_files,
+    segment_path,
     segment_tables,
     sort_stamp,
     write_segment,
@@ -94,6 +96,10 @@ class Txn:
                 backup_path(path).unlink()  # the live file is intact: its replace is atomic
             if self.folder.is_dir():
                 collect_garbage(self.folder, record)
+            for segment in record.segments:  # no write to a database that lost a piece
+                for ext in ("json", "idx"):
+                    if not segment_path(self.folder, segment.number, ext).is_file():
+                        raise Stale(str(segment_path(self.folder, segment.number, ext)))
         self.archive = Archive(path, record, hold=not writable)
         try:
             if data is not None:

@@ -1,0 +1,578 @@
+"""The archive layout (issue 15): segments, the commit record, crashes, compaction,
+migration of a single-file database, damaged segments, privacy of every file.
+
+tests/test_store.py and tests/test_attacks_store.py run every earlier store
+guarantee on both layouts; these tests are about what only the archive has.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import stat
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from screener.errors import StoreError
+from screener.store import NewAttempt, NewCandidate, Store
+from screener.store import archive as store_archive
+from screener.store import core as store_core
+from screener.store import txn as store_txn
+from screener.store.files import sealed_bytes
+from screener.store.hashindex import fnv, name_key
+from tests.helpers import run_cli
+from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
+from tests.test_store import LAYOUT, answers_for, row, scored
+
+FORK = multiprocessing.get_context("fork")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "screener.json"
+
+
+def small(db: Path, live: int = 4, segment: int = 5) -> Store:
+    """A store whose live file holds ``live`` archivable documents, segments ``segment``."""
+    return Store(db, live_limit=live, segment_attempts=segment)
+
+
+def people_rows(count: int, seed: int = 0, *, prefix: str = "p") -> list[NewAttempt]:
+    return [
+        row(
+            NewCandidate(f"Person {prefix}{n}", f"{prefix}{n}@example.org", id=f"{prefix}-{n}"),
+            seed + n,
+            key=f"{prefix}-key-{n}",
+        )
+        for n in range(count)
+    ]
+
+
+def live_data(db: Path) -> dict[str, dict[str, dict[str, object]]]:
+    data: dict[str, dict[str, dict[str, object]]] = orjson.loads(db.read_bytes())
+    return data
+
+
+def record_of(db: Path) -> dict[str, object]:
+    record: dict[str, object] = live_data(db)["meta"]["1"]["archive"]  # type: ignore[assignment]
+    return record
+
+
+# -- the layout -----------------------------------------------------------------------
+
+
+def test_the_live_file_stays_small_and_the_rest_goes_to_segments(db: Path) -> None:
+    store = small(db)
+    saved = store.save_attempts(people_rows(23))
+    assert saved.stored == 23
+    live = live_data(db)
+    assert live["attempts"] == {} and live["candidates"] == {}  # all moved
+    segments = segment_files(db)
+    assert len(segments) == 5  # 23 attempts, at most 5 a segment
+    assert {p.name for p in archive_of(db).iterdir()} == {
+        *(p.name for p in segments),
+        *(p.with_suffix(".idx").name for p in segments),
+    }
+    info = store.info()
+    assert (info.attempts, info.candidates, info.segments) == (23, 23, 5)
+    assert info.archive == str(archive_of(db).resolve())
+    assert info.size == sum(p.stat().st_size for p in db_files(db) if p.suffix == ".json")
+    # every attempt of a segment has its candidate's record in the same segment
+    for path in segments:
+        tables = orjson.loads(path.read_bytes())
+        people = {d["id"] for d in tables["candidates"].values()}
+        assert {d["cand"] for d in tables["attempts"].values()} <= people
+    # reads find everyone and everything
+    assert [a.attempt_id for a in store.attempts()] == list(saved.attempt_ids)
+    assert store.resolve_candidate("Person p17").id == "p-17"
+    assert store.get_candidate("p-3").contact == "p3@example.org"
+    assert [a.attempt_id for a in store.attempts(candidate="p-9")] == [saved.attempt_ids[9]]
+    assert store.attempt(saved.attempt_ids[21]).candidate_id == "p-21"
+    again = store.save_attempts(people_rows(23))  # keys found in the segments' index
+    assert (again.stored, again.skipped) == (0, 23) and again.attempt_ids == saved.attempt_ids
+
+
+def test_one_lookup_reads_only_the_segments_that_hold_the_person(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = small(db)
+    store.save_attempts(people_rows(40))
+    read: list[int] = []
+    real = store_archive.Archive.tables
+
+    def counting(self: store_archive.Archive, seg: store_archive.Segment, **kw: bool) -> object:
+        read.append(seg.number)
+        return real(self, seg, **kw)
+
+    monkeypatch.setattr(store_archive.Archive, "tables", counting)
+    with store.reading():
+        who = store.resolve_candidate("p-33")
+        assert len(store.attempts(candidate=who.id)) == 1
+        store.progress(who.id)
+        store.audit_events(candidate_id=who.id)
+    assert len(set(read)) == 1  # one segment of eight, and parsed once
+
+
+def test_interactive_use_after_a_large_archive(db: Path) -> None:
+    """take's path on a database with an archive: a new person, an attempt in progress,
+    each answer saved, submitted; the names of archived people are still unique."""
+    store = small(db)
+    store.save_attempts(people_rows(12))
+    person = store.add_candidate("Late Comer", candidate_id="late")
+    with pytest.raises(StoreError, match="already taken"):
+        store.add_candidate("Someone", candidate_id="p-4")  # archived, still taken
+    started = store.start_attempt(person.id, LAYOUT)
+    answers = answers_for(3)
+    for item, value in answers.items():
+        store.record_answer(started.attempt_id, item, value)
+    card, plan = scored(answers)
+    done = store.submit_attempt(started.attempt_id, card, plan, command="take")
+    assert done.name == "Late Comer" and done.answers == answers
+    # an archived person takes a retake: their record is copied into the new segment
+    retake = store.start_attempt("p-2", LAYOUT)
+    assert retake.name == "Person p2"
+    for item, value in answers.items():
+        store.record_answer(retake.attempt_id, item, value)
+    store.submit_attempt(retake.attempt_id, card, plan, command="take")
+    store.save_attempts(people_rows(6, prefix="q"))  # pushes them into segments
+    assert [a.name for a in store.attempts(candidate="p-2")] == ["Person p2", "Person p2"]
+    assert store.candidates_named("person P2") == [store.get_candidate("p-2")]
+    assert len(store.candidates()) == 12 + 1 + 6 == store.info().candidates
+
+
+def test_renaming_an_archived_person_rewrites_their_segments(db: Path) -> None:
+    store = small(db)
+    store.save_attempts(people_rows(12))
+    old_files = set(segment_files(db))
+    renamed, created = store.resolve_or_add_candidate("p-5", "Pat Newname", rename=True)
+    assert not created and renamed.name == "Pat Newname"
+    assert store.get_candidate("p-5").name == "Pat Newname"
+    assert store.resolve_candidate("pat newname").id == "p-5"
+    assert b'Person p5"' not in every_byte(db)
+    assert len(set(segment_files(db)) - old_files) == 1  # one segment replaced
+
+
+# -- privacy -----------------------------------------------------------------------------
+
+
+def test_every_file_is_private(db: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = small(db)
+        store.save_attempts(people_rows(9))
+        store.compact()
+    finally:
+        os.umask(old)
+    for path in db_files(db):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(archive_of(db).stat().st_mode) == 0o700
+
+
+def test_a_shared_database_shares_its_archive(db: Path) -> None:
+    store = small(db)
+    store.add_candidate("First")
+    db.chmod(0o660)
+    store.save_attempts(people_rows(9))
+    for path in db_files(db):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o660, path
+    assert stat.S_IMODE(archive_of(db).stat().st_mode) == 0o770
+
+
+def test_erasure_reaches_every_segment_and_index(db: Path) -> None:
+    store = small(db)
+    gone = store.add_candidate("Zebulon Quartermaine", "zq@example.org", candidate_id="zq-1")
+    store.save_attempts([row("zq-1", 1, key="zq-a"), *people_rows(7)])
+    store.save_attempts([row("zq-1", 2, key="zq-b"), *people_rows(7, prefix="r")])
+    store.audit("plan.assigned", command="coach", candidate_id=gone.id)
+    holding = [p for p in segment_files(db) if b"zq-1" in p.read_bytes()]
+    assert len(holding) >= 2  # their attempts were archived in two commits
+    erased = store.delete_candidate(gone.id)
+    assert (erased.attempts, erased.still_present) == (2, ())
+    raw = every_byte(db)
+    for trace in (b"zq-1", b"Zebulon", b"zq@example", b"zq-a", b"zq-b"):
+        assert trace not in raw, trace
+    hashes = {fnv("zq-1"), fnv(name_key("Zebulon Quartermaine")), fnv("zq-a"), fnv("zq-b")}
+    for path in archive_of(db).glob("*.idx"):
+        words = set(memoryview(path.read_bytes()[32:]).cast("Q"))
+        assert not hashes & words, path
+    assert temp_files(db) == []
+    assert len(store.attempts()) == 14 and store.info().candidates == 14
+
+
+# -- commits, readers and crashes -----------------------------------------------------------
+
+
+def _reader(path: str, report: int, rounds: int) -> None:
+    store = Store(path)
+    for _ in range(rounds):
+        try:
+            with store.reading():  # one version for all of these
+                info = store.info()
+                every = store.attempts()
+            batch = [a.key for a in every if a.key and a.key.startswith("b")]
+            prefixes = {key.rsplit("-", 1)[0] for key in batch}
+            os.write(
+                report, f"{info.attempts} {len(every)} {len(batch)} {len(prefixes)}\n".encode()
+            )
+        except Exception as exc:  # reported, then the test fails
+            os.write(report, f"error {type(exc).__name__}: {exc}\n".encode())
+
+
+def test_readers_never_see_half_a_commit(db: Path) -> None:
+    """A reader process reads while a writer archives, compacts and erases: every read sees
+    whole batches only (each commit adds 10 attempts), and never a missing segment."""
+    store = small(db, live=3, segment=4)
+    store.save_attempts([replace(r, key=f"b0-{i}") for i, r in enumerate(people_rows(10))])
+    read_end, write_end = os.pipe()
+    reader = FORK.Process(target=_reader, args=(str(db), write_end, 150))
+    reader.start()
+    os.close(write_end)
+    for n in range(1, 16):
+        rows = [replace(r, key=f"b{n}-{i}") for i, r in enumerate(people_rows(10, prefix=f"x{n}"))]
+        store.save_attempts(rows)
+        if n % 4 == 0:
+            store.compact()
+        if n % 5 == 0:
+            scratch = store.add_candidate("Scratch")
+            store.save_attempts([row(scratch.id, 1, key=f"scratch-{n}")])
+            store.delete_candidate(scratch.id)
+    reader.join(timeout=120)
+    with os.fdopen(read_end) as lines:
+        seen = [line.split() for line in lines if line.strip()]
+    assert seen and not [s for s in seen if s[0] == "error"], seen[:3]
+    for info, every, counted, batches in seen:
+        assert info == every  # the commit record's count agrees with the segments read
+        assert int(counted) % 10 == 0 and int(batches) == int(counted) // 10
+
+
+def _segment_writer(path: str, tag: str, report: int) -> None:
+    store = Store(path, live_limit=20, segment_attempts=60)
+    n = 0
+    while True:
+        rows = [replace(r, key=f"{tag}-{n}-{i}") for i, r in enumerate(BATCH_ROWS)]
+        store.save_attempts(rows)
+        os.write(report, f"{n}\n".encode())
+        n += 1
+
+
+BATCH_ROWS: list[NewAttempt] = []
+
+
+def _kill(proc: multiprocessing.process.BaseProcess) -> None:
+    assert proc.pid is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+
+
+def _committed_batches(db: Path) -> dict[str, int]:
+    per_batch: dict[str, int] = {}
+    for record in Store(db).attempts():
+        if record.key is not None:
+            prefix = record.key.rsplit("-", 1)[0]
+            per_batch[prefix] = per_batch.get(prefix, 0) + 1
+    return per_batch
+
+
+def test_sigkill_during_a_segment_write_loses_nothing_committed(db: Path) -> None:
+    """20 kills, each while the writer has a segment half written (its temp file in the
+    archive folder): every batch reported committed is there whole, no batch is half
+    there, and the next writer removes what the killed one left."""
+    person = Store(db).add_candidate("Crash Test")
+    BATCH_ROWS[:] = [row(person.id, n % 30) for n in range(150)]
+    committed: set[str] = set()
+    landed = 0
+    rng = random.Random(7)
+    for round_ in range(20):
+        read_end, write_end = os.pipe()
+        proc = FORK.Process(target=_segment_writer, args=(str(db), f"r{round_}", write_end))
+        proc.start()
+        os.close(write_end)
+        with os.fdopen(read_end) as reports:
+            first = reports.readline()
+            assert first, f"writer died (exit {proc.exitcode})"
+            deadline = time.monotonic() + 20
+            folder = archive_of(db)
+            while time.monotonic() < deadline and not list(folder.glob(".seg-*.tmp")):
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, 0.002))
+            landed += bool(list(folder.glob(".seg-*.tmp")))
+            _kill(proc)
+            done = [first, *reports.readlines()]
+        committed |= {f"r{round_}-{line.strip()}" for line in done if line.strip()}
+        batches = _committed_batches(db)
+        assert all(count == 150 for count in batches.values()), batches
+        assert committed <= set(batches)
+    assert landed >= 10  # most kills did land inside a segment write
+    Store(db, live_limit=20, segment_attempts=60).add_candidate("After")
+    assert temp_files(db) == []
+    listed = {f"seg-{s['n']:08d}" for s in record_of(db)["segments"]}  # type: ignore[attr-defined]
+    assert {p.stem for p in archive_of(db).iterdir()} == listed  # no orphan segment
+
+
+def _compactor(path: str, report: int) -> None:
+    n = 0
+    while True:  # new small segments, then a compaction that merges them all
+        Store(path, live_limit=2, segment_attempts=3).save_attempts(
+            [
+                replace(r, key=f"f-{os.getpid()}-{n}-{i}")
+                for i, r in enumerate(people_rows(6, n, prefix=f"f{os.getpid()}-{n}"))
+            ]
+        )
+        os.write(report, b"compacting\n")
+        Store(path, live_limit=2, segment_attempts=60).compact()
+        n += 1
+
+
+def _orphans(db: Path) -> int:
+    listed = {f"seg-{s['n']:08d}" for s in record_of(db)["segments"]}  # type: ignore[attr-defined]
+    return sum(1 for p in archive_of(db).glob("seg-*") if p.stem not in listed)
+
+
+def test_sigkill_during_compaction_loses_nothing(db: Path) -> None:
+    """Compaction merges many small segments; killed at random 20 times while compacting,
+    the database holds everything committed, readable; the next writer tidies up."""
+    store = Store(db, live_limit=2, segment_attempts=3)
+    for n in range(40):  # forty small segments of three attempts
+        rows = people_rows(3, n, prefix=f"b{n}")
+        store.save_attempts([replace(r, key=f"base-{n}-{i}") for i, r in enumerate(rows)])
+    base = {a.key for a in store.attempts()}
+    assert len(base) == 120 and len(segment_files(db)) == 40
+    rng = random.Random(3)
+    landed = 0
+    for _ in range(20):
+        read_end, write_end = os.pipe()
+        proc = FORK.Process(target=_compactor, args=(str(db), write_end))
+        proc.start()
+        os.close(write_end)
+        with os.fdopen(read_end) as reports:
+            assert reports.readline() == "compacting\n"
+            time.sleep(rng.uniform(0.0, 0.03))
+            _kill(proc)
+        landed += _orphans(db) > 0  # new segments written, not yet committed
+        keys = {a.key for a in Store(db).attempts()}
+        assert base <= keys and all(k is not None for k in keys)
+        batches: dict[str, int] = {}
+        for key in keys - base:
+            assert key is not None
+            prefix = key.rsplit("-", 1)[0]
+            batches[prefix] = batches.get(prefix, 0) + 1
+        assert set(batches.values()) <= {6}  # each filler batch whole
+        assert len(Store(db).candidates()) == Store(db).info().candidates
+    assert landed >= 3  # kills did land between a compaction's writes and its commit
+    Store(db, live_limit=2, segment_attempts=60).compact()
+    assert base <= {a.key for a in Store(db).attempts()}
+    assert _orphans(db) == 0 and temp_files(db) == []
+
+
+def test_compaction_merges_small_segments_in_order(db: Path) -> None:
+    store = Store(db, live_limit=2, segment_attempts=3)  # twelve segments of three
+    keys = []
+    for n in range(12):
+        rows = people_rows(3, n * 3, prefix=f"c{n}")
+        rows = [replace(r, submitted=f"2024-01-{n + 1:02d}T10:00:00Z") for r in rows]
+        keys += [r.key for r in rows]
+        store.save_attempts(rows)
+    before = store.attempts()
+    assert len(segment_files(db)) == 12
+    store = Store(db, live_limit=2, segment_attempts=10)
+    result = store.compact()
+    assert (result.segments_before, result.segments_after) == (12, 4)  # three into one
+    after = store.attempts()
+    assert [a.attempt_id for a in after] == [a.attempt_id for a in before]
+    assert [a.key for a in after] == keys
+    assert [e.event for e in store.audit_events(event="db.compacted")] == ["db.compacted"]
+
+
+# -- order across segments --------------------------------------------------------------------
+
+
+def test_attempts_come_oldest_first_across_overlapping_segments(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imports with older times land in later segments; the stream merges them by time,
+    reading each segment only when it reaches it (lazy parts), and counts without reading."""
+    monkeypatch.setattr(store_core, "EAGER_BYTES", 0)  # every segment part lazy
+    store = Store(db, live_limit=2, segment_attempts=4)
+    rng = random.Random(5)
+    expected = []
+    for n in range(6):
+        rows = people_rows(5, n * 5, prefix=f"o{n}")
+        stamps = sorted(f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T00:00:00Z" for _ in rows)
+        rows = [replace(r, submitted=s) for r, s in zip(rows, stamps, strict=True)]
+        expected += [(s, r.key) for s, r in zip(stamps, rows, strict=True)]
+        store.save_attempts(rows)
+    stream = store.iter_attempts()
+    assert len(stream) == 30
+    got = [(a.submitted, a.key) for a in stream]
+    assert [s for s, _ in got] == sorted(s for s, _ in expected)
+    assert sorted(got) == sorted(expected)
+    assert [(a.submitted, a.key) for a in store.iter_attempts()] == got  # again, same
+    assert [a.key for a in store.attempts(since="2024-05-01")] == [
+        k for s, k in got if s >= "2024-05-01"
+    ]
+    [one] = [lay for lay in stream.layouts]
+    assert one == LAYOUT
+
+
+def test_a_stream_survives_a_compaction_that_removes_its_segments(db: Path) -> None:
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(store_core, "EAGER_BYTES", 0)
+    try:
+        store = Store(db, live_limit=2, segment_attempts=4)
+        for n in range(5):
+            store.save_attempts(people_rows(3, n, prefix=f"s{n}"))
+        stream = Store(db).iter_attempts()
+        old = set(segment_files(db))
+        Store(db, live_limit=2, segment_attempts=40).compact()
+        assert not old & set(segment_files(db))  # all replaced and removed
+        assert len([a.attempt_id for a in stream]) == 15  # read from the files it held open
+    finally:
+        monkeypatch.undo()
+
+
+# -- migration of a single-file database --------------------------------------------------------
+
+
+def _version_3_file(db: Path, count: int) -> bytes:
+    """A single-file database as screener wrote it before the archive (schema 3)."""
+    Store(db, live_limit=10**9).save_attempts(people_rows(count))
+    data = orjson.loads(db.read_bytes())
+    data["meta"]["1"]["schema_version"] = 3
+    data["meta"]["1"].pop("seal", None)
+    raw = orjson.dumps(data)
+    db.write_bytes(raw)
+    return raw
+
+
+def test_a_single_file_database_is_migrated_in_place(db: Path) -> None:
+    old = _version_3_file(db, 30)
+    store = small(db, live=10, segment=8)
+    assert len(store.attempts()) == 30 and store.info().schema_version == 3
+    assert db.read_bytes() == old and not archive_of(db).exists()  # reading changes nothing
+    store.add_candidate("First After")
+    assert live_data(db)["meta"]["1"]["schema_version"] == 4
+    assert len(segment_files(db)) == 4 and len(store.attempts()) == 30
+    assert not db.with_name(db.name + ".bak").exists()  # removed once done
+    [event] = store.audit_events(event="schema.migrated")
+    assert event.detail == "schema 3 -> 4"
+
+
+def test_an_interrupted_migration_keeps_a_bak_and_is_redone(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _version_3_file(db, 30)
+    bak = db.with_name(db.name + ".bak")
+    calls = {"n": 0}
+    real = store_txn.write_segment
+
+    def dies_on_the_third(*args: object, **kwargs: object) -> store_archive.Segment:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise StoreError("cannot write: No space left on device")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_txn, "write_segment", dies_on_the_third)
+    with pytest.raises(StoreError, match="No space left"):
+        small(db, live=10, segment=8).add_candidate("Not Yet")
+    assert db.read_bytes() == old  # untouched
+    assert bak.read_bytes() == old  # the .bak is the old file, kept until done
+    assert segment_files(db) == [] and temp_files(db) == []  # what it wrote is gone
+    monkeypatch.undo()
+    small(db, live=10, segment=8).add_candidate("Now")
+    assert not bak.exists() and live_data(db)["meta"]["1"]["schema_version"] == 4
+    assert len(Store(db).attempts()) == 30
+
+
+# -- damaged archive files -----------------------------------------------------------------------
+
+
+def _archived(db: Path) -> Store:
+    store = small(db)
+    store.save_attempts(people_rows(12))
+    return store
+
+
+@pytest.mark.parametrize("damage", ["truncated", "edited", "renumbered", "newer", "junk"])
+def test_a_damaged_segment_is_refused_untouched(db: Path, damage: str) -> None:
+    store = _archived(db)
+    segment = segment_files(db)[1]
+    raw = segment.read_bytes()
+    data = orjson.loads(raw)
+    if damage == "truncated":
+        changed = raw[: len(raw) // 2]
+    elif damage == "edited":
+        changed = raw.replace(b"Person p", b"Person q", 1)
+    elif damage == "renumbered":  # sealed as screener would: a segment of another number
+        data["meta"]["1"]["segment"] = 999
+        changed = sealed_bytes(data)
+    elif damage == "newer":  # sealed: what a newer screener would write
+        data["meta"]["1"]["schema_version"] = 99
+        changed = sealed_bytes(data)
+    else:
+        changed = b"\x00" * 100
+    segment.write_bytes(changed)
+    before = snapshot(db)
+    message = "newer screener" if damage == "newer" else "(damaged|not valid JSON|not a JSON)"
+    with pytest.raises(StoreError, match=message):
+        store.attempts()
+    held = next(d["cand"] for d in orjson.loads(raw)["attempts"].values())
+    for write in (  # writes that need the segment are refused and change nothing
+        lambda: store.delete_candidate(held),
+        lambda: store.resolve_or_add_candidate(held, "New Name", rename=True),
+        lambda: store.save_attempts([row(held, 1, key="retake")]),
+    ):
+        with pytest.raises(StoreError, match=message):
+            write()
+        assert snapshot(db) == before
+    done = run_cli("--db", str(db), "results", "--json")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    done = run_cli("--db", str(db), "show", held)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert snapshot(db) == before
+    # a write that does not need it goes ahead, and leaves it as it is
+    store.add_candidate("Unrelated")
+    assert segment.read_bytes() == changed
+
+
+def test_a_missing_segment_is_named(db: Path) -> None:
+    store = _archived(db)
+    segment_files(db)[0].unlink()
+    with pytest.raises(StoreError, match=r"lists the archive file .*seg-.* but it is missing"):
+        store.attempts()
+    with pytest.raises(StoreError, match="missing"):
+        store.save_attempts(people_rows(3, prefix="z"))
+
+
+def test_a_damaged_index_is_refused_and_compaction_rebuilds_it(db: Path) -> None:
+    store = _archived(db)
+    index = segment_files(db)[2].with_suffix(".idx")
+    raw = bytearray(index.read_bytes())
+    raw[-1] ^= 0xFF  # a flipped bit in the arrays: only the checksum sees it
+    index.write_bytes(bytes(raw))
+    index_short = segment_files(db)[1].with_suffix(".idx")
+    index_short.write_bytes(index_short.read_bytes()[:-8])
+    with pytest.raises(StoreError, match="screener db compact"):
+        store.resolve_candidate("p-3")
+    result = store.compact()
+    assert result.replaced >= 2
+    assert len(store.attempts()) == 12 and store.resolve_candidate("p-3").id == "p-3"
+
+
+def test_a_live_file_without_its_archive_says_so(db: Path, tmp_path: Path) -> None:
+    _archived(db)
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(db.read_bytes())  # copied without its folder
+    for command in (("db", "info"), ("results",), ("take", "--help")):
+        done = run_cli("--db", str(copy), *command)
+        if command == ("take", "--help"):
+            continue
+        assert done.returncode == 1 and "its folder copy.json.archive" in done.stderr
+        assert done.stderr.count("\n") == 1
+    with pytest.raises(StoreError, match="nothing was written"):
+        Store(copy).add_candidate("Someone")
