@@ -67,8 +67,11 @@ def yaml_files(path: Path, *, bundled_layout: bool = False) -> list[Path]:
 
 
 def check_file(path: Path) -> Checked:
+    """Parse, validate and lint one content file (``lint.check_text``), through the
+    parsed-content cache when the same bytes were checked before (``cached_check``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         checked = check_text("", str(path))
         checked.problems = [Problem(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]
@@ -77,7 +80,85 @@ def check_file(path: Path) -> Checked:
         checked = check_text("", str(path))
         checked.problems = [Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]
         return checked
-    return check_text(text, str(path))
+    return cached_check(raw, text, str(path))
+
+
+#: ``$SCREENER_CACHE``: where checked content is cached (default: the user cache dir);
+#: ``off`` (or empty) turns the cache off.
+CACHE_ENV = "SCREENER_CACHE"
+
+
+def _cache_folder() -> Path | None:
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return None if value.strip() in ("", "off") else Path(value)
+    import platformdirs
+
+    return platformdirs.user_cache_path("screener", appauthor=False) / "content"
+
+
+_CODE_STAMP: str | None = None
+
+
+def _code_stamp() -> str:
+    """What the checks depend on besides the file: this screener's code (every module's
+    size and modification time) and Python's version. Editing a rule changes it."""
+    global _CODE_STAMP
+    if _CODE_STAMP is None:
+        import hashlib
+        import sys
+
+        package = Path(__file__).resolve().parent
+        digest = hashlib.sha256(sys.version.encode())
+        for module in sorted(package.glob("*.py")):
+            found = module.stat()
+            digest.update(f"{module.name}\0{found.st_size}\0{found.st_mtime_ns}\0".encode())
+        _CODE_STAMP = digest.hexdigest()
+    return _CODE_STAMP
+
+
+def cached_check(raw: bytes, text: str, filename: str) -> Checked:
+    """``check_text(text, filename)``, kept in the user cache dir under the SHA-256 of
+    the file's bytes, its name and ``_code_stamp``: a file checked before (the bundled
+    content, on every command) is read back instead of parsed, validated and linted
+    again. Same model, same located problems and warnings: the result is the one
+    ``check_text`` gave. An unreadable cache entry is ignored and rewritten."""
+    import hashlib
+    import pickle
+
+    folder = _cache_folder()
+    if folder is None:
+        return check_text(text, filename)
+    key = hashlib.sha256(b"\0".join((_code_stamp().encode(), filename.encode(), raw)))
+    entry = folder / f"{key.hexdigest()}.pickle"
+    try:
+        with entry.open("rb") as handle:
+            found = pickle.load(handle)
+        if isinstance(found, Checked) and found.filename == filename:
+            return found
+    except Exception:  # missing, partial or from another version: check again
+        pass
+    checked = check_text(text, filename)
+    _store(entry, pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
+    return checked
+
+
+def _store(entry: Path, payload: bytes) -> None:
+    """Write a cache entry whole (temp file + rename, 0600, folder 0700); failures are
+    ignored: the cache only saves time."""
+    import contextlib
+    import tempfile
+
+    with contextlib.suppress(OSError):
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=entry.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+            os.replace(tmp, entry)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 @dataclass

@@ -1,0 +1,124 @@
+"""Content loads fast (issue 15): libyaml's composer gives the same parse as PyYAML's,
+and the parsed-content cache gives back exactly what checking the file gives."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+import yaml
+
+from screener import yamlsource
+from screener.catalog import cached_check, check_file, content_files, load_catalog
+from screener.lint import check_text
+from tests.helpers import DATA, ROOT
+
+CONTENT = sorted({*content_files(), *DATA.rglob("*.yaml"), *(ROOT / "programs").glob("*.yaml")})
+
+
+def _python_parse(text: str, filename: str) -> yamlsource.Parsed:
+    saved = yamlsource._FAST_LOADER
+    yamlsource._FAST_LOADER = None
+    try:
+        return yamlsource.parse(text, filename)
+    finally:
+        yamlsource._FAST_LOADER = saved
+
+
+@pytest.mark.skipif(getattr(yaml, "CSafeLoader", None) is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("path", CONTENT, ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_parses_every_file_as_pyyaml_does(path: Path) -> None:
+    """Values, every line and column mark, YAML 1.1 coercions and problems (syntax
+    errors included: those are read again by the Python parser) are the same."""
+    text = path.read_text(encoding="utf-8")
+    fast = yamlsource.parse(text, str(path))
+    slow = _python_parse(text, str(path))
+    assert fast.value == slow.value
+    assert fast.marks == slow.marks
+    assert fast.coerced == slow.coerced
+    assert fast.problems == slow.problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 011\nb: 0x10\nc: 1_000\nd: 1:30\ne: No\nf: '011'\n",
+        "a: [b\n",
+        "a: " + "[" * 3000 + "]" * 3000 + "\n",
+        "a: 1\na: 2\n",
+        "a: &x {b: 1}\nc:\n  <<: *x\n",
+        "id: !!int abc\n",
+        "",
+        "- x\n- y: [1, 2, {z: null}]\n",
+    ],
+)
+def test_libyaml_and_pyyaml_agree_on_awkward_yaml(text: str) -> None:
+    fast = yamlsource.parse(text, "x.yaml")
+    slow = _python_parse(text, "x.yaml")
+    assert (fast.value, fast.marks, fast.coerced, fast.problems) == (
+        slow.value,
+        slow.marks,
+        slow.coerced,
+        slow.problems,
+    )
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SCREENER_CACHE", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*content_files(), *sorted((DATA / "invalid").glob("*.yaml"))],
+    ids=lambda p: p.name,
+)
+def test_a_cached_check_is_the_check(cache: Path, path: Path) -> None:
+    want = check_text(path.read_text(encoding="utf-8"), str(path))
+    first = check_file(path)  # checked, and stored
+    again = check_file(path)  # read back
+    for got in (first, again):
+        assert got.model == want.model
+        assert got.problems == want.problems and got.warnings == want.warnings
+        assert got.parsed.marks == want.parsed.marks and got.kind == want.kind
+    assert again is not first and len(list(cache.glob("*.pickle"))) == 1
+
+
+def test_a_changed_file_is_checked_again(cache: Path, tmp_path: Path) -> None:
+    source = DATA / "tiny" / "assessments" / "tiny.yaml"
+    path = tmp_path / "assessments" / "tiny.yaml"
+    path.parent.mkdir()
+    path.write_bytes(source.read_bytes())
+    assert check_file(path).problems == []
+    path.write_text(source.read_text().replace("title:", "title: 1\nxtitle:", 1))
+    assert check_file(path).problems  # not the cached clean result
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_damaged_cache_entry_is_ignored_and_rewritten(cache: Path) -> None:
+    path = content_files()[0]
+    check_file(path)
+    [entry] = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert check_file(path).model == check_text(path.read_text(), str(path)).model
+    assert isinstance(pickle.loads(entry.read_bytes()), type(check_file(path)))
+    entry.write_bytes(pickle.dumps({"something": "else"}))
+    assert check_file(path).model is not None
+
+
+def test_the_cache_can_be_turned_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SCREENER_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    load_catalog()
+    assert not (tmp_path / "xdg").exists()
+    raw = content_files()[0].read_bytes()
+    assert cached_check(raw, raw.decode(), "x.yaml").filename == "x.yaml"
+
+
+def test_cache_entries_are_private(cache: Path) -> None:
+    load_catalog()
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in cache.iterdir()} == {0o600}
