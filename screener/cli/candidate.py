@@ -188,7 +188,6 @@ def take(
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import attempt_screen, console
-    from screener.session import Look
     from screener.taking import EXTRA_TIMES, previous_attempt, take_from_file
 
     check_who_options(candidate, name, update_name)
@@ -213,6 +212,8 @@ def take(
         form_option(chosen, form)
     store = open_store(ctx)
     if answers is None:
+        from screener.session import Look  # questionary: only when prompting (0.3 s)
+
         look = Look(plain=plain_mode(plain), extra_time=extra_time or 1.0)
         _take_interactive(
             store,

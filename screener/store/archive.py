@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from screener.errors import StoreError
 from screener.store.files import (
@@ -292,23 +292,22 @@ class Archive:
         h = fnv(name_key(value) if kind == "name" else value)
         return [s for s in self.segments if self.index(s).has(kind, h)]
 
-    def probe_many(
-        self, kind: str, values: Sequence[str]
-    ) -> list[tuple[Segment, npt.NDArray[np.bool_]]]:
-        """For many values at once: each segment that may hold some, with a mask of which."""
+    def probe_many(self, kind: str, values: Sequence[str]) -> list[tuple[Segment, Sequence[bool]]]:
+        """For many values at once: each segment that may hold some, with a mask of which
+        (numpy for many values; a few are looked up one by one, without importing it)."""
         if not self.segments or not values:
             return []
-        import numpy as np
-
-        found: list[tuple[Segment, npt.NDArray[np.bool_]]] = []
+        found: list[tuple[Segment, Sequence[bool]]] = []
         if len(values) < 64:
             few = [fnv(name_key(v) if kind == "name" else v) for v in values]
             for seg in self.segments:
                 index = self.index(seg)
-                mask = np.fromiter((index.has(kind, h) for h in few), dtype=bool)
-                if mask.any():
-                    found.append((seg, mask))
+                hits = [index.has(kind, h) for h in few]
+                if any(hits):
+                    found.append((seg, hits))
             return found
+        import numpy as np
+
         texts = [name_key(v) for v in values] if kind == "name" else list(values)
         hashes = fnv_many(texts)
         order = np.argsort(hashes, kind="stable")
@@ -323,7 +322,7 @@ class Archive:
             if hit.any():
                 mask = np.zeros(len(values), dtype=bool)
                 mask[order[hit]] = True
-                found.append((seg, mask))
+                found.append((seg, cast(Sequence[bool], mask)))
         return found
 
     # -- a writer's changes to the working list (listed at its commit) -------------------
