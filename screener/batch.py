@@ -464,7 +464,8 @@ def _store_once(
     from screener.store.records import clean_name
 
     with store.transaction():
-        stored = {c.id: c.name for c in store.candidates()}
+        # only the file's people: listing everyone reads a large database's whole archive
+        stored = {c.id: c.name for c in store.candidates([cid for cid, _, _ in people])}
         if not update_names:
             wrong = _name_errors(stored, people, numbers, header[1])
             if wrong:

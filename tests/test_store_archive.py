@@ -25,7 +25,7 @@ from screener.store import archive as store_archive
 from screener.store import core as store_core
 from screener.store import txn as store_txn
 from screener.store.files import sealed_bytes
-from screener.store.hashindex import fnv, name_key
+from screener.store.hashindex import hash64, name_key
 from tests.helpers import run_cli
 from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
 from tests.test_store import LAYOUT, answers_for, row, scored
@@ -197,7 +197,12 @@ def test_erasure_reaches_every_segment_and_index(db: Path) -> None:
     raw = every_byte(db)
     for trace in (b"zq-1", b"Zebulon", b"zq@example", b"zq-a", b"zq-b"):
         assert trace not in raw, trace
-    hashes = {fnv("zq-1"), fnv(name_key("Zebulon Quartermaine")), fnv("zq-a"), fnv("zq-b")}
+    hashes = {
+        hash64("zq-1"),
+        hash64(name_key("Zebulon Quartermaine")),
+        hash64("zq-a"),
+        hash64("zq-b"),
+    }
     for path in archive_of(db).glob("*.idx"):
         words = set(memoryview(path.read_bytes()[32:]).cast("Q"))
         assert not hashes & words, path

@@ -34,6 +34,8 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -47,7 +49,7 @@ from screener.store.files import (
     sealed_bytes,
     write_new_file,
 )
-from screener.store.hashindex import KINDS, SegmentIndex, fnv, fnv_many, index_bytes, name_key
+from screener.store.hashindex import KINDS, SegmentIndex, hash64, hash64_many, index_bytes, name_key
 
 if TYPE_CHECKING:
     import numpy as np
@@ -289,7 +291,7 @@ class Archive:
         """The segments whose index says they may hold ``value`` (a ``KINDS`` lookup)."""
         if not self.segments:
             return []
-        h = fnv(name_key(value) if kind == "name" else value)
+        h = hash64(name_key(value) if kind == "name" else value)
         return [s for s in self.segments if self.index(s).has(kind, h)]
 
     def probe_many(self, kind: str, values: Sequence[str]) -> list[tuple[Segment, Sequence[bool]]]:
@@ -299,7 +301,7 @@ class Archive:
             return []
         found: list[tuple[Segment, Sequence[bool]]] = []
         if len(values) < 64:
-            few = [fnv(name_key(v) if kind == "name" else v) for v in values]
+            few = [hash64(name_key(v) if kind == "name" else v) for v in values]
             for seg in self.segments:
                 index = self.index(seg)
                 hits = [index.has(kind, h) for h in few]
@@ -309,7 +311,7 @@ class Archive:
         import numpy as np
 
         texts = [name_key(v) for v in values] if kind == "name" else list(values)
-        hashes = fnv_many(texts)
+        hashes = hash64_many(texts)
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
         for seg in self.segments:
@@ -450,7 +452,8 @@ def segment_tables(
     from screener.store.schema import SCHEMA_VERSION
 
     def numbered(docs: Iterable[Doc]) -> dict[str, Doc]:
-        return {str(i): d for i, d in enumerate(docs, 1)}
+        listed = list(docs)
+        return dict(zip(map(str, range(1, len(listed) + 1)), listed, strict=True))
 
     return {
         "candidates": numbered(candidates),
@@ -462,8 +465,8 @@ def segment_tables(
 
 def _hashes(texts: list[str]) -> list[int] | npt.NDArray[np.uint64]:
     if len(texts) >= _VECTOR_MIN:
-        return fnv_many(texts)
-    return [fnv(t) for t in texts]
+        return hash64_many(texts)
+    return [hash64(t) for t in texts]
 
 
 def index_of(tables: Tables) -> bytes:
@@ -471,16 +474,20 @@ def index_of(tables: Tables) -> bytes:
     people = list(tables["candidates"].values())
     attempts = list(tables["attempts"].values())
     audit = list(tables["audit"].values())
-    cands = {d["id"] for d in people}
-    cands.update(d["cand"] for d in attempts)
+    cands = set(map(itemgetter("id"), people))
+    cands.update(map(itemgetter("cand"), attempts))
     cands.update(d["cand"] for d in audit if d.get("cand") is not None)
-    attempt_ids = [d["id"] for d in attempts]
+    attempt_ids = list(map(itemgetter("id"), attempts))
     attempt_ids += [d["attempt"] for d in audit if d.get("attempt") is not None]
+    keys = [k for k in map(dict.get, attempts, repeat("key")) if k is not None]
+    # stored names are clean (``records.clean_name``: spacing runs made one space), so
+    # casefolding them is ``name_key``
+    names = {name.casefold() for name in map(itemgetter("name"), people)}
     columns = {
-        "cand": _hashes(sorted(cands)),
-        "name": _hashes(sorted({name_key(d["name"]) for d in people})),
+        "cand": _hashes(list(cands)),
+        "name": _hashes(list(names)),
         "attempt": _hashes(attempt_ids),
-        "key": _hashes([d["key"] for d in attempts if d.get("key") is not None]),
+        "key": _hashes(keys),
     }
     assert set(columns) == set(KINDS)
     return index_bytes(columns)  # type: ignore[arg-type]
@@ -494,13 +501,11 @@ def write_segment(
     ``tables`` must hold its attempts in time order (``sort_stamp``).
     """
     attempts = list(tables["attempts"].values())
+    column = list(map(itemgetter("layout"), attempts))
     layouts: dict[int, list[Any]] = {}
-    for pos, doc in enumerate(attempts):
-        entry = layouts.get(doc["layout"])
-        if entry is None:
-            layouts[doc["layout"]] = [1, pos, sort_stamp(doc)]
-        else:
-            entry[0] += 1
+    for layout in dict.fromkeys(column):
+        pos = column.index(layout)
+        layouts[layout] = [column.count(layout), pos, sort_stamp(attempts[pos])]
     payload = sealed_bytes(tables)
     data_path = segment_path(folder, number, "json")
     write_new_file(segment_path(folder, number, "idx"), index_of(tables), like)

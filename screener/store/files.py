@@ -470,6 +470,8 @@ def write_new_file(path: Path, payload: bytes, like: os.stat_result | None) -> N
     and mode of ``like`` (the live file) when given, else 0600. The caller fsyncs the
     folder once for all the files it wrote."""
     folder = path.parent
+    if os.path.lexists(path):  # a segment is written once: never over another
+        raise StoreError(f"cannot write {path}: it exists already; left untouched")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:

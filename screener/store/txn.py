@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -53,6 +55,9 @@ Doc = dict[str, Any]
 #: Where a document was found: None for the live file, else its segment.
 Where = Segment | None
 BAK_SUFFIX = ".bak"
+
+
+_cand_of = itemgetter("cand")
 
 
 class Limits:
@@ -359,19 +364,14 @@ class Txn:
         out: list[tuple[list[Doc], list[Doc], list[Doc]]] = []
         placed: set[str] = set()
         parts = list(chunks(attempts, self.limits.segment)) or [[]]
+        known = {**copies, **people} if copies else people
         for i, part in enumerate(parts):
-            mine: dict[str, Doc] = {}
-            for doc in part:
-                cid = doc["cand"]
-                if cid not in mine:
-                    mine[cid] = people.get(cid) or copies[cid]
-            placed.update(mine)
-            last = i == len(parts) - 1
-            if last:
-                for cid, doc in people.items():
-                    if cid not in placed:
-                        mine[cid] = doc
-            out.append((list(mine.values()), list(part), audit if last else []))
+            ids = list(dict.fromkeys(map(_cand_of, part)))
+            placed.update(ids)
+            mine = list(map(known.__getitem__, ids))
+            if i == len(parts) - 1:
+                mine += [doc for cid, doc in people.items() if cid not in placed]
+            out.append((mine, list(part), audit if i == len(parts) - 1 else []))
         return [g for g in out if g[0] or g[1] or g[2]]
 
     def _collect(
@@ -405,7 +405,7 @@ class Txn:
         self.archive.replace_run(group, written)
         self.dropped.extend(s.number for s in group)
 
-    # -- commit ----    # -- commit -------------------------------------------------------------------------
+    # -- commit -------------------------------------------------------------------------
 
     def archivable(self, data: Tables) -> int:
         attempts = data.get("attempts", {})
@@ -427,7 +427,11 @@ class Txn:
             return 0
         live_attempts = data.get("attempts", {})
         submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
-        submitted.sort(key=lambda kd: (sort_stamp(kd[1]), int(kd[0])))
+        stamps = [d.get("submitted") or d.get("started") or "" for _, d in submitted]
+        if any(a > b for a, b in pairwise(stamps)):  # else: in order
+            order = sorted(range(len(submitted)), key=lambda i: (stamps[i], int(submitted[i][0])))
+            submitted = [submitted[i] for i in order]
+            stamps = [stamps[i] for i in order]
         people = {d["id"]: d for d in data.get("candidates", {}).values()}
         audit = data.get("audit", {})
         events = [(k, d) for k, d in audit.items() if d["event"] in STORE_EVENTS]
@@ -443,10 +447,15 @@ class Txn:
         ):
             tail = [last]
         keyed, old_people, old_audit = self._collect(tail)
-        rank = len(tail)
-        keyed.append([((sort_stamp(d), rank, int(k)), d) for k, d in submitted])
-        attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
-        everyone = {**old_people, **people}
+        if tail:
+            rank = len(tail)
+            keyed.append(
+                [((t, rank, int(k)), d) for t, (k, d) in zip(stamps, submitted, strict=True)]
+            )
+            attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
+        else:  # a bulk save: nothing to merge with
+            attempts = [d for _, d in submitted]
+        everyone = {**old_people, **people} if old_people else people
         groups = self._groups(attempts, everyone, old_audit + [d for _, d in events])
         written = [self._new_segment(*g) for g in groups]
         if tail:
@@ -455,8 +464,11 @@ class Txn:
         else:
             for segment in written:
                 self.archive.add(segment)
-        for key, _ in submitted:
-            del live_attempts[key]
+        if len(submitted) == len(live_attempts):
+            data["attempts"] = {}
+        else:
+            for key, _ in submitted:
+                del live_attempts[key]
         data["candidates"] = {}
         for key, _ in events:
             del audit[key]
