@@ -17,3 +17,27 @@ def isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
     yield db
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One content cache for the whole run, never the user's own cache dir.
+
+    Shared across tests (and the processes they start, which inherit the
+    environment) so the bundled content is checked once per run, not per test.
+    """
+    import os
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="screener-test-cache-")
+    os.environ["SCREENER_CACHE"] = folder
+    os.environ["SCREENER_TEST_OWN_CACHE"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+    import shutil
+
+    folder = os.environ.pop("SCREENER_TEST_OWN_CACHE", None)
+    if folder:
+        os.environ.pop("SCREENER_CACHE", None)
+        shutil.rmtree(folder, ignore_errors=True)
