@@ -7,6 +7,7 @@ guarantee on both layouts; these tests are about what only the archive has.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import random
@@ -26,7 +27,7 @@ from screener.store import core as store_core
 from screener.store import txn as store_txn
 from screener.store.files import sealed_bytes
 from screener.store.hashindex import hash64, name_key
-from tests.helpers import run_cli
+from tests.helpers import DATA, run_cli
 from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
 from tests.test_store import LAYOUT, answers_for, row, scored
 
@@ -581,3 +582,47 @@ def test_a_live_file_without_its_archive_says_so(db: Path, tmp_path: Path) -> No
         assert done.stderr.count("\n") == 1
     with pytest.raises(StoreError, match="nothing was written"):
         Store(copy).add_candidate("Someone")
+
+
+def test_many_lookups_at_once_find_what_one_by_one_find(db: Path) -> None:
+    """``probe_many`` (numpy, for a batch) and ``probe`` (one value) agree, repeated
+    values and values of no segment included."""
+    store = small(db, live=2, segment=7)
+    store.save_attempts(people_rows(40))
+    asked = [f"p-{n}" for n in range(0, 60, 3)] * 5 + ["nobody", "p-1", "p-1"]
+    asked = asked * 2  # more than the one-by-one threshold
+    with store.reading():
+        archive = store._txn.archive  # type: ignore[union-attr]
+        many = archive.probe_many("cand", asked)
+        for i, value in enumerate(asked):
+            one = {s.number for s in archive.probe("cand", value)}
+            assert {s.number for s, mask in many if mask[i]} == one, value
+        assert archive.probe("cand", "p-39") and not archive.probe("cand", "p-40")
+
+
+def test_a_batch_imported_again_into_the_archive_stores_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Submission keys of people already archived are found through the index; new
+    people's rows are stored; the summary says so."""
+    monkeypatch.setenv("SCREENER_LIVE_LIMIT", "5")
+    monkeypatch.setenv("SCREENER_SEGMENT_ATTEMPTS", "7")
+    made = tmp_path / "sixty.csv"
+    bfi = str(DATA / "bfi" / "assessment.yaml")
+    done = run_cli("simulate", bfi, "--n", "60", "--seed", "4", "--output", str(made))
+    assert done.returncode == 0, done.stderr
+    source = made.read_text(encoding="utf-8").splitlines()
+    first = tmp_path / "first.csv"
+    first.write_text("\n".join(source[:41]) + "\n", encoding="utf-8")
+    both = tmp_path / "both.csv"
+    both.write_text("\n".join(source[:61]) + "\n", encoding="utf-8")
+    db = tmp_path / "db.json"
+    args = ["--db", str(db), "batch", "-a", str(DATA / "bfi" / "assessment.yaml"), "--json"]
+    done = run_cli(*args[:3], str(first), *args[3:])
+    assert done.returncode == 0, done.stderr
+    assert len(segment_files(db)) >= 5
+    again = run_cli(*args[:3], str(both), *args[3:])
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)
+    assert (result["stored"], result["skipped"]) == (20, 40)
+    assert Store(db).info().attempts == 60

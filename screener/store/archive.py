@@ -314,16 +314,25 @@ class Archive:
         hashes = hash64_many(texts)
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
+        last = len(ordered) - 1
+        new_run = np.ones(len(ordered), dtype=bool)
+        new_run[1:] = ordered[1:] != ordered[:-1]
+        group = np.cumsum(new_run) - 1  # run number of each asked value (sorted)
+        groups_first = np.flatnonzero(new_run)
         for seg in self.segments:
             stored = self.index(seg).array(kind)
             if not len(stored):
                 continue
-            at = np.searchsorted(stored, ordered)
-            at = np.where(at == len(stored), 0, at)
-            hit = stored[at] == ordered
+            # the segment's (fewer) hashes looked up among the asked ones, both sorted
+            at = np.minimum(np.searchsorted(ordered, stored), last)
+            hit = ordered[at] == stored
             if hit.any():
+                # ``at`` is the first of a run of equal asked values: mark each run whole
+                group_hit = np.zeros(len(groups_first), dtype=bool)
+                group_hit[group[at[hit]]] = True
+                mask_sorted = group_hit[group]
                 mask = np.zeros(len(values), dtype=bool)
-                mask[order[hit]] = True
+                mask[order[mask_sorted]] = True
                 found.append((seg, cast(Sequence[bool], mask)))
         return found
 

@@ -678,7 +678,19 @@ class Store:
             by_key = {d["key"]: d["id"] for d in attempts.values() if "key" in d}
             taken = {d["id"] for d in attempts.values()}
             if tx.segments:
-                asked = sorted({k for k in keys if k is not None and k not in by_key})
+                if batch.keys is None and batch.key_scope is not None:
+                    # a scoped key hashes the candidate's id, so only people already in
+                    # the archive can have one there (a new cohort asks about none)
+                    old = tx.archived_candidates(set(batch.candidates))
+                    asked = sorted(
+                        {
+                            k
+                            for k, c in zip(keys, batch.candidates, strict=True)
+                            if k is not None and c in old and k not in by_key
+                        }
+                    )
+                else:
+                    asked = sorted({k for k in keys if k is not None and k not in by_key})
                 by_key.update(tx.archived_keys(asked))
             # which rows to store: all of them unless a key is stored or repeated
             existing: dict[int, str] = {}  # row -> the attempt stored before with its key

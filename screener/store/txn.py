@@ -88,6 +88,7 @@ class Txn:
         self.layout_cache: dict[int, Layout] = {}
         self.version: int | None = None
         self.flush_all = False  # compaction: move every archivable document
+        self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
         self.folder = archive_folder(path)
@@ -210,24 +211,25 @@ class Txn:
 
     def archived_candidates(self, ids: set[str]) -> set[str]:
         """Which of ``ids`` have a candidate record in the archive (checked, not hashed)."""
-        found: set[str] = set()
-        wanted = sorted(ids)
-        for segment, mask in self.archive.probe_many("cand", wanted):
-            maybe = {cid for cid, hit in zip(wanted, mask, strict=True) if hit}
-            found |= {d["id"] for d in self.seg(segment)["candidates"].values()} & maybe
-        return found
+        return set(self.archived_people(ids))
 
     def archived_people(self, ids: Iterable[str]) -> dict[str, Doc]:
-        """The archived candidate records of ``ids`` (those found)."""
-        wanted = sorted(set(ids))
-        out: dict[str, Doc] = {}
-        for segment, mask in self.archive.probe_many("cand", wanted):
-            maybe = {cid for cid, hit in zip(wanted, mask, strict=True) if hit} - out.keys()
-            if maybe:
-                for doc in self.seg(segment)["candidates"].values():
-                    if doc["id"] in maybe:
-                        out[doc["id"]] = doc
-        return out
+        """The archived candidate records of ``ids`` (those found). Answers are kept for
+        the rest of the transaction (a batch asks about its people more than once)."""
+        memo = self._people
+        wanted = set(ids)
+        ask = sorted(wanted - memo.keys())
+        if ask:
+            for cid in ask:
+                memo[cid] = None
+            for segment, mask in self.archive.probe_many("cand", ask):
+                maybe = {cid for cid, hit in zip(ask, mask, strict=True) if hit}
+                maybe -= {cid for cid in maybe if memo[cid] is not None}
+                if maybe:
+                    for doc in self.seg(segment)["candidates"].values():
+                        if doc["id"] in maybe:
+                            memo[doc["id"]] = doc
+        return {cid: doc for cid in wanted if (doc := memo[cid]) is not None}
 
     def taken_attempt_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` the archive may already use (a hash hit is enough to avoid)."""
@@ -333,6 +335,7 @@ class Txn:
         """Replace a segment by what ``change`` makes of a copy of its tables (None or
         nothing left: drop it). Written now under a new number, listed at the commit."""
         assert self.writable
+        self._people.clear()  # a rename or an erasure: what was looked up may change
         old = self.seg(segment, keep=False)
         copy = {name: dict(table) for name, table in old.items()}
         new = change(copy)
