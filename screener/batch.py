@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from screener.content import Assessment
     from screener.importing import RowError, Table
-    from screener.store import SaveResult, Store
+    from screener.store import SaveResult
+    from screener.store.interface import ResultsStore
 
 SHOWN_ERRORS = 20  # row errors kept in the summary (the --errors file has them all)
 ERRORS_FIELD = 1000  # characters of an id, header or value kept in the --errors file
@@ -145,7 +146,7 @@ def screen_file(
     assessment: Assessment,
     file: Path,
     *,
-    store: Store | None,
+    store: ResultsStore | None,
     form: str | None = None,
     id_column: str = "candidate_id",
     name_column: str = "name",
@@ -210,7 +211,7 @@ def _screen_once(
     assessment: Assessment,
     file: Path,
     *,
-    store: Store | None,
+    store: ResultsStore | None,
     form: str | None,
     id_column: str,
     name_column: str,
@@ -246,7 +247,7 @@ def _screen_once(
     encoded = encode(assessment, name, table)
     errors = list(encoded.errors)
     index = encoded.index
-    checking = store is not None and (not dry_run or store.path.exists())
+    checking = store is not None and (not dry_run or store.exists())
     late = [*_id_errors(table, index), *_contact_errors(table, index), *refused]
     if late:
         bad_rows = {e.row for e in late}
@@ -399,7 +400,7 @@ class _CheckFirst(Exception):
 
 
 def _store_rows(
-    store: Store,
+    store: ResultsStore,
     scored: Any,
     people: list[tuple[str, str | None, str | None]],
     numbers: list[int],
@@ -445,7 +446,7 @@ def _store_rows(
 
 
 def _store_once(
-    store: Store,
+    store: ResultsStore,
     scored: Any,
     people: list[tuple[str, str | None, str | None]],
     numbers: list[int],
@@ -523,7 +524,7 @@ def _store_once(
 
 
 def _earlier_attempts(
-    store: Store, assessment: str, form: str, candidates: set[str]
+    store: ResultsStore, assessment: str, form: str, candidates: set[str]
 ) -> dict[str, list[tuple[str, str]]]:
     """Per candidate of ``candidates``: their stored attempts on ``assessment`` form
     ``form`` as ``(attempt id, submitted)``, oldest first."""

@@ -53,7 +53,7 @@ from screener.terminal import printable
 
 if TYPE_CHECKING:
     from screener.importing import RowError
-    from screener.store import Store
+    from screener.store.interface import ResultsStore
 
 #: The columns an events file may have: the event fields and the person's name.
 IMPORT_COLUMNS = (*EVENT_FIELDS, "name")
@@ -240,7 +240,9 @@ class Known:
         return replay(program, self.events.get(person, []), person=person)
 
 
-def gather(store: Store, program: Program, people: Iterable[str] | None = None) -> Known:
+def gather(
+    store: ResultsStore, program: Program, people: Iterable[str] | None = None
+) -> Known:
     """Events, gate screenings and completed modules of ``people`` (everyone: None)."""
     wanted = None if people is None else set(people)
     one = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
@@ -282,7 +284,7 @@ def gather(store: Store, program: Program, people: Iterable[str] | None = None) 
 
 
 def sync(
-    store: Store,
+    store: ResultsStore,
     program: Program,
     people: Sequence[str] | None = None,
     *,
@@ -345,7 +347,9 @@ def _moved_first(before: Sequence[Event]) -> str:
     return f" (screener recorded {shown} first, from their screening data)"
 
 
-def record(store: Store, program: Program, event: Event, *, now: datetime) -> Recorded:
+def record(
+    store: ResultsStore, program: Program, event: Event, *, now: datetime
+) -> Recorded:
     """Check ``event`` (typed in by a coordinator) and store it, with the automatic
     events due before and after it, in one write; ``PathwayError`` in one line if the
     program does not allow it."""
@@ -448,7 +452,7 @@ def read_event_rows(path: Path) -> tuple[Any, list[_Row], list[RowError]]:
 
 
 def import_events(
-    store: Store,
+    store: ResultsStore,
     program: Program,
     path: Path,
     *,
@@ -616,7 +620,7 @@ def check_employer_fields(
 
 
 def add_employer(
-    store: Store,
+    store: ResultsStore,
     name: str,
     region: str,
     *,

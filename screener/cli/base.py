@@ -20,7 +20,7 @@ import typer
 if TYPE_CHECKING:
     from screener.catalog import Catalog
     from screener.content import Assessment
-    from screener.store import Store
+    from screener.store.interface import ResultsStore
 
 
 @dataclass
@@ -90,7 +90,7 @@ READ_ONLY_COMMANDS = frozenset(
 )
 
 
-def open_store(ctx: typer.Context, *, read_only: bool = False) -> Store:
+def open_store(ctx: typer.Context, *, read_only: bool = False) -> ResultsStore:
     """The results store of ``--db`` / ``$SCREENER_DB`` / the user data dir; opening
     it reads nothing (each store call, or one ``transaction``, reads the file).
 
@@ -101,12 +101,12 @@ def open_store(ctx: typer.Context, *, read_only: bool = False) -> Store:
     The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
     """
-    from screener.store import Store
+    from screener.store import connect, resolve_db_path
 
-    store = Store(settings(ctx).db)
+    store = connect(settings(ctx).db)
     command = " ".join(ctx.command_path.split()[1:])
     if settings(ctx).db_typed and not read_only and command not in READ_ONLY_COMMANDS:
-        refuse_missing_folder(store.path)
+        refuse_missing_folder(resolve_db_path(settings(ctx).db))
     return store
 
 
@@ -181,9 +181,9 @@ def complete_candidates(ctx: typer.Context, incomplete: str) -> list[str]:
     (reading only: a database that is not there yet completes nothing)."""
 
     def ids() -> list[str]:
-        from screener.store import Store
+        from screener.store import connect
 
-        return [c.id for c in Store(settings(ctx).db).candidates()]
+        return [c.id for c in connect(settings(ctx).db).candidates()]
 
     return _completing(ids, incomplete)
 

@@ -25,7 +25,7 @@ from screener.errors import UsageError
 if TYPE_CHECKING:
     from screener.pathway import Event, PersonState
     from screener.program import Program
-    from screener.store import Store
+    from screener.store.interface import ResultsStore
     from screener.tracking import Entry
 
 ProgramOpt = Annotated[
@@ -337,7 +337,7 @@ def _record_import(
 
 def _everyone(
     ctx: typer.Context, program: Program
-) -> tuple[Store, dict[str, PersonState], datetime]:
+) -> tuple[ResultsStore, dict[str, PersonState], datetime]:
     from screener.tracking import now_utc, sync
 
     store = open_store(ctx)
@@ -443,11 +443,11 @@ def _check_employer(ctx: typer.Context, value: str | None) -> str | None:
     """--nominated-by names a registered employer: checked before anything is stored."""
     if value is None:
         return None
-    from screener.store import Store
+    from screener.store import connect
 
     root = ctx.find_root().obj
     db = getattr(root, "db", None)
-    known = [e.id for e in Store(db).employers()]
+    known = [e.id for e in connect(db).employers()]
     if value not in known:
         raise typer.BadParameter(
             f"no employer {value!r} (registered: {', '.join(known) or 'none'}; "
@@ -544,7 +544,9 @@ def after_screening(
         _tell_entry(chosen, states, entry)
 
 
-def _entry(program: Program, store: Store, nominated_by: str | None, region: str | None) -> Entry:
+def _entry(
+    program: Program, store: ResultsStore, nominated_by: str | None, region: str | None
+) -> Entry:
     from screener.tracking import Entry
 
     if nominated_by is None:

@@ -31,7 +31,8 @@ from screener.errors import UsageError
 from screener.terminal import printable
 
 if TYPE_CHECKING:
-    from screener.store import AttemptStream, Store
+    from screener.store import AttemptStream
+    from screener.store.interface import ResultsStore
 
 EXIT_REJECTED = 3
 
@@ -378,7 +379,7 @@ def _since(value: str | None) -> str | None:
 
 
 def _stream(
-    store: Store,
+    store: ResultsStore,
     assessment: str | None,
     outcome: OutcomeChoice | None,
     module: str | None,
@@ -394,7 +395,7 @@ def _stream(
 
 def check_filters(
     ctx: typer.Context,
-    store: Store,
+    store: ResultsStore,
     stream: AttemptStream,
     assessment: str | None,
     module: str | None,
@@ -409,7 +410,7 @@ def check_filters(
     if len(stream) or (assessment is None and module is None):
         return
     catalog = catalog_for(ctx)
-    stored = store.iter_attempts(status=None).layout_of.values()
+    stored = store.layouts()
     known_assessments = {*catalog.assessments, *(lay.assessment for lay in stored)}
     known_modules = {
         *catalog.modules,
@@ -562,12 +563,15 @@ def report(
     to_file = _named(output)
     guard_output(ctx, "--output", to_file)
     store = open_store(ctx)
-    person = store.resolve_candidate(candidate)
+    with store.reading():  # one read of the database for all three
+        person = store.resolve_candidate(candidate)
+        attempts = store.attempts(candidate=person.id)
+        progress = store.progress(candidate_id=person.id)
     catalog = catalog_for(ctx)
     data = ReportData(
         candidate=person,
-        attempts=store.attempts(candidate=person.id),
-        progress=store.progress(candidate_id=person.id),
+        attempts=attempts,
+        progress=progress,
         assessments=catalog.assessments,
         modules=catalog.modules,
         generated=datetime.now(UTC).strftime("%Y-%m-%d"),
