@@ -23,7 +23,8 @@ run):
   what it costs; the archive is not read);
 - ``take --answers FILE --name NEW`` for a new candidate (a different name per run);
 - ``show CANDIDATE`` and ``report CANDIDATE`` of a candidate of the 5th batch;
-- ``db info``;
+- ``db info``; ``screener --version`` (start-up alone, for scale) and what ``show``
+  asks the store, in this process;
 - ``batch`` of another 100,800 rows into a copy of the big database (the live
   file copied, the archive hard-linked: segments never change in place) and
   into an empty database;
@@ -178,6 +179,23 @@ def in_process_answer(db: Path, runs: int) -> list[float]:
     return times
 
 
+def show_reads(db: Path, who: str, runs: int) -> list[float]:
+    """Seconds of what ``show`` asks the store, in one reading view, in this process."""
+    from screener.store import Store
+
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        store = Store(db)
+        with store.reading():
+            person = store.resolve_candidate(who)
+            store.attempts(candidate=person.id, status=None)
+            store.progress(person.id)
+            store.audit_events(candidate_id=person.id, event="take.extra_time")
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def whole(cmd: Callable[[int], list[str]], runs: int) -> tuple[list[float], list[float]]:
     secs, peaks = [], []
     for n in range(runs):
@@ -216,6 +234,11 @@ def main() -> None:
         rows.append((what, spread(secs), peak, target))
         print(f"{what:58} {spread(secs):48} {peak:>9}  target {target}  (load {load()})")
 
+    row(
+        "screener --version (start-up alone, for scale)",
+        *whole(lambda n: [*SCREENER, "--version"], runs),
+        "",
+    )
     for command in ("assessments", "modules"):
         measure([*SCREENER, command])  # warms the content cache
         row(f"screener {command}", *whole(lambda n, c=command: [*SCREENER, c], runs), "<= 0.150 s")
@@ -258,6 +281,12 @@ def main() -> None:
         f"show {someone}",
         *whole(lambda n: [*base, "show", someone], runs),
         "<= 0.300 s, <= 150 MiB",
+    )
+    row(
+        "... show's store reads alone (in-process, fresh Store)",
+        show_reads(db, someone, runs),
+        None,
+        "",
     )
     row(
         f"report {someone}",
