@@ -626,3 +626,24 @@ def test_a_batch_imported_again_into_the_archive_stores_nothing_twice(
     result = json.loads(again.stdout)
     assert (result["stored"], result["skipped"]) == (20, 40)
     assert Store(db).info().attempts == 60
+
+
+def test_a_stream_made_inside_a_write_reads_lazily_and_closes_its_files(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch looks through earlier attempts inside its write: segments are read one at a
+    time there too, and the descriptors a stream holds are closed with it."""
+    import gc
+
+    monkeypatch.setattr(store_core, "EAGER_BYTES", 0)
+    store = Store(db, live_limit=2, segment_attempts=4)
+    store.save_attempts(people_rows(13))
+    fds_before = len(os.listdir("/proc/self/fd"))
+    with store.transaction():
+        stream = store.iter_attempts()
+        assert all(part.count for part in stream.parts) and len(stream) == 13
+        assert len([a.attempt_id for a in stream]) == 13
+        store.add_candidate("Inside The Write")
+    del stream
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= fds_before

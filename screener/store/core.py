@@ -1306,7 +1306,12 @@ class Store:
                     ),
                 )
                 parts += parts_
-            return AttemptStream(parts, layout_of, person=_fallback(keep), keep=keep)
+            stream = AttemptStream(parts, layout_of, person=_fallback(keep), keep=keep)
+            if keep is not None:  # its own descriptors of the segments: closed with it
+                import weakref
+
+                weakref.finalize(stream, keep.close)
+            return stream
 
     def layouts(self) -> list[Layout]:
         """Every stored layout (the forms attempts were scored with), oldest first."""
@@ -1625,7 +1630,7 @@ def _segment_parts(
         and (layouts is None or any(n in layouts for n, *_ in s.layouts))
         and (since_stamp is None or s.last >= since_stamp)
     ]
-    eager = tx.writable or candidate is not None or sum(s.size for s in chosen) <= EAGER_BYTES
+    eager = candidate is not None or sum(s.size for s in chosen) <= EAGER_BYTES
     archive = None if eager else tx.archive.clone()
     source = tx.archive if archive is None else archive
     rank = tx.archive.rank
