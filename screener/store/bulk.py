@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from screener.errors import RecordError
-from screener.scoring import Answer
 from screener.store.records import (
     NAME_MAX,
     STATUS_CODE,
@@ -35,6 +34,8 @@ from screener.store.records import (
 if TYPE_CHECKING:  # numpy is imported when a batch is stored: `import screener.store` stays cheap
     import numpy as np
     import numpy.typing as npt
+
+    from screener.scoring import Answer
 
 When = datetime | str | None
 Doc = dict[str, Any]

@@ -25,10 +25,8 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from tinydb.queries import QueryLike
 
-from screener.coaching import PlanEntry, plan_has_module
 from screener.errors import NotFoundError, StoreError
 from screener.gcpause import paused_gc
-from screener.scoring import Answer, Scorecard
 from screener.store.archive import (
     LIVE_LIMIT,
     SEGMENT_ATTEMPTS,
@@ -87,7 +85,9 @@ from screener.store.txn import Limits, Txn
 if TYPE_CHECKING:
     from filelock import FileLock
 
+    from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
+    from screener.scoring import Answer, Scorecard
     from screener.store.interface import ResultsStore
 
 #: Environment variables that override the archive's sizes (tests use small ones).
@@ -1252,6 +1252,7 @@ class Store:
                 }
             )
             needle = orjson.dumps(module).decode() if module is not None else None
+            from screener.coaching import plan_has_module
 
             def match(d: Mapping[str, Any]) -> bool:
                 if candidate is not None and d["cand"] != candidate:

@@ -20,13 +20,39 @@ from unicodedata import category
 
 import orjson
 
-from screener.coaching import PlanEntry, PlanRow, plan_modules, plan_rows
 from screener.errors import RecordError
-from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
-from screener.shapes import attempt_json, attempt_shape, competency_json, plan_entry_json
 
 if TYPE_CHECKING:
+    from screener.coaching import PlanEntry, PlanRow, plan_modules, plan_rows
     from screener.content import Assessment
+    from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
+    from screener.shapes import attempt_json, attempt_shape, competency_json, plan_entry_json
+else:
+
+    def _late(module: str, name: str) -> Any:
+        """``module.name``, imported when first called: it then takes the stand-in's place
+        in this module, so later calls cost nothing. The scoring and content models
+        (pydantic) are not needed to open a database (``db info``, ``db path``:
+        ~0.1 s of their start-up)."""
+
+        def stand_in(*args: Any, **kwargs: Any) -> Any:
+            import importlib
+
+            real = getattr(importlib.import_module(module), name)
+            globals()[name] = real
+            return real(*args, **kwargs)
+
+        return stand_in
+
+    PlanEntry = _late("screener.coaching", "PlanEntry")
+    plan_modules = _late("screener.coaching", "plan_modules")
+    plan_rows = _late("screener.coaching", "plan_rows")
+    CompetencyScore = _late("screener.scoring", "CompetencyScore")
+    Scorecard = _late("screener.scoring", "Scorecard")
+    attempt_json = _late("screener.shapes", "attempt_json")
+    attempt_shape = _late("screener.shapes", "attempt_shape")
+    competency_json = _late("screener.shapes", "competency_json")
+    plan_entry_json = _late("screener.shapes", "plan_entry_json")
 
 AttemptStatus = Literal["in_progress", "submitted"]
 
