@@ -58,6 +58,7 @@ from screener.store.records import (
     NameConflict,
     NewAttempt,
     NewCandidate,
+    PartData,
     Progress,
     SaveResult,
     StoreInfo,
@@ -1609,7 +1610,15 @@ def _eager_part(rows: list[tuple[StreamKey, Doc]], people: Mapping[str, Doc]) ->
     firsts: dict[int, StreamKey] = {}
     for key, doc in rows:
         firsts.setdefault(doc["layout"], key)
-    return StreamPart(rows[0][0], len(rows), firsts, lambda: (rows, names, contacts))
+    docs = [doc for _, doc in rows]
+    keys = [key for key, _ in rows]
+
+    def key_at(at: int, doc: Mapping[str, Any]) -> StreamKey:
+        return keys[at]
+
+    return StreamPart(
+        rows[0][0], len(rows), firsts, lambda: (docs, names, contacts, key_at), last=keys[-1]
+    )
 
 
 def _segment_parts(
@@ -1653,27 +1662,34 @@ def _segment_parts(
             firsts: dict[int, StreamKey] = {}
             for key, doc in rows:
                 firsts.setdefault(doc["layout"], key)
-            first, count = rows[0][0], len(rows)
+            first, count = (rows[0][0][0], r, 0), len(rows)
             del rows, tables
         else:
             kept = [t for t in segment.layouts if layouts is None or t[0] in layouts]
             firsts = {n: (stamp, r, pos + 1) for n, _, pos, stamp in kept}
             first, count = (segment.first, r, 0), sum(t[1] for t in kept)
         assert archive is not None
-        parts.append(StreamPart(first, count, firsts, _lazy(archive, segment, r, match)))
+        last = (segment.last, r, segment.attempts)  # no attempt of it comes later
+        parts.append(StreamPart(first, count, firsts, _lazy(archive, segment, r, match), last))
     return parts, archive
 
 
 def _lazy(
     archive: Archive, segment: Segment, rank: int, match: Callable[[Mapping[str, Any]], bool]
-) -> Callable[[], tuple[Iterator[tuple[StreamKey, Doc]], dict[str, str], dict[str, str]]]:
-    def load() -> tuple[Iterator[tuple[StreamKey, Doc]], dict[str, str], dict[str, str]]:
+) -> Callable[[], PartData]:
+    """A segment part's ``load``: parse the segment, keep the attempts that match (in
+    their stored, time order). Keys are made only when the merge asks (the position
+    in the matched list keeps their order within the segment)."""
+
+    def key_at(at: int, doc: Mapping[str, Any]) -> StreamKey:
+        return (doc.get("submitted") or doc.get("started") or "", rank, at)
+
+    def load() -> PartData:
         with paused_gc():
             tables = archive.tables(segment, keep=False)
-        names, contacts = _people_maps({d["id"]: d for d in tables["candidates"].values()})
-        attempts = tables["attempts"]
-        rows = (((sort_stamp(d), rank, int(k)), d) for k, d in attempts.items() if match(d))
-        return rows, names, contacts
+            names, contacts = _people_maps({d["id"]: d for d in tables["candidates"].values()})
+            docs = [d for d in tables["attempts"].values() if match(d)]
+        return docs, names, contacts, key_at
 
     return load
 

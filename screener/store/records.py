@@ -11,7 +11,7 @@ second (measured in docs/performance.md). They are decoded only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -745,21 +745,28 @@ StreamKey = tuple[str, int, int]
 _END: StreamKey = ("\U0010ffff", 0, 0)
 
 
+#: What a part's ``load`` gives: its attempts' packed fields in stream order, the names
+#: and contacts of their candidates, and the key of the attempt at a position.
+PartData = tuple[
+    Sequence[Mapping[str, Any]],
+    Mapping[str, str],
+    Mapping[str, str],
+    Callable[[int, Mapping[str, Any]], "StreamKey"],
+]
+
+
 @dataclass
 class StreamPart:
     """Some of a stream's attempts, read when the stream reaches them: one archive
-    segment, or the live file. ``first``: no attempt of it comes earlier;
-    ``firsts``: for each layout number, where its first attempt stands; ``load``
-    gives the attempts as (key, packed fields) in order, with the names and
-    contacts of their candidates."""
+    segment, or the live file. ``first``: no attempt of it comes earlier; ``last``:
+    none comes later (None: unknown); ``firsts``: for each layout number, where its
+    first attempt stands; ``load`` reads the attempts (``PartData``)."""
 
     first: StreamKey
     count: int
     firsts: Mapping[int, StreamKey]
-    load: Callable[
-        [],
-        tuple[Iterable[tuple[StreamKey, Mapping[str, Any]]], Mapping[str, str], Mapping[str, str]],
-    ]
+    load: Callable[[], PartData]
+    last: StreamKey | None = None
 
 
 class AttemptStream:
@@ -769,9 +776,10 @@ class AttemptStream:
     iteration reaches them and dropped once done, so a reader of a million
     attempts holds about one segment at a time, never a list of every record.
     Parts are merged in time order (a part is opened only when the merge reaches
-    its first attempt). ``layouts`` are those of the matched attempts, first
-    seen first, so a writer can lay out its columns before the first row.
-    ``len`` is known without reading the attempts.
+    its first attempt; a part that ends before any other begins is read straight
+    through, without comparing keys). ``layouts`` are those of the matched
+    attempts, first seen first, so a writer can lay out its columns before the
+    first row. ``len`` is known without reading the attempts.
     """
 
     def __init__(
@@ -815,60 +823,52 @@ class AttemptStream:
             known = self._looked_up[cand] = self._person(cand)
         return known
 
+    def _records(
+        self, docs: Sequence[Mapping[str, Any]], start: int, end: int, names: Mapping[str, str]
+    ) -> Iterator[AttemptRecord]:
+        layout_of, from_doc, name = self.layout_of, AttemptRecord.from_doc, self._name
+        for at in range(start, end):
+            doc = docs[at]
+            cand = doc["cand"]
+            yield from_doc(doc, layout_of[doc["layout"]], names.get(cand) or name(names, cand))
+
     def __iter__(self) -> Iterator[AttemptRecord]:
-        layout_of = self.layout_of
-        from_doc = AttemptRecord.from_doc
         if len(self.parts) == 1:
-            rows, names, contacts = self.parts[0].load()
+            docs, names, contacts, _ = self.parts[0].load()
             self._names, self._contacts = names, contacts
-            for _, doc in rows:
-                cand = doc["cand"]
-                yield from_doc(
-                    doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
-                )
+            yield from self._records(docs, 0, len(docs), names)
             return
         import heapq
 
         pending = sorted(self.parts, key=lambda p: p.first)
-        heap: list[
-            tuple[
-                StreamKey,
-                int,
-                Mapping[str, Any],
-                Iterator[Any],
-                Mapping[str, str],
-                Mapping[str, str],
-            ]
-        ] = []
+        # (key of the next attempt, part number, its position, the part's attempts, ...)
+        heap: list[tuple[StreamKey, int, int, Sequence[Mapping[str, Any]], Any, Any, Any]] = []
         i = 0
         while True:
             while i < len(pending) and (not heap or pending[i].first <= heap[0][0]):
-                rows, names, contacts = pending[i].load()
-                it = iter(rows)
-                head = next(it, None)
-                if head is not None:
-                    heapq.heappush(heap, (head[0], i, head[1], it, names, contacts))
+                docs, names, contacts, key = pending[i].load()
+                if docs:
+                    heapq.heappush(heap, (key(0, docs[0]), i, 0, docs, key, names, contacts))
                 i += 1
             if not heap:
                 return
-            _, n, doc, it, names, contacts = heapq.heappop(heap)
+            _, n, at, docs, key, names, contacts = heapq.heappop(heap)
             limit = min(
                 heap[0][0] if heap else _END, pending[i].first if i < len(pending) else _END
             )
             self._names, self._contacts = names, contacts
-            cand = doc["cand"]
-            yield from_doc(
-                doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
-            )
-            for key, doc in it:
-                if key > limit:
-                    heapq.heappush(heap, (key, n, doc, it, names, contacts))
+            last = pending[n].last
+            if last is not None and last <= limit:  # nothing else comes before its end
+                yield from self._records(docs, at, len(docs), names)
+                continue
+            end = at + 1
+            while end < len(docs):
+                next_key = key(end, docs[end])
+                if next_key > limit:
+                    heapq.heappush(heap, (next_key, n, end, docs, key, names, contacts))
                     break
-                self._names, self._contacts = names, contacts
-                cand = doc["cand"]
-                yield from_doc(
-                    doc, layout_of[doc["layout"]], names.get(cand) or self._name(names, cand)
-                )
+                end += 1
+            yield from self._records(docs, at, end, names)
 
     def contact(self, candidate_id: str) -> str | None:
         """The contact of the candidate of the attempt just read (or of anyone stored)."""
