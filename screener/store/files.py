@@ -414,6 +414,18 @@ def _keep_owner_and_mode(fd: int, old: os.stat_result) -> None:
     os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)
 
 
+def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new 0600 temp file ``.<name>.<random>.tmp`` in ``path``'s folder, for an atomic replace."""
+    folder = path.parent
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {path}: {folder} is not writable ({exc.strerror or exc})"
+        ) from None
+    return fd, Path(tmp_name)
+
+
 def write_atomic(path: Path, payload: bytes) -> None:
     """Replace ``path`` with ``payload`` all at once.
 
@@ -428,13 +440,7 @@ def write_atomic(path: Path, payload: bytes) -> None:
     old = existing_file(path)
     if old is not None:
         _refuse_read_only(path, old)
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot write {path}: {folder} is not writable ({exc.strerror or exc})"
-        ) from None
-    tmp = Path(tmp_name)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
@@ -469,16 +475,9 @@ def write_new_file(path: Path, payload: bytes, like: os.stat_result | None) -> N
     a temp file beside it, fsynced, then renamed to ``path``. It gets the owner, group
     and mode of ``like`` (the live file) when given, else 0600. The caller fsyncs the
     folder once for all the files it wrote."""
-    folder = path.parent
     if os.path.lexists(path):  # a segment is written once: never over another
         raise StoreError(f"cannot write {path}: it exists already; left untouched")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot write {path}: {folder} is not writable ({exc.strerror or exc})"
-        ) from None
-    tmp = Path(tmp_name)
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
