@@ -46,7 +46,9 @@ from screener.store.records import (
     NewAttempt,
     NewCandidate,
     Progress,
+    RestoreCounts,
     SaveResult,
+    StoreDump,
     StoreInfo,
     StreamPart,
 )
@@ -70,9 +72,11 @@ __all__ = [
     "NewAttempt",
     "NewCandidate",
     "Progress",
+    "RestoreCounts",
     "ResultsStore",
     "SaveResult",
     "ScoredBatch",
+    "StoreDump",
     "StoreInfo",
     "StreamPart",
 ]
@@ -320,3 +324,14 @@ class ResultsStore(Protocol):
     def delete_candidate(
         self, candidate_id: str, *, dry_run: bool = ..., command: str | None = ...
     ) -> Erasure: ...
+
+    # -- copying between stores (issue 16) --------------------------------------------------
+
+    def dump(self) -> StoreDump:
+        """Everything stored, streamed, ids and times as stored (``db copy``'s source)."""
+        ...
+
+    def restore(self, dump: StoreDump, *, command: str | None = ...) -> RestoreCounts:
+        """Everything of another store's ``dump`` into this one, which must hold nothing
+        yet (a ``StoreError`` otherwise); one transaction: all of it or none."""
+        ...

@@ -11,7 +11,7 @@ second (measured in docs/performance.md). They are decoded only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -1252,3 +1252,34 @@ def seconds_field(layout: Layout, seconds: Mapping[str, float | None] | None) ->
     if all(v is None for v in values):
         return None
     return pack(values)
+
+
+@dataclass(frozen=True)
+class StoreDump:
+    """Everything one store holds, for ``screener db copy`` into another (issue 16).
+
+    The iterables are read once, as the destination consumes them, so a source
+    may stream them; ids, names, contacts and every time are kept as stored.
+    ``attempts`` holds every attempt, in progress or submitted, oldest first;
+    ``employers`` and ``events`` are ``screener.pathway`` records.
+    """
+
+    secret: str
+    candidates: Iterable[Candidate]
+    attempts: Iterable[AttemptRecord]
+    progress: Iterable[Progress]
+    audit: Iterable[AuditEvent]
+    employers: Iterable[Any]
+    events: Iterable[Any]
+
+
+@dataclass(frozen=True)
+class RestoreCounts:
+    """What ``ResultsStore.restore`` wrote."""
+
+    candidates: int
+    attempts: int
+    progress: int
+    audit_events: int
+    employers: int
+    events: int
