@@ -922,6 +922,7 @@ STORE_EVENTS = frozenset(
         "candidate.renamed",
         "secret.rotated",
         "db.compacted",
+        "db.copied",
     }
 )
 
