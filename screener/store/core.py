@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 from tinydb.queries import QueryLike
 
-from screener.errors import NotFoundError, StoreError
+from screener.errors import NotFoundError, RecordError, StoreError
 from screener.gcpause import paused_gc
 from screener.store.archive import (
     LIVE_LIMIT,
@@ -60,7 +60,9 @@ from screener.store.records import (
     NewCandidate,
     PartData,
     Progress,
+    RestoreCounts,
     SaveResult,
+    StoreDump,
     StoreInfo,
     StreamKey,
     StreamPart,
@@ -69,6 +71,7 @@ from screener.store.records import (
     clean_contact,
     clean_name,
     extra_field,
+    invalid_candidate_ids,
     mention_test,
     order_field,
     pack,
@@ -1364,6 +1367,109 @@ class Store:
                 tx.buffer.dirty = True
             return CompactResult(before, len(tx.segments), moved, len(tx.dropped))
 
+    # -- copying between stores (issue 16: ``screener db copy``) ----------------------
+
+    def dump(self) -> StoreDump:
+        """Everything stored, as one version of the database (a reader's snapshot: what a
+        writer commits meanwhile is not in it), ids and times as stored.
+
+        Attempts (in progress and submitted, oldest first) are ``iter_attempts``'s
+        stream, read a segment at a time; candidates are read a segment at a time as
+        they are iterated (each once, though the archive may hold copies). Coaching
+        progress, audit events, employers and program events are read now. The
+        snapshot's files stay open until the candidates were read or the dump dropped.
+        """
+        txn = self._read_txn()
+        try:
+            self._txn = txn
+            try:
+                secret = self.secret()
+                attempts = self.iter_attempts(status=None)
+                progress = self.progress()
+                audit = self.audit_events()
+                employers = self.employers()
+                events = self.events()
+            finally:
+                self._txn = None
+        except BaseException:
+            txn.close()
+            raise
+        return StoreDump(
+            secret=secret,
+            candidates=_Snapshot(txn).candidates(),
+            attempts=attempts,
+            progress=progress,
+            audit=audit,
+            employers=employers,
+            events=events,
+        )
+
+    def restore(self, dump: StoreDump, *, command: str | None = "db copy") -> RestoreCounts:
+        """Write another store's ``dump`` into this database, which must hold nothing yet
+        (``StoreError`` otherwise, left untouched). One transaction under the lock: a
+        crash or an error leaves the database as it was.
+
+        Ids, names, contacts, times and packed attempts are kept exactly; layouts are
+        registered as the attempts name them. As the bulk save would leave it: when
+        more than the live file's limit is copied, submitted attempts, candidates
+        and the store's audit events go into archive segments, written as the
+        attempts stream in (a segment's worth in memory at a time), the rest into the
+        live file. The copy is audited (``db.copied``, counts only).
+        """
+        if not usable_secret(dump.secret):
+            raise StoreError(
+                "the database being copied has no usable secret "
+                "(run `screener db rotate-secret` on it first); nothing was written"
+            )
+        with paused_gc(), self._open(write=True) as tx:
+            self._refuse_unless_empty(tx)
+            try:
+                counts = _Restore(tx).run(dump)
+            except (RecordError, ValueError, KeyError, TypeError) as exc:
+                what = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+                raise StoreError(
+                    f"the database being copied holds a record {self.path} cannot store "
+                    f"({what}); nothing was written"
+                ) from None
+            total = (
+                counts.candidates
+                + counts.attempts
+                + counts.progress
+                + counts.audit_events
+                + counts.employers
+                + counts.events
+            )
+            self._audit(tx, "db.copied", command, count=total, detail=_copied(counts))
+            return counts
+
+    def _refuse_unless_empty(self, tx: Txn) -> None:
+        """``StoreError`` naming what this database holds, unless it holds nothing (an
+        older empty file's own ``schema.migrated`` events aside: they are dropped)."""
+        info = self.info()
+        audit = tx.docs("audit")
+        migrated = sum(1 for d in audit.values() if d["event"] == "schema.migrated")
+        held = [
+            f"{count} {what}"
+            for count, what in (
+                (info.candidates, "candidate(s)"),
+                (info.attempts + info.in_progress, "attempt(s)"),
+                (info.progress, "coaching record(s)"),
+                (info.audit_events - migrated, "audit event(s)"),
+                (info.employers, "employer(s)"),
+                (info.events, "program event(s)"),
+            )
+            if count
+        ]
+        if held or info.segments:
+            raise StoreError(
+                f"{self.path} is not empty (it holds {', '.join(held) or 'archive segments'}): "
+                "copy into a new database; left untouched"
+            )
+        if audit:
+            tx.data()["audit"] = {}
+            tx.tables.pop("audit", None)
+            tx.buffer.dirty = True
+
 
 SECRET_BYTES = 32
 MIN_SECRET_HEX = 32  # 128 bits: below this a secret could be guessed and pseudonyms undone
@@ -1742,6 +1848,350 @@ def _env_int(name: str, default: int) -> int:
         return max(1, int(value))
     except ValueError:
         raise StoreError(f"${name} must be a whole number, not {value!r}") from None
+
+
+# -- copying between stores (``Store.dump`` and ``Store.restore``) ----------------------
+
+
+class _Snapshot:
+    """A ``dump``'s open read of one version of the database: closed once its candidates
+    were read, or when they are dropped unread."""
+
+    def __init__(self, txn: Txn) -> None:
+        import weakref
+
+        self.txn = txn
+        self.close = weakref.finalize(self, txn.close)
+
+    def candidates(self) -> Iterator[Candidate]:
+        """Everyone once: the live file's, then each segment's (read one at a time)
+        that no earlier segment held (a segment holds copies of its attempts' people)."""
+        try:
+            tx = self.txn
+            seen: set[str] = set()
+            for doc in list(tx.docs("candidates").values()):
+                seen.add(doc["id"])
+                yield _candidate(doc)
+            for segment in list(tx.segments):
+                with paused_gc():
+                    people = list(tx.seg(segment, keep=False)["candidates"].values())
+                for doc in people:
+                    if doc["id"] not in seen:
+                        seen.add(doc["id"])
+                        yield _candidate(doc)
+        finally:
+            self.close()
+
+
+def _copied(counts: RestoreCounts) -> str:
+    """The ``db.copied`` event's detail: counts only."""
+    return (
+        f"{counts.candidates} candidate(s), {counts.attempts} attempt(s), "
+        f"{counts.progress} coaching record(s), {counts.audit_events} audit event(s), "
+        f"{counts.employers} employer(s), {counts.events} program event(s)"
+    )
+
+
+def _audit_doc(event: AuditEvent) -> Doc:
+    """An audit event as ``Store._audit`` stores it."""
+    doc: Doc = {"event": event.event, "at": event.at}
+    for name, value in (
+        ("command", event.command),
+        ("cand", event.candidate_id),
+        ("attempt", event.attempt_id),
+        ("count", event.count),
+        ("detail", event.detail),
+    ):
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def _progress_doc(progress: Progress) -> Doc:
+    """A coaching record as the store keeps it."""
+    doc: Doc = {
+        "cand": progress.candidate_id,
+        "module": progress.module,
+        "started": progress.started,
+        "updated": progress.updated,
+    }
+    if progress.attempt_id is not None:
+        doc["attempt"] = progress.attempt_id
+    if progress.lessons:
+        doc["lessons"] = list(progress.lessons)
+    if progress.check_score is not None:
+        doc["check"] = progress.check_score
+    if progress.completed is not None:
+        doc["completed"] = progress.completed
+    return doc
+
+
+#: Attempt fields every stored attempt has, filled from the record.
+_HEAD = ("id", "cand", "layout", "status")
+#: Attempt fields a record carries as attributes too (a backend's ``packed`` may not).
+_SCALARS = ("seed", "started", "submitted", "outcome", "overall", "key")
+#: How many distinct layout objects ``_Restore`` remembers by identity.
+_LAYOUT_MEMO = 1024
+
+
+class _Restore:
+    """``Store.restore``'s writer, inside its transaction.
+
+    While what is copied fits the live file (``limits.live`` archivable documents:
+    candidates, submitted attempts, the store's audit events) everything is kept
+    for the live file, in the dump's order. Past that it archives as the bulk save
+    does: submitted attempts go into new segments of ``limits.segment`` as they
+    stream in, each with the records of its attempts' candidates and the store's
+    audit events up to its last attempt's time (the audit stream is read alongside);
+    the last segment takes the rest and everyone not placed yet. Attempts in
+    progress, coaching progress, free-text audit events, employers and program
+    events stay in the live file, as they always do.
+    """
+
+    def __init__(self, tx: Txn) -> None:
+        self.tx = tx
+        self.people: dict[str, Doc] = {}
+        self.placed: set[str] = set()
+        self.archiving = False
+        self.archivable = 0
+        self.attempts: list[Doc] = []  # not archiving: all, in order; then submitted only
+        self.in_progress: list[Doc] = []  # once archiving
+        self.live_audit: list[Doc] = []
+        self.backlog: list[Doc] = []  # audit events read ahead, not placed yet
+        self.audit_iter: Iterator[AuditEvent] = iter(())
+        self.audit_next: Doc | None = None
+        self.audit_count = 0
+        self.attempt_count = 0
+        self.layouts: dict[int, tuple[Layout, int]] = {}
+        self.hashes: list[Any] = []  # 64-bit hashes of the attempt ids, per segment
+
+    def run(self, dump: StoreDump) -> RestoreCounts:
+        tx = self.tx
+        data = tx.data()
+        data[META][META_ID]["secret"] = dump.secret
+        tx.buffer.dirty = True
+        given = list(dump.employers)
+        for employer in given:
+            _check_employer(employer)
+        employers = [_employer_doc(e) for e in given]
+        if len({d["id"] for d in employers}) < len(employers):
+            raise ValueError("an employer id appears twice")
+        events = [e.as_dict() for e in dump.events]
+        self._candidates(dump.candidates)
+        progress = [_progress_doc(p) for p in dump.progress]
+        for doc in progress:
+            self._known(doc["cand"])
+        self.audit_iter = iter(dump.audit)
+        if len(self.people) > tx.limits.live:
+            self._start_archiving()
+        for record in dump.attempts:
+            self._add(self._attempt(record))
+        self._finish()
+        self._check_unique()
+        for name, docs in (
+            ("employers", employers),
+            ("events", events),
+            ("progress", progress),
+            ("audit", self.live_audit),
+        ):
+            if docs:
+                tx.append(name, docs)
+        return RestoreCounts(
+            candidates=len(self.people),
+            attempts=self.attempt_count,
+            progress=len(progress),
+            audit_events=self.audit_count,
+            employers=len(employers),
+            events=len(events),
+        )
+
+    # -- reading the dump ------------------------------------------------------------
+
+    def _candidates(self, candidates: Iterable[Candidate]) -> None:
+        people = self.people
+        for person in candidates:
+            cid = person.id
+            if cid in people:
+                raise ValueError(f"candidate id {shown(cid)} appears twice")
+            if clean_name(person.name) != person.name:
+                raise ValueError(f"candidate {shown(cid)}'s name is not as stored names are")
+            if clean_contact(person.contact) != person.contact:
+                raise ValueError(f"candidate {shown(cid)}'s contact is not as stored ones are")
+            if not isinstance(person.created, str):
+                raise ValueError(f"candidate {shown(cid)} has no creation time")
+            people[cid] = Store._candidate_doc(cid, person.name, person.contact, person.created)
+        bad = invalid_candidate_ids(list(people))
+        if bad:
+            raise ValueError(next(iter(bad.values())))
+
+    def _known(self, candidate_id: str) -> None:
+        if candidate_id not in self.people:
+            raise ValueError(f"a record of candidate {shown(candidate_id)}, who is not in it")
+
+    def _layout_id(self, layout: Layout) -> int:
+        """The destination's number of ``layout`` (remembered by identity: a stream
+        hands out one object per layout; hashing one per attempt would cost more)."""
+        found = self.layouts.get(id(layout))
+        if found is not None and found[0] is layout:
+            return found[1]
+        number = self.tx.layout_id(layout)
+        if len(self.layouts) < _LAYOUT_MEMO:
+            self.layouts[id(layout)] = (layout, number)  # kept alive: its id stays its own
+        return number
+
+    def _attempt(self, record: AttemptRecord) -> Doc:
+        """The attempt's document here: its packed fields as they were, under this
+        database's layout number."""
+        self._known(record.candidate_id)
+        if record.status not in ("in_progress", "submitted"):
+            raise ValueError(f"attempt {shown(record.attempt_id)} has status {record.status!r}")
+        doc: Doc = {
+            "id": record.attempt_id,
+            "cand": record.candidate_id,
+            "layout": self._layout_id(record.layout),
+            "status": record.status,
+        }
+        for name, value in record.packed.items():
+            if value is not None and name not in _HEAD:
+                doc[name] = value
+        for name in _SCALARS:
+            value = getattr(record, name)
+            if value is not None and name not in doc:
+                doc[name] = value
+        needed = ("answers", "scores", "codes", "outcome") if record.status == "submitted" else ()
+        for name in needed or ("answers",):
+            if not isinstance(doc.get(name), str):
+                raise ValueError(f"attempt {shown(record.attempt_id)} has no {name}")
+        if not isinstance(record.attempt_id, str) or not record.attempt_id:
+            raise ValueError("an attempt without an id")
+        return doc
+
+    def _pull(self, stamp: str | None) -> list[Doc]:
+        """The audit events up to ``stamp`` (all of them: None), in the dump's order."""
+        out: list[Doc] = []
+        while True:
+            if self.audit_next is None:
+                if self.backlog:
+                    self.audit_next = self.backlog.pop()
+                else:
+                    event = next(self.audit_iter, None)
+                    if event is None:
+                        return out
+                    self.audit_next = _audit_doc(event)
+                    self.audit_count += 1
+            if stamp is not None and self.audit_next["at"] > stamp:
+                return out
+            out.append(self.audit_next)
+            self.audit_next = None
+
+    # -- placing documents -----------------------------------------------------------
+
+    def _add(self, doc: Doc) -> None:
+        self.attempt_count += 1
+        submitted = doc["status"] == "submitted"
+        if not self.archiving:
+            self.attempts.append(doc)
+            if submitted:
+                self.archivable += 1
+                if len(self.people) + self.archivable > self.tx.limits.live:
+                    self._start_archiving()
+        elif submitted:
+            self.attempts.append(doc)
+            if len(self.attempts) >= self.tx.limits.segment:
+                self._write_full()
+        else:
+            self.in_progress.append(doc)
+
+    def _start_archiving(self) -> None:
+        self.archiving = True
+        held = self.attempts
+        self.attempts = [d for d in held if d["status"] == "submitted"]
+        self.in_progress += [d for d in held if d["status"] != "submitted"]
+        self._write_full()
+
+    def _write_full(self) -> None:
+        size = self.tx.limits.segment
+        while len(self.attempts) >= size:
+            chunk = self.attempts[:size]
+            del self.attempts[:size]
+            self._segment(chunk, last=False)
+
+    def _segment(self, chunk: list[Doc], *, last: bool) -> None:
+        """Write one new segment: ``chunk``'s attempts (put in time order), their
+        people, and the store's audit events up to its end (the last: all of them, and
+        everyone not placed yet)."""
+        from itertools import pairwise
+
+        from screener.store.hashindex import hash64_many
+
+        if any(sort_stamp(a) > sort_stamp(b) for a, b in pairwise(chunk)):
+            chunk.sort(key=sort_stamp)  # stable: equal times keep the dump's order
+        ids = list(dict.fromkeys(d["cand"] for d in chunk))
+        if last:
+            ids += [cid for cid in self.people if cid not in self.placed and cid not in ids]
+        self.placed.update(ids)
+        people = [self.people[cid] for cid in ids]
+        pulled = self._pull(None if last or not chunk else sort_stamp(chunk[-1]))
+        store_events = [d for d in pulled if d["event"] in STORE_EVENTS]
+        self.live_audit += [d for d in pulled if d["event"] not in STORE_EVENTS]
+        if chunk:
+            self.hashes.append(hash64_many([d["id"] for d in chunk]))
+        if people or chunk or store_events:
+            self.tx.add_segments([(people, chunk, store_events)])
+
+    def _finish(self) -> None:
+        tx = self.tx
+        if not self.archiving:
+            pulled = self._pull(None)
+            stored_events = sum(1 for d in pulled if d["event"] in STORE_EVENTS)
+            if len(self.people) + self.archivable + stored_events <= tx.limits.live:
+                self.live_audit = pulled
+                if self.people:
+                    tx.append("candidates", list(self.people.values()))
+                if self.attempts:
+                    from screener.store.hashindex import hash64_many
+
+                    self.hashes.append(hash64_many([d["id"] for d in self.attempts]))
+                    tx.append("attempts", self.attempts)
+                return
+            self.backlog = pulled[::-1]  # read again by the segments, in order
+            self._start_archiving()
+        self._segment(self.attempts, last=True)
+        self.attempts = []
+        tx.archive.record.candidates += len(self.people)
+        if self.in_progress:
+            from screener.store.hashindex import hash64_many
+
+            self.hashes.append(hash64_many([d["id"] for d in self.in_progress]))
+            tx.append("attempts", self.in_progress)
+
+    def _check_unique(self) -> None:
+        """Attempt ids repeat nowhere (their 64-bit hashes first; a repeated hash is
+        looked at in the documents, as a hash collision must not refuse a copy)."""
+        if not self.hashes:
+            return
+        import numpy as np
+
+        every = np.concatenate(self.hashes)
+        values, counts = np.unique(every, return_counts=True)
+        if len(values) == len(every):
+            return
+        from screener.store.hashindex import hash64
+
+        twice = {int(v) for v in values[counts > 1]}
+        seen: set[str] = set()
+
+        def written() -> Iterator[Doc]:  # the live file's attempts, then a segment at a time
+            yield from self.attempts
+            yield from self.in_progress
+            for segment in list(self.tx.segments):
+                yield from list(self.tx.seg(segment, keep=False)["attempts"].values())
+
+        for doc in written():
+            if hash64(doc["id"]) in twice:
+                if doc["id"] in seen:
+                    raise ValueError(f"attempt id {shown(doc['id'])} appears twice")
+                seen.add(doc["id"])
 
 
 if TYPE_CHECKING:
