@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-clean test lint typecheck install install-test clean chromium
+.PHONY: demo demo-clean test lint typecheck install install-test clean chromium postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,11 @@ typecheck: install-test
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
 
-test: lint typecheck chromium
+# the PostgreSQL tests start a throw-away cluster (tests/pgserver.py) with Debian's server
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)
+
+test: lint typecheck chromium postgres
 	$(BIN)/python -m pytest
 
 clean:

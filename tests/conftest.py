@@ -41,3 +41,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if folder:
         os.environ.pop("SCREENER_CACHE", None)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- PostgreSQL (issue 16): one throw-away cluster per session -------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A running PostgreSQL cluster (``tests/pgserver.py``), started once per session.
+
+    Without the server binaries the PostgreSQL tests are skipped, except in CI
+    (``$CI`` set), where that is a failure: they must never silently not run there.
+    """
+    import os
+
+    from tests.pgserver import remove_server, server_bin, start_server
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        reason = "PostgreSQL server binaries (initdb, pg_ctl) are not installed; `make postgres`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: they must be in CI", pytrace=False)
+        pytest.skip(reason)
+    server = start_server(bin_dir)
+    try:
+        server.prepare()
+        yield server
+    finally:
+        remove_server(server)
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """A fresh, migrated and empty PostgreSQL database of its own for one test."""
+    from tests.pgserver import PgServer
+
+    assert isinstance(pg_server, PgServer)
+    return pg_server.new_database()

@@ -23,12 +23,21 @@ from tests.test_store import LAYOUT, answers_for, row, scored
 Factory = Callable[[], ResultsStore]
 
 
-@pytest.fixture(params=["tinydb-live", "tinydb-archive"])
+@pytest.fixture(params=["tinydb-live", "tinydb-archive", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Factory:
-    """A way to open the same database again (as another command would)."""
+    """A way to open the same database again (as another command would).
+
+    ``postgresql``: a fresh database of the session's throw-away server
+    (tests/pgserver.py), migrated and empty.
+    """
     db = tmp_path / "contract" / "screener.json"
     if request.param == "tinydb-live":
         return lambda: Store(db)
+    if request.param == "postgresql":
+        from screener.store import connect
+
+        url: str = request.getfixturevalue("pg_url")
+        return lambda: connect(url)
     return lambda: Store(db, live_limit=2, segment_attempts=3)
 
 

@@ -101,10 +101,12 @@ def open_store(ctx: typer.Context, *, read_only: bool = False) -> ResultsStore:
     The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
     """
-    from screener.store import connect, resolve_db_path
+    from screener.store import connect, is_server_db, resolve_db_path
 
     store = connect(settings(ctx).db)
     command = " ".join(ctx.command_path.split()[1:])
+    if is_server_db(settings(ctx).db):  # a postgresql:// URL: no folder to check
+        return store
     if settings(ctx).db_typed and not read_only and command not in READ_ONLY_COMMANDS:
         refuse_missing_folder(resolve_db_path(settings(ctx).db))
     return store
@@ -146,12 +148,13 @@ def guard_output(ctx: typer.Context, option: str, output: Path | None, *inputs: 
     if output is None:
         return
     from screener.errors import UsageError
-    from screener.store import resolve_db_path
+    from screener.store import is_server_db, resolve_db_path
 
-    db = resolve_db_path(settings(ctx).db)
     target = output.resolve()
-    if target in (db.resolve(), Path(f"{db}.lock").resolve()):
-        raise UsageError(f"{option}: {output} is the results database; choose another file")
+    if not is_server_db(settings(ctx).db):  # a database on a server is no file here
+        db = resolve_db_path(settings(ctx).db)
+        if target in (db.resolve(), Path(f"{db}.lock").resolve()):
+            raise UsageError(f"{option}: {output} is the results database; choose another file")
     for path in inputs:
         if target == path.resolve():
             raise UsageError(f"{option}: {output} is also an input; choose another file")

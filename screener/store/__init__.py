@@ -32,9 +32,26 @@ from screener.store.schema import SCHEMA_VERSION
 
 def connect(db: Path | str | None = None) -> ResultsStore:
     """The results database ``db`` names (``--db``; else ``$SCREENER_DB``, else the user
-    data dir). Opening reads nothing. Today every location is a TinyDB database; a
-    second backend (a ``postgresql://`` URL, issue 16) is chosen here."""
+    data dir). Opening reads nothing. A ``postgresql://`` (or ``postgres://``) URL is a
+    PostgreSQL database (``store.postgres``, imported only then); anything else is a
+    TinyDB database."""
+    import os
+
+    from screener.store.postgres import open_postgres, postgres_url
+
+    url = postgres_url(db if db is not None else os.environ.get(DB_ENV) or None)
+    if url is not None:
+        return open_postgres(url)
     return Store(db)
+
+
+def is_server_db(db: Path | str | None = None) -> bool:
+    """Whether ``db`` (else ``$SCREENER_DB``) names a database server, not a file."""
+    import os
+
+    from screener.store.postgres import is_postgres_url
+
+    return is_postgres_url(db if db is not None else os.environ.get(DB_ENV) or None)
 
 
 __all__ = [
@@ -58,5 +75,6 @@ __all__ = [
     "Store",
     "StoreInfo",
     "connect",
+    "is_server_db",
     "resolve_db_path",
 ]

@@ -1,0 +1,58 @@
+"""The PostgreSQL backend of the results store (issue 16): ``--db postgresql://...``.
+
+Only this package imports psycopg, and only when a PostgreSQL database is opened:
+this module itself imports nothing heavy, so ``screener.store.connect`` can ask
+``is_postgres_url`` on every start-up for free.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from screener.store.postgres.backend import PostgresStore
+
+#: The PostgreSQL schema (namespace) the store's tables live in.
+SCHEMA = "screener"
+SCHEMES = ("postgresql://", "postgres://")
+
+
+def postgres_url(db: Path | str | None) -> str | None:
+    """The URL ``db`` is when it names a PostgreSQL database, else None.
+
+    A URL that went through ``pathlib.Path`` (``--db`` is parsed as a path) lost
+    one slash of its ``//``; it is put back.
+    """
+    if db is None:
+        return None
+    text = str(db)
+    for scheme in SCHEMES:
+        if text.startswith(scheme):
+            return text
+        collapsed = scheme[:-1]  # "postgresql:/"
+        if text.startswith(collapsed):
+            return scheme + text[len(collapsed) :]
+    return None
+
+
+def is_postgres_url(db: Path | str | None) -> bool:
+    return postgres_url(db) is not None
+
+
+def open_postgres(url: str) -> PostgresStore:
+    """The store at ``url`` (imports psycopg); nothing is read until it is used."""
+    from screener.store.postgres.backend import PostgresStore
+
+    return PostgresStore(url)
+
+
+def migrate(url: str) -> tuple[int | None, int]:
+    """Create or upgrade the store's tables at ``url``: ``(version before, version
+    now)``, ``None`` before when there was no schema (``screener db migrate``)."""
+    from screener.store.postgres.migrate import migrate_url
+
+    return migrate_url(url)
+
+
+__all__ = ["SCHEMA", "is_postgres_url", "migrate", "open_postgres", "postgres_url"]

@@ -1,0 +1,1780 @@
+"""``PostgresStore``: the results store on a PostgreSQL server (issue 16).
+
+It keeps the contract of ``interface.ResultsStore`` exactly as the TinyDB store
+(``core.Store``) does: the same records, messages, audit events, name matching,
+id scheme and order. Every public method is one transaction; ``transaction()``
+shares one database transaction across calls and ``reading()`` one REPEATABLE
+READ snapshot. Writes run at READ COMMITTED with explicit locks: the attempt
+being taken is locked with ``SELECT ... FOR UPDATE``, and whatever creates
+candidates or checks submission keys takes one advisory lock, so parallel
+stations and batches create each person once and store each key once. Bulk
+saves go through ``COPY``; streams read through a server-side cursor.
+
+Attempts keep the packed fields (docs/store.md, "Attempts") as the exact JSON
+text screener packs, so ``AttemptRecord.packed`` is the same as the TinyDB
+store's for the same attempt. Beside them each submitted attempt has its
+competency results and plan rows as normal rows, which the ``results`` filters
+(and anyone's SQL) use through indexes.
+
+A database without the store's schema reads as empty; the first write creates
+the schema (as ``screener db migrate`` does). A newer schema is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, overload
+
+import orjson
+import psycopg
+from psycopg import sql as pgsql
+
+from screener.errors import NotFoundError, StoreError
+from screener.store.bulk import ScoredBatch, documents, pack_batch
+from screener.store.hashindex import name_key
+from screener.store.postgres.connection import check_url, open_connection, operation_error
+from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
+from screener.store.records import (
+    CODE_STATUS,
+    STORE_EVENTS,
+    AttemptRecord,
+    AttemptStatus,
+    AttemptStream,
+    AuditEvent,
+    Candidate,
+    CompactResult,
+    Erasure,
+    Layout,
+    NameConflict,
+    NewAttempt,
+    NewCandidate,
+    PartData,
+    Progress,
+    RestoreCounts,
+    SaveResult,
+    StoreDump,
+    StoreInfo,
+    StreamKey,
+    StreamPart,
+    check_candidate_id,
+    check_scorecard,
+    clean_contact,
+    clean_name,
+    extra_field,
+    mention_test,
+    order_field,
+    pack,
+    scored_fields,
+    seconds_field,
+    shown,
+    split_answers,
+    unpack,
+    utc_stamp,
+)
+
+if TYPE_CHECKING:
+    from screener.coaching import PlanEntry
+    from screener.pathway import Employer, Event
+    from screener.scoring import Answer, Scorecard
+    from screener.store.interface import ResultsStore
+
+When = datetime | str | None
+Doc = dict[str, Any]
+Conn = psycopg.Connection[Any]
+
+ID_BYTES = 6  # 12 hex digits, as the TinyDB store's ids
+SECRET_BYTES = 32
+MIN_SECRET_HEX = 32
+#: pg_advisory_xact_lock key taken by every write that creates candidates or stores
+#: attempts with submission keys ("scr" "cand"): one such write at a time.
+PEOPLE_LOCK = 0x736372636E64
+#: Streams of at most this many attempts are read at once; longer ones through a cursor.
+EAGER_ROWS = 2000
+#: Rows fetched from a server-side cursor at a time.
+CHUNK = 2000
+
+#: Attempt columns, in the order ``_packed`` reads them.
+ATTEMPT_COLUMNS = (
+    "a.id, a.candidate_id, a.layout, a.status, a.seed, a.item_order, a.started, a.submitted, "
+    "a.answers, a.seconds, a.extra, a.scores, a.codes, a.intervals, a.near, a.outcome, "
+    "a.overall, a.plan, a.key"
+)
+#: Packed field name of each column after the first four (None: a column of its own name).
+_PACKED_FIELDS = (
+    "seed",
+    "order",
+    "started",
+    "submitted",
+    "answers",
+    "seconds",
+    "extra",
+    "scores",
+    "codes",
+    "intervals",
+    "near",
+    "outcome",
+    "overall",
+    "plan",
+    "key",
+)
+#: Columns the packed fields are written to (COPY), in ``_PACKED_FIELDS`` order.
+_COPY_ATTEMPTS = (
+    "COPY attempts (id, candidate_id, layout, status, seed, item_order, started, submitted, "
+    "answers, seconds, extra, scores, codes, intervals, near, outcome, overall, plan, key) "
+    "FROM STDIN"
+)
+_DATA_TABLES = ("candidates", "attempts", "progress", "audit", "employers", "events")
+
+
+def _packed(row: Sequence[Any]) -> Doc:
+    """An attempt row as the packed document (the TinyDB store's fields, absent = None)."""
+    doc: Doc = {"id": row[0], "cand": row[1], "layout": row[2], "status": row[3]}
+    for name, value in zip(_PACKED_FIELDS, row[4:19], strict=True):
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def _copy_row(doc: Mapping[str, Any]) -> tuple[Any, ...]:
+    get = doc.get
+    return (
+        doc["id"],
+        doc["cand"],
+        doc["layout"],
+        doc["status"],
+        get("seed"),
+        get("order"),
+        get("started"),
+        get("submitted"),
+        doc["answers"],
+        get("seconds"),
+        get("extra"),
+        get("scores"),
+        get("codes"),
+        get("intervals"),
+        get("near"),
+        get("outcome"),
+        get("overall"),
+        get("plan"),
+        get("key"),
+    )
+
+
+def new_secret() -> str:
+    return secrets.token_hex(SECRET_BYTES)
+
+
+def usable_secret(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) >= MIN_SECRET_HEX
+        and value.isascii()
+        and all(ch in "0123456789abcdefABCDEF" for ch in value)
+    )
+
+
+def _new_ids(count: int) -> list[str]:
+    width = 2 * ID_BYTES
+    text = secrets.token_hex(ID_BYTES * count)
+    return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+@dataclass
+class _Tx:
+    """One open database transaction of a store."""
+
+    conn: Conn
+    write: bool
+    version: int | None  # None: no schema yet (reads find nothing)
+    layout_ids: dict[Layout, int] = field(default_factory=dict)
+    people_locked: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.version is None
+
+    def lock_people(self) -> None:
+        if not self.people_locked:
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (PEOPLE_LOCK,))
+            self.people_locked = True
+
+
+class PostgresStore:
+    """The results database at a ``postgresql://`` URL (no password in it: libpq reads
+    ``$PGPASSWORD`` or ``~/.pgpass``). One connection per store, opened on first use;
+    not thread-safe (one store per thread)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.params = check_url(url)
+        self._conn: Conn | None = None
+        self._tx: _Tx | None = None
+        self._checked = False  # the schema was found current on this connection
+        self._layouts: dict[int, Layout] = {}
+
+    # -- the database ------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    @property
+    def local_folder(self) -> None:
+        return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connection(self) -> Conn:
+        if self._conn is None or self._conn.closed:
+            self._conn = open_connection(self.url, self.params)
+            self._checked = False
+        return self._conn
+
+    def _version(self, conn: Conn) -> int | None:
+        """The schema version (None: none yet); ``StoreError`` when it is too new."""
+        if self._checked:
+            return schema_version()
+        version = stored_version(conn)
+        if version is not None and version > schema_version():
+            raise too_new(version, self.location)
+        if version == schema_version():
+            self._checked = True
+        return version
+
+    @contextmanager
+    def _open(self, *, write: bool, op: str) -> Iterator[_Tx]:
+        active = self._tx
+        if active is not None:
+            if write and not active.write:
+                raise RuntimeError("a write inside a read-only view of the store")
+            yield active
+            return
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                if not write:
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                version = self._version(conn)
+                if write and version != schema_version():
+                    _, version = apply(conn, self.location)  # a savepoint of this transaction
+                    self._checked = True
+                tx = _Tx(conn, write, version)
+                self._tx = tx
+                try:
+                    yield tx
+                finally:
+                    self._tx = None
+        except psycopg.Error as exc:
+            if conn.closed or isinstance(exc, psycopg.OperationalError):
+                self.close()
+            raise operation_error(exc, op, self.location) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[PostgresStore]:
+        """Several operations in one database transaction: all of them or none."""
+        with self._open(write=True, op="write to the database"):
+            yield self
+
+    @contextmanager
+    def reading(self) -> Iterator[PostgresStore]:
+        """Several reads of one snapshot (inside a ``transaction``: that transaction)."""
+        with self._open(write=False, op="read the database"):
+            yield self
+
+    def exists(self) -> bool:
+        """Whether anything is stored (a schema with nothing in it counts as nothing)."""
+        with self._open(write=False, op="read the database") as tx:
+            return not tx.empty and self._holds_data(tx)
+
+    @staticmethod
+    def _holds_data(tx: _Tx) -> bool:
+        query = " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in _DATA_TABLES)
+        row = tx.conn.execute(f"SELECT {query}").fetchone()
+        return bool(row and row[0])
+
+    def info(self) -> StoreInfo:
+        with self._open(write=False, op="read the database's summary (db info)") as tx:
+            if tx.empty:
+                return StoreInfo(self.location, False, 0, None, 0, 0, 0, 0, 0, 0)
+            counts = tx.conn.execute(
+                "SELECT (SELECT count(*) FROM candidates),"
+                " (SELECT count(*) FROM attempts WHERE status = 'submitted'),"
+                " (SELECT count(*) FROM attempts WHERE status = 'in_progress'),"
+                " (SELECT count(*) FROM layouts), (SELECT count(*) FROM progress),"
+                " (SELECT count(*) FROM audit), (SELECT count(*) FROM employers),"
+                " (SELECT count(*) FROM events),"
+                " (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+                "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+                "  WHERE n.nspname = current_schema() AND c.relkind = 'r')"
+            ).fetchone()
+            assert counts is not None
+            cands, done, pending, layouts, progress, audit, employers, events, size = counts
+            return StoreInfo(
+                path=self.location,
+                exists=self._holds_data(tx),
+                size=int(size),
+                schema_version=tx.version,
+                candidates=cands,
+                attempts=done,
+                in_progress=pending,
+                layouts=layouts,
+                progress=progress,
+                audit_events=audit,
+                employers=employers,
+                events=events,
+            )
+
+    def secret(self) -> str:
+        """The secret for anonymised exports' pseudonyms (a throwaway one while nothing
+        is stored: there is nothing to pseudonymise)."""
+        with self._open(write=False, op="read the database's secret (export --anonymise)") as tx:
+            if tx.empty:
+                return new_secret()
+            row = tx.conn.execute("SELECT secret FROM meta WHERE id = 1").fetchone()
+            value = row[0] if row else None
+            if not usable_secret(value):
+                raise StoreError(
+                    f"{self.location} has no usable secret for anonymised exports (it has a "
+                    "missing, empty or too short one); run `screener db rotate-secret` to make one"
+                )
+            assert isinstance(value, str)
+            return value
+
+    def rotate_secret(self, *, command: str | None = "db rotate-secret") -> None:
+        with self._open(write=True, op="change the secret (db rotate-secret)") as tx:
+            tx.conn.execute("UPDATE meta SET secret = %s WHERE id = 1", (new_secret(),))
+            self._audit(tx, "secret.rotated", command)
+
+    def compact(self, *, command: str | None = "db compact") -> CompactResult:
+        """Nothing to do: the server keeps its own storage (autovacuum)."""
+        return CompactResult(0, 0, 0, 0)
+
+    # -- candidates -----------------------------------------------------------------------
+
+    def add_candidate(
+        self,
+        name: str,
+        contact: str | None = None,
+        *,
+        candidate_id: str | None = None,
+        when: When = None,
+    ) -> Candidate:
+        cleaned = clean_name(name)
+        contact = clean_contact(contact)
+        if candidate_id is not None:
+            check_candidate_id(candidate_id)
+        with self._open(write=True, op="add candidates") as tx:
+            return self._add_candidate(tx, cleaned, contact, candidate_id, utc_stamp(when))
+
+    def _add_candidate(
+        self, tx: _Tx, name: str, contact: str | None, candidate_id: str | None, created: str
+    ) -> Candidate:
+        while True:
+            cid = candidate_id if candidate_id is not None else _new_ids(1)[0]
+            row = tx.conn.execute(
+                "INSERT INTO candidates (id, name, name_key, contact, created)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING id",
+                (cid, name, name_key(name), contact, created),
+            ).fetchone()
+            if row is not None:
+                return Candidate(cid, name, contact, created)
+            if candidate_id is not None:
+                raise StoreError(f"candidate id {shown(candidate_id)} is already taken")
+
+    @staticmethod
+    def _candidate_row(tx: _Tx, candidate_id: str) -> Candidate | None:
+        if tx.empty:
+            return None
+        row = tx.conn.execute(
+            "SELECT id, name, contact, created FROM candidates WHERE id = %s", (candidate_id,)
+        ).fetchone()
+        return None if row is None else Candidate(*row)
+
+    def _candidate(self, tx: _Tx, candidate_id: str) -> Candidate:
+        found = self._candidate_row(tx, candidate_id)
+        if found is None:
+            raise NotFoundError(f"no candidate {shown(candidate_id)}")
+        return found
+
+    def get_candidate(self, candidate_id: str) -> Candidate:
+        with self._open(write=False, op="read candidates") as tx:
+            return self._candidate(tx, candidate_id)
+
+    def candidates(self, ids: Iterable[str] | None = None) -> list[Candidate]:
+        with self._open(write=False, op="read candidates") as tx:
+            if tx.empty:
+                return []
+            base = "SELECT id, name, contact, created FROM candidates"
+            order = " ORDER BY created, name, seq"
+            if ids is None:
+                rows = tx.conn.execute(base + order).fetchall()
+            else:
+                rows = tx.conn.execute(
+                    base + " WHERE id = ANY(%s)" + order, (list(set(ids)),)
+                ).fetchall()
+            return [Candidate(*r) for r in rows]
+
+    @staticmethod
+    def _named(tx: _Tx, name: str) -> list[Candidate]:
+        if tx.empty:
+            return []
+        rows = tx.conn.execute(
+            "SELECT id, name, contact, created FROM candidates WHERE name_key = %s"
+            " ORDER BY created, id",
+            (name_key(name),),
+        ).fetchall()
+        return [Candidate(*r) for r in rows]
+
+    def candidates_named(self, name: str) -> list[Candidate]:
+        with self._open(write=False, op="read candidates") as tx:
+            return self._named(tx, name)
+
+    def find_candidates(self, text: str) -> list[Candidate]:
+        needle = text.strip().casefold()
+        return [
+            c
+            for c in self.candidates()
+            if c.id.casefold().startswith(needle)
+            or needle in c.name.casefold()
+            or (c.contact is not None and needle in c.contact.casefold())
+        ]
+
+    @staticmethod
+    def _one_named(named: list[Candidate], name: str) -> Candidate | None:
+        wanted = " ".join(name.split()).casefold()
+        found = [c for c in named if c.name.casefold() == wanted]
+        if len(found) > 1:
+            ids = ", ".join(c.id for c in found)
+            raise NotFoundError(
+                f"{len(found)} candidates are named {shown(name)} (ids {ids}); give the id"
+            )
+        return found[0] if found else None
+
+    def resolve_candidate(self, ref: str) -> Candidate:
+        with self._open(write=False, op="read candidates") as tx:
+            found = self._candidate_row(tx, ref)
+            if found is not None:
+                return found
+            named = self._one_named(self._named(tx, ref), ref)
+        if named is None:
+            raise NotFoundError(f"no candidate {shown(ref)} (give an id or the exact name)")
+        return named
+
+    def match_candidate(
+        self, ref: str | None, name: str | None, *, rename: bool = False
+    ) -> Candidate | None:
+        if ref is None and name is None:
+            raise ValueError("give a candidate id or a name")
+        cleaned = clean_name(name) if name is not None else None
+        if ref is not None and cleaned is not None:
+            check_candidate_id(ref)
+            with self._open(write=False, op="read candidates") as tx:
+                found = self._candidate_row(tx, ref)
+            if found is None:
+                return None
+            if not rename and found.name.casefold() != cleaned.casefold():
+                raise NameConflict(ref, found.name, cleaned)
+            return found
+        if ref is not None:
+            return self.resolve_candidate(ref)
+        assert cleaned is not None
+        with self._open(write=False, op="read candidates") as tx:
+            return self._one_named(self._named(tx, cleaned), cleaned)
+
+    def resolve_or_add_candidate(
+        self,
+        ref: str | None,
+        name: str | None,
+        *,
+        rename: bool = False,
+        command: str | None = None,
+    ) -> tuple[Candidate, bool]:
+        with self._open(write=True, op="add candidates") as tx:
+            tx.lock_people()  # parallel runs for one new person create them once
+            found = self.match_candidate(ref, name, rename=rename)
+            if found is None:
+                assert name is not None
+                return self.add_candidate(name, candidate_id=ref), True
+            if not rename or name is None:
+                return found, False
+            cleaned = clean_name(name)
+            if cleaned == found.name:
+                return found, False
+            tx.conn.execute(
+                "UPDATE candidates SET name = %s, name_key = %s WHERE id = %s",
+                (cleaned, name_key(cleaned), found.id),
+            )
+            self._audit(tx, "candidate.renamed", command, found.id)
+            return replace(found, name=cleaned), False
+
+    # -- layouts ---------------------------------------------------------------------------
+
+    def _layout_of(self, tx: _Tx) -> dict[int, Layout]:
+        """Every stored layout by number (layouts never change once stored: cached)."""
+        if tx.empty:
+            return {}
+        known = self._layouts
+        rows = tx.conn.execute(
+            "SELECT id, doc FROM layouts WHERE NOT (id = ANY(%s)) ORDER BY id", (list(known),)
+        ).fetchall()
+        for number, doc in rows:
+            known[number] = Layout.from_doc(orjson.loads(doc))
+        return dict(sorted(known.items()))
+
+    def _layout_id(self, tx: _Tx, layout: Layout, number: int | None = None) -> int:
+        """The number of an equal stored layout, storing it first when new (numbered
+        1, 2, 3... as the TinyDB store numbers them; ``number`` when it is free)."""
+        found = tx.layout_ids.get(layout)
+        if found is not None:
+            return found
+        doc = orjson.dumps(layout.to_doc()).decode()
+        row = tx.conn.execute("SELECT id FROM layouts WHERE doc = %s", (doc,)).fetchone()
+        if row is None:
+            tx.conn.execute("LOCK TABLE layouts IN SHARE ROW EXCLUSIVE MODE")
+            row = tx.conn.execute("SELECT id FROM layouts WHERE doc = %s", (doc,)).fetchone()
+        if row is None:
+            free = None
+            if number is not None:
+                taken = tx.conn.execute("SELECT 1 FROM layouts WHERE id = %s", (number,))
+                free = None if taken.fetchone() else number
+            row = tx.conn.execute(
+                "INSERT INTO layouts (id, assessment, version, form, doc)"
+                " SELECT coalesce(%s, max(id) + 1, 1), %s, %s, %s, %s FROM layouts RETURNING id",
+                (free, layout.assessment, layout.version, layout.form, doc),
+            ).fetchone()
+            assert row is not None
+        tx.layout_ids[layout] = row[0]
+        self._layouts.setdefault(row[0], layout)
+        return int(row[0])
+
+    # -- attempts ----------------------------------------------------------------------------
+
+    def _record(self, tx: _Tx, row: Sequence[Any], name: str | None) -> AttemptRecord:
+        doc = _packed(row)
+        layout = self._layouts.get(doc["layout"]) or self._layout_of(tx)[doc["layout"]]
+        return AttemptRecord.from_doc(doc, layout, name)
+
+    def _attempt_row(self, tx: _Tx, attempt_id: str, *, lock: bool = False) -> tuple[Any, ...]:
+        row = None
+        if not tx.empty:
+            row = tx.conn.execute(
+                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM attempts a"
+                " JOIN candidates c ON c.id = a.candidate_id WHERE a.id = %s"
+                + (" FOR UPDATE OF a" if lock else ""),
+                (attempt_id,),
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no attempt '{attempt_id}'")
+        return tuple(row)
+
+    def save_attempt(
+        self,
+        candidate_id: str,
+        scorecard: Scorecard,
+        plan: tuple[PlanEntry, ...],
+        answers: Mapping[str, Answer],
+        layout: Layout,
+        *,
+        submitted: When = None,
+        started: When = None,
+        seconds: Mapping[str, float | None] | None = None,
+        seed: int | None = None,
+        order: Sequence[str] | None = None,
+        key: str | None = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        row = NewAttempt(
+            candidate_id,
+            layout,
+            scorecard,
+            plan,
+            answers,
+            submitted,
+            started,
+            seconds,
+            seed,
+            order,
+            key,
+        )
+        with self._open(write=True, op="store attempts") as tx:
+            result = self.save_attempts([row], command=None)
+            found = self._attempt_row(tx, result.attempt_ids[0])
+            if command is not None and result.stored:
+                self._audit(tx, "attempt.saved", command, found[1], found[0])
+            return self._record(tx, found[:-1], found[-1])
+
+    def save_attempts(
+        self, rows: Iterable[NewAttempt], *, command: str | None = None
+    ) -> SaveResult:
+        """Many scored attempts in one transaction (``COPY``); rows whose ``key`` is
+        stored (or earlier among the rows) are skipped. A bad row stores nothing."""
+        now = utc_stamp()
+        packed = [
+            (row.key, _who(row.candidate), row.layout, _attempt_fields(row, now)) for row in rows
+        ]
+        with self._open(write=True, op="store attempts (batch)") as tx:
+            tx.lock_people()
+            asked = sorted({k for k, _, _, _ in packed if k is not None})
+            by_key = self._stored_keys(tx, asked)
+            people = _People(self, tx, [who for _, who, _, _ in packed])
+            ids = iter(self._fresh_attempt_ids(tx, len(packed)))
+            docs: list[Doc] = []
+            out: list[str] = []
+            numbers: dict[int, int] = {}  # by id(): hashing a Layout per row costs more
+            for key, who, layout, fields in packed:
+                if key is not None:
+                    known = by_key.get(key)
+                    if known is not None:
+                        out.append(known)
+                        continue
+                cid = people.resolve(who)
+                doc = dict(fields)
+                doc["id"] = aid = next(ids)
+                doc["cand"] = cid
+                number = numbers.get(id(layout))
+                if number is None:
+                    number = numbers[id(layout)] = self._layout_id(tx, layout)
+                doc["layout"] = number
+                docs.append(doc)
+                out.append(aid)
+                if key is not None:
+                    by_key[key] = aid
+            people.insert()
+            if docs:
+                self._copy_attempts(tx, docs)
+                if command is not None:
+                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+            return SaveResult(
+                stored=len(docs), skipped=len(packed) - len(docs), attempt_ids=tuple(out)
+            )
+
+    def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
+        """The column-wise bulk save: the documents the TinyDB store writes, by ``COPY``."""
+        n = batch.check()
+        now = utc_stamp(batch.submitted)
+        packed = pack_batch(batch, n)
+        keys = packed.keys
+        with self._open(write=True, op="store attempts (batch)") as tx:
+            tx.lock_people()
+            by_key = self._stored_keys(tx, sorted({k for k in keys if k is not None}))
+            existing: dict[int, str] = {}
+            repeat_of: dict[int, int] = {}
+            rows: list[int] | None = None
+            with_keys = [k for k in keys if k is not None]
+            if by_key or len(set(with_keys)) < len(with_keys):
+                rows = []
+                first: dict[str, int] = {}
+                for i, key in enumerate(keys):
+                    if key is not None:
+                        found = by_key.get(key)
+                        if found is not None:
+                            existing[i] = found
+                            continue
+                        earlier = first.get(key)
+                        if earlier is not None:
+                            repeat_of[i] = earlier
+                            continue
+                        first[key] = i
+                    rows.append(i)
+            cands = list(batch.candidates) if rows is None else [batch.candidates[i] for i in rows]
+            m = len(cands)
+            aids = self._fresh_attempt_ids(tx, m) if m else []
+            layout_id = self._layout_id(tx, batch.layout) if m else 0
+            docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
+            if rows is None:
+                out = aids
+            else:
+                row_id = dict(zip(rows, aids, strict=True))
+                out = [
+                    row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
+                    for i in range(n)
+                ]
+            known = self._stored_candidates(tx, set(cands))
+            given = batch.names if batch.names is not None else [None] * n
+            names = given if rows is None else [given[i] for i in rows]
+            created = utc_stamp()
+            new_people: list[tuple[str, str, str | None, str]] = []
+            for cid, name in zip(cands, names, strict=True):
+                if cid not in known:
+                    known.add(cid)
+                    cleaned = clean_name(name) if name and name.strip() else cid
+                    new_people.append((cid, cleaned, None, created))
+            self._copy_candidates(tx, new_people)
+            if docs:
+                self._copy_attempts(tx, docs)
+                if command is not None:
+                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+            return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
+    @staticmethod
+    def _stored_keys(tx: _Tx, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        rows = tx.conn.execute(
+            "SELECT key, id FROM attempts WHERE key = ANY(%s)", (list(keys),)
+        ).fetchall()
+        return dict(rows)
+
+    @staticmethod
+    def _stored_candidates(tx: _Tx, ids: set[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = tx.conn.execute("SELECT id FROM candidates WHERE id = ANY(%s)", (list(ids),))
+        return {r[0] for r in rows}
+
+    @staticmethod
+    def _fresh_attempt_ids(tx: _Tx, count: int) -> list[str]:
+        out = _new_ids(count)
+        while True:
+            clash = {
+                r[0] for r in tx.conn.execute("SELECT id FROM attempts WHERE id = ANY(%s)", (out,))
+            }
+            if len(set(out)) == len(out) and not clash:
+                return out
+            seen: set[str] = set()
+            fixed = []
+            for aid in out:
+                if aid in clash or aid in seen:
+                    aid = _new_ids(1)[0]
+                seen.add(aid)
+                fixed.append(aid)
+            out = fixed
+
+    @staticmethod
+    def _copy_candidates(tx: _Tx, people: Sequence[tuple[str, str, str | None, str]]) -> None:
+        if not people:
+            return
+        with (
+            tx.conn.cursor() as cur,
+            cur.copy("COPY candidates (id, name, name_key, contact, created) FROM STDIN") as copy,
+        ):
+            for cid, name, contact, created in [(p[0], p[1], p[2], p[3]) for p in people]:
+                copy.write_row((cid, name, name_key(name), contact, created))
+
+    def _copy_attempts(self, tx: _Tx, docs: Sequence[Mapping[str, Any]]) -> None:
+        """Attempts, then their competency results and plan rows, each by one ``COPY``."""
+        layout_of = self._layout_of(tx)
+        with tx.conn.cursor() as cur:
+            with cur.copy(_COPY_ATTEMPTS) as copy:
+                for doc in docs:
+                    copy.write_row(_copy_row(doc))
+            self._copy_details(cur, docs, layout_of)
+
+    @staticmethod
+    def _copy_details(
+        cur: psycopg.Cursor[Any], docs: Sequence[Mapping[str, Any]], layout_of: Mapping[int, Layout]
+    ) -> None:
+        scored = [d for d in docs if d["status"] == "submitted"]
+        if not scored:
+            return
+        with cur.copy(
+            "COPY competency_results (attempt_id, position, competency, score, status) FROM STDIN"
+        ) as copy:
+            for doc in scored:
+                comps = layout_of[doc["layout"]].competencies
+                scores = orjson.loads(doc["scores"])
+                for n, (comp, score, code) in enumerate(
+                    zip(comps, scores, doc["codes"], strict=True)
+                ):
+                    copy.write_row((doc["id"], n, comp, score, CODE_STATUS[code]))
+        with cur.copy(
+            "COPY plan_rows (attempt_id, position, module, required, gap) FROM STDIN"
+        ) as copy:
+            for doc in scored:
+                for n, (module, _, gap, required) in enumerate(_plan_of(doc, layout_of)):
+                    copy.write_row((doc["id"], n, module, required, gap))
+
+    def start_attempt(
+        self,
+        candidate_id: str,
+        layout: Layout,
+        *,
+        seed: int | None = None,
+        order: Sequence[str] | None = None,
+        started: When = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        doc: Doc = {"status": "in_progress"}
+        if seed is not None:
+            doc["seed"] = seed
+        packed_order = order_field(layout, order)
+        if packed_order is not None:
+            doc["order"] = packed_order
+        doc["started"] = utc_stamp(started)
+        doc["answers"] = pack([None] * len(layout.items))
+        with self._open(write=True, op="record attempts (take)") as tx:
+            person = self._candidate(tx, candidate_id)
+            head: Doc = {
+                "id": self._fresh_attempt_ids(tx, 1)[0],
+                "cand": candidate_id,
+                "layout": self._layout_id(tx, layout),
+            }
+            head.update(doc)
+            self._copy_attempts(tx, [head])
+            if command is not None:
+                self._audit(tx, "attempt.started", command, candidate_id, head["id"])
+            return AttemptRecord.from_doc(head, layout, person.name)
+
+    def record_answer(
+        self, attempt_id: str, item_id: str, answer: Answer, *, seconds: float | None = None
+    ) -> None:
+        """One answer of an attempt in progress, under ``SELECT ... FOR UPDATE``: two
+        stations answering the same attempt take turns, never interleave."""
+        with self._open(write=True, op="record answers (take)") as tx:
+            row = self._attempt_row(tx, attempt_id, lock=True)
+            doc = _packed(row)
+            if doc["status"] != "in_progress":
+                raise StoreError(f"attempt {attempt_id} is already submitted")
+            layout = self._layout_of(tx)[doc["layout"]]
+            position = layout.index.get(item_id)
+            if position is None:
+                tx.conn.execute(
+                    "UPDATE attempts SET extra = %s WHERE id = %s",
+                    (_follow_up(layout, doc, item_id, answer, seconds), attempt_id),
+                )
+                return
+            answers = layout.decode_answers(unpack(doc["answers"]))
+            answers[position] = answer
+            new_answers = pack(layout.encode_answers(answers))
+            if seconds is None:
+                tx.conn.execute(
+                    "UPDATE attempts SET answers = %s WHERE id = %s", (new_answers, attempt_id)
+                )
+                return
+            spent = unpack(doc.get("seconds")) or [None] * len(layout.items)
+            spent[position] = seconds
+            tx.conn.execute(
+                "UPDATE attempts SET answers = %s, seconds = %s WHERE id = %s",
+                (new_answers, pack(spent), attempt_id),
+            )
+
+    def submit_attempt(
+        self,
+        attempt_id: str,
+        scorecard: Scorecard,
+        plan: tuple[PlanEntry, ...],
+        *,
+        submitted: When = None,
+        command: str | None = None,
+    ) -> AttemptRecord:
+        with self._open(write=True, op="submit attempts (take)") as tx:
+            row = self._attempt_row(tx, attempt_id, lock=True)
+            doc = _packed(row)
+            if doc["status"] != "in_progress":
+                raise StoreError(f"attempt {attempt_id} is already submitted")
+            layout_of = self._layout_of(tx)
+            layout = layout_of[doc["layout"]]
+            follow_ups = [(e[0], e[1]) for e in unpack(doc.get("extra")) or ()]
+            answers = layout.decode_answers(unpack(doc["answers"]))
+            check_scorecard(layout, scorecard, answers, follow_ups)
+            fields: Doc = {"status": "submitted", "submitted": utc_stamp(submitted)}
+            fields.update(scored_fields(layout, scorecard, plan))
+            doc.update(fields)
+            tx.conn.execute(
+                "UPDATE attempts SET status = %s, submitted = %s, scores = %s, codes = %s,"
+                " intervals = %s, near = %s, outcome = %s, overall = %s, plan = %s WHERE id = %s",
+                (
+                    "submitted",
+                    doc["submitted"],
+                    doc["scores"],
+                    doc["codes"],
+                    doc.get("intervals"),
+                    doc.get("near"),
+                    doc["outcome"],
+                    doc.get("overall"),
+                    doc.get("plan"),
+                    attempt_id,
+                ),
+            )
+            with tx.conn.cursor() as cur:
+                self._copy_details(cur, [doc], layout_of)
+            if command is not None:
+                self._audit(tx, "attempt.submitted", command, doc["cand"], attempt_id)
+            fresh = self._attempt_row(tx, attempt_id)
+            return self._record(tx, fresh[:-1], fresh[-1])
+
+    def attempt(self, attempt_id: str) -> AttemptRecord:
+        with self._open(write=False, op="read attempts") as tx:
+            row = self._attempt_row(tx, attempt_id)
+            return self._record(tx, row[:-1], row[-1])
+
+    @staticmethod
+    def _filters(
+        candidate: str | None,
+        assessment: str | None,
+        outcome: str | None,
+        module: str | None,
+        since: When,
+        status: AttemptStatus | None,
+    ) -> tuple[str, list[Any]]:
+        """The WHERE clause (over ``attempts a``) of the ``attempts`` filters."""
+        where: list[str] = []
+        params: list[Any] = []
+        if candidate is not None:
+            where.append("a.candidate_id = %s")
+            params.append(candidate)
+        if status is not None:
+            where.append("a.status = %s")
+            params.append(status)
+        if outcome is not None:
+            where.append("a.outcome = %s")
+            params.append(outcome)
+        if assessment is not None:
+            where.append("a.layout IN (SELECT id FROM layouts WHERE assessment = %s)")
+            params.append(assessment)
+        if since is not None:
+            where.append("a.stamp >= %s")
+            params.append(utc_stamp(since))
+        if module is not None:
+            where.append(
+                "EXISTS (SELECT 1 FROM plan_rows p WHERE p.attempt_id = a.id AND p.module = %s)"
+            )
+            params.append(module)
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
+    def attempts(
+        self,
+        candidate: str | None = None,
+        assessment: str | None = None,
+        outcome: str | None = None,
+        module: str | None = None,
+        since: When = None,
+        *,
+        status: AttemptStatus | None = "submitted",
+    ) -> list[AttemptRecord]:
+        where, params = self._filters(candidate, assessment, outcome, module, since, status)
+        with self._open(write=False, op="read results (results/export)") as tx:
+            if tx.empty:
+                return []
+            rows = tx.conn.execute(
+                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM attempts a"
+                f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq",
+                params,
+            ).fetchall()
+            return [self._record(tx, r[:-1], r[-1]) for r in rows]
+
+    def iter_attempts(
+        self,
+        candidate: str | None = None,
+        assessment: str | None = None,
+        outcome: str | None = None,
+        module: str | None = None,
+        since: When = None,
+        *,
+        status: AttemptStatus | None = "submitted",
+    ) -> AttemptStream:
+        """``attempts`` as a stream: a short one is read at once; a long one through a
+        server-side cursor, ``CHUNK`` rows at a time, on a connection of its own that
+        reads the snapshot this call saw (or, inside a write, on that transaction's)."""
+        where, params = self._filters(candidate, assessment, outcome, module, since, status)
+        with self._open(write=False, op="read results (results/export)") as tx:
+            if tx.empty:
+                return AttemptStream([], {})
+            layout_of = self._layout_of(tx)
+            counts = tx.conn.execute(
+                f"SELECT a.layout, count(*) FROM attempts a{where} GROUP BY a.layout", params
+            ).fetchall()
+            total = sum(c for _, c in counts)
+            if total == 0:
+                return AttemptStream([], layout_of)
+            query = (
+                f"SELECT {ATTEMPT_COLUMNS}, a.stamp, a.seq, c.name, c.contact FROM attempts a"
+                f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq"
+            )
+            if total <= EAGER_ROWS:
+                rows = tx.conn.execute(query, params).fetchall()
+                return AttemptStream([_eager_part(rows)], layout_of)
+            firsts: dict[int, StreamKey] = {}
+            for number, _ in counts:
+                first = tx.conn.execute(
+                    f"SELECT a.stamp, a.seq FROM attempts a{where}"
+                    + (" AND" if where else " WHERE")
+                    + " a.layout = %s ORDER BY a.stamp, a.seq LIMIT 1",
+                    [*params, number],
+                ).fetchone()
+                assert first is not None
+                firsts[number] = (first[0], 0, first[1])
+            if tx.write:  # read inside this write, before it ends (batch's look back)
+                source = _Source(tx.conn, None)
+            else:
+                snapshot = tx.conn.execute("SELECT pg_export_snapshot()").fetchone()
+                assert snapshot is not None
+                conn = open_connection(self.url, self.params)
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                conn.execute(f"SET TRANSACTION SNAPSHOT {_literal(snapshot[0])}")
+                source = _Source(conn, conn)
+            rows_of = _CursorRows(source, query, params, total, self.location)
+            part = StreamPart(("", 0, 0), total, firsts, rows_of.load)
+            stream = AttemptStream([part], layout_of, person=self._person_lookup())
+            weakref.finalize(stream, source.close)
+            return stream
+
+    def _person_lookup(self) -> Callable[[str], tuple[str | None, str | None]]:
+        def person(candidate_id: str) -> tuple[str | None, str | None]:
+            found = self.candidates([candidate_id])
+            return (found[0].name, found[0].contact) if found else (None, None)
+
+        return person
+
+    def seen_items(
+        self, candidate_id: str, assessment: str, *, exclude: str | None = None
+    ) -> frozenset[str]:
+        seen: set[str] = set()
+        for record in self.attempts(candidate_id, assessment, status=None):
+            if record.attempt_id != exclude:
+                seen |= record.seen_items
+        return frozenset(seen)
+
+    def layouts(self) -> list[Layout]:
+        with self._open(write=False, op="read results") as tx:
+            return list(self._layout_of(tx).values())
+
+    # -- coaching progress ---------------------------------------------------------------------
+
+    _PROGRESS = (
+        "SELECT candidate_id, module, attempt_id, started, updated, completed, check_score,"
+        " lessons FROM progress"
+    )
+
+    @staticmethod
+    def _progress(row: Sequence[Any]) -> Progress:
+        cand, module, attempt, started, updated, completed, check, lessons = row
+        return Progress(cand, module, attempt, started, updated, completed, check, tuple(lessons))
+
+    def _progress_row(
+        self, tx: _Tx, candidate_id: str, module: str, attempt_id: str | None, when: When
+    ) -> Progress:
+        query = self._PROGRESS + " WHERE candidate_id = %s AND module = %s FOR UPDATE"
+        row = tx.conn.execute(query, (candidate_id, module)).fetchone()
+        if row is None:
+            self._candidate(tx, candidate_id)
+            stamp = utc_stamp(when)
+            tx.conn.execute(
+                "INSERT INTO progress (candidate_id, module, attempt_id, started, updated)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (candidate_id, module, attempt_id, stamp, stamp),
+            )
+            row = tx.conn.execute(query, (candidate_id, module)).fetchone()
+        assert row is not None
+        return self._progress(row)
+
+    def start_module(
+        self,
+        candidate_id: str,
+        module: str,
+        *,
+        attempt_id: str | None = None,
+        when: When = None,
+    ) -> Progress:
+        with self._open(write=True, op="record coaching progress (coach)") as tx:
+            return self._progress_row(tx, candidate_id, module, attempt_id, when)
+
+    def view_lesson(
+        self, candidate_id: str, module: str, lesson: str, *, when: When = None
+    ) -> Progress:
+        with self._open(write=True, op="record coaching progress (coach)") as tx:
+            found = self._progress_row(tx, candidate_id, module, None, when)
+            lessons = list(found.lessons)
+            if lesson not in lessons:
+                lessons.append(lesson)
+            return self._update_progress(
+                tx, candidate_id, module, {"lessons": lessons, "updated": utc_stamp(when)}
+            )
+
+    def record_check(
+        self,
+        candidate_id: str,
+        module: str,
+        score: float,
+        *,
+        passed: bool,
+        when: When = None,
+    ) -> Progress:
+        stamp = utc_stamp(when)
+        with self._open(write=True, op="record coaching progress (coach)") as tx:
+            found = self._progress_row(tx, candidate_id, module, None, when)
+            fields: Doc = {"check_score": score, "updated": stamp}
+            if passed and not found.completed:
+                fields["completed"] = stamp
+            return self._update_progress(tx, candidate_id, module, fields)
+
+    def _update_progress(self, tx: _Tx, candidate_id: str, module: str, fields: Doc) -> Progress:
+        assignments = pgsql.SQL(", ").join(
+            pgsql.SQL("{} = {}").format(pgsql.Identifier(name), pgsql.Placeholder())
+            for name in fields
+        )
+        row = tx.conn.execute(
+            pgsql.SQL(
+                "UPDATE progress SET {} WHERE candidate_id = %s AND module = %s RETURNING "
+                "candidate_id, module, attempt_id, started, updated, completed, check_score, lessons"
+            ).format(assignments),
+            [*fields.values(), candidate_id, module],
+        ).fetchone()
+        assert row is not None
+        return self._progress(row)
+
+    def progress(
+        self, candidate_id: str | None = None, module: str | None = None
+    ) -> list[Progress]:
+        with self._open(write=False, op="read coaching progress") as tx:
+            if tx.empty:
+                return []
+            rows = tx.conn.execute(
+                self._PROGRESS + " WHERE (%(c)s::text IS NULL OR candidate_id = %(c)s)"
+                " AND (%(m)s::text IS NULL OR module = %(m)s) ORDER BY seq",
+                {"c": candidate_id, "m": module},
+            ).fetchall()
+            return [self._progress(r) for r in rows]
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        event: str,
+        *,
+        command: str | None = None,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        count: int | None = None,
+        detail: str | None = None,
+        when: When = None,
+    ) -> AuditEvent:
+        if event in STORE_EVENTS:
+            raise ValueError(f"audit event {event!r} is written by the store itself")
+        with self._open(write=True, op="write the audit trail") as tx:
+            return self._audit(tx, event, command, candidate_id, attempt_id, count, detail, when)
+
+    @staticmethod
+    def _audit(
+        tx: _Tx,
+        event: str,
+        command: str | None,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        count: int | None = None,
+        detail: str | None = None,
+        when: When = None,
+    ) -> AuditEvent:
+        done = AuditEvent(event, utc_stamp(when), command, candidate_id, attempt_id, count, detail)
+        tx.conn.execute(
+            "INSERT INTO audit (event, at, command, candidate_id, attempt_id, count, detail)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (done.event, done.at, command, candidate_id, attempt_id, count, detail),
+        )
+        return done
+
+    def audit_events(
+        self,
+        *,
+        candidate_id: str | None = None,
+        attempt_id: str | None = None,
+        event: str | None = None,
+        since: When = None,
+    ) -> list[AuditEvent]:
+        since_stamp = utc_stamp(since) if since is not None else None
+        with self._open(write=False, op="read the audit trail") as tx:
+            if tx.empty:
+                return []
+            rows = tx.conn.execute(
+                "SELECT event, at, command, candidate_id, attempt_id, count, detail FROM audit"
+                " WHERE (%(c)s::text IS NULL OR candidate_id = %(c)s)"
+                " AND (%(a)s::text IS NULL OR attempt_id = %(a)s)"
+                " AND (%(e)s::text IS NULL OR event = %(e)s)"
+                " AND (%(s)s::text IS NULL OR at >= %(s)s) ORDER BY at, seq",
+                {"c": candidate_id, "a": attempt_id, "e": event, "s": since_stamp},
+            ).fetchall()
+            return [AuditEvent(*r) for r in rows]
+
+    # -- program employers and events ----------------------------------------------------------
+
+    def add_employer(self, employer: Employer) -> Employer:
+        _check_employer(employer)
+        with self._open(write=True, op="add employers") as tx:
+            row = tx.conn.execute(
+                "INSERT INTO employers (id, name, region, seats) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                (employer.id, employer.name, employer.region, employer.seats),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"employer id {shown(employer.id)} is already taken")
+            return employer
+
+    def update_employer(
+        self,
+        employer_id: str,
+        *,
+        name: str | None = None,
+        region: str | None = None,
+        seats: int | None = None,
+    ) -> Employer:
+        from screener.pathway import Employer
+
+        with self._open(write=True, op="change employers") as tx:
+            row = None
+            if not tx.empty:
+                row = tx.conn.execute(
+                    "SELECT id, name, region, seats FROM employers WHERE id = %s FOR UPDATE",
+                    (employer_id,),
+                ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no employer {shown(employer_id)}")
+            old = Employer(*row)
+            changed = replace(
+                old,
+                name=old.name if name is None else name,
+                region=old.region if region is None else region,
+                seats=old.seats if seats is None else seats,
+            )
+            _check_employer(changed)
+            tx.conn.execute(
+                "UPDATE employers SET name = %s, region = %s, seats = %s WHERE id = %s",
+                (changed.name, changed.region, changed.seats, employer_id),
+            )
+            return changed
+
+    def employers(self) -> list[Employer]:
+        from screener.pathway import Employer
+
+        with self._open(write=False, op="read employers") as tx:
+            if tx.empty:
+                return []
+            rows = tx.conn.execute("SELECT id, name, region, seats FROM employers ORDER BY seq")
+            return [Employer(*r) for r in rows]
+
+    def add_events(self, events: Sequence[Event]) -> int:
+        docs = [e.as_dict() for e in events]
+        if not docs:
+            return 0
+        with (
+            self._open(write=True, op="record program events") as tx,
+            tx.conn.cursor() as cur,
+            cur.copy("COPY events (person, doc) FROM STDIN") as copy,
+        ):
+            for doc in docs:
+                copy.write_row((doc["person"], orjson.dumps(doc).decode()))
+        return len(docs)
+
+    def events(self, person: str | None = None) -> list[Event]:
+        from screener.pathway import Event
+
+        with self._open(write=False, op="read program events") as tx:
+            if tx.empty:
+                return []
+            rows = tx.conn.execute(
+                "SELECT seq, doc FROM events WHERE (%(p)s::text IS NULL OR person = %(p)s)",
+                {"p": person},
+            ).fetchall()
+        found = [(seq, Event.from_dict(orjson.loads(doc))) for seq, doc in rows]
+        found.sort(key=lambda pair: (pair[1].at, pair[0]))
+        return [event for _, event in found]
+
+    # -- erasure -------------------------------------------------------------------------------
+
+    def delete_candidate(
+        self, candidate_id: str, *, dry_run: bool = False, command: str | None = "delete"
+    ) -> Erasure:
+        """Erase a candidate: their record, attempts (with their competency results and
+        plan rows), coaching progress, program events and the audit events naming them
+        (as the TinyDB store decides it), in one transaction; audited with counts only.
+        Rows deleted on a server leave no copy a reader can reach, so ``still_present``
+        is always empty."""
+        op = "delete candidates (delete)"
+        with self._open(write=not dry_run, op=op) as tx:
+            person = self._candidate(tx, candidate_id)
+            if not dry_run:
+                tx.conn.execute(
+                    "SELECT 1 FROM candidates WHERE id = %s FOR UPDATE", (candidate_id,)
+                )
+            attempt_ids = [
+                r[0]
+                for r in tx.conn.execute(
+                    "SELECT id FROM attempts WHERE candidate_id = %s", (candidate_id,)
+                )
+            ]
+            mentions = mention_test(candidate_id, person.name, person.contact)
+            chosen = set(attempt_ids)
+            audit_rows = tx.conn.execute(
+                "SELECT seq, event, command, detail, candidate_id, attempt_id FROM audit"
+                " WHERE candidate_id = %s OR attempt_id = ANY(%s)"
+                " OR (NOT (event = ANY(%s)) AND (detail IS NOT NULL OR command IS NOT NULL))",
+                (candidate_id, attempt_ids, sorted(STORE_EVENTS)),
+            ).fetchall()
+            naming = [
+                seq
+                for seq, event, cmd, detail, cand, attempt in audit_rows
+                if cand == candidate_id
+                or attempt in chosen
+                or (
+                    event not in STORE_EVENTS
+                    and any(isinstance(t, str) and mentions(t) for t in (detail, cmd))
+                )
+            ]
+            counted = tx.conn.execute(
+                "SELECT (SELECT count(*) FROM progress WHERE candidate_id = %(c)s),"
+                " (SELECT count(*) FROM events WHERE person = %(c)s)",
+                {"c": candidate_id},
+            ).fetchone()
+            assert counted is not None
+            erasure = Erasure(
+                candidate_id,
+                person.name,
+                len(attempt_ids),
+                counted[0],
+                len(naming),
+                events=counted[1],
+            )
+            if dry_run:
+                return erasure
+            execute = tx.conn.execute
+            execute("DELETE FROM audit WHERE seq = ANY(%s)", (naming,))
+            execute("DELETE FROM events WHERE person = %s", (candidate_id,))
+            execute("DELETE FROM progress WHERE candidate_id = %s", (candidate_id,))
+            execute("DELETE FROM attempts WHERE candidate_id = %s", (candidate_id,))
+            execute("DELETE FROM candidates WHERE id = %s", (candidate_id,))
+            self._audit(
+                tx, "candidate.deleted", command, count=erasure.total, detail=erasure.summary()
+            )
+            return erasure
+
+    # -- copying between stores ------------------------------------------------------------------
+
+    def dump(self) -> StoreDump:
+        """Everything stored, read from one snapshot on a connection of the dump's own
+        (closed once every part has been read, or with the dump)."""
+        with self._open(write=False, op="read everything (db copy)") as tx:
+            if tx.empty:
+                return StoreDump(new_secret(), (), (), (), (), (), ())
+            layout_of = self._layout_of(tx)
+            row = tx.conn.execute("SELECT secret FROM meta WHERE id = 1").fetchone()
+            secret = row[0] if row and row[0] else new_secret()
+            snapshot = tx.conn.execute("SELECT pg_export_snapshot()").fetchone()
+            assert snapshot is not None
+            conn = open_connection(self.url, self.params)
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute(f"SET TRANSACTION SNAPSHOT {_literal(snapshot[0])}")
+        source = _Source(conn, conn)
+        location = self.location
+
+        def rows(query: str) -> Iterator[tuple[Any, ...]]:
+            try:
+                with conn.cursor(name=f"dump_{secrets.token_hex(4)}") as cur:
+                    cur.execute(query)
+                    while batch := cur.fetchmany(CHUNK):
+                        yield from batch
+            except psycopg.Error as exc:
+                raise operation_error(exc, "read everything (db copy)", location) from None
+
+        def attempts() -> Iterator[AttemptRecord]:
+            for r in rows(
+                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM attempts a"
+                " JOIN candidates c ON c.id = a.candidate_id ORDER BY a.stamp, a.seq"
+            ):
+                yield AttemptRecord.from_doc(_packed(r), layout_of[r[2]], r[-1])
+
+        def employers() -> Iterator[Any]:
+            from screener.pathway import Employer
+
+            for r in rows("SELECT id, name, region, seats FROM employers ORDER BY seq"):
+                yield Employer(*r)
+
+        def events() -> Iterator[Any]:
+            from screener.pathway import Event
+
+            for _, doc in rows("SELECT seq, doc FROM events ORDER BY seq"):
+                yield Event.from_dict(orjson.loads(doc))
+
+        dumped = StoreDump(
+            secret=secret,
+            candidates=_Replayable(
+                lambda: (
+                    Candidate(*r)
+                    for r in rows(
+                        "SELECT id, name, contact, created FROM candidates ORDER BY created, seq"
+                    )
+                )
+            ),
+            attempts=_Replayable(attempts),
+            progress=_Replayable(
+                lambda: (self._progress(r) for r in rows(self._PROGRESS + " ORDER BY seq"))
+            ),
+            audit=_Replayable(
+                lambda: (
+                    AuditEvent(*r)
+                    for r in rows(
+                        "SELECT event, at, command, candidate_id, attempt_id, count, detail"
+                        " FROM audit ORDER BY at, seq"
+                    )
+                )
+            ),
+            employers=_Replayable(employers),
+            events=_Replayable(events),
+        )
+        weakref.finalize(dumped, source.close)
+        return dumped
+
+    def restore(self, dump: StoreDump, *, command: str | None = None) -> RestoreCounts:
+        """Another store's ``dump`` into this one, which must hold nothing yet: one
+        transaction, ids, names and times as they were."""
+        with self._open(write=True, op="copy a database in (db copy)") as tx:
+            if self._holds_data(tx):
+                raise StoreError(
+                    f"{self.location} already holds data: copy into an empty database only"
+                )
+            tx.conn.execute("UPDATE meta SET secret = %s WHERE id = 1", (dump.secret,))
+            people = [(c.id, c.name, c.contact, c.created) for c in dump.candidates]
+            self._copy_candidates(tx, people)
+            attempts = 0
+            pending: list[Doc] = []
+            for record in dump.attempts:
+                doc = dict(record.packed)
+                number = doc.get("layout")
+                doc["layout"] = self._layout_id(
+                    tx, record.layout, number if isinstance(number, int) else None
+                )
+                doc["id"], doc["cand"], doc["status"] = (
+                    record.attempt_id,
+                    record.candidate_id,
+                    record.status,
+                )
+                pending.append(doc)
+                if len(pending) >= CHUNK:
+                    self._copy_attempts(tx, pending)
+                    attempts += len(pending)
+                    pending = []
+            if pending:
+                self._copy_attempts(tx, pending)
+                attempts += len(pending)
+            progress = 0
+            with tx.conn.cursor() as cur:
+                with cur.copy(
+                    "COPY progress (candidate_id, module, attempt_id, started, updated, completed,"
+                    " check_score, lessons) FROM STDIN"
+                ) as copy:
+                    for p in dump.progress:
+                        copy.write_row(
+                            (
+                                p.candidate_id,
+                                p.module,
+                                p.attempt_id,
+                                p.started,
+                                p.updated,
+                                p.completed,
+                                p.check_score,
+                                list(p.lessons),
+                            )
+                        )
+                        progress += 1
+                audit = 0
+                with cur.copy(
+                    "COPY audit (event, at, command, candidate_id, attempt_id, count, detail)"
+                    " FROM STDIN"
+                ) as copy:
+                    for e in dump.audit:
+                        copy.write_row(
+                            (
+                                e.event,
+                                e.at,
+                                e.command,
+                                e.candidate_id,
+                                e.attempt_id,
+                                e.count,
+                                e.detail,
+                            )
+                        )
+                        audit += 1
+                employers = 0
+                with cur.copy("COPY employers (id, name, region, seats) FROM STDIN") as copy:
+                    for emp in dump.employers:
+                        _check_employer(emp)
+                        copy.write_row((emp.id, emp.name, emp.region, emp.seats))
+                        employers += 1
+                events = 0
+                with cur.copy("COPY events (person, doc) FROM STDIN") as copy:
+                    for event in dump.events:
+                        as_dict = event.as_dict()
+                        copy.write_row((as_dict["person"], orjson.dumps(as_dict).decode()))
+                        events += 1
+            return RestoreCounts(len(people), attempts, progress, audit, employers, events)
+
+
+# -- streams ------------------------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    """A snapshot id as an SQL string literal (SET TRANSACTION SNAPSHOT takes no parameter)."""
+    if not all(ch.isalnum() or ch == "-" for ch in text):
+        raise StoreError(f"unexpected snapshot id {text!r}")
+    return f"'{text}'"
+
+
+@dataclass
+class _Source:
+    """The connection a stream reads from, and the one it must close (None: a
+    transaction's own, which outlives the stream)."""
+
+    conn: Conn
+    owned: Conn | None
+
+    def close(self) -> None:
+        if self.owned is not None and not self.owned.closed:
+            self.owned.close()
+
+
+class _Replayable:
+    """An iterable made by ``factory`` each time it is iterated."""
+
+    def __init__(self, factory: Callable[[], Iterator[Any]]) -> None:
+        self.factory = factory
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.factory()
+
+
+def _eager_part(rows: Sequence[Sequence[Any]]) -> StreamPart:
+    """A stream of rows already read (``SELECT`` with ``stamp, seq, name, contact``)."""
+    docs = [_packed(r) for r in rows]
+    keys: list[StreamKey] = [(r[19], 0, r[20]) for r in rows]
+    names = {r[1]: r[21] for r in rows}
+    contacts = {r[1]: r[22] for r in rows if r[22]}
+    firsts: dict[int, StreamKey] = {}
+    for doc, key in zip(docs, keys, strict=True):
+        firsts.setdefault(doc["layout"], key)
+
+    def key_at(at: int, doc: Mapping[str, Any]) -> StreamKey:
+        return keys[at]
+
+    def load() -> PartData:
+        return docs, names, contacts, key_at
+
+    return StreamPart(keys[0], len(docs), firsts, load, last=keys[-1])
+
+
+class _CursorRows(Sequence[Doc]):
+    """The attempts of a server-side cursor as a sequence read front to back (what
+    ``AttemptStream`` asks of a part): ``CHUNK`` rows held at a time, and the names
+    and contacts of their candidates in ``names``/``contacts``."""
+
+    def __init__(
+        self, source: _Source, query: str, params: list[Any], count: int, location: str
+    ) -> None:
+        self.source, self.query, self.params = source, query, params
+        self.total, self.location = count, location
+        self.names: dict[str, str] = {}
+        self.contacts: dict[str, str] = {}
+        self._cursor: psycopg.ServerCursor[Any] | None = None
+        self._base = 0
+        self._docs: list[Doc] = []
+
+    def load(self) -> PartData:
+        return self, self.names, self.contacts, self._key
+
+    @staticmethod
+    def _key(at: int, doc: Mapping[str, Any]) -> StreamKey:
+        return (doc.get("submitted") or doc.get("started") or "", 0, at)
+
+    def __len__(self) -> int:
+        return self.total
+
+    @overload
+    def __getitem__(self, at: int) -> Doc: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[Doc]: ...
+
+    def __getitem__(self, at: int | slice) -> Doc | Sequence[Doc]:
+        if isinstance(at, slice):
+            raise TypeError("a stream's attempts are read one at a time")
+        if at < 0 or at >= self.total:
+            raise IndexError(at)
+        while at >= self._base + len(self._docs):
+            self._fetch()
+        if at < self._base:
+            raise RuntimeError("a stream's attempts are read front to back, once")
+        return self._docs[at - self._base]
+
+    def _fetch(self) -> None:
+        try:
+            if self._cursor is None:
+                self._cursor = self.source.conn.cursor(name=f"stream_{secrets.token_hex(4)}")
+                self._cursor.execute(self.query, self.params)
+            rows = self._cursor.fetchmany(CHUNK)
+        except psycopg.Error as exc:
+            self.source.close()
+            raise operation_error(exc, "read results (results/export)", self.location) from None
+        if not rows:
+            raise StoreError(f"{self.location}: the attempts changed while they were read")
+        self._base += len(self._docs)
+        self._docs = [_packed(r) for r in rows]
+        self.names.clear()
+        self.contacts.clear()
+        for r in rows:
+            self.names[r[1]] = r[21]
+            if r[22]:
+                self.contacts[r[1]] = r[22]
+        if self._base + len(self._docs) >= self.total:  # the last rows: let go of the server
+            self._cursor.close()
+            self.source.close()
+
+
+# -- rows to store ----------------------------------------------------------------------------
+
+
+def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[Any]:
+    """A submitted attempt's plan rows ``(module, competencies, gap, required)``."""
+    codes: str = doc["codes"]
+    if doc.get("plan") is None and (
+        doc.get("outcome") == "incomplete" or ("b" not in codes and "o" not in codes)
+    ):
+        return []  # the standard plan of nothing below or borderline: no module
+    record = AttemptRecord.from_doc(doc, layout_of[doc["layout"]], None)
+    return record.plan_table
+
+
+Who = str | tuple[str, str | None, str | None]
+
+
+def _who(candidate: str | NewCandidate) -> Who:
+    if isinstance(candidate, str):
+        return candidate
+    cid = check_candidate_id(candidate.id) if candidate.id is not None else None
+    return (clean_name(candidate.name), clean_contact(candidate.contact), cid)
+
+
+def _attempt_fields(row: NewAttempt, now: str) -> Doc:
+    """An attempt's packed fields, as the TinyDB store packs them (``core._attempt_fields``)."""
+    layout = row.layout
+    answers, follow_ups = split_answers(layout, row.answers)
+    check_scorecard(layout, row.scorecard, answers, follow_ups)
+    doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
+    if row.seed is not None:
+        doc["seed"] = row.seed
+    order = order_field(layout, row.order)
+    if order is not None:
+        doc["order"] = order
+    if row.started is not None:
+        doc["started"] = utc_stamp(row.started)
+    doc["submitted"] = now if row.submitted is None else utc_stamp(row.submitted)
+    doc["answers"] = pack(layout.encode_answers(answers))
+    seconds = seconds_field(layout, row.seconds)
+    if seconds is not None:
+        doc["seconds"] = seconds
+    extra = extra_field(layout, follow_ups, row.seconds)
+    if extra is not None:
+        doc["extra"] = extra
+    doc.update(scored_fields(layout, row.scorecard, row.plan))
+    if row.key is not None:
+        doc["key"] = row.key
+    return doc
+
+
+def _follow_up(
+    layout: Layout, doc: Mapping[str, Any], item_id: str, answer: Answer, seconds: float | None
+) -> str:
+    position = layout.reserve_index.get(item_id)
+    if position is None:
+        raise ValueError(
+            f"item {item_id!r} is not in {layout.assessment} form {layout.form} "
+            "nor among its reserve items"
+        )
+    entries: list[list[Any]] = unpack(doc.get("extra")) or []
+    entry: list[Any] = [position, answer] if seconds is None else [position, answer, seconds]
+    for n, old in enumerate(entries):
+        if old[0] == position:
+            if seconds is None and len(old) > 2:
+                entry.append(old[2])
+            entries[n] = entry
+            break
+    else:
+        entries.append(entry)
+    return pack(entries)
+
+
+class _People:
+    """Resolves the candidate of each row of a bulk save, creating new people once."""
+
+    def __init__(self, store: PostgresStore, tx: _Tx, whos: Sequence[Who]) -> None:
+        self.tx = tx
+        given = {w if isinstance(w, str) else w[2] for w in whos} - {None}
+        self.ids: set[str] = store._stored_candidates(tx, {g for g in given if g is not None})
+        names = sorted({w[0] for w in whos if not isinstance(w, str) and w[2] is None})
+        self.by_identity: dict[tuple[str, str | None], str] = {}
+        if names:
+            rows = tx.conn.execute(
+                "SELECT id, name, contact FROM candidates WHERE name = ANY(%s)"
+                " ORDER BY created, seq",
+                (names,),
+            ).fetchall()
+            for cid, name, contact in rows:
+                self.by_identity.setdefault((name, contact), cid)
+        self.new: list[tuple[str, str, str | None, str]] = []
+        self.now = utc_stamp()
+        unnamed = sum(1 for w in whos if not isinstance(w, str) and w[2] is None)
+        self.pool = self._fresh_ids(unnamed) if unnamed else []
+
+    def resolve(self, who: Who) -> str:
+        if isinstance(who, str):
+            if who not in self.ids:
+                raise NotFoundError(f"no candidate '{who}'")
+            return who
+        name, contact, cid = who
+        if cid is not None:
+            if cid not in self.ids:
+                self.ids.add(cid)
+                self._add(cid, name, contact)
+            return cid
+        known = self.by_identity.get((name, contact))
+        if known is None:
+            known = self._add(self._fresh_id(), name, contact)
+        return known
+
+    def _fresh_ids(self, count: int) -> list[str]:
+        """``count`` new candidate ids no stored candidate has (checked in one query)."""
+        pool: list[str] = []
+        while len(pool) < count:
+            drawn = [i for i in dict.fromkeys(_new_ids(count - len(pool))) if i not in self.ids]
+            taken = PostgresStore._stored_candidates(self.tx, set(drawn))
+            pool += [i for i in drawn if i not in taken and i not in pool]
+        return pool
+
+    def _fresh_id(self) -> str:
+        cid = self.pool.pop() if self.pool else self._fresh_ids(1)[0]
+        self.ids.add(cid)
+        return cid
+
+    def _add(self, cid: str, name: str, contact: str | None) -> str:
+        self.by_identity.setdefault((name, contact), cid)
+        self.new.append((cid, name, contact, self.now))
+        return cid
+
+    def insert(self) -> None:
+        PostgresStore._copy_candidates(self.tx, self.new)
+
+
+def _check_employer(employer: Employer) -> None:
+    for name in ("id", "name", "region"):
+        value = getattr(employer, name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"an employer's {name} must be non-empty text, not {value!r}")
+    if type(employer.seats) is not int or employer.seats < 0:
+        raise ValueError(f"an employer's seats must be a whole number >= 0, not {employer.seats!r}")
+
+
+if TYPE_CHECKING:
+
+    def _implements(store: PostgresStore) -> ResultsStore:
+        """mypy checks here that ``PostgresStore`` is a ``ResultsStore``."""
+        return store

@@ -1,0 +1,139 @@
+"""Connecting to the PostgreSQL server a ``postgresql://`` URL names, and the errors a
+user meets there, each turned into one clear ``StoreError`` line.
+
+The password never comes from the URL (it would end up in shell histories, process
+lists and logs): libpq reads it from ``$PGPASSWORD`` or ``~/.pgpass``, and a URL
+that holds one is refused. ``location`` (for messages) is the URL as given, which
+therefore holds no password.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
+
+from screener.errors import StoreError
+from screener.store.postgres import SCHEMA, is_postgres_url
+
+#: Seconds to wait for a server that does not answer (libpq's default: forever).
+CONNECT_TIMEOUT = 10
+
+
+def check_url(url: str) -> dict[str, Any]:
+    """The connection parameters of ``url``; ``StoreError`` for a URL that is not one or
+    that holds a password."""
+    if not is_postgres_url(url):
+        raise StoreError(f"not a PostgreSQL URL: {url}")
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"not a usable PostgreSQL URL: {_line(str(exc))}") from None
+    if params.get("password") is not None or _has_password(url):
+        raise StoreError(
+            "the database URL holds a password: put the password in ~/.pgpass or "
+            "PGPASSWORD, not in the URL"
+        )
+    return params
+
+
+def _has_password(url: str) -> bool:
+    """``user:secret@host``: a password in the URL's user part."""
+    rest = url.split("://", 1)[1]
+    netloc = rest.split("/", 1)[0].split("?", 1)[0]
+    return "@" in netloc and ":" in netloc.rsplit("@", 1)[0]
+
+
+def where(params: dict[str, Any]) -> str:
+    """``host:port`` (or the socket folder) and database, for messages."""
+    host = params.get("host") or "the local socket"
+    port = params.get("port")
+    db = params.get("dbname")
+    server = f"{host}:{port}" if port else str(host)
+    return f"database {db} on {server}" if db else server
+
+
+def open_connection(url: str, params: dict[str, Any]) -> psycopg.Connection[Any]:
+    """A connection in autocommit mode (transactions are begun explicitly), its
+    ``search_path`` the store's schema; ``StoreError`` with one line when it fails."""
+    try:
+        conn = psycopg.connect(
+            url,
+            autocommit=True,
+            connect_timeout=int(params.get("connect_timeout") or CONNECT_TIMEOUT),
+            application_name=params.get("application_name") or "screener",
+        )
+    except psycopg.OperationalError as exc:
+        raise connect_error(exc, params) from None
+    try:
+        conn.execute(f"SET search_path = {SCHEMA}")
+    except psycopg.Error as exc:
+        conn.close()
+        raise StoreError(f"PostgreSQL ({where(params)}): {_line(str(exc))}") from None
+    return conn
+
+
+def connect_error(exc: psycopg.OperationalError, params: dict[str, Any]) -> StoreError:
+    """What went wrong while connecting, in one line without the password."""
+    text = _line(str(exc))
+    low = str(exc).lower()
+    user = params.get("user") or "(your login name)"
+    dbname = params.get("dbname") or user
+    host = params.get("host") or "the local socket"
+    port = params.get("port") or "5432"
+    if (
+        "password authentication failed" in low
+        or "no password supplied" in low
+        or "authentication failed" in low
+        or ("role" in low and "does not exist" in low)
+    ):
+        return StoreError(
+            f"authentication failed for user {user} at {host}:{port}: check the password "
+            "in ~/.pgpass or PGPASSWORD (and that the role exists)"
+        )
+    if "database" in low and "does not exist" in low:
+        return StoreError(
+            f"database {dbname} does not exist on {host}:{port}: create it first "
+            f"(createdb {dbname}) or check the URL"
+        )
+    if "permission denied" in low or "not permitted" in low or "pg_hba.conf" in low:
+        return StoreError(
+            f"the server at {host}:{port} refused user {user} access to database {dbname}: {text}"
+        )
+    if (
+        "connection refused" in low
+        or "could not connect" in low
+        or "timeout" in low
+        or "no such file" in low
+        or "could not translate host name" in low
+        or "name or service not known" in low
+        or "is the server running" in low
+        or "connection to server" in low
+    ):
+        return StoreError(
+            f"cannot reach the PostgreSQL server at {host}:{port}: is it running, and "
+            "are the host and port right?"
+        )
+    return StoreError(f"cannot connect to PostgreSQL at {host}:{port}: {text}")
+
+
+def operation_error(exc: psycopg.Error, operation: str, location: str) -> StoreError:
+    """An error met while doing ``operation`` (``"read results (results/export)"``)."""
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return StoreError(f"permission denied: this role may not {operation}")
+    if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
+        return StoreError(f"cannot {operation}: the database at {location} is read-only")
+    if isinstance(exc, psycopg.OperationalError):
+        return StoreError(
+            f"lost the connection to the PostgreSQL server ({location}) while trying to "
+            f"{operation}: {_line(str(exc))}; nothing was written"
+        )
+    return StoreError(f"PostgreSQL could not {operation} ({location}): {_line(str(exc))}")
+
+
+def _line(text: str) -> str:
+    """The first line of a server message (the rest is libpq's detail and hints)."""
+    first = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return " ".join(first.split())

@@ -1,0 +1,108 @@
+"""Numbered SQL migrations: ``migrations/NNNN_name.sql``, kept in the package.
+
+The schema version is the number of the last migration applied, stored in
+``screener.meta``. ``apply`` brings a database up to ``SCHEMA_VERSION`` in one
+transaction (all of the missing migrations or none), under an advisory lock so
+two processes that both find no schema create it once. A database whose version
+is newer than this package knows is refused, untouched.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from screener.errors import StoreError
+from screener.store.postgres import SCHEMA
+
+#: pg_advisory_xact_lock key of migrations ("scr" "mig").
+MIGRATION_LOCK = 0x7363726D6967
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+@cache
+def migrations() -> tuple[Migration, ...]:
+    """Every migration in the package, in order; numbered 1, 2, 3... without gaps."""
+    found: list[Migration] = []
+    folder = resources.files("screener.store.postgres") / "migrations"
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError("the PostgreSQL migrations are not numbered 1, 2, 3... without gaps")
+    return tuple(found)
+
+
+def schema_version() -> int:
+    """The version this package's migrations make."""
+    return len(migrations())
+
+
+def stored_version(conn: psycopg.Connection[Any]) -> int | None:
+    """The database's schema version; None when it has no schema yet."""
+    row = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    found = conn.execute(f"SELECT schema_version FROM {SCHEMA}.meta WHERE id = 1").fetchone()
+    return None if found is None else int(found[0])
+
+
+def too_new(version: int, location: str) -> StoreError:
+    return StoreError(
+        f"{location} has schema version {version}, newer than this screener knows "
+        f"({schema_version()}): upgrade screener; the database was left untouched"
+    )
+
+
+def apply(conn: psycopg.Connection[Any], location: str) -> tuple[int | None, int]:
+    """Bring the database up to date, in one transaction of ``conn`` (an autocommit
+    connection): ``(version before, version after)``."""
+    from screener.store.records import utc_stamp
+
+    target = schema_version()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        before = stored_version(conn)
+        if before is not None and before > target:
+            raise too_new(before, location)
+        if before == target:
+            return before, target
+        for migration in migrations()[(before or 0) :]:
+            conn.execute(migration.sql.encode())
+        if before is None:
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.meta (id, schema_version, secret, created) "
+                "VALUES (1, %s, %s, %s)",
+                (target, secrets.token_hex(32), utc_stamp()),
+            )
+        else:
+            conn.execute(f"UPDATE {SCHEMA}.meta SET schema_version = %s WHERE id = 1", (target,))
+    return before, target
+
+
+def migrate_url(url: str) -> tuple[int | None, int]:
+    """``apply`` on the database ``url`` names (``screener db migrate``)."""
+    from screener.store.postgres.connection import check_url, open_connection, operation_error
+
+    params = check_url(url)
+    conn = open_connection(url, params)
+    try:
+        return apply(conn, url)
+    except psycopg.Error as exc:
+        raise operation_error(exc, "create or upgrade the schema (db migrate)", url) from None
+    finally:
+        conn.close()

@@ -1,0 +1,133 @@
+-- screener results store, schema 1 (issue 16). Applied by `screener db migrate`
+-- (screener.store.postgres.migrate) in one transaction; the runner records the
+-- version in screener.meta. Times are stored as screener writes them:
+-- ISO-8601 UTC text to the second ('2024-05-01T10:20:00Z'), which sorts as time.
+-- The packed attempt fields (docs/store.md, "Attempts") are kept as the exact
+-- JSON text screener packs, so every backend gives back the same attempt.
+
+CREATE SCHEMA IF NOT EXISTS screener;
+
+CREATE TABLE screener.meta (
+    id             integer PRIMARY KEY CHECK (id = 1),
+    schema_version integer NOT NULL,
+    secret         text,
+    created        text NOT NULL
+);
+
+CREATE TABLE screener.candidates (
+    seq      bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    id       text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    name     text NOT NULL CHECK (name <> ''),
+    name_key text NOT NULL,  -- the name with spacing runs made one, case-folded
+    contact  text,
+    created  text NOT NULL
+);
+CREATE INDEX candidates_name_key ON screener.candidates (name_key);
+CREATE INDEX candidates_created ON screener.candidates (created, name);
+
+CREATE TABLE screener.layouts (
+    id         integer PRIMARY KEY,
+    assessment text NOT NULL,
+    version    text NOT NULL,
+    form       text NOT NULL,
+    doc        text NOT NULL UNIQUE  -- Layout.to_doc() as JSON text
+);
+CREATE INDEX layouts_assessment ON screener.layouts (assessment);
+
+CREATE TABLE screener.attempts (
+    seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    id           text PRIMARY KEY,
+    candidate_id text NOT NULL REFERENCES screener.candidates (id),
+    layout       integer NOT NULL REFERENCES screener.layouts (id),
+    status       text NOT NULL CHECK (status IN ('in_progress', 'submitted')),
+    started      text,
+    submitted    text,
+    -- the time attempts are ordered by: submitted, else started
+    stamp        text GENERATED ALWAYS AS (coalesce(submitted, started, '')) STORED,
+    outcome      text CHECK (outcome IN ('pass', 'coaching', 'incomplete')),
+    overall      double precision,
+    seed         bigint,
+    key          text UNIQUE,
+    answers      text NOT NULL,
+    item_order   text,
+    seconds      text,
+    extra        text,
+    scores       text,
+    codes        text,
+    intervals    text,
+    near         text,
+    plan         text,
+    CHECK (status = 'in_progress' OR (submitted IS NOT NULL AND scores IS NOT NULL
+                                      AND codes IS NOT NULL AND outcome IS NOT NULL))
+);
+CREATE INDEX attempts_stamp ON screener.attempts (stamp, seq);
+CREATE INDEX attempts_candidate ON screener.attempts (candidate_id, stamp, seq);
+CREATE INDEX attempts_layout ON screener.attempts (layout, stamp, seq);
+CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);
+CREATE INDEX attempts_in_progress ON screener.attempts (stamp, seq) WHERE status = 'in_progress';
+
+-- per submitted attempt and competency (in layout order): the score and its status
+CREATE TABLE screener.competency_results (
+    attempt_id text NOT NULL REFERENCES screener.attempts (id) ON DELETE CASCADE,
+    position   smallint NOT NULL,
+    competency text NOT NULL,
+    score      double precision,
+    status     text NOT NULL CHECK (status IN ('meets', 'below', 'incomplete', 'borderline')),
+    PRIMARY KEY (attempt_id, position)
+);
+CREATE INDEX competency_results_status ON screener.competency_results (competency, status);
+
+-- per submitted attempt: its coaching plan's modules, in plan order
+CREATE TABLE screener.plan_rows (
+    attempt_id text NOT NULL REFERENCES screener.attempts (id) ON DELETE CASCADE,
+    position   smallint NOT NULL,
+    module     text NOT NULL,
+    required   boolean NOT NULL,
+    gap        double precision NOT NULL,
+    PRIMARY KEY (attempt_id, position)
+);
+CREATE INDEX plan_rows_module ON screener.plan_rows (module, attempt_id);
+
+CREATE TABLE screener.progress (
+    seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    candidate_id text NOT NULL REFERENCES screener.candidates (id),
+    module       text NOT NULL,
+    attempt_id   text,
+    started      text NOT NULL,
+    updated      text NOT NULL,
+    completed    text,
+    check_score  double precision,
+    lessons      text[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (candidate_id, module)
+);
+
+-- decisions and changes; the store's own events carry counts, never personal data
+CREATE TABLE screener.audit (
+    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event        text NOT NULL,
+    at           text NOT NULL,
+    command      text,
+    candidate_id text,
+    attempt_id   text,
+    count        bigint,
+    detail       text
+);
+CREATE INDEX audit_at ON screener.audit (at, seq);
+CREATE INDEX audit_candidate ON screener.audit (candidate_id) WHERE candidate_id IS NOT NULL;
+CREATE INDEX audit_attempt ON screener.audit (attempt_id) WHERE attempt_id IS NOT NULL;
+
+CREATE TABLE screener.employers (
+    seq    bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    id     text PRIMARY KEY,
+    name   text NOT NULL,
+    region text NOT NULL,
+    seats  integer NOT NULL CHECK (seats >= 0)
+);
+
+-- program events (issue 17), as screener.pathway.Event.as_dict gives them
+CREATE TABLE screener.events (
+    seq    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    person text NOT NULL,
+    doc    text NOT NULL
+);
+CREATE INDEX events_person ON screener.events (person);
