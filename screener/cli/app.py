@@ -132,6 +132,7 @@ command(db_app, "path", data.db_path)
 command(db_app, "info", data.db_info)
 command(db_app, "rotate-secret", data.db_rotate_secret)
 command(db_app, "compact", data.db_compact)
+command(db_app, "copy", data.db_copy)
 app.add_typer(db_app, name="db", rich_help_panel="Data")
 command(app, "delete", data.delete, "Data")
 

@@ -1,5 +1,5 @@
 """Commands about the results database itself: ``db path``, ``db info``,
-``db rotate-secret``, ``db compact`` and ``delete`` (erasing a candidate)."""
+``db rotate-secret``, ``db compact``, ``db copy`` and ``delete`` (erasing a candidate)."""
 
 from __future__ import annotations
 
@@ -103,4 +103,44 @@ def db_compact(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     sys.stderr.write(
         f"compacted: {done.moved} record(s) moved into the archive; "
         f"{done.segments_before} segment(s) before, {done.segments_after} now\n"
+    )
+
+
+def db_copy(
+    source: Annotated[
+        str, typer.Argument(help="The database to copy: a file, or a postgresql:// URL.")
+    ],
+    dest: Annotated[
+        str,
+        typer.Argument(help="A new or empty database to copy into: a file, or a URL."),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy everything of one results database into a new one (file or server): ids,
+    names, times and the audit trail kept; the destination must hold nothing yet."""
+    from dataclasses import asdict
+
+    from screener.store import connect, resolve_db_path
+    from screener.store.transfer import copy_store
+
+    from_store, to_store = connect(source), connect(dest)
+    if to_store.local_folder is not None:
+        from screener.cli.base import refuse_missing_folder
+
+        refuse_missing_folder(resolve_db_path(Path(dest)))
+
+    def started() -> None:
+        sys.stderr.write(
+            f"copying {printable(from_store.location)} into {printable(to_store.location)}\n"
+        )
+
+    counts = copy_store(from_store, to_store, command="db copy", started=started)
+    if as_json:
+        emit_json(asdict(counts))
+        return
+    sys.stderr.write(
+        f"copied into {printable(to_store.location)}: {counts.candidates} candidate(s), "
+        f"{counts.attempts} attempt(s), {counts.progress} coaching record(s), "
+        f"{counts.audit_events} audit event(s), {counts.employers} employer(s), "
+        f"{counts.events} program event(s)\n"
     )
