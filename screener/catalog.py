@@ -13,11 +13,14 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from screener.content import Assessment, Module
 from screener.errors import ContentError, NotFoundError
-from screener.lint import Checked, check_references, check_text
-from screener.yamlsource import Problem
+
+if TYPE_CHECKING:  # imported when used: listing the content needs none of them
+    from screener.content import Assessment, Module
+    from screener.lint import Checked
+    from screener.yamlsource import Problem
 
 CONTENT_ENV = "SCREENER_CONTENT"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -69,6 +72,9 @@ def yaml_files(path: Path, *, bundled_layout: bool = False) -> list[Path]:
 def check_file(path: Path) -> Checked:
     """Parse, validate and lint one content file (``lint.check_text``), through the
     parsed-content cache when the same bytes were checked before (``cached_check``)."""
+    from screener.lint import check_text
+    from screener.yamlsource import Problem
+
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
@@ -125,6 +131,8 @@ def cached_check(raw: bytes, text: str, filename: str) -> Checked:
     ``check_text`` gave. An unreadable cache entry is ignored and rewritten."""
     import hashlib
     import pickle
+
+    from screener.lint import Checked, check_text
 
     folder = _cache_folder()
     if folder is None:
@@ -206,6 +214,9 @@ def assessment_file(path: Path, known_modules: Callable[[], Mapping[str, Module]
     only when some are not there is ``known_modules`` called (loading the content
     in use costs a few tenths of a second).
     """
+    from screener.content import Assessment, Module
+    from screener.lint import check_references
+
     checked = check_file(path)
     if checked.problems or not isinstance(checked.model, Assessment):
         raise ContentError([str(p) for p in checked.problems] or [f"{path}: not an assessment"])
@@ -249,6 +260,8 @@ def check_paths(
     paths: Iterable[Path], known: Catalog | None = None
 ) -> tuple[list[Checked], list[Problem]]:
     """Check files as one set, resolving module ids against them and ``known``."""
+    from screener.lint import check_references
+
     checked = [check_file(f) for p in paths for f in yaml_files(p)]
     problems = [problem for c in checked for problem in c.problems]
     modules = dict(known.modules) if known else {}
@@ -258,6 +271,9 @@ def check_paths(
 
 def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     """Load every content root; a root with faults makes the catalog refuse to load."""
+    from screener.content import Assessment, Module
+    from screener.lint import check_references
+
     catalog = Catalog()
     for n, root in enumerate(content_roots(extra)):
         checked = [check_file(f) for f in yaml_files(root, bundled_layout=n == 0)]
@@ -273,3 +289,61 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     if catalog.problems:
         raise ContentError([str(p) for p in catalog.problems])
     return catalog
+
+
+def listing(kind: str, extra: Sequence[Path] = ()) -> list[dict[str, object]]:
+    """What ``screener assessments`` (``kind`` "assessments") or ``screener modules``
+    ("modules") lists: one row of plain values per assessment or module in use.
+
+    Kept in the content cache (``CACHE_ENV``) under the SHA-256 of screener's code
+    and every content file in use (its name and bytes), so listing again reads those
+    files but neither parses them nor builds a content model (nor imports pydantic).
+    Content with problems is never kept: ``load_catalog`` raises as it always does.
+    """
+    import hashlib
+    import pickle
+
+    from screener.errors import ScreenerError
+
+    folder = _cache_folder()
+    if folder is None:
+        return _rows(load_catalog(extra), kind)
+    try:
+        digest = hashlib.sha256(f"listing\0{kind}\0{_code_stamp()}\0".encode())
+        for file in content_files(extra):
+            raw = file.read_bytes()
+            digest.update(f"{file}\0{len(raw)}\0".encode())
+            digest.update(raw)
+    except (OSError, ScreenerError):  # load_catalog says what is wrong
+        return _rows(load_catalog(extra), kind)
+    entry = folder / f"{digest.hexdigest()}.listing"
+    try:
+        with entry.open("rb") as handle:
+            found = pickle.load(handle)
+        if isinstance(found, list) and all(isinstance(row, dict) for row in found):
+            return found
+    except Exception:  # missing, partial or from another version: list again
+        pass
+    rows = _rows(load_catalog(extra), kind)
+    _store(entry, pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+    return rows
+
+
+def _rows(catalog: Catalog, kind: str) -> list[dict[str, object]]:
+    if kind == "assessments":
+        return [
+            {
+                "id": a.id,
+                "title": a.title,
+                "version": a.version,
+                "forms": a.form_names(),
+                "competencies": len(a.competencies),
+                "items": len(a.items),
+                "source": str(catalog.sources[a.id]),
+            }
+            for a in catalog.assessments.values()
+        ]
+    return [
+        {"id": m.id, "title": m.title, "minutes": m.minutes, "competencies": list(m.competencies)}
+        for m in catalog.modules.values()
+    ]

@@ -51,7 +51,9 @@ DOMAIN_TITLES: Mapping[str, str] = _Titles(
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: the validators are built when a file is first validated, not at
+    # import; content read back from the cache (``catalog.cached_check``) never needs them
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Competency(_Model):
@@ -178,7 +180,7 @@ class Assessment(_Model):
     version: Text
     description: Text
     minutes: int | None = Field(None, gt=0, description="expected duration shown to candidates")
-    decision: Decision = Decision()
+    decision: Decision = Decision.model_construct()  # the defaults, without a validator
     scales: dict[Id, Scale] = Field(default_factory=dict)
     competencies: list[Competency] = Field(min_length=1)
     items: list[Item] = Field(min_length=1)

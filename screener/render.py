@@ -25,16 +25,16 @@ from rich.table import Table
 from rich.text import Text
 
 from screener.bars import text_bar
-from screener.coaching import PlanEntry
-from screener.content import DOMAIN_TITLES, DOMAINS, Assessment, Module
 from screener.messages import plural, text
-from screener.scoring import CompetencyScore, Scorecard
 from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
 
-if TYPE_CHECKING:  # the store package imports tinydb; rendering only needs its types
+if TYPE_CHECKING:  # the store package imports tinydb, content pydantic: only their types here
     from screener.batch import BatchResult
     from screener.catalog import Catalog
+    from screener.coaching import PlanEntry
+    from screener.content import Assessment, Module
     from screener.evaluate import Evaluation
+    from screener.scoring import CompetencyScore, Scorecard
     from screener.stats import AssessmentStats
     from screener.store import AttemptRecord, Candidate, Progress
 
@@ -161,6 +161,8 @@ def scorecard_table(
     table.add_column("Status")
     if previous is not None:
         table.add_column("Change", justify="right")
+    from screener.content import DOMAIN_TITLES, DOMAINS
+
     width = 20 if con.width >= 90 else 12
     for domain in DOMAINS:
         comps = [c for c in assessment.competencies if c.domain == domain]

@@ -1,36 +1,89 @@
 """The ``screener`` typer app: global options, every command registered, and ``main``,
 where library errors become one line on stderr and an exit code.
 
-The command modules (``content``, ``candidate``, ``recruiter``, ``data``) hold
-plain functions and import only ``screener.cli.base``; this module imports them
-and registers their functions, so nothing imports back up here.
+The command modules (``content``, ``candidate``, ``recruiter``, ``program``,
+``data``) hold plain functions and import only ``screener.cli.base``; this
+module names them in ``COMMANDS`` and imports a module only when one of its
+commands is registered, so nothing imports back up here. ``main`` registers
+only the command the arguments name (``screener show X`` imports
+``screener.cli.candidate`` and what it needs, never the other command
+modules); help, an unknown command and shell completion of a command name
+build the whole app (``app``, also the attribute tests and ``CliRunner`` use).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
-from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from screener import __version__
-from screener.cli import candidate, content, data, program, recruiter
 from screener.cli.base import Settings
 from screener.cli.helptext import GroupedGroup, WordyCommand
 from screener.errors import ContentError, ScreenerError
 
-app = typer.Typer(
-    name="screener",
-    help="Screen candidates' competencies and coach them on exactly their gaps.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
-    rich_markup_mode=None,
-    cls=GroupedGroup,
+_BATCH_EPILOG = (
+    "Exit codes: 0 every row scored and stored (or stored before); 3 some rows were "
+    "rejected (the good rows are still stored, all in one write); 1 a problem with "
+    "the file, the assessment or the database (nothing stored); 2 a usage error."
 )
+_RECORD_EPILOG = (
+    "Exit codes: 0 recorded; 1 the program does not allow the move, or (--import) some "
+    "rows were refused and nothing was stored; 2 a usage error."
+)
+
+#: Every command, in ``screener --help`` order: (group, name, module in ``screener.cli``,
+#: function, help heading (``helptext.PANELS``), extra typer options). ``group`` is ""
+#: for a top-level command, else the name of a subcommand group in ``GROUPS``.
+COMMANDS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
+    # the three users' commands, each under its heading of `screener --help`
+    ("", "take", "candidate", "take", "Candidates", {}),
+    ("", "show", "candidate", "show", "Candidates", {}),
+    ("", "coach", "candidate", "coach", "Candidates", {}),
+    ("", "report", "recruiter", "report", "Candidates", {}),
+    ("", "batch", "recruiter", "batch", "Recruiters", {"epilog": _BATCH_EPILOG}),
+    ("", "template", "recruiter", "template", "Recruiters", {}),
+    ("", "results", "recruiter", "results", "Recruiters", {}),
+    ("", "export", "recruiter", "export", "Recruiters", {}),
+    ("", "stats", "recruiter", "stats", "Recruiters", {}),
+    ("", "evaluate", "recruiter", "evaluate_command", "Recruiters", {}),
+    ("", "score", "candidate", "score", "Recruiters", {}),
+    # coordinators, running the program around the screening
+    ("employer", "add", "program", "employer_add", None, {}),
+    ("employer", "list", "program", "employer_list", None, {}),
+    ("employer", "edit", "program", "employer_edit", None, {}),
+    ("", "pathway", "program", "pathway", "Program", {}),
+    ("", "record", "program", "record", "Program", {"epilog": _RECORD_EPILOG}),
+    ("", "waiting", "program", "waiting", "Program", {}),
+    ("", "funnel", "program", "funnel", "Program", {}),
+    # content, for whoever writes or checks it
+    ("", "assessments", "content", "list_assessments", "Content", {}),
+    ("", "modules", "content", "list_modules", "Content", {}),
+    ("", "validate", "content", "validate", "Content", {}),
+    ("", "schema", "content", "schema", "Content", {}),
+    ("", "simulate", "recruiter", "simulate_command", "Content", {}),
+    # the database
+    ("db", "path", "data", "db_path", None, {}),
+    ("db", "info", "data", "db_info", None, {}),
+    ("db", "rotate-secret", "data", "db_rotate_secret", None, {}),
+    ("db", "compact", "data", "db_compact", None, {}),
+    ("", "delete", "data", "delete", "Data", {}),
+)
+
+#: Subcommand groups: name -> (help, heading of ``screener --help``).
+GROUPS: dict[str, tuple[str, str]] = {
+    "employer": ("Participating employers: regions and seats.", "Program"),
+    "db": ("The results database file.", "Data"),
+}
+
+#: The global options that take a value (``--db FILE``): skipped when ``main`` looks
+#: for the command's name.
+_VALUED = ("--db", "--content-dir")
 
 
 def command(
@@ -46,7 +99,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     ctx: typer.Context,
     db: Annotated[
@@ -77,70 +129,95 @@ def _root(
     ctx.obj = Settings(db=db, content_dirs=list(content_dir or []), db_typed=typed)
 
 
-# the three users' commands, each under its heading of `screener --help`
-command(app, "take", candidate.take, "Candidates")
-command(app, "show", candidate.show, "Candidates")
-command(app, "coach", candidate.coach, "Candidates")
-command(app, "report", recruiter.report, "Candidates")
-command(
-    app,
-    "batch",
-    recruiter.batch,
-    "Recruiters",
-    epilog=(
-        "Exit codes: 0 every row scored and stored (or stored before); 3 some rows were "
-        "rejected (the good rows are still stored, all in one write); 1 a problem with "
-        "the file, the assessment or the database (nothing stored); 2 a usage error."
-    ),
-)
-command(app, "template", recruiter.template, "Recruiters")
-command(app, "results", recruiter.results, "Recruiters")
-command(app, "export", recruiter.export, "Recruiters")
-command(app, "stats", recruiter.stats, "Recruiters")
-command(app, "evaluate", recruiter.evaluate_command, "Recruiters")
-command(app, "score", candidate.score, "Recruiters")
-# coordinators, running the program around the screening
-employer_app = typer.Typer(
-    help="Participating employers: regions and seats.", no_args_is_help=True, cls=GroupedGroup
-)
-command(employer_app, "add", program.employer_add)
-command(employer_app, "list", program.employer_list)
-command(employer_app, "edit", program.employer_edit)
-app.add_typer(employer_app, name="employer", rich_help_panel="Program")
-command(app, "pathway", program.pathway, "Program")
-command(
-    app,
-    "record",
-    program.record,
-    "Program",
-    epilog=(
-        "Exit codes: 0 recorded; 1 the program does not allow the move, or (--import) some "
-        "rows were refused and nothing was stored; 2 a usage error."
-    ),
-)
-command(app, "waiting", program.waiting, "Program")
-command(app, "funnel", program.funnel, "Program")
-# content, for whoever writes or checks it
-command(app, "assessments", content.list_assessments, "Content")
-command(app, "modules", content.list_modules, "Content")
-command(app, "validate", content.validate, "Content")
-command(app, "schema", content.schema, "Content")
-command(app, "simulate", recruiter.simulate_command, "Content")
-# the database
-db_app = typer.Typer(help="The results database file.", no_args_is_help=True, cls=GroupedGroup)
-command(db_app, "path", data.db_path)
-command(db_app, "info", data.db_info)
-command(db_app, "rotate-secret", data.db_rotate_secret)
-command(db_app, "compact", data.db_compact)
-command(db_app, "copy", data.db_copy)
-app.add_typer(db_app, name="db", rich_help_panel="Data")
-command(app, "delete", data.delete, "Data")
+def build(only: str | None = None) -> typer.Typer:
+    """The typer app with every command (``only`` None), or with only the top-level
+    command or group called ``only`` ("" for none: ``--version``); a command module is
+    imported only when one of its commands is registered."""
+    app = typer.Typer(
+        name="screener",
+        help="Screen candidates' competencies and coach them on exactly their gaps.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+        rich_markup_mode=None,
+        cls=GroupedGroup,
+    )
+    app.callback()(_root)
+    groups: dict[str, typer.Typer] = {}
+    for group, name, module, function, panel, options in COMMANDS:
+        if only is not None and (group or name) != only:
+            continue
+        target = app
+        if group:
+            if group not in groups:
+                groups[group] = typer.Typer(
+                    help=GROUPS[group][0], no_args_is_help=True, cls=GroupedGroup
+                )
+            target = groups[group]
+        found = getattr(import_module(f"screener.cli.{module}"), function)
+        command(target, name, found, panel, **options)
+    for group, sub in groups.items():
+        app.add_typer(sub, name=group, rich_help_panel=GROUPS[group][1])
+    return app
 
 
-@cache
-def _command() -> Any:
-    """The click command typer builds from ``app`` (built once per process)."""
-    return typer.main.get_command(app)
+_APPS: dict[str | None, Any] = {}
+
+
+def _command(only: str | None = None) -> Any:
+    """The click command typer builds from ``build(only)`` (built once per process)."""
+    if only not in _APPS:
+        _APPS[only] = typer.main.get_command(build(only))
+    return _APPS[only]
+
+
+_FULL: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the typer app with every command, built on first use."""
+    if name == "app":
+        if not _FULL:
+            _FULL.append(build())
+        return _FULL[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _named(args: Sequence[str]) -> str | None:
+    """The top-level command or group ``args`` run ("" for ``--version``), or None when
+    the whole app is needed (help, no command, an unknown name or option)."""
+    names = {group or name for group, name, *_ in COMMANDS}
+    words = iter(args)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif word.startswith(tuple(f"{v}=" for v in _VALUED)):
+            continue
+        elif word == "--version":
+            return ""
+        elif word.startswith("-"):
+            return None
+        else:
+            return word if word in names else None
+    return None
+
+
+def _completing() -> str | None:
+    """While the shell completes a word: the command named before it, as ``_named``."""
+    import shlex
+
+    try:
+        if "COMP_WORDS" in os.environ:  # bash
+            words = shlex.split(os.environ["COMP_WORDS"])
+            before = words[1 : int(os.environ["COMP_CWORD"])]
+        else:  # zsh, fish, PowerShell
+            line = os.environ.get("_TYPER_COMPLETE_ARGS", "")
+            words = shlex.split(line)[1:]
+            before = words if line.endswith(" ") else words[:-1]
+    except (ValueError, KeyError):
+        return None
+    found = _named(before)
+    return None if found == "" else found
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -168,7 +245,9 @@ def _run(argv: Sequence[str] | None = None) -> int:
     """
     try:
         try:
-            _command().main(args=None if argv is None else list(argv), prog_name="screener")
+            args = sys.argv[1:] if argv is None else list(argv)
+            only = _completing() if "_SCREENER_COMPLETE" in os.environ else _named(args)
+            _command(only).main(args=None if argv is None else list(argv), prog_name="screener")
             code: int = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -224,8 +303,6 @@ def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
 
 def _drop_stdout() -> None:
     """Point stdout at the null device, so the flush at exit cannot fail a second time."""
-    import os
-
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from screener.cli.base import JsonOpt, catalog_for, emit_json, settings
+from screener.cli.base import JsonOpt, emit_json, settings
 
 
 def validate(
@@ -135,21 +135,10 @@ def schema(
 
 def list_assessments(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the assessments available (bundled and added)."""
+    from screener.catalog import listing
     from screener.render import catalog_table, console
 
-    catalog = catalog_for(ctx)
-    rows = [
-        {
-            "id": a.id,
-            "title": a.title,
-            "version": a.version,
-            "forms": a.form_names(),
-            "competencies": len(a.competencies),
-            "items": len(a.items),
-            "source": str(catalog.sources[a.id]),
-        }
-        for a in catalog.assessments.values()
-    ]
+    rows = listing("assessments", settings(ctx).content_dirs)  # cached: no parsing, no models
     if as_json:
         emit_json(rows)
         return
@@ -158,13 +147,10 @@ def list_assessments(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 def list_modules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the coaching modules available."""
+    from screener.catalog import listing
     from screener.render import console, modules_table
 
-    catalog = catalog_for(ctx)
-    rows = [
-        {"id": m.id, "title": m.title, "minutes": m.minutes, "competencies": list(m.competencies)}
-        for m in catalog.modules.values()
-    ]
+    rows = listing("modules", settings(ctx).content_dirs)  # cached: no parsing, no models
     if as_json:
         emit_json(rows)
         return
