@@ -72,6 +72,7 @@ COMMANDS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
     ("db", "info", "data", "db_info", None, {}),
     ("db", "rotate-secret", "data", "db_rotate_secret", None, {}),
     ("db", "compact", "data", "db_compact", None, {}),
+    ("db", "copy", "data", "db_copy", None, {}),
     ("", "delete", "data", "delete", "Data", {}),
 )
 
