@@ -147,15 +147,16 @@ class PgServer:
         import psycopg
 
         with psycopg.connect(self.url(dbname), autocommit=True) as conn:
-            return conn.execute(sql, params or None).fetchall()  # type: ignore[arg-type]
+            cur = conn.execute(sql, params or None)  # type: ignore[arg-type]
+            return cur.fetchall() if cur.description is not None else []
 
     def prepare(self) -> None:
         """The password role, and the migrated template every test database copies."""
         self.admin(f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{PASSWORD}'")
         self.admin(f"CREATE DATABASE {TEMPLATE}")
-        from screener.store.postgres import migrate
+        from screener.store.postgres import migrate_database
 
-        migrate(self.url(TEMPLATE))
+        migrate_database(self.url(TEMPLATE))
 
     def new_database(self, *, migrated: bool = True) -> str:
         """A fresh database's URL: migrated and empty, or without any schema yet."""

@@ -47,12 +47,13 @@ def open_postgres(url: str) -> PostgresStore:
     return PostgresStore(url)
 
 
-def migrate(url: str) -> tuple[int | None, int]:
+def migrate_database(url: str) -> tuple[int | None, int]:
     """Create or upgrade the store's tables at ``url``: ``(version before, version
-    now)``, ``None`` before when there was no schema (``screener db migrate``)."""
-    from screener.store.postgres.migrate import migrate_url
+    now)``, ``None`` before when there was no schema (``screener db migrate``).
+    The same as ``screener.store.postgres.migrate.migrate``."""
+    from screener.store.postgres.migrate import migrate
 
-    return migrate_url(url)
+    return migrate(url)
 
 
-__all__ = ["SCHEMA", "is_postgres_url", "migrate", "open_postgres", "postgres_url"]
+__all__ = ["SCHEMA", "is_postgres_url", "migrate_database", "open_postgres", "postgres_url"]

@@ -94,7 +94,7 @@ def apply(conn: psycopg.Connection[Any], location: str) -> tuple[int | None, int
     return before, target
 
 
-def migrate_url(url: str) -> tuple[int | None, int]:
+def migrate(url: str) -> tuple[int | None, int]:
     """``apply`` on the database ``url`` names (``screener db migrate``)."""
     from screener.store.postgres.connection import check_url, open_connection, operation_error
 

@@ -1,0 +1,368 @@
+"""The PostgreSQL backend (issue 16) against a real, throw-away server (tests/pgserver.py).
+
+The store contract runs over it in tests/test_store_contract.py; here: the errors a
+user meets (one line, exit 1, never the password), the commands end to end, the
+same ``results --json`` as the file store, erasure leaving no row, answers under
+``SELECT ... FOR UPDATE``, streams through a server-side cursor, migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import DATA, run_cli
+from results_data import NASTY, START, TINY_DIR, tiny_answers
+from test_batch import BFI, bfi_rows, write_csv
+
+from screener.errors import StoreError
+from screener.store import Layout, NewAttempt, NewCandidate, Store, connect
+from screener.store.postgres import migrate_database, postgres_url
+from screener.store.postgres.backend import PostgresStore
+from tests.pgserver import PASSWORD, PASSWORD_ROLE, PgServer, _free_port
+from tests.test_store import LAYOUT, answers_for, row, scored
+
+TINY = ("--content-dir", str(TINY_DIR))
+A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
+
+
+@pytest.fixture
+def server(pg_server: object) -> PgServer:
+    assert isinstance(pg_server, PgServer)
+    return pg_server
+
+
+@pytest.fixture
+def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database, and the commands of this test pointed at it."""
+    monkeypatch.setenv("SCREENER_DB", pg_url)
+    yield pg_url
+
+
+def dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1, done.stderr
+    return done.stderr
+
+
+# -- the errors a user meets ---------------------------------------------------------------
+
+
+def test_a_url_with_a_password_is_refused_without_showing_it() -> None:
+    for url in (
+        "postgresql://ann:s3cret-pw@127.0.0.1:5432/results",
+        "postgres://127.0.0.1/results?password=s3cret-pw",
+    ):
+        err = one_line_error(run_cli("--db", url, "db", "info"))
+        assert "~/.pgpass or PGPASSWORD, not in the URL" in err and "s3cret-pw" not in err
+
+
+def test_a_server_that_is_not_there() -> None:
+    port = _free_port()
+    err = one_line_error(run_cli("--db", f"postgresql://x@127.0.0.1:{port}/results", "results"))
+    assert f"cannot reach the PostgreSQL server at 127.0.0.1:{port}" in err
+
+
+def test_a_wrong_password_and_a_missing_database(server: PgServer, tmp_path: Path) -> None:
+    env = {"PGPASSFILE": str(tmp_path / "none"), "PGPASSWORD": "wrong-guess"}
+    bad = server.url("postgres", user=PASSWORD_ROLE)
+    err = one_line_error(run_cli("--db", bad, "db", "info", env=env))
+    assert f"authentication failed for user {PASSWORD_ROLE}" in err and "wrong-guess" not in err
+    missing = server.url("no_such_db")
+    err = one_line_error(run_cli("--db", missing, "results"))
+    assert "database no_such_db does not exist" in err
+
+
+def test_a_role_without_the_rights_is_told_which_operation(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
+    connect(url).add_candidate("Someone")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{server.port}:*:{PASSWORD_ROLE}:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    as_other = server.url(dbname(url), user=PASSWORD_ROLE)
+    env = {"PGPASSFILE": str(pgpass), "PGPASSWORD": None, "SCREENER_DB": as_other}
+    err = one_line_error(run_cli("results", env=env))
+    assert err.startswith("error: permission denied: this role may not read") or (
+        "permission denied: this role may not read" in err
+    )
+    assert "read results (results/export)" in err
+
+
+def test_a_newer_schema_is_refused_and_left_alone(server: PgServer, url: str) -> None:
+    connect(url).add_candidate("Before")
+    server.query("UPDATE screener.meta SET schema_version = 99", dbname(url))
+    for args in (("results",), ("db", "info"), ("take", "tiny", "--answers", "-", "--name", "X")):
+        err = one_line_error(run_cli(*TINY, *args, input=A_GOOD))
+        assert "schema version 99, newer than this screener knows (1)" in err
+    assert server.query("SELECT count(*) FROM screener.candidates", dbname(url)) == [(1,)]
+
+
+# -- schema and migrations -------------------------------------------------------------------
+
+
+def test_an_empty_database_reads_as_empty_and_the_first_write_creates_the_schema(
+    server: PgServer,
+) -> None:
+    url = server.new_database(migrated=False)
+    store = connect(url)
+    assert store.attempts() == [] and store.candidates() == [] and not store.exists()
+    assert store.info().schema_version is None
+    assert server.query("SELECT to_regclass('screener.meta')", dbname(url)) == [(None,)]
+    store.add_candidate("First")
+    assert store.info().schema_version == 1 and store.exists()
+    assert migrate_database(url) == (1, 1)
+    other = server.new_database(migrated=False)
+    assert migrate_database(other) == (None, 1) and not connect(other).exists()
+
+
+def test_a_url_through_a_path_and_the_environment(url: str) -> None:
+    """``--db`` is parsed as a path, which makes ``//`` one slash: put back."""
+    assert postgres_url(Path(url)) == url
+    assert isinstance(connect(Path(url)), PostgresStore)
+    assert isinstance(connect(), PostgresStore)  # $SCREENER_DB
+    assert connect(url).location == url
+
+
+def test_starting_up_imports_no_psycopg() -> None:
+    code = "import sys, screener.store, screener.cli; print('psycopg' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+# -- the commands on PostgreSQL --------------------------------------------------------------
+
+
+def test_take_show_report_export_delete_and_info(url: str, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(A_GOOD)
+    done = run_cli(*TINY, "take", "tiny", "--answers", str(answers), "--name", "Ann Lee")
+    assert done.returncode == 0, done.stderr
+    [ann] = connect(url).candidates()
+    done = run_cli(*TINY, "take", "tiny", "--form", "A", "--answers", str(answers), "--candidate", ann.id)
+    assert done.returncode == 0, done.stderr  # the same person again
+    assert len(connect(url).attempts(candidate=ann.id)) == 2
+    done = run_cli(*TINY, "show", "Ann Lee", "--json")
+    assert done.returncode == 0, done.stderr
+    assert ann.id in done.stdout
+    done = run_cli(*TINY, "report", ann.id, "--format", "md")
+    assert done.returncode == 0 and "Ann Lee" in done.stdout, done.stderr
+    out = tmp_path / "all.csv"
+    done = run_cli(*TINY, "export", "--format", "csv", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().count("\n") == 3  # header and two attempts
+    done = run_cli("db", "info", "--json")
+    info = json.loads(done.stdout)
+    assert (info["attempts"], info["candidates"], info["schema_version"]) == (2, 1, 1)
+    assert info["path"] == url
+    done = run_cli("delete", ann.id, "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "deleted Ann Lee" in done.stderr
+    assert connect(url).candidates() == [] and connect(url).attempts(status=None) == []
+
+
+def test_batch_and_results_json_equal_to_the_file_store(url: str, tmp_path: Path) -> None:
+    csv_file = write_csv(tmp_path / "cohort.csv", bfi_rows(30))
+    file_db = tmp_path / "file" / "screener.json"
+    file_db.parent.mkdir()
+    for db in (url, str(file_db)):
+        done = run_cli("--db", db, "batch", str(csv_file), "-a", BFI)
+        assert done.returncode == 0, done.stderr
+        again = run_cli("--db", db, "batch", str(csv_file), "-a", BFI)  # stores nothing twice
+        assert again.returncode == 0, again.stderr
+
+    def lines(db: str) -> list[dict[str, object]]:
+        done = run_cli("--db", db, "--content-dir", str(DATA / "bfi"), "results", "--json")
+        assert done.returncode == 0, done.stderr
+        out = [json.loads(x) for x in done.stdout.splitlines()]
+        for line in out:  # new random ids, and the second the batch ran
+            line.pop("attempt_id"), line.pop("submitted_at")
+        return out
+
+    on_server = lines(url)
+    assert len(on_server) == 30 and on_server == lines(str(file_db))
+
+
+def test_the_packed_attempt_is_the_file_stores(url: str, tmp_path: Path) -> None:
+    """``AttemptRecord.packed`` is the same on both backends: what keeps every reader equal."""
+    from content_fixtures import tiny
+
+    from screener.coaching import build_plan
+    from screener.scoring import score_form
+
+    a = tiny()
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for n, (name, contact) in enumerate(NASTY):
+        for form in ("A", "B"):
+            answers = tiny_answers(a, form, rng)
+            card = score_form(a, answers, form)
+            rows.append(
+                NewAttempt(
+                    NewCandidate(name, contact, id=f"c{n}"),
+                    Layout.of(a, form),
+                    card,
+                    build_plan(a, card),
+                    answers,
+                    submitted=START,
+                    seed=n,
+                    key=f"k{n}{form}",
+                )
+            )
+    file_store = Store(tmp_path / "f.json")
+    file_store.save_attempts(rows)
+    connect(url).save_attempts(rows)
+
+    def packed(store: object) -> list[dict[str, object]]:
+        assert isinstance(store, Store | PostgresStore)
+        return [{**r.packed, "id": None} for r in store.attempts()]
+
+    assert packed(connect(url)) == packed(file_store)
+    assert [r.to_json() | {"attempt_id": None} for r in connect(url).attempts(module="tiny-math")] == [
+        r.to_json() | {"attempt_id": None} for r in file_store.attempts(module="tiny-math")
+    ]
+    for outcome in ("pass", "coaching", "incomplete"):
+        assert len(connect(url).attempts(outcome=outcome)) == len(file_store.attempts(outcome=outcome))
+
+
+# -- erasure ------------------------------------------------------------------------------------
+
+
+def test_erasure_leaves_no_row_anywhere(server: PgServer, url: str) -> None:
+    from datetime import UTC, datetime
+
+    from screener.pathway import Event
+
+    store = connect(url)
+    store.add_candidate("Zed Gonezed", "zed@gonezed.org", candidate_id="zedgone")
+    store.add_candidate("Kay Kept", candidate_id="kay")
+    store.save_attempts([row("zedgone", 1, key="zk1"), row("kay", 2)], command="t")
+    started = store.start_attempt("zedgone", LAYOUT, command="take")
+    store.record_answer(started.attempt_id, LAYOUT.items[0], 3)
+    store.view_lesson("zedgone", "bfi-coaching", "intro")
+    store.audit("note", command="t", detail="called Zed Gonezed")
+    store.add_events([Event("zedgone", "hired", datetime(2024, 1, 1, tzinfo=UTC))])
+    done = store.delete_candidate("zedgone")
+    assert done.attempts == 2 and done.still_present == ()
+    tables = [
+        t
+        for (t,) in server.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'screener'",
+            dbname(url),
+        )
+    ]
+    assert {"candidates", "attempts", "competency_results", "plan_rows", "audit"} <= set(tables)
+    for table in tables:
+        for text in ("zedgone", "gonezed", started.attempt_id):
+            found = server.query(
+                f"SELECT count(*) FROM screener.{table} t WHERE t::text ILIKE %s",
+                dbname(url),
+                f"%{text}%",
+            )
+            assert found == [(0,)], (table, text)
+    assert [c.id for c in store.candidates()] == ["kay"]
+    assert len(store.attempts()) == 1
+
+
+# -- concurrency ----------------------------------------------------------------------------------
+
+
+def test_answers_to_one_attempt_from_two_stations_never_interleave(url: str) -> None:
+    """Station B's answer waits for station A's transaction (``FOR UPDATE``), then keeps
+    A's answer: without the lock B would write back the answers it read before."""
+    first = connect(url)
+    person = first.add_candidate("Shared")
+    attempt = first.start_attempt(person.id, LAYOUT)
+    answers = list(answers_for(1).items())
+    second = connect(url)
+    done = threading.Event()
+
+    def station_b() -> None:
+        second.record_answer(attempt.attempt_id, answers[1][0], answers[1][1])
+        done.set()
+
+    with first.transaction():
+        first.record_answer(attempt.attempt_id, answers[0][0], answers[0][1])
+        worker = threading.Thread(target=station_b)
+        worker.start()
+        time.sleep(0.3)
+        assert not done.is_set()  # B waits for A's lock
+    worker.join(10)
+    assert done.is_set()
+    got = connect(url).attempts(status="in_progress")[0].answers
+    assert got[answers[0][0]] == answers[0][1] and got[answers[1][0]] == answers[1][1]
+
+
+# -- streams ------------------------------------------------------------------------------------
+
+
+def test_a_long_stream_reads_through_a_cursor_in_chunks(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screener.store.postgres.backend as backend
+
+    monkeypatch.setattr(backend, "EAGER_ROWS", 3)
+    monkeypatch.setattr(backend, "CHUNK", 4)
+    store = connect(url)
+    store.save_attempts(
+        [row(NewCandidate(f"S{n}", f"s{n}@x.org", id=f"s{n}"), n) for n in range(11)]
+    )
+    listed = [(a.attempt_id, a.name) for a in store.attempts()]
+    stream = store.iter_attempts()
+    assert len(stream) == 11 and stream.layouts == (LAYOUT,)
+    seen = []
+    for record in stream:
+        seen.append((record.attempt_id, record.name))
+        assert stream.contact(record.candidate_id) == f"{record.candidate_id}@x.org"
+    assert seen == listed
+    with store.reading():  # the snapshot of the reading view, even after a write
+        stream = store.iter_attempts()
+        connect(url).save_attempts([row(NewCandidate("Late", id="late"), 99)])
+    assert [a.attempt_id for a in stream] == [a for a, _ in listed]
+    with store.transaction():  # inside a write: its own uncommitted attempts too
+        store.save_attempts([row(NewCandidate("Inside", id="inside"), 98)])
+        assert len(list(store.iter_attempts())) == 13
+
+
+def test_a_stored_scorecard_comes_back_whole(url: str) -> None:
+    store = connect(url)
+    person = store.add_candidate("Card")
+    answers = answers_for(4)
+    card, plan = scored(answers)
+    saved = store.save_attempt(person.id, card, plan, answers, LAYOUT, seed=7, command="take")
+    again = connect(url).attempt(saved.attempt_id)
+    assert again.competencies == card.competencies and again.plan == plan and again.seed == 7
+    assert [e.event for e in connect(url).audit_events()] == ["attempt.saved"]
+    with pytest.raises(StoreError, match="already holds data"):
+        connect(url).restore(store.dump())
+
+
+def test_dump_and_restore_between_two_servers(server: PgServer, url: str) -> None:
+    store = connect(url)
+    store.save_attempts([row(NewCandidate(f"D{n}", id=f"d{n}"), n, key=f"dk{n}") for n in range(5)])
+    started = store.start_attempt("d0", LAYOUT)
+    store.record_answer(started.attempt_id, LAYOUT.items[0], 2)
+    store.view_lesson("d1", "bfi-coaching", "intro")
+    store.audit("note", command="t", candidate_id="d2", detail="x")
+    target = connect(server.new_database())
+    counts = target.restore(store.dump(), command="db copy")
+    assert (counts.candidates, counts.attempts, counts.progress) == (5, 6, 1)
+    assert target.secret() == store.secret()
+    for status in ("submitted", "in_progress"):
+        assert [dict(a.packed) for a in target.attempts(status=status)] == [  # type: ignore[arg-type]
+            dict(a.packed) for a in store.attempts(status=status)  # type: ignore[arg-type]
+        ]
+    assert target.progress() == store.progress() and target.audit_events() == store.audit_events()
+    assert target.candidates() == store.candidates()
