@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:  # PyYAML is imported on the first parse: content read back from the
+    import yaml  # cache (every command's) holds these records but never parses
 
 Path_ = tuple[str | int, ...]
 
@@ -75,8 +77,14 @@ class Parsed:
         return Mark(1, 1)
 
 
-class _Constructor(yaml.constructor.SafeConstructor):
-    pass
+@cache
+def _constructor_class() -> type[yaml.constructor.SafeConstructor]:
+    import yaml
+
+    class _Constructor(yaml.constructor.SafeConstructor):
+        pass
+
+    return _Constructor
 
 
 class _Stop(Exception):
@@ -95,13 +103,20 @@ def _mark(node: yaml.Node) -> Mark:
 #: libyaml's C parser when PyYAML was built with it (the wheels are): the same node
 #: graph with the same line and column marks, about 10x faster than the Python one,
 #: which parsing the bundled content spent most of a command's start-up in.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+#: Looked up on the first parse (``_UNSET`` until then); None: the Python parser only.
+_UNSET: Any = object()
+_FAST_LOADER: Any = _UNSET
 
 
 def _compose(text: str) -> yaml.Node | None:
     """The node graph of ``text``: libyaml's when it reads it, else PyYAML's own parser,
     which also gives every syntax error (libyaml places some a line later and words
     them differently, and stops deep nesting with its own message)."""
+    global _FAST_LOADER
+    import yaml
+
+    if _FAST_LOADER is _UNSET:
+        _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
     if _FAST_LOADER is not None:
         try:
             node: yaml.Node | None = yaml.compose(text, Loader=_FAST_LOADER)
@@ -114,6 +129,8 @@ def _compose(text: str) -> yaml.Node | None:
 
 def parse(text: str, filename: str) -> Parsed:
     """Parse one YAML document; syntax and duplicate-key faults land in ``problems``."""
+    import yaml
+
     try:
         root = _compose(text)
     except RecursionError:
@@ -134,7 +151,7 @@ def parse(text: str, filename: str) -> Parsed:
     parsed.marks[()] = _mark(root)
     budget = [MAX_VALUES]
     try:
-        parsed.value = _convert(root, (), parsed, filename, _Constructor(), budget)
+        parsed.value = _convert(root, (), parsed, filename, _constructor_class()(), budget)
     except _Stop as stop:
         parsed.value = None
         parsed.problems.append(Problem(filename, stop.mark.line, stop.mark.col, stop.message))
@@ -144,8 +161,10 @@ def parse(text: str, filename: str) -> Parsed:
     return parsed
 
 
-def _scalar(node: yaml.ScalarNode, ctor: _Constructor) -> Any:
+def _scalar(node: yaml.ScalarNode, ctor: yaml.constructor.SafeConstructor) -> Any:
     """A scalar's value; tags other than plain YAML types and unreadable values stop."""
+    import yaml
+
     if node.tag not in _SAFE_TAGS:
         raise _Stop(_mark(node), f"unsupported YAML tag {node.tag!r}: write plain values")
     try:
@@ -173,8 +192,15 @@ def _surprise(node: yaml.ScalarNode, value: Any) -> str | None:
 
 
 def _convert(
-    node: yaml.Node, path: Path_, out: Parsed, filename: str, ctor: _Constructor, budget: list[int]
+    node: yaml.Node,
+    path: Path_,
+    out: Parsed,
+    filename: str,
+    ctor: yaml.constructor.SafeConstructor,
+    budget: list[int],
 ) -> Any:
+    import yaml
+
     budget[0] -= 1
     if budget[0] < 0:
         raise _Stop(
