@@ -46,6 +46,7 @@ from screener.store.files import (
     resolve_db_path,
 )
 from screener.store.records import (
+    NAME_MAX,
     STORE_EVENTS,
     AttemptRecord,
     AttemptStatus,
@@ -1386,7 +1387,7 @@ class Store:
                 secret = self.secret()
                 attempts = self.iter_attempts(status=None)
                 progress = self.progress()
-                audit = self.audit_events()
+                audit = _all_audit(txn)
                 employers = self.employers()
                 events = self.events()
             finally:
@@ -1853,6 +1854,22 @@ def _env_int(name: str, default: int) -> int:
 # -- copying between stores (``Store.dump`` and ``Store.restore``) ----------------------
 
 
+def _all_audit(tx: Txn) -> list[AuditEvent]:
+    """Every audit event, in ``audit_events`` order; only segments whose commit-record
+    row counts audit events are read, and none is kept parsed."""
+    found: list[tuple[str, int, int, Doc]] = []
+    rank = tx.archive.rank
+    for segment in list(tx.segments):
+        if segment.audit:
+            with paused_gc():
+                audit = tx.seg(segment, keep=False)["audit"]
+            found += [(d["at"], rank[segment.number], int(k), d) for k, d in audit.items()]
+    last = len(tx.segments)
+    found += [(d["at"], last, int(k), d) for k, d in tx.docs("audit").items()]
+    found.sort(key=lambda t: t[:3])
+    return [AuditEvent.from_doc(d) for *_, d in found]
+
+
 class _Snapshot:
     """A ``dump``'s open read of one version of the database: closed once its candidates
     were read, or when they are dropped unread."""
@@ -1881,6 +1898,21 @@ class _Snapshot:
                         yield _candidate(doc)
         finally:
             self.close()
+
+
+def _as_stored(text: object, *, collapse: bool) -> bool:
+    """A quick yes for a name (``collapse``) or contact that ``clean_name`` or
+    ``clean_contact`` would keep as it is: printable (so its only whitespace is the
+    ASCII space), not blank, not too long, trimmed, without runs of spaces; False
+    means: ask them."""
+    return (
+        type(text) is str
+        and 0 < len(text) <= NAME_MAX
+        and text.isprintable()
+        and text[0] != " "
+        and text[-1] != " "
+        and not (collapse and "  " in text)
+    )
 
 
 def _copied(counts: RestoreCounts) -> str:
@@ -1950,7 +1982,8 @@ class _Restore:
 
     def __init__(self, tx: Txn) -> None:
         self.tx = tx
-        self.people: dict[str, Doc] = {}
+        #: everyone, as (name, created, contact): a tuple costs a third of a document
+        self.people: dict[str, tuple[str, str, str | None]] = {}
         self.placed: set[str] = set()
         self.archiving = False
         self.archivable = 0
@@ -2009,20 +2042,31 @@ class _Restore:
 
     def _candidates(self, candidates: Iterable[Candidate]) -> None:
         people = self.people
+        stamps: dict[str, str] = {}  # one string per creation time (a batch shares one)
         for person in candidates:
-            cid = person.id
+            cid, name, contact, created = person.id, person.name, person.contact, person.created
+            contact = contact or None  # no contact, however a backend says so
             if cid in people:
                 raise ValueError(f"candidate id {shown(cid)} appears twice")
-            if clean_name(person.name) != person.name:
+            if not _as_stored(name, collapse=True) and clean_name(name) != name:
                 raise ValueError(f"candidate {shown(cid)}'s name is not as stored names are")
-            if clean_contact(person.contact) != person.contact:
+            if (
+                contact is not None
+                and not _as_stored(contact, collapse=False)
+                and clean_contact(contact) != contact
+            ):
                 raise ValueError(f"candidate {shown(cid)}'s contact is not as stored ones are")
-            if not isinstance(person.created, str):
+            if type(created) is not str:
                 raise ValueError(f"candidate {shown(cid)} has no creation time")
-            people[cid] = Store._candidate_doc(cid, person.name, person.contact, person.created)
+            people[cid] = (name, stamps.setdefault(created, created), contact)
         bad = invalid_candidate_ids(list(people))
         if bad:
             raise ValueError(next(iter(bad.values())))
+
+    def _person(self, candidate_id: str) -> Doc:
+        """A candidate's document, as ``Store._candidate_doc`` makes them."""
+        name, created, contact = self.people[candidate_id]
+        return Store._candidate_doc(candidate_id, name, contact, created)
 
     def _known(self, candidate_id: str) -> None:
         if candidate_id not in self.people:
@@ -2042,27 +2086,46 @@ class _Restore:
     def _attempt(self, record: AttemptRecord) -> Doc:
         """The attempt's document here: its packed fields as they were, under this
         database's layout number."""
-        self._known(record.candidate_id)
-        if record.status not in ("in_progress", "submitted"):
-            raise ValueError(f"attempt {shown(record.attempt_id)} has status {record.status!r}")
-        doc: Doc = {
-            "id": record.attempt_id,
-            "cand": record.candidate_id,
-            "layout": self._layout_id(record.layout),
-            "status": record.status,
-        }
-        for name, value in record.packed.items():
-            if value is not None and name not in _HEAD:
-                doc[name] = value
-        for name in _SCALARS:
-            value = getattr(record, name)
-            if value is not None and name not in doc:
-                doc[name] = value
-        needed = ("answers", "scores", "codes", "outcome") if record.status == "submitted" else ()
-        for name in needed or ("answers",):
-            if not isinstance(doc.get(name), str):
-                raise ValueError(f"attempt {shown(record.attempt_id)} has no {name}")
-        if not isinstance(record.attempt_id, str) or not record.attempt_id:
+        aid, cid, status, packed = (
+            record.attempt_id,
+            record.candidate_id,
+            record.status,
+            record.packed,
+        )
+        if cid not in self.people:
+            self._known(cid)
+        doc: Doc
+        if (
+            packed.get("id") == aid
+            and packed.get("cand") == cid
+            and packed.get("status") == status
+            and None not in packed.values()
+        ):  # a whole stored document (a file's): copied as it is (keys in their order)
+            doc = dict(packed)
+            doc["layout"] = self._layout_id(record.layout)
+        else:
+            doc = {"id": aid, "cand": cid, "layout": self._layout_id(record.layout)}
+            doc["status"] = status
+            for name, value in packed.items():
+                if value is not None and name not in _HEAD:
+                    doc[name] = value
+            for name in _SCALARS:
+                value = getattr(record, name)
+                if value is not None and name not in doc:
+                    doc[name] = value
+        if status == "submitted":
+            if not (
+                type(doc.get("answers")) is str
+                and type(doc.get("scores")) is str
+                and type(doc.get("codes")) is str
+                and type(doc.get("outcome")) is str
+            ):
+                raise ValueError(f"submitted attempt {shown(aid)} lacks its answers or scores")
+        elif status != "in_progress":
+            raise ValueError(f"attempt {shown(aid)} has status {shown(str(status))}")
+        elif type(doc.get("answers")) is not str:
+            raise ValueError(f"attempt {shown(aid)} has no answers")
+        if type(aid) is not str or not aid:
             raise ValueError("an attempt without an id")
         return doc
 
@@ -2127,10 +2190,10 @@ class _Restore:
         if any(sort_stamp(a) > sort_stamp(b) for a, b in pairwise(chunk)):
             chunk.sort(key=sort_stamp)  # stable: equal times keep the dump's order
         ids = list(dict.fromkeys(d["cand"] for d in chunk))
-        if last:
-            ids += [cid for cid in self.people if cid not in self.placed and cid not in ids]
         self.placed.update(ids)
-        people = [self.people[cid] for cid in ids]
+        if last:
+            ids += [cid for cid in self.people if cid not in self.placed]
+        people = [self._person(cid) for cid in ids]
         pulled = self._pull(None if last or not chunk else sort_stamp(chunk[-1]))
         store_events = [d for d in pulled if d["event"] in STORE_EVENTS]
         self.live_audit += [d for d in pulled if d["event"] not in STORE_EVENTS]
@@ -2147,7 +2210,7 @@ class _Restore:
             if len(self.people) + self.archivable + stored_events <= tx.limits.live:
                 self.live_audit = pulled
                 if self.people:
-                    tx.append("candidates", list(self.people.values()))
+                    tx.append("candidates", [self._person(cid) for cid in self.people])
                 if self.attempts:
                     from screener.store.hashindex import hash64_many
 
