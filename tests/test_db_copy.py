@@ -34,7 +34,7 @@ from screener.store.transfer import copy_store
 from tests.helpers import ROOT, run_cli
 from tests.results_data import TINY_DIR, fill_tiny
 from tests.storefiles import archive_of, segment_files, snapshot, temp_files
-from tests.test_store import row
+from tests.test_store import LAYOUT, answers_for, row, scored
 from tests.test_take import CTRL_C, DOWN, ENTER, typed
 
 TINY = ("--content-dir", str(TINY_DIR))
@@ -255,6 +255,42 @@ def test_restore_keeps_the_files_private_and_the_archive_in_order(tmp_path: Path
     erased = dest.delete_candidate("p4")
     assert erased.attempts == 4 and not erased.still_present
     assert temp_files(dest_db) == []
+
+
+def test_the_audit_trail_keeps_its_order_whichever_file_holds_it(tmp_path: Path) -> None:
+    """Store events go into the segments of their time, free-text ones stay in the live
+    file (erasure reads their text there): the trail reads as before, in order, also
+    when the audit events alone take the copy past the live file's limit."""
+    source = Store(tmp_path / "a" / "screener.json")
+    person = source.add_candidate("Ann Audit", "ann@example.com", candidate_id="ann")
+    for n in range(12):
+        when = datetime(2024, 1, 1 + n, 9, tzinfo=UTC)
+        started = source.start_attempt("ann", LAYOUT, started=when, command="take")
+        source.audit("note", candidate_id=person.id, detail=f"note {n}", when=when)
+        if n % 4:
+            card, plan = scored(answers_for(n, blank=0))
+            for item, answer in answers_for(n, blank=0).items():
+                source.record_answer(started.attempt_id, item, answer)
+            source.submit_attempt(
+                started.attempt_id, card, plan, submitted=when.replace(hour=10), command="take"
+            )
+    for limits in ({"live_limit": 2, "segment_attempts": 3}, {"live_limit": 10}):
+        dest_db = tmp_path / f"b{len(limits)}" / "screener.json"
+        dest = Store(dest_db, **limits)  # type: ignore[arg-type]
+        copy_store(source, dest)
+        assert segment_files(dest_db)
+        assert dest.audit_events()[:-1] == source.audit_events()
+        assert [e.detail for e in dest.audit_events(event="note")] == [
+            f"note {n}" for n in range(12)
+        ]
+        everything = source.attempts(status=None)
+        assert [a.attempt_id for a in dest.attempts(status=None)] == [
+            a.attempt_id for a in everything
+        ]
+        assert dest.attempts(status="in_progress")[0].answers == everything[0].answers
+        erased = dest.delete_candidate("ann")  # the free-text events went with her
+        assert erased.audit_events == 12 + 12 + 9  # notes, started, submitted
+        assert dest.audit_events(event="note") == []
 
 
 def test_a_small_copy_stays_in_the_live_file(tmp_path: Path) -> None:
