@@ -312,6 +312,25 @@ def test_the_secret_is_copied_so_pseudonyms_stay(tmp_path: Path) -> None:
     assert first and first == cli(dest.location, *anonymised).stdout
 
 
+def test_an_older_file_is_copied_as_it_reads_and_left_as_it_was(tmp_path: Path) -> None:
+    """A schema 3 file (before the archive) is read as migrated, never written; its
+    secret comes along (a schema 0 file has none: the copy gets a new one)."""
+    source = fill_tiny(tmp_path / "a" / "screener.json")
+    data = json.loads(Path(source.location).read_bytes())
+    data["meta"]["1"]["schema_version"] = 3
+    old = tmp_path / "old" / "screener.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(data))
+    before = old.read_bytes()
+    dest = Store(tmp_path / "b" / "screener.json")
+    assert copy_store(Store(old), dest).attempts == 12
+    assert old.read_bytes() == before and sorted(p.name for p in old.parent.iterdir()) == [
+        "screener.json"
+    ]
+    assert dest.secret() == data["meta"]["1"]["secret"]
+    assert [r.to_json() for r in dest.attempts()] == [r.to_json() for r in source.attempts()]
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
@@ -372,6 +391,10 @@ def test_a_dump_the_store_cannot_hold_writes_nothing(tmp_path: Path) -> None:
     orphan = replace(source.dump(), candidates=people[1:])
     with pytest.raises(StoreError, match="who is not in it"):
         Store(dest_db).restore(orphan)
+    records = list(source.dump().attempts)
+    repeated = replace(source.dump(), attempts=[*records, records[3]])
+    with pytest.raises(StoreError, match="appears twice"):
+        Store(dest_db).restore(repeated)
     assert not dest_db.exists() and Store(dest_db).info().candidates == 0
 
 

@@ -1384,7 +1384,11 @@ class Store:
         try:
             self._txn = txn
             try:
-                secret = self.secret()
+                head = txn.docs(META).get(META_ID)
+                secret = head.get("secret") if isinstance(head, dict) else None
+                if not usable_secret(secret):  # an older file's, as migrated: made now
+                    secret = self.secret()  # none yet (a throwaway), or a one-line refusal
+                assert isinstance(secret, str)
                 attempts = self.iter_attempts(status=None)
                 progress = self.progress()
                 audit = _all_audit(txn)
