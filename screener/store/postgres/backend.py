@@ -1343,6 +1343,8 @@ class PostgresStore:
             execute("DELETE FROM audit WHERE seq = ANY(%s)", (naming,))
             execute("DELETE FROM events WHERE person = %s", (candidate_id,))
             execute("DELETE FROM progress WHERE candidate_id = %s", (candidate_id,))
+            execute("DELETE FROM competency_results WHERE attempt_id = ANY(%s)", (attempt_ids,))
+            execute("DELETE FROM plan_rows WHERE attempt_id = ANY(%s)", (attempt_ids,))
             execute("DELETE FROM attempts WHERE candidate_id = %s", (candidate_id,))
             execute("DELETE FROM candidates WHERE id = %s", (candidate_id,))
             self._audit(
