@@ -431,7 +431,7 @@ def _slow_copy(source: str, dest: str) -> None:
     real = store_txn.write_segment
 
     def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.02)
+        time.sleep(0.05)  # twenty segments: a second to land a kill in
         return real(*args, **kwargs)
 
     store_txn.write_segment = slow  # type: ignore[assignment]
