@@ -93,6 +93,8 @@ MIN_SECRET_HEX = 32
 #: pg_advisory_xact_lock key taken by every write that creates candidates or stores
 #: attempts with submission keys ("scr" "cand"): one such write at a time.
 PEOPLE_LOCK = 0x736372636E64
+#: ... and by a write that stores a new layout (numbered max + 1): "scr" "lay".
+LAYOUT_LOCK = 0x7363726C6179
 #: Streams of at most this many attempts are read at once; longer ones through a cursor.
 EAGER_ROWS = 2000
 #: Rows fetched from a server-side cursor at a time.
@@ -544,7 +546,7 @@ class PostgresStore:
         doc = orjson.dumps(layout.to_doc()).decode()
         row = tx.conn.execute("SELECT id FROM layouts WHERE doc = %s", (doc,)).fetchone()
         if row is None:
-            tx.conn.execute("LOCK TABLE layouts IN SHARE ROW EXCLUSIVE MODE")
+            tx.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LAYOUT_LOCK,))
             row = tx.conn.execute("SELECT id FROM layouts WHERE doc = %s", (doc,)).fetchone()
         if row is None:
             free = None
