@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from screener.errors import ContentError, NotFoundError
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # imported when used: listing the content needs none of them
     from screener.content import Assessment, Module
     from screener.lint import Checked
     from screener.yamlsource import Problem
+
+_T = TypeVar("_T")
 
 CONTENT_ENV = "SCREENER_CONTENT"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -129,24 +131,33 @@ def cached_check(raw: bytes, text: str, filename: str) -> Checked:
     content, on every command) is read back instead of parsed, validated and linted
     again. Same model, same located problems and warnings: the result is the one
     ``check_text`` gave. An unreadable cache entry is ignored and rewritten."""
+    from screener.lint import Checked, check_text
+
+    return cached(raw, filename, Checked, lambda: check_text(text, filename))
+
+
+def cached(raw: bytes, filename: str, kind: type[_T], check: Callable[[], _T]) -> _T:
+    """``check()``'s result for the file ``filename`` holding ``raw``, kept in the content
+    cache (``cached_check``) under the SHA-256 of ``_code_stamp``, the name of ``kind``
+    (the record a check gives: ``Checked``, a program's ``CheckedProgram``), the
+    file's name and its bytes; a result of another type or file is checked again."""
     import hashlib
     import pickle
 
-    from screener.lint import Checked, check_text
-
     folder = _cache_folder()
     if folder is None:
-        return check_text(text, filename)
-    key = hashlib.sha256(b"\0".join((_code_stamp().encode(), filename.encode(), raw)))
+        return check()
+    stamp = _code_stamp() if kind.__name__ == "Checked" else f"{_code_stamp()}\0{kind.__name__}"
+    key = hashlib.sha256(b"\0".join((stamp.encode(), filename.encode(), raw)))
     entry = folder / f"{key.hexdigest()}.pickle"
     try:
         with entry.open("rb") as handle:
             found = pickle.load(handle)
-        if isinstance(found, Checked) and found.filename == filename:
+        if isinstance(found, kind) and getattr(found, "filename", None) == filename:
             return found
     except Exception:  # missing, partial or from another version: check again
         pass
-    checked = check_text(text, filename)
+    checked = check()
     _store(entry, pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
     return checked
 

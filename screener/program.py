@@ -41,7 +41,8 @@ TERMINAL_KINDS: frozenset[str] = frozenset({"completed", "left"})
 
 class _Model(BaseModel):
     # the same settings as screener.content: unknown fields and silent conversions refused
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build as there: validators built on first validation, not at import
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Range(_Model):
@@ -278,8 +279,14 @@ def check_program_text(text: str, filename: str) -> CheckedProgram:
 
 
 def check_program_file(path: Path) -> CheckedProgram:
+    """``check_program_text`` of a file, through the content cache (``catalog.cached``):
+    a program file checked before is read back, not parsed and validated again."""
+    from screener.catalog import cached
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        # as read_text: UTF-8, every line ending made "\n"
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         checked = check_program_text("", str(path))
         checked.problems = [Problem(str(path), 1, 1, f"not UTF-8 text ({exc.reason})")]
@@ -288,7 +295,7 @@ def check_program_file(path: Path) -> CheckedProgram:
         checked = check_program_text("", str(path))
         checked.problems = [Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]
         return checked
-    return check_program_text(text, str(path))
+    return cached(raw, str(path), CheckedProgram, lambda: check_program_text(text, str(path)))
 
 
 def _open_to(move: Move, routes: Sequence[str]) -> list[str]:
