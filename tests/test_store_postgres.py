@@ -97,13 +97,25 @@ def test_a_role_without_the_rights_is_told_which_operation(
         "permission denied: this role may not read" in err
     )
     assert "read results (results/export)" in err
+    unmigrated = server.url(dbname(server.new_database(migrated=False)), user=PASSWORD_ROLE)
+    env["SCREENER_DB"] = unmigrated
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(A_GOOD)
+    take = ("take", "tiny", "--answers", str(answers), "--name", "X")
+    err = one_line_error(run_cli(*TINY, *take, env=env))
+    assert "this role may not create them: run `screener db migrate`" in err
 
 
-def test_a_newer_schema_is_refused_and_left_alone(server: PgServer, url: str) -> None:
+def test_a_newer_schema_is_refused_and_left_alone(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
     connect(url).add_candidate("Before")
     server.query("UPDATE screener.meta SET schema_version = 99", dbname(url))
-    for args in (("results",), ("db", "info"), ("take", "tiny", "--answers", "-", "--name", "X")):
-        err = one_line_error(run_cli(*TINY, *args, input=A_GOOD))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(A_GOOD)
+    take = ("take", "tiny", "--answers", str(answers), "--name", "X")
+    for args in (("results",), ("db", "info"), take):
+        err = one_line_error(run_cli(*TINY, *args))
         assert "schema version 99, newer than this screener knows (1)" in err
     assert server.query("SELECT count(*) FROM screener.candidates", dbname(url)) == [(1,)]
 

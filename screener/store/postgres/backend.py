@@ -272,7 +272,13 @@ class PostgresStore:
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 version = self._version(conn)
                 if write and version != schema_version():
-                    _, version = apply(conn, self.location)  # a savepoint of this transaction
+                    try:
+                        _, version = apply(conn, self.location)  # a savepoint of this one
+                    except psycopg.errors.InsufficientPrivilege:
+                        raise StoreError(
+                            f"{self.location} has no screener tables yet and this role may not "
+                            "create them: run `screener db migrate` as the database's owner"
+                        ) from None
                     self._checked = True
                 tx = _Tx(conn, write, version)
                 self._tx = tx

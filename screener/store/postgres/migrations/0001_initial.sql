@@ -4,6 +4,8 @@
 -- ISO-8601 UTC text to the second ('2024-05-01T10:20:00Z'), which sorts as time.
 -- The packed attempt fields (docs/store.md, "Attempts") are kept as the exact
 -- JSON text screener packs, so every backend gives back the same attempt.
+-- Text that is sorted or compared by range (times, names, ids) has the "C"
+-- collation: code point order, as screener's other backend compares it.
 
 CREATE SCHEMA IF NOT EXISTS screener;
 
@@ -16,11 +18,11 @@ CREATE TABLE screener.meta (
 
 CREATE TABLE screener.candidates (
     seq      bigint GENERATED ALWAYS AS IDENTITY,  -- the order stored in
-    id       text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
-    name     text NOT NULL CHECK (name <> ''),
+    id       text COLLATE "C" PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+    name     text COLLATE "C" NOT NULL CHECK (name <> ''),
     name_key text NOT NULL,  -- the name with spacing runs made one, case-folded
     contact  text,
-    created  text NOT NULL
+    created  text COLLATE "C" NOT NULL
 );
 CREATE INDEX candidates_name_key ON screener.candidates (name_key);
 
@@ -39,8 +41,8 @@ CREATE TABLE screener.attempts (
     candidate_id text NOT NULL REFERENCES screener.candidates (id),
     layout       integer NOT NULL REFERENCES screener.layouts (id),
     status       text NOT NULL CHECK (status IN ('in_progress', 'submitted')),
-    started      text,
-    submitted    text,
+    started      text COLLATE "C",
+    submitted    text COLLATE "C",
     -- the time attempts are ordered by: submitted, else started
     stamp        text GENERATED ALWAYS AS (coalesce(submitted, started, '')) STORED,
     outcome      text CHECK (outcome IN ('pass', 'coaching', 'incomplete')),
@@ -94,9 +96,9 @@ CREATE TABLE screener.progress (
     candidate_id text NOT NULL REFERENCES screener.candidates (id),
     module       text NOT NULL,
     attempt_id   text,
-    started      text NOT NULL,
-    updated      text NOT NULL,
-    completed    text,
+    started      text COLLATE "C" NOT NULL,
+    updated      text COLLATE "C" NOT NULL,
+    completed    text COLLATE "C",
     check_score  double precision,
     lessons      text[] NOT NULL DEFAULT '{}',
     PRIMARY KEY (candidate_id, module)
@@ -106,7 +108,7 @@ CREATE TABLE screener.progress (
 CREATE TABLE screener.audit (
     seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     event        text NOT NULL,
-    at           text NOT NULL,
+    at           text COLLATE "C" NOT NULL,
     command      text,
     candidate_id text,
     attempt_id   text,
