@@ -516,9 +516,19 @@ def write_segment(
         pos = column.index(layout)
         layouts[layout] = [column.count(layout), pos, sort_stamp(attempts[pos])]
     payload = sealed_bytes(tables)
-    data_path = segment_path(folder, number, "json")
-    write_new_file(segment_path(folder, number, "idx"), index_of(tables), like)
-    write_new_file(data_path, payload, like)
+    # the data file is written and fsynced by a thread while the index is computed
+    # (fsync waits without the GIL); both are listed only at the commit, so their order
+    # does not matter, and both are written (or the error raised) before this returns
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        data = pool.submit(write_new_file, segment_path(folder, number, "json"), payload, like)
+        try:
+            write_new_file(segment_path(folder, number, "idx"), index_of(tables), like)
+        except BaseException:
+            pool.shutdown(wait=True)  # the data file's outcome does not matter now
+            raise
+        data.result()
     return Segment(
         number=number,
         attempts=len(attempts),
