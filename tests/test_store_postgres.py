@@ -207,7 +207,7 @@ def test_batch_and_results_json_equal_to_the_file_store(url: str, tmp_path: Path
     assert len(on_server) == 30 and on_server == lines(str(file_db))
 
 
-def test_the_packed_attempt_is_the_file_stores(url: str, tmp_path: Path) -> None:
+def test_the_packed_attempt_is_the_file_stores(server: PgServer, url: str, tmp_path: Path) -> None:
     """``AttemptRecord.packed`` is the same on both backends: what keeps every reader equal."""
     from content_fixtures import tiny
 
@@ -219,7 +219,8 @@ def test_the_packed_attempt_is_the_file_stores(url: str, tmp_path: Path) -> None
 
     rng = random.Random(5)
     rows = []
-    for n, (name, contact) in enumerate(NASTY):
+    people = [*NASTY, ("Back\\slash O'Neil", "back\\slash@example.org")]  # COPY escapes
+    for n, (name, contact) in enumerate(people):
         for form in ("A", "B"):
             answers = tiny_answers(a, form, rng)
             card = score_form(a, answers, form)
@@ -244,6 +245,21 @@ def test_the_packed_attempt_is_the_file_stores(url: str, tmp_path: Path) -> None
         return [{**r.packed, "id": None} for r in store.attempts()]
 
     assert packed(connect(url)) == packed(file_store)
+    for record in connect(url).attempts():  # the plan and competency rows beside each
+        assert {
+            (module, required)
+            for module, required in server.query(
+                "SELECT module, required FROM screener.plan_rows WHERE attempt_id = %s",
+                dbname(url),
+                record.attempt_id,
+            )
+        } == {(module, required) for module, _, _, required in record.plan_table}
+        assert server.query(
+            "SELECT competency, score, status FROM screener.competency_results"
+            " WHERE attempt_id = %s ORDER BY position",
+            dbname(url),
+            record.attempt_id,
+        ) == [(c.id, c.score, c.status) for c in record.competencies]
     assert file_store.attempts(module="tiny-math")  # the filter below finds some
     assert [
         r.to_json() | {"attempt_id": None} for r in connect(url).attempts(module="tiny-math")
@@ -408,3 +424,33 @@ def test_parallel_processes_store_exact_counts(url: str, tmp_path: Path) -> None
     assert len(bfi_attempts) == 40 and len({a.attempt_id for a in bfi_attempts}) == 40
     [same] = store.candidates_named("same person")  # created once
     assert len(store.attempts(candidate=same.id)) == codes[2:].count(0) >= 1
+
+
+def test_the_plan_rows_are_the_standard_plans_modules() -> None:
+    """``_plan_of`` finds the standard plan's modules from statuses and outcome alone."""
+    import random
+
+    from content_fixtures import tiny
+
+    from screener.store.postgres.backend import _plan_of
+    from screener.store.records import AttemptRecord
+
+    layout = Layout.of(tiny())
+    rng = random.Random(1)
+    width = len(layout.competencies)
+    for _ in range(300):
+        codes = "".join(rng.choice("mbio") for _ in range(width))
+        scores = [rng.uniform(0, 100) for _ in range(width)]
+        doc = {
+            "id": "a",
+            "cand": "c",
+            "layout": 1,
+            "status": "submitted",
+            "answers": "[]",
+            "scores": json.dumps(scores),
+            "codes": codes,
+            "outcome": rng.choice(["pass", "coaching", "incomplete"]),
+        }
+        record = AttemptRecord.from_doc(doc, layout, None)
+        expected = [(module, required) for module, _, _, required in record.plan_table]
+        assert sorted(_plan_of(doc, {1: layout})) == sorted(expected), doc

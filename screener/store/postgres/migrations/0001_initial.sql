@@ -80,14 +80,13 @@ CREATE TABLE screener.competency_results (
     PRIMARY KEY (attempt_id, position)
 );
 
--- per submitted attempt: its coaching plan's modules, in plan order
+-- per submitted attempt: the modules of its coaching plan, required or recommended
+-- (their order and gaps are in the attempt's packed plan)
 CREATE TABLE screener.plan_rows (
     attempt_id text NOT NULL,
-    position   smallint NOT NULL,
     module     text NOT NULL,
-    required   boolean NOT NULL,
-    gap        double precision NOT NULL,
-    PRIMARY KEY (attempt_id, position)
+    required   boolean NOT NULL,  -- false: recommended (for a borderline competency)
+    PRIMARY KEY (attempt_id, module)
 );
 CREATE INDEX plan_rows_module ON screener.plan_rows (module, attempt_id);
 
