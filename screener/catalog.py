@@ -281,7 +281,30 @@ def check_paths(
 
 
 def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
-    """Load every content root; a root with faults makes the catalog refuse to load."""
+    """Load every content root; a root with faults makes the catalog refuse to load.
+
+    A catalog that loaded is kept in the content cache (``CACHE_ENV``) as its models
+    alone, under ``_content_entry``: loading it again reads the content files (for
+    their hash) and one small pickle, not each file's check with its marks.
+    """
+    import pickle
+
+    entry = _content_entry("catalog", extra)
+    if entry is not None:
+        try:
+            with entry.open("rb") as handle:
+                found = pickle.load(handle)
+            if isinstance(found, Catalog) and not found.problems:
+                return found
+        except Exception:  # missing, partial or from another version: load again
+            pass
+    catalog = _load_catalog(extra)
+    if entry is not None:
+        _store(entry, pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+    return catalog
+
+
+def _load_catalog(extra: Sequence[Path]) -> Catalog:
     from screener.content import Assessment, Module
     from screener.lint import check_references
 
@@ -302,32 +325,45 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     return catalog
 
 
-def listing(kind: str, extra: Sequence[Path] = ()) -> list[dict[str, object]]:
-    """What ``screener assessments`` (``kind`` "assessments") or ``screener modules``
-    ("modules") lists: one row of plain values per assessment or module in use.
-
-    Kept in the content cache (``CACHE_ENV``) under the SHA-256 of screener's code
-    and every content file in use (its name and bytes), so listing again reads those
-    files but neither parses them nor builds a content model (nor imports pydantic).
-    Content with problems is never kept: ``load_catalog`` raises as it always does.
-    """
+def _content_entry(kind: str, extra: Sequence[Path]) -> Path | None:
+    """Where the content cache keeps ``kind`` ("catalog", a listing) of the content in
+    use: under the SHA-256 of ``kind``, screener's code and every content root with
+    every file in it (its name and bytes). None when the cache is off, or a root or
+    file cannot be read (loading says what is wrong)."""
     import hashlib
-    import pickle
 
     from screener.errors import ScreenerError
 
     folder = _cache_folder()
     if folder is None:
-        return _rows(load_catalog(extra), kind)
+        return None
     try:
-        digest = hashlib.sha256(f"listing\0{kind}\0{_code_stamp()}\0".encode())
-        for file in content_files(extra):
-            raw = file.read_bytes()
-            digest.update(f"{file}\0{len(raw)}\0".encode())
-            digest.update(raw)
-    except (OSError, ScreenerError):  # load_catalog says what is wrong
+        digest = hashlib.sha256(f"{kind}\0{_code_stamp()}\0".encode())
+        for n, root in enumerate(content_roots(extra)):
+            digest.update(f"root\0{root}\0".encode())
+            for file in yaml_files(root, bundled_layout=n == 0):
+                raw = file.read_bytes()
+                digest.update(f"{file}\0{len(raw)}\0".encode())
+                digest.update(raw)
+    except (OSError, ScreenerError):
+        return None
+    return folder / f"{digest.hexdigest()}.{kind.split(':')[0]}"
+
+
+def listing(kind: str, extra: Sequence[Path] = ()) -> list[dict[str, object]]:
+    """What ``screener assessments`` (``kind`` "assessments") or ``screener modules``
+    ("modules") lists: one row of plain values per assessment or module in use.
+
+    Kept in the content cache (``_content_entry``), so listing again reads the
+    content files but neither parses them nor builds a content model (nor imports
+    pydantic). Content with problems is never kept: ``load_catalog`` raises as it
+    always does.
+    """
+    import pickle
+
+    entry = _content_entry(f"listing:{kind}", extra)
+    if entry is None:
         return _rows(load_catalog(extra), kind)
-    entry = folder / f"{digest.hexdigest()}.listing"
     try:
         with entry.open("rb") as handle:
             found = pickle.load(handle)
