@@ -72,9 +72,12 @@ def pg_server() -> Iterator[object]:
 
 
 @pytest.fixture
-def pg_url(pg_server: object) -> str:
-    """A fresh, migrated and empty PostgreSQL database of its own for one test."""
+def pg_url(pg_server: object) -> Iterator[str]:
+    """A fresh, migrated and empty PostgreSQL database of its own for one test (dropped
+    after it, with any connection the test left open)."""
     from tests.pgserver import PgServer
 
     assert isinstance(pg_server, PgServer)
-    return pg_server.new_database()
+    url = pg_server.new_database()
+    yield url
+    pg_server.drop_database(url)

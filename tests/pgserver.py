@@ -165,6 +165,9 @@ class PgServer:
         self.admin(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
 
 def start_server(bin_dir: Path) -> PgServer:
     """Start a cluster in a new temp folder (owned by the user it runs as)."""
