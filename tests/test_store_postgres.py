@@ -138,12 +138,17 @@ def test_an_empty_database_reads_as_empty_and_the_first_write_creates_the_schema
     assert migrate_database(other) == (None, 1) and not connect(other).exists()
 
 
-def test_a_url_through_a_path_and_the_environment(url: str) -> None:
+def test_a_url_through_a_path_and_the_environment(server: PgServer, url: str) -> None:
     """``--db`` is parsed as a path, which makes ``//`` one slash: put back."""
     assert postgres_url(Path(url)) == url
     assert isinstance(connect(Path(url)), PostgresStore)
     assert isinstance(connect(), PostgresStore)  # $SCREENER_DB
     assert connect(url).location == url
+    connect(url).add_candidate("Over TCP")
+    socket = f"postgresql://screener@/{dbname(url)}?host={server.socket_dir}&port={server.port}"
+    assert [c.name for c in connect(Path(socket)).candidates()] == ["Over TCP"]
+    done = run_cli("--db", socket, "db", "info", "--json")
+    assert json.loads(done.stdout)["candidates"] == 1, done.stderr
 
 
 def test_starting_up_imports_no_psycopg() -> None:

@@ -22,7 +22,9 @@ def postgres_url(db: Path | str | None) -> str | None:
     """The URL ``db`` is when it names a PostgreSQL database, else None.
 
     A URL that went through ``pathlib.Path`` (``--db`` is parsed as a path) lost
-    one slash of its ``//``; it is put back.
+    one slash of its ``//``; it is put back. (So through ``--db`` a URL without a
+    host, ``postgresql:///dbname``, cannot be told from ``postgresql://dbname``:
+    give ``postgresql://?dbname=NAME`` or set ``$SCREENER_DB``, read as typed.)
     """
     if db is None:
         return None
@@ -33,6 +35,8 @@ def postgres_url(db: Path | str | None) -> str | None:
         collapsed = scheme[:-1]  # "postgresql:/"
         if text.startswith(collapsed):
             return scheme + text[len(collapsed) :]
+        if text == scheme[:-2]:  # "postgresql://" alone, as a path: "postgresql:"
+            return scheme
     return None
 
 
