@@ -9,6 +9,7 @@ same ``results --json`` as the file store, erasure leaving no row, answers under
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -383,7 +384,13 @@ def test_a_stored_scorecard_comes_back_whole(url: str) -> None:
     again = connect(url).attempt(saved.attempt_id)
     assert again.competencies == card.competencies and again.plan == plan and again.seed == 7
     assert [e.event for e in connect(url).audit_events()] == ["attempt.saved"]
-    with pytest.raises(StoreError, match="already holds data"):
+    with pytest.raises(
+        StoreError,
+        match=re.escape(
+            "is not empty (it holds 1 candidate(s), 1 attempt(s), 1 audit event(s)): "
+            "copy into a new database; left untouched"
+        ),
+    ):
         connect(url).restore(store.dump())
 
 
@@ -401,7 +408,9 @@ def test_dump_and_restore_between_two_servers(server: PgServer, url: str) -> Non
     for status in ("submitted", "in_progress"):
         copied = [dict(a.packed) for a in target.attempts(status=status)]  # type: ignore[arg-type]
         assert copied == [dict(a.packed) for a in store.attempts(status=status)]  # type: ignore[arg-type]
-    assert target.progress() == store.progress() and target.audit_events() == store.audit_events()
+    *copied, last = target.audit_events()
+    assert target.progress() == store.progress() and copied == store.audit_events()
+    assert (last.event, last.command, last.candidate_id) == ("db.copied", "db copy", None)
     assert target.candidates() == store.candidates()
 
 

@@ -34,7 +34,7 @@ import orjson
 import psycopg
 from psycopg import sql as pgsql
 
-from screener.errors import NotFoundError, StoreError
+from screener.errors import NotFoundError, RecordError, StoreError
 from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.hashindex import name_key
 from screener.store.postgres.connection import check_url, open_connection, operation_error
@@ -1450,89 +1450,141 @@ class PostgresStore:
         weakref.finalize(dumped, source.close)
         return dumped
 
-    def restore(self, dump: StoreDump, *, command: str | None = None) -> RestoreCounts:
-        """Another store's ``dump`` into this one, which must hold nothing yet: one
-        transaction, ids, names and times as they were."""
+    def restore(self, dump: StoreDump, *, command: str | None = "db copy") -> RestoreCounts:
+        """Another store's ``dump`` into this one, which must hold nothing yet (a
+        ``StoreError`` otherwise, left untouched): one transaction, ids, names, times
+        and packed attempts as they were; audited (``db.copied``, counts only)."""
+        if not usable_secret(dump.secret):
+            raise StoreError(
+                "the database being copied has no usable secret "
+                "(run `screener db rotate-secret` on it first); nothing was written"
+            )
         with self._open(write=True, op="copy a database in (db copy)") as tx:
-            if self._holds_data(tx):
+            self._refuse_unless_empty(tx)
+            try:
+                counts = self._restore(tx, dump)
+            except (RecordError, ValueError, KeyError, TypeError) as exc:
+                what = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
                 raise StoreError(
-                    f"{self.location} already holds data: copy into an empty database only"
-                )
-            tx.conn.execute("UPDATE meta SET secret = %s WHERE id = 1", (dump.secret,))
-            people = [(c.id, c.name, c.contact, c.created) for c in dump.candidates]
-            self._copy_candidates(tx, people)
-            attempts = 0
-            pending: list[Doc] = []
-            for record in dump.attempts:
-                doc = dict(record.packed)
-                number = doc.get("layout")
-                doc["layout"] = self._layout_id(
-                    tx, record.layout, number if isinstance(number, int) else None
-                )
-                doc["id"], doc["cand"], doc["status"] = (
-                    record.attempt_id,
-                    record.candidate_id,
-                    record.status,
-                )
-                pending.append(doc)
-                if len(pending) >= CHUNK:
-                    self._copy_attempts(tx, pending)
-                    attempts += len(pending)
-                    pending = []
-            if pending:
+                    f"the database being copied holds a record {self.location} cannot store "
+                    f"({what}); nothing was written"
+                ) from None
+            total = (
+                counts.candidates
+                + counts.attempts
+                + counts.progress
+                + counts.audit_events
+                + counts.employers
+                + counts.events
+            )
+            self._audit(tx, "db.copied", command, count=total, detail=_copied(counts))
+            return counts
+
+    def _refuse_unless_empty(self, tx: _Tx) -> None:
+        row = tx.conn.execute(
+            "SELECT (SELECT count(*) FROM candidates), (SELECT count(*) FROM attempts),"
+            " (SELECT count(*) FROM progress), (SELECT count(*) FROM audit),"
+            " (SELECT count(*) FROM employers), (SELECT count(*) FROM events)"
+        ).fetchone()
+        assert row is not None
+        held = [
+            f"{count} {what}"
+            for count, what in zip(
+                row,
+                (
+                    "candidate(s)",
+                    "attempt(s)",
+                    "coaching record(s)",
+                    "audit event(s)",
+                    "employer(s)",
+                    "program event(s)",
+                ),
+                strict=True,
+            )
+            if count
+        ]
+        if held:
+            raise StoreError(
+                f"{self.location} is not empty (it holds {', '.join(held)}): "
+                "copy into a new database; left untouched"
+            )
+
+    def _restore(self, tx: _Tx, dump: StoreDump) -> RestoreCounts:
+        tx.conn.execute("UPDATE meta SET secret = %s WHERE id = 1", (dump.secret,))
+        people = [(c.id, c.name, c.contact, c.created) for c in dump.candidates]
+        self._copy_candidates(tx, people)
+        attempts = 0
+        pending: list[Doc] = []
+        for record in dump.attempts:
+            doc = dict(record.packed)
+            number = doc.get("layout")
+            doc["layout"] = self._layout_id(
+                tx, record.layout, number if isinstance(number, int) else None
+            )
+            doc["id"], doc["cand"], doc["status"] = (
+                record.attempt_id,
+                record.candidate_id,
+                record.status,
+            )
+            pending.append(doc)
+            if len(pending) >= CHUNK:
                 self._copy_attempts(tx, pending)
                 attempts += len(pending)
-            progress = 0
-            with tx.conn.cursor() as cur:
-                with cur.copy(
-                    "COPY progress (candidate_id, module, attempt_id, started, updated, completed,"
-                    " check_score, lessons) FROM STDIN"
-                ) as copy:
-                    for p in dump.progress:
-                        copy.write_row(
-                            (
-                                p.candidate_id,
-                                p.module,
-                                p.attempt_id,
-                                p.started,
-                                p.updated,
-                                p.completed,
-                                p.check_score,
-                                list(p.lessons),
-                            )
+                pending = []
+        if pending:
+            self._copy_attempts(tx, pending)
+            attempts += len(pending)
+        progress = 0
+        with tx.conn.cursor() as cur:
+            with cur.copy(
+                "COPY progress (candidate_id, module, attempt_id, started, updated, completed,"
+                " check_score, lessons) FROM STDIN"
+            ) as copy:
+                for p in dump.progress:
+                    copy.write_row(
+                        (
+                            p.candidate_id,
+                            p.module,
+                            p.attempt_id,
+                            p.started,
+                            p.updated,
+                            p.completed,
+                            p.check_score,
+                            list(p.lessons),
                         )
-                        progress += 1
-                audit = 0
-                with cur.copy(
-                    "COPY audit (event, at, command, candidate_id, attempt_id, count, detail)"
-                    " FROM STDIN"
-                ) as copy:
-                    for e in dump.audit:
-                        copy.write_row(
-                            (
-                                e.event,
-                                e.at,
-                                e.command,
-                                e.candidate_id,
-                                e.attempt_id,
-                                e.count,
-                                e.detail,
-                            )
+                    )
+                    progress += 1
+            audit = 0
+            with cur.copy(
+                "COPY audit (event, at, command, candidate_id, attempt_id, count, detail)"
+                " FROM STDIN"
+            ) as copy:
+                for e in dump.audit:
+                    copy.write_row(
+                        (
+                            e.event,
+                            e.at,
+                            e.command,
+                            e.candidate_id,
+                            e.attempt_id,
+                            e.count,
+                            e.detail,
                         )
-                        audit += 1
-                employers = 0
-                with cur.copy("COPY employers (id, name, region, seats) FROM STDIN") as copy:
-                    for emp in dump.employers:
-                        _check_employer(emp)
-                        copy.write_row((emp.id, emp.name, emp.region, emp.seats))
-                        employers += 1
-                events = 0
-                with cur.copy("COPY events (person, doc) FROM STDIN") as copy:
-                    for event in dump.events:
-                        as_dict = event.as_dict()
-                        copy.write_row((as_dict["person"], orjson.dumps(as_dict).decode()))
-                        events += 1
-            return RestoreCounts(len(people), attempts, progress, audit, employers, events)
+                    )
+                    audit += 1
+            employers = 0
+            with cur.copy("COPY employers (id, name, region, seats) FROM STDIN") as copy:
+                for emp in dump.employers:
+                    _check_employer(emp)
+                    copy.write_row((emp.id, emp.name, emp.region, emp.seats))
+                    employers += 1
+            events = 0
+            with cur.copy("COPY events (person, doc) FROM STDIN") as copy:
+                for event in dump.events:
+                    as_dict = event.as_dict()
+                    copy.write_row((as_dict["person"], orjson.dumps(as_dict).decode()))
+                    events += 1
+        return RestoreCounts(len(people), attempts, progress, audit, employers, events)
 
 
 # -- COPY text ---------------------------------------------------------------------------------
@@ -1601,6 +1653,15 @@ def _copy_lines(cur: psycopg.Cursor[Any], statement: str, lines: Iterable[str]) 
 
 
 # -- streams ------------------------------------------------------------------------------------
+
+
+def _copied(counts: RestoreCounts) -> str:
+    """The ``db.copied`` event's detail: counts only (as the TinyDB store writes it)."""
+    return (
+        f"{counts.candidates} candidate(s), {counts.attempts} attempt(s), "
+        f"{counts.progress} coaching record(s), {counts.audit_events} audit event(s), "
+        f"{counts.employers} employer(s), {counts.events} program event(s)"
+    )
 
 
 def _literal(text: str) -> str:
