@@ -468,3 +468,25 @@ def test_the_plan_rows_are_the_standard_plans_modules() -> None:
         record = AttemptRecord.from_doc(doc, layout, None)
         expected = [(module, required) for module, _, _, required in record.plan_table]
         assert sorted(_plan_of(doc, {1: layout})) == sorted(expected), doc
+
+
+def test_a_round_trip_file_to_server_to_file_keeps_everything(url: str, tmp_path: Path) -> None:
+    from results_data import fill_tiny
+
+    source = fill_tiny(tmp_path / "source.json")
+    person = source.add_candidate("Half Way", candidate_id="half")
+    started = source.start_attempt("half", source.layouts()[0], seed=4)
+    source.record_answer(started.attempt_id, source.layouts()[0].items[0], "b", seconds=2.5)
+    source.view_lesson(person.id, "tiny-math", "intro")
+    server = connect(url)
+    counts = server.restore(source.dump())
+    assert (counts.candidates, counts.attempts) == (len(NASTY) + 1, 2 * len(NASTY) + 1)
+    back = Store(tmp_path / "back.json")
+    back.restore(server.dump())
+    for store in (server, back):
+        assert [a.to_json() for a in store.attempts()] == [a.to_json() for a in source.attempts()]
+        assert [dict(a.packed) for a in store.attempts(status=None)] == [
+            dict(a.packed) for a in source.attempts(status=None)
+        ]
+        assert store.candidates() == source.candidates() and store.secret() == source.secret()
+        assert store.progress() == source.progress()
