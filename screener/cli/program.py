@@ -517,7 +517,6 @@ def after_screening(
     cannot be read.
     """
     from screener.errors import ContentError, PathwayError
-    from screener.tracking import now_utc, sync
 
     asked = nominated_by is not None or region is not None
     try:
@@ -534,6 +533,8 @@ def after_screening(
                 "--nominated-by and --region were not recorded"
             )
         return
+    from screener.tracking import now_utc, sync  # only with a program to track
+
     store = open_store(ctx)
     entry = _entry(chosen, store, nominated_by, region)
     try:
