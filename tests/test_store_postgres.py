@@ -490,3 +490,30 @@ def test_a_round_trip_file_to_server_to_file_keeps_everything(url: str, tmp_path
         ]
         assert store.candidates() == source.candidates() and store.secret() == source.secret()
         assert store.progress() == source.progress()
+
+
+def test_the_results_filters_can_use_indexes(server: PgServer, url: str) -> None:
+    """Each filter of ``results`` has an index to use (sequential scans turned off, so
+    the few rows here do not make a scan the cheaper plan)."""
+    from screener.store.postgres.backend import ATTEMPT_COLUMNS
+
+    store = connect(url)
+    store.save_attempts([row(NewCandidate(f"I{n}", id=f"i{n}"), n) for n in range(20)])
+    for filters, index in (
+        ({"candidate": "i3"}, "attempts_candidate"),
+        ({"outcome": "pass"}, "attempts_outcome"),
+        ({"since": "2030-01-01"}, "attempts_stamp"),
+        ({"module": "bfi-coaching"}, "plan_rows"),
+        ({"assessment": "bfi"}, "attempts_layout"),
+    ):
+        given: dict[str, object] = dict.fromkeys(("candidate", "assessment", "outcome", "module"))
+        given["since"], given["status"] = None, "submitted"
+        where, params = PostgresStore._filters(**(given | filters))  # type: ignore[arg-type]
+        query = f"SELECT {ATTEMPT_COLUMNS} FROM attempts a{where} ORDER BY a.stamp, a.seq"
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET search_path = screener")
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, params))  # type: ignore[arg-type]
+        assert index in plan and "Seq Scan on attempts" not in plan, (filters, plan)

@@ -38,7 +38,7 @@ CREATE INDEX layouts_assessment ON screener.layouts (assessment);
 CREATE TABLE screener.attempts (
     seq          bigint GENERATED ALWAYS AS IDENTITY,  -- the order stored in
     id           text PRIMARY KEY,
-    candidate_id text NOT NULL REFERENCES screener.candidates (id),
+    candidate_id text COLLATE "C" NOT NULL REFERENCES screener.candidates (id),
     layout       integer NOT NULL REFERENCES screener.layouts (id),
     status       text NOT NULL CHECK (status IN ('in_progress', 'submitted')),
     started      text COLLATE "C",
@@ -92,7 +92,7 @@ CREATE INDEX plan_rows_module ON screener.plan_rows (module, attempt_id);
 
 CREATE TABLE screener.progress (
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    candidate_id text NOT NULL REFERENCES screener.candidates (id),
+    candidate_id text COLLATE "C" NOT NULL REFERENCES screener.candidates (id),
     module       text NOT NULL,
     attempt_id   text,
     started      text COLLATE "C" NOT NULL,
