@@ -517,3 +517,29 @@ def test_the_results_filters_can_use_indexes(server: PgServer, url: str) -> None
             conn.execute("SET enable_seqscan = off")
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + query, params))  # type: ignore[arg-type]
         assert index in plan and "Seq Scan on attempts" not in plan, (filters, plan)
+
+
+def test_a_layout_stored_by_a_rolled_back_write_is_forgotten(url: str) -> None:
+    import random
+
+    from content_fixtures import tiny
+
+    from screener.coaching import build_plan
+    from screener.scoring import score_form
+
+    a = tiny()
+    rng = random.Random(2)
+
+    def attempt(form: str) -> NewAttempt:
+        answers = tiny_answers(a, form, rng)
+        card = score_form(a, answers, form)
+        return NewAttempt(
+            NewCandidate("Formed", id="f1"), Layout.of(a, form), card, build_plan(a, card), answers
+        )
+
+    store = connect(url)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_attempts([attempt("A")])  # layout number 1, then rolled back
+        raise RuntimeError("no")
+    store.save_attempts([attempt("B")])  # number 1 again, for another layout
+    assert [r.form for r in store.attempts()] == ["B"] and store.layouts() == [Layout.of(a, "B")]

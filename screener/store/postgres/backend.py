@@ -194,6 +194,9 @@ class _Tx:
     write: bool
     version: int | None  # None: no schema yet (reads find nothing)
     layout_ids: dict[Layout, int] = field(default_factory=dict)
+    #: Layouts by number this transaction knows: a write's own (what it stores may
+    #: be rolled back), a read's the store's cache of committed ones.
+    layouts: dict[int, Layout] = field(default_factory=dict)
     people_locked: bool = False
 
     @property
@@ -280,7 +283,10 @@ class PostgresStore:
                             "create them: run `screener db migrate` as the database's owner"
                         ) from None
                     self._checked = True
-                tx = _Tx(conn, write, version)
+                # a write's layouts are its own until it commits (a rollback forgets them)
+                tx = _Tx(
+                    conn, write, version, layouts=dict(self._layouts) if write else self._layouts
+                )
                 self._tx = tx
                 try:
                     yield tx
@@ -535,7 +541,7 @@ class PostgresStore:
         """Every stored layout by number (layouts never change once stored: cached)."""
         if tx.empty:
             return {}
-        known = self._layouts
+        known = tx.layouts
         rows = tx.conn.execute(
             "SELECT id, doc FROM layouts WHERE NOT (id = ANY(%s)) ORDER BY id", (list(known),)
         ).fetchall()
@@ -566,14 +572,14 @@ class PostgresStore:
             ).fetchone()
             assert row is not None
         tx.layout_ids[layout] = row[0]
-        self._layouts.setdefault(row[0], layout)
+        tx.layouts.setdefault(row[0], layout)
         return int(row[0])
 
     # -- attempts ----------------------------------------------------------------------------
 
     def _record(self, tx: _Tx, row: Sequence[Any], name: str | None) -> AttemptRecord:
         doc = _packed(row)
-        layout = self._layouts.get(doc["layout"]) or self._layout_of(tx)[doc["layout"]]
+        layout = tx.layouts.get(doc["layout"]) or self._layout_of(tx)[doc["layout"]]
         return AttemptRecord.from_doc(doc, layout, name)
 
     def _attempt_row(self, tx: _Tx, attempt_id: str, *, lock: bool = False) -> tuple[Any, ...]:
