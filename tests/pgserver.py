@@ -19,6 +19,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class PgServer:
     port: int
     run_as: list[str] = field(default_factory=list)
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
+    _watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def data(self) -> Path:
@@ -136,6 +138,33 @@ class PgServer:
         with contextlib.suppress(Exception):
             self._run(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate")
 
+    def watch(self) -> None:
+        """Stop the cluster and remove its folder should this process die without doing
+        it (a killed pytest): a child waits for the end of a pipe only we hold."""
+        stop = [
+            *self.run_as,
+            str(self.bin / "pg_ctl"),
+            "stop",
+            "-D",
+            str(self.data),
+            "-m",
+            "immediate",
+        ]
+        code = (
+            "import shutil, subprocess, sys; sys.stdin.buffer.read(); "
+            f"subprocess.run({stop!r}, capture_output=True); "
+            f"shutil.rmtree({str(self.root)!r}, ignore_errors=True)"
+        )
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, start_new_session=True
+        )
+
+    def unwatch(self) -> None:
+        if self._watchdog is not None and self._watchdog.stdin is not None:
+            self._watchdog.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watchdog.wait(30)
+
     def admin(self, sql: str, dbname: str = "postgres") -> None:
         """Run ``sql`` as the superuser (autocommit: CREATE DATABASE needs it)."""
         import psycopg
@@ -195,6 +224,7 @@ def start_server(bin_dir: Path) -> PgServer:
                 shutil.rmtree(server.socket_dir, ignore_errors=True)
                 server.port = _free_port()
             server.start()
+            server.watch()
             break
         except RuntimeError:
             if attempt == 2:
@@ -218,4 +248,5 @@ def _unprivileged_user() -> str:
 
 def remove_server(server: PgServer) -> None:
     server.stop()
+    server.unwatch()
     shutil.rmtree(server.root, ignore_errors=True)
