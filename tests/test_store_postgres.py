@@ -543,3 +543,18 @@ def test_a_layout_stored_by_a_rolled_back_write_is_forgotten(url: str) -> None:
         raise RuntimeError("no")
     store.save_attempts([attempt("B")])  # number 1 again, for another layout
     assert [r.form for r in store.attempts()] == ["B"] and store.layouts() == [Layout.of(a, "B")]
+
+
+def test_a_connection_the_server_dropped_while_idle_is_made_again(
+    server: PgServer, url: str
+) -> None:
+    """A station left idle while the server restarted (or ended its session) answers on."""
+    store = connect(url)
+    person = store.add_candidate("Idle")
+    server.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = %s AND pid <> pg_backend_pid()",
+        "postgres",
+        dbname(url),
+    )
+    assert store.get_candidate(person.id) == person

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
@@ -270,7 +270,13 @@ class PostgresStore:
             return
         conn = self._connection()
         try:
-            with conn.transaction():
+            with ExitStack() as stack:
+                try:
+                    stack.enter_context(conn.transaction())
+                except psycopg.OperationalError:  # dropped by the server while idle: again
+                    self.close()
+                    conn = self._connection()
+                    stack.enter_context(conn.transaction())
                 if not write:
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 version = self._version(conn)
