@@ -558,3 +558,32 @@ def test_a_connection_the_server_dropped_while_idle_is_made_again(
         dbname(url),
     )
     assert store.get_candidate(person.id) == person
+
+
+def test_a_batch_whose_server_process_is_killed_writes_nothing(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
+    csv_file = write_csv(tmp_path / "big.csv", bfi_rows(20000))
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "screener", "batch", str(csv_file), "-a", BFI],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed: list[object] = []
+    deadline = time.monotonic() + 60
+    while not killed and batch.poll() is None and time.monotonic() < deadline:
+        killed = server.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND query ILIKE 'COPY%%' AND state = 'active'",
+            "postgres",
+            dbname(url),
+        )
+        time.sleep(0.01)
+    _, err = batch.communicate(timeout=60)
+    assert killed, "the batch finished before its COPY was seen"
+    assert batch.returncode == 1 and err.count("\n") == 1, err
+    assert "lost the connection to the PostgreSQL server" in err and "nothing was written" in err
+    assert server.query(
+        "SELECT (SELECT count(*) FROM screener.attempts), (SELECT count(*) FROM screener.candidates)",
+        dbname(url),
+    ) == [(0, 0)]

@@ -9,6 +9,7 @@ therefore holds no password.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import psycopg
@@ -20,6 +21,11 @@ from screener.store.postgres import SCHEMA, is_postgres_url
 
 #: Seconds to wait for a server that does not answer (libpq's default: forever).
 CONNECT_TIMEOUT = 10
+
+# psycopg logs what it ignores while cleaning up after an error (a COPY cut short by
+# a lost connection); without a handler Python would print that to stderr beside the
+# one-line error the user gets. An application that configures logging still sees it.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def check_url(url: str) -> dict[str, Any]:
