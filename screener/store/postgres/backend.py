@@ -1167,11 +1167,8 @@ class PostgresStore:
         with self._open(write=False, op="read coaching progress") as tx:
             if tx.empty:
                 return []
-            rows = tx.conn.execute(
-                self._PROGRESS + " WHERE (%(c)s::text IS NULL OR candidate_id = %(c)s)"
-                " AND (%(m)s::text IS NULL OR module = %(m)s) ORDER BY seq",
-                {"c": candidate_id, "m": module},
-            ).fetchall()
+            where, params = _where(("candidate_id =", candidate_id), ("module =", module))
+            rows = tx.conn.execute(self._PROGRESS + where + " ORDER BY seq", params).fetchall()
             return [self._progress(r) for r in rows]
 
     # -- audit ---------------------------------------------------------------------------------
@@ -1223,13 +1220,17 @@ class PostgresStore:
         with self._open(write=False, op="read the audit trail") as tx:
             if tx.empty:
                 return []
+            where, params = _where(
+                ("candidate_id =", candidate_id),
+                ("attempt_id =", attempt_id),
+                ("event =", event),
+                ("at >=", since_stamp),
+            )
             rows = tx.conn.execute(
                 "SELECT event, at, command, candidate_id, attempt_id, count, detail FROM audit"
-                " WHERE (%(c)s::text IS NULL OR candidate_id = %(c)s)"
-                " AND (%(a)s::text IS NULL OR attempt_id = %(a)s)"
-                " AND (%(e)s::text IS NULL OR event = %(e)s)"
-                " AND (%(s)s::text IS NULL OR at >= %(s)s) ORDER BY at, seq",
-                {"c": candidate_id, "a": attempt_id, "e": event, "s": since_stamp},
+                + where
+                + " ORDER BY at, seq",
+                params,
             ).fetchall()
             return [AuditEvent(*r) for r in rows]
 
@@ -1308,10 +1309,8 @@ class PostgresStore:
         with self._open(write=False, op="read program events") as tx:
             if tx.empty:
                 return []
-            rows = tx.conn.execute(
-                "SELECT seq, doc FROM events WHERE (%(p)s::text IS NULL OR person = %(p)s)",
-                {"p": person},
-            ).fetchall()
+            where, params = _where(("person =", person))
+            rows = tx.conn.execute("SELECT seq, doc FROM events" + where, params).fetchall()
         found = [(seq, Event.from_dict(orjson.loads(doc))) for seq, doc in rows]
         found.sort(key=lambda pair: (pair[1].at, pair[0]))
         return [event for _, event in found]
@@ -1665,6 +1664,15 @@ def _copy_lines(cur: psycopg.Cursor[Any], statement: str, lines: Iterable[str]) 
 
 
 # -- streams ------------------------------------------------------------------------------------
+
+
+def _where(*tests: tuple[str, object]) -> tuple[str, list[object]]:
+    """`` WHERE a = %s AND ...`` of the tests whose value is given (None: no test), so
+    each query names only what it filters by and its plan can use the index for it."""
+    given = [(test, value) for test, value in tests if value is not None]
+    if not given:
+        return "", []
+    return " WHERE " + " AND ".join(f"{test} %s" for test, _ in given), [v for _, v in given]
 
 
 def _copied(counts: RestoreCounts) -> str:
