@@ -587,3 +587,29 @@ def test_a_batch_whose_server_process_is_killed_writes_nothing(
         "SELECT (SELECT count(*) FROM screener.attempts), (SELECT count(*) FROM screener.candidates)",
         dbname(url),
     ) == [(0, 0)]
+
+
+def test_employers_secret_compact_and_audit_rules(url: str) -> None:
+    from screener.errors import NotFoundError
+    from screener.pathway import Employer
+
+    store = connect(url)
+    first = store.secret()
+    assert len(first) == 64 and connect(url).secret() == first  # kept from the migration
+    store.rotate_secret()
+    assert store.secret() != first
+    assert [e.event for e in store.audit_events()] == ["secret.rotated"]
+    store.add_employer(Employer("acme", "Acme", "GTA", 2))
+    with pytest.raises(StoreError, match="already taken"):
+        store.add_employer(Employer("acme", "Other", "GTA", 1))
+    assert store.update_employer("acme", seats=5) == Employer("acme", "Acme", "GTA", 5)
+    with pytest.raises(NotFoundError, match="no employer"):
+        store.update_employer("nobody", seats=1)
+    with pytest.raises(ValueError, match="seats"):
+        store.update_employer("acme", seats=-1)
+    assert connect(url).employers() == [Employer("acme", "Acme", "GTA", 5)]
+    with pytest.raises(ValueError, match="written by the store itself"):
+        store.audit("candidate.deleted")
+    assert store.compact().moved == 0
+    info = store.info()
+    assert (info.employers, info.audit_events, info.segments, info.archive) == (1, 1, 0, None)
