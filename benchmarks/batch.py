@@ -103,6 +103,7 @@ def batch_runs(path: Path, runs: int, folder: Path) -> list[dict[str, float]]:
     results = []
     for n in range(runs):
         db = folder / f"run-{path.stem}-{n}" / "screener.json"
+        db.parent.mkdir()  # the store creates the file, never its folder
         cmd = [*SCREENER, "--db", str(db), "batch", str(path), "--assessment", str(ASSESSMENT)]
         results.append(measure(cmd, ROOT))
     return results
@@ -137,6 +138,7 @@ def main() -> None:
         r_runs: list[dict[str, float]] = []
         for n in range(args.runs):
             db = folder / f"run-100k-{n}" / "screener.json"
+            db.parent.mkdir()
             cmd = [*SCREENER, "--db", str(db), "batch", str(big), "--assessment", str(ASSESSMENT)]
             hundred_k.append(measure(cmd, ROOT))
             if r_folder is not None:
