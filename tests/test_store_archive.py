@@ -258,6 +258,16 @@ def test_readers_never_see_half_a_commit(db: Path) -> None:
 
 
 def _segment_writer(path: str, tag: str, report: int) -> None:
+    # In this forked writer only, every fsync first waits 3 ms: a temp segment then
+    # stays in the folder long enough for the parent to see it and kill inside the
+    # write even on a loaded machine (the window was once too short to land 10 of 20).
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.003)
+        real_fsync(fd)
+
+    os.fsync = slow_fsync  # type: ignore[assignment]
     store = Store(path, live_limit=20, segment_attempts=60)
     n = 0
     while True:
@@ -314,7 +324,7 @@ def test_sigkill_during_a_segment_write_loses_nothing_committed(db: Path) -> Non
         batches = _committed_batches(db)
         assert all(count == 150 for count in batches.values()), batches
         assert committed <= set(batches)
-    assert landed >= 10  # most kills did land inside a segment write
+    assert landed >= 10, landed  # most kills did land inside a segment write
     Store(db, live_limit=20, segment_attempts=60).add_candidate("After")
     assert temp_files(db) == []
     listed = {f"seg-{s['n']:08d}" for s in record_of(db)["segments"]}  # type: ignore[attr-defined]
