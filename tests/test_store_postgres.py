@@ -26,11 +26,13 @@ from screener.errors import StoreError
 from screener.store import Layout, NewAttempt, NewCandidate, Store, connect
 from screener.store.postgres import migrate_database, postgres_url
 from screener.store.postgres.backend import PostgresStore
+from screener.store.postgres.migrate import schema_version
 from tests.pgserver import PASSWORD, PASSWORD_ROLE, PgServer, _free_port
 from tests.test_store import LAYOUT, answers_for, row, scored
 
 TINY = ("--content-dir", str(TINY_DIR))
 A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
+LATEST = schema_version()
 
 
 @pytest.fixture
@@ -117,7 +119,7 @@ def test_a_newer_schema_is_refused_and_left_alone(
     take = ("take", "tiny", "--answers", str(answers), "--name", "X")
     for args in (("results",), ("db", "info"), take):
         err = one_line_error(run_cli(*TINY, *args))
-        assert "schema version 99, newer than this screener knows (1)" in err
+        assert f"schema version 99, newer than this screener knows ({LATEST})" in err
     assert server.query("SELECT count(*) FROM screener.candidates", dbname(url)) == [(1,)]
 
 
@@ -133,10 +135,10 @@ def test_an_empty_database_reads_as_empty_and_the_first_write_creates_the_schema
     assert store.info().schema_version is None
     assert server.query("SELECT to_regclass('screener.meta')", dbname(url)) == [(None,)]
     store.add_candidate("First")
-    assert store.info().schema_version == 1 and store.exists()
-    assert migrate_database(url) == (1, 1)
+    assert store.info().schema_version == LATEST and store.exists()
+    assert migrate_database(url) == (LATEST, LATEST)
     other = server.new_database(migrated=False)
-    assert migrate_database(other) == (None, 1) and not connect(other).exists()
+    assert migrate_database(other) == (None, LATEST) and not connect(other).exists()
 
 
 def test_a_url_through_a_path_and_the_environment(server: PgServer, url: str) -> None:
@@ -183,7 +185,7 @@ def test_take_show_report_export_delete_and_info(url: str, tmp_path: Path) -> No
     assert out.read_text().count("\n") == 3  # header and two attempts
     done = run_cli("db", "info", "--json")
     info = json.loads(done.stdout)
-    assert (info["attempts"], info["candidates"], info["schema_version"]) == (2, 1, 1)
+    assert (info["attempts"], info["candidates"], info["schema_version"]) == (2, 1, LATEST)
     assert info["path"] == url
     done = run_cli("delete", ann.id, "--yes")
     assert done.returncode == 0, done.stderr

@@ -221,6 +221,7 @@ class PostgresStore:
         self._tx: _Tx | None = None
         self._checked = False  # the schema was found current on this connection
         self._layouts: dict[int, Layout] = {}
+        self._source: str | None = None  # what attempts are read from (``_attempts_of``)
 
     # -- the database ------------------------------------------------------------------
 
@@ -247,6 +248,7 @@ class PostgresStore:
         if self._conn is None or self._conn.closed:
             self._conn = open_connection(self.url, self.params)
             self._checked = False
+            self._source = None
         return self._conn
 
     def _version(self, conn: Conn) -> int | None:
@@ -323,6 +325,8 @@ class PostgresStore:
     @staticmethod
     def _holds_data(tx: _Tx) -> bool:
         query = " OR ".join(f"EXISTS (SELECT 1 FROM {t})" for t in _DATA_TABLES)
+        if (tx.version or 0) >= 2:  # a function: a station may not read every table
+            query = "holds_data()"
         row = tx.conn.execute(f"SELECT {query}").fetchone()
         return bool(row and row[0])
 
@@ -588,11 +592,21 @@ class PostgresStore:
         layout = tx.layouts.get(doc["layout"]) or self._layout_of(tx)[doc["layout"]]
         return AttemptRecord.from_doc(doc, layout, name)
 
+    def _attempts_of(self, tx: _Tx) -> str:
+        """What attempts are read from: the table, or for a role that may not read it (a
+        station, ``screener db init``) the view of the attempts it is running."""
+        if self._source is None:
+            if (tx.version or 0) < 2:  # no view yet
+                return "attempts"
+            row = tx.conn.execute("SELECT has_table_privilege('attempts', 'SELECT')").fetchone()
+            self._source = "attempts" if row is not None and row[0] else "running_attempts"
+        return self._source
+
     def _attempt_row(self, tx: _Tx, attempt_id: str, *, lock: bool = False) -> tuple[Any, ...]:
         row = None
         if not tx.empty:
             row = tx.conn.execute(
-                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM attempts a"
+                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM {self._attempts_of(tx)} a"
                 " JOIN candidates c ON c.id = a.candidate_id WHERE a.id = %s"
                 + (" FOR UPDATE OF a" if lock else ""),
                 (attempt_id,),
@@ -995,7 +1009,7 @@ class PostgresStore:
             if tx.empty:
                 return []
             rows = tx.conn.execute(
-                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM attempts a"
+                f"SELECT {ATTEMPT_COLUMNS}, c.name FROM {self._attempts_of(tx)} a"
                 f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq",
                 params,
             ).fetchall()
