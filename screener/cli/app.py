@@ -73,6 +73,8 @@ COMMANDS: tuple[tuple[str, str, str, str, str | None, dict[str, Any]], ...] = (
     ("db", "rotate-secret", "data", "db_rotate_secret", None, {}),
     ("db", "compact", "data", "db_compact", None, {}),
     ("db", "copy", "data", "db_copy", None, {}),
+    ("db", "migrate", "data", "db_migrate", None, {}),
+    ("db", "init", "data", "db_init", None, {}),
     ("", "delete", "data", "delete", "Data", {}),
 )
 
@@ -244,6 +246,8 @@ def _run(argv: Sequence[str] | None = None) -> int:
     closed pipe is reported (or ignored) like any other error instead of as
     "Exception ignored" after the fact.
     """
+    only: str | None = None
+    args: list[str] = []
     try:
         try:
             args = sys.argv[1:] if argv is None else list(argv)
@@ -269,7 +273,12 @@ def _run(argv: Sequence[str] | None = None) -> int:
     except ScreenerError as exc:
         from screener.terminal import printable
 
-        sys.stderr.write(f"error: {printable(str(exc))}\n")
+        message = str(exc)
+        if message.startswith("permission denied"):  # a server's: name the command refused
+            from screener.store.postgres.roles import refusal
+
+            message = refusal(only, message, args)
+        sys.stderr.write(f"error: {printable(message)}\n")
         return exc.exit_code
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during an output (Terminated)
         code = getattr(exc, "exit_code", 130)

@@ -1,5 +1,6 @@
 """Commands about the results database itself: ``db path``, ``db info``,
-``db rotate-secret``, ``db compact``, ``db copy`` and ``delete`` (erasing a candidate)."""
+``db migrate``, ``db init``, ``db rotate-secret``, ``db compact``, ``db copy`` and
+``delete`` (erasing a candidate)."""
 
 from __future__ import annotations
 
@@ -62,23 +63,118 @@ def _report_stale_outputs(db_folder: Path) -> None:
         )
 
 
+def _server_url(ctx: typer.Context) -> str | None:
+    """The ``postgresql://`` URL of ``--db`` / ``$SCREENER_DB``, or None for a file."""
+    import os
+
+    from screener.store import DB_ENV
+    from screener.store.postgres import postgres_url
+
+    db = settings(ctx).db
+    return postgres_url(db if db is not None else os.environ.get(DB_ENV) or None)
+
+
 def db_path(ctx: typer.Context) -> None:
-    """Print where the results database is (or would be created)."""
+    """Print where the results database is (or would be created): its file, or the
+    server's URL (never with a password)."""
     from screener.store import resolve_db_path
 
+    url = _server_url(ctx)
+    if url is not None:
+        from screener.store.postgres.roles import without_password
+
+        sys.stdout.write(f"{printable(without_password(url))}\n")
+        return
     sys.stdout.write(f"{printable(str(resolve_db_path(settings(ctx).db)))}\n")
 
 
 def db_info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Show the database file, its schema version and how many records it holds."""
+    """Show the database (file, or server and login), its schema version and how many
+    records it holds."""
     from dataclasses import asdict
 
-    info = asdict(open_store(ctx).info())
+    url = _server_url(ctx)
+    facts: dict[str, object] = {}
+    if url is not None:
+        from screener.store.postgres.roles import server_facts
+
+        facts = server_facts(url)
+    info = {**asdict(open_store(ctx).info()), **facts}  # path: the URL, for a server
     if as_json:
         emit_json(info)
         return
     for key, value in info.items():
         sys.stdout.write(f"{key}: {printable(str(value))}\n")
+
+
+def db_migrate(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Create or upgrade the database's tables to this screener's schema (a PostgreSQL
+    server; a file database upgrades itself whenever it is opened)."""
+    url = _server_url(ctx)
+    if url is None:
+        from screener.store import SCHEMA_VERSION, resolve_db_path
+
+        where = printable(str(resolve_db_path(settings(ctx).db)))
+        if as_json:
+            emit_json({"database": where, "before": None, "after": None, "file": True})
+            return
+        sys.stderr.write(
+            f"{where} is a file database: screener upgrades it (to schema {SCHEMA_VERSION}) "
+            "itself when it next opens it; nothing to do\n"
+        )
+        return
+    from screener.store.postgres import migrate_database
+    from screener.store.postgres.roles import without_password
+
+    before, after = migrate_database(url)
+    if as_json:
+        emit_json({"database": without_password(url), "before": before, "after": after})
+        return
+    where = printable(without_password(url))
+    if before == after:
+        sys.stderr.write(f"{where}: already at schema {after}\n")
+    else:
+        sys.stderr.write(f"{where}: schema {before or 0} \u2192 {after}\n")
+
+
+def db_init(
+    ctx: typer.Context,
+    recruiter_role: Annotated[
+        str, typer.Option("--recruiter-role", help="The group role that may do everything.")
+    ] = "screener_recruiter",
+    station_role: Annotated[
+        str,
+        typer.Option(
+            "--station-role",
+            help="The group role of test stations: register, take and submit only.",
+        ),
+    ] = "screener_station",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the schema (when missing), the recruiter and station roles (NOLOGIN
+    groups, when missing) and their grants; run it as the schema's owner, again after
+    an upgrade. Logins are then made members: CREATE ROLE ann LOGIN IN ROLE ..."""
+    from dataclasses import asdict
+
+    from screener.errors import UsageError
+    from screener.store.postgres.roles import init, without_password
+
+    url = _server_url(ctx)
+    if url is None:
+        raise UsageError(
+            "db init: roles are for a PostgreSQL database: give --db postgresql://... "
+            "(a file database has no accounts)"
+        )
+    done = init(url, recruiter_role, station_role)
+    if as_json:
+        emit_json({"database": without_password(url), **asdict(done)})
+        return
+    made = ", ".join(done.created) if done.created else "none (both existed)"
+    sys.stderr.write(
+        f"{printable(without_password(url))}: schema {done.schema_version}; roles created: "
+        f"{printable(made)}; grants made for recruiter {printable(done.recruiter)} and "
+        f"station {printable(done.station)}\n"
+    )
 
 
 def db_rotate_secret(ctx: typer.Context) -> None:

@@ -18,6 +18,7 @@ imports psycopg only when ``init`` runs (``refusal`` is for every error line).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +35,19 @@ REFUSALS = {
     "coach": "only read the attempt it is running (coach)",
     "delete": "erase candidates (delete)",
     "batch": "store a batch of results (batch)",
+    "db copy": "read everything (db copy)",
+    "db rotate-secret": "change the secret (db rotate-secret)",
 }
 _DENIED = "permission denied: this role may not "
 
 
-def refusal(command: str | None, message: str) -> str:
-    """The error line for ``command`` (the top-level command run): a ``permission
-    denied`` the server gave, worded for that command; any other message as it is."""
+def refusal(command: str | None, message: str, args: Sequence[str] = ()) -> str:
+    """The error line for ``command`` (the top-level command or group run, ``args`` its
+    words): a ``permission denied`` the server gave, worded for that command; any
+    other message as it is."""
+    if command == "db" and command in args:  # the subcommand: "db copy"
+        after = list(args)[list(args).index(command) + 1 :]
+        command = f"db {after[0]}" if after else command
     if command is None or command not in REFUSALS or not message.startswith("permission denied"):
         return message
     what = REFUSALS[command]
@@ -94,9 +101,7 @@ def grant_statements(recruiter: str, station: str) -> list[Any]:
         "GRANT SELECT, UPDATE ON screener.running_attempts TO {s}",
         "GRANT INSERT ON screener.competency_results, screener.plan_rows, screener.audit TO {s}",
     ]
-    return [
-        sql.SQL(text).format(r=r, s=s, cols_in=cols_in, cols_up=cols_up) for text in statements
-    ]
+    return [sql.SQL(text).format(r=r, s=s, cols_in=cols_in, cols_up=cols_up) for text in statements]
 
 
 def init(url: str, recruiter: str = RECRUITER, station: str = STATION) -> InitResult:
@@ -132,3 +137,58 @@ def init(url: str, recruiter: str = RECRUITER, station: str = STATION) -> InitRe
     finally:
         conn.close()
     return InitResult(before, after, tuple(created), recruiter, station)
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password taken out (``check_url`` refuses one anyway)."""
+    import re
+
+    url = re.sub(r"(://[^/@?]*?):[^/@?]*@", r"\1@", url, count=1)
+    return re.sub(r"([?&])password=[^&]*&?", r"\1", url).rstrip("?&")
+
+
+def server_facts(url: str) -> dict[str, object]:
+    """What ``db info`` shows of a server beside its URL: the server's version, the login and
+    what it may do (``recruiter``: read everything; ``station``: only run attempts;
+    ``none``: no screener rights; ``no schema``)."""
+    import psycopg
+
+    from screener.store.postgres.connection import check_url, open_connection, operation_error
+
+    params = check_url(url)
+    conn = open_connection(url, params)
+    try:
+        row = conn.execute(
+            "SELECT current_setting('server_version'), current_user, current_database(),"
+            " to_regclass('screener.attempts') IS NOT NULL"
+        ).fetchone()
+        assert row is not None
+        version, user, dbname, has_schema = row
+        may = "no schema"
+        if has_schema:
+            rights = conn.execute(
+                "SELECT has_table_privilege('screener.attempts', 'SELECT'),"
+                " has_any_column_privilege('screener.attempts', 'INSERT'),"
+                " has_table_privilege('screener.candidates', 'DELETE')"
+            ).fetchone()
+            assert rights is not None
+            read, insert, delete = rights
+            may = (
+                "recruiter (everything)"
+                if read and delete
+                else "read results"
+                if read
+                else "station (register, take, submit)"
+                if insert
+                else "none"
+            )
+    except psycopg.Error as exc:
+        raise operation_error(exc, "read the server's facts (db info)", url) from None
+    finally:
+        conn.close()
+    return {
+        "server": f"PostgreSQL {version}",
+        "name": dbname,
+        "user": user,
+        "may": may,
+    }
