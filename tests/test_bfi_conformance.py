@@ -75,3 +75,48 @@ def test_alphas_match_psych() -> None:
             dtype=float,
         )
         assert abs(cronbach_alpha(data) - expected[comp.id]) <= 1e-4, comp.id
+
+
+def test_bfi_through_batch_into_postgresql_equals_psych(pg_url: str) -> None:
+    """The 2,800 x 5 scores of a ``batch`` into PostgreSQL, read back as records and as
+    the rows of ``competency_results``: psych's within 1e-9."""
+    import psycopg
+    from helpers import DATA, run_cli
+
+    from screener.store import connect
+
+    done = run_cli(
+        "--db",
+        pg_url,
+        "batch",
+        str(SHARED_BFI / "responses.csv"),
+        "--assessment",
+        str(DATA / "bfi" / "assessment.yaml"),
+    )
+    assert done.returncode == 0, done.stderr
+    with (SHARED_BFI / "psych_scores.csv").open(newline="") as fh:
+        expected = {row["candidate_id"]: row for row in csv.DictReader(fh)}
+    records = connect(pg_url).attempts(assessment="bfi")
+    assert len(records) == 2800
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT a.candidate_id, r.competency, r.score FROM screener.competency_results r"
+            " JOIN screener.attempts a ON a.id = r.attempt_id"
+        ).fetchall()
+    assert len(rows) == 2800 * 5
+    as_rows = {(cid, comp): score for cid, comp, score in rows}
+    checked = 0
+    for record in records:
+        want = expected[record.candidate_id]
+        for comp in record.competencies:
+            stored = as_rows[(record.candidate_id, comp.id)]
+            if want[comp.id] == "NA":
+                assert comp.score is None and stored is None
+                continue
+            assert comp.score is not None and stored == comp.score
+            assert abs(comp.score - (float(want[comp.id]) - 1) / 5 * 100) <= 1e-9, (
+                record.candidate_id,
+                comp.id,
+            )
+            checked += 1
+    assert checked >= 2800 * 5 - 50

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -95,6 +95,10 @@ MIN_SECRET_HEX = 32
 PEOPLE_LOCK = 0x736372636E64
 #: ... and by a write that stores a new layout (numbered max + 1): "scr" "lay".
 LAYOUT_LOCK = 0x7363726C6179
+#: Taken shared by every write that stores attempts, and alone by an erasure ("scr"
+#: "era"): attempts have no foreign key to their candidate (its per-row check cost half
+#: of a batch save), so an attempt is never stored for a candidate being erased.
+ERASE_LOCK = 0x736372657261
 #: Streams of at most this many attempts are read at once; longer ones through a cursor.
 EAGER_ROWS = 2000
 #: Rows fetched from a server-side cursor at a time.
@@ -198,10 +202,18 @@ class _Tx:
     #: be rolled back), a read's the store's cache of committed ones.
     layouts: dict[int, Layout] = field(default_factory=dict)
     people_locked: bool = False
+    erase_locked: bool = False
 
     @property
     def empty(self) -> bool:
         return self.version is None
+
+    def lock_erasure(self, *, alone: bool = False) -> None:
+        """``ERASE_LOCK``: shared by writers of attempts, ``alone`` by an erasure."""
+        if not self.erase_locked:
+            shared = "" if alone else "_shared"
+            self.conn.execute(f"SELECT pg_advisory_xact_lock{shared}(%s)", (ERASE_LOCK,))
+            self.erase_locked = True
 
     def lock_people(self) -> None:
         if not self.people_locked:
@@ -448,7 +460,7 @@ class PostgresStore:
                 rows = tx.conn.execute(base + order).fetchall()
             else:
                 rows = tx.conn.execute(
-                    base + " WHERE id = ANY(%s)" + order, (list(set(ids)),)
+                    base + " WHERE id = ANY(%s::text[])" + order, (_array(set(ids)),)
                 ).fetchall()
             return [Candidate(*r) for r in rows]
 
@@ -661,6 +673,7 @@ class PostgresStore:
             (row.key, _who(row.candidate), row.layout, _attempt_fields(row, now)) for row in rows
         ]
         with self._open(write=True, op="store attempts (batch)") as tx:
+            tx.lock_erasure()
             tx.lock_people()
             asked = sorted({k for k, _, _, _ in packed if k is not None})
             by_key = self._stored_keys(tx, asked)
@@ -703,6 +716,7 @@ class PostgresStore:
         packed = pack_batch(batch, n)
         keys = packed.keys
         with self._open(write=True, op="store attempts (batch)") as tx:
+            tx.lock_erasure()
             tx.lock_people()
             by_key = self._stored_keys(tx, sorted({k for k in keys if k is not None}))
             existing: dict[int, str] = {}
@@ -759,7 +773,7 @@ class PostgresStore:
         if not keys:
             return {}
         rows = tx.conn.execute(
-            "SELECT key, id FROM attempts WHERE key = ANY(%s)", (list(keys),)
+            "SELECT key, id FROM attempts WHERE key = ANY(%s::text[])", (_array(keys),)
         ).fetchall()
         return dict(rows)
 
@@ -767,7 +781,9 @@ class PostgresStore:
     def _stored_candidates(tx: _Tx, ids: set[str]) -> set[str]:
         if not ids:
             return set()
-        rows = tx.conn.execute("SELECT id FROM candidates WHERE id = ANY(%s)", (list(ids),))
+        rows = tx.conn.execute(
+            "SELECT id FROM candidates WHERE id = ANY(%s::text[])", (_array(ids),)
+        )
         return {r[0] for r in rows}
 
     @staticmethod
@@ -775,7 +791,10 @@ class PostgresStore:
         out = _new_ids(count)
         while True:
             clash = {
-                r[0] for r in tx.conn.execute("SELECT id FROM attempts WHERE id = ANY(%s)", (out,))
+                r[0]
+                for r in tx.conn.execute(
+                    "SELECT id FROM attempts WHERE id = ANY(%s::text[])", (_array(out),)
+                )
             }
             if len(set(out)) == len(out) and not clash:
                 return out
@@ -813,7 +832,9 @@ class PostgresStore:
     def _copy_details(
         cur: psycopg.Cursor[Any], docs: Sequence[Mapping[str, Any]], layout_of: Mapping[int, Layout]
     ) -> None:
-        scored = [d for d in docs if d["status"] == "submitted"]
+        # in attempt id order: the primary keys' index pages are then visited in
+        # order, not at random (a third less time for a 100k batch's rows)
+        scored = sorted((d for d in docs if d["status"] == "submitted"), key=_by_id)
         if not scored:
             return
         names = {n: [_text(c) for c in lay.competencies] for n, lay in layout_of.items()}
@@ -865,6 +886,7 @@ class PostgresStore:
         doc["started"] = utc_stamp(started)
         doc["answers"] = pack([None] * len(layout.items))
         with self._open(write=True, op="record attempts (take)") as tx:
+            tx.lock_erasure()
             person = self._candidate(tx, candidate_id)
             head: Doc = {
                 "id": self._fresh_attempt_ids(tx, 1)[0],
@@ -1341,6 +1363,8 @@ class PostgresStore:
         is always empty."""
         op = "delete candidates (delete)"
         with self._open(write=not dry_run, op=op) as tx:
+            if not dry_run:  # no write stores an attempt for them meanwhile
+                tx.lock_erasure(alone=True)
             person = self._candidate(tx, candidate_id)
             if not dry_run:
                 tx.conn.execute(
@@ -1618,6 +1642,19 @@ class PostgresStore:
 COPY_BLOCK = 1 << 20
 #: A null field in COPY's text format.
 NULL = "\\N"
+
+
+def _by_id(doc: Mapping[str, Any]) -> str:
+    return str(doc["id"])
+
+
+def _array(values: Collection[str]) -> str:
+    """``values`` as the text of a ``text[]`` parameter (``%s::text[]``): psycopg's list
+    dumper cost 0.15 s per 100k ids, this string a tenth of it."""
+    if not values:
+        return "{}"
+    quoted = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return '{"' + quoted + '"}'
 
 
 def _text(value: str) -> str:
