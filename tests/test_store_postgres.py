@@ -99,7 +99,7 @@ def test_a_role_without_the_rights_is_told_which_operation(
     assert err.startswith("error: permission denied: this role may not read") or (
         "permission denied: this role may not read" in err
     )
-    assert "read results (results/export)" in err
+    assert "read results (results, export)" in err  # worded for the command refused
     unmigrated = server.url(dbname(server.new_database(migrated=False)), user=PASSWORD_ROLE)
     env["SCREENER_DB"] = unmigrated
     answers = tmp_path / "answers.yaml"

@@ -24,6 +24,7 @@ from screener.errors import NotFoundError, StoreError
 from screener.store import connect
 from screener.store.postgres.migrate import schema_version
 from screener.store.postgres.roles import RECRUITER, STATION, without_password
+from screener.taking import EXTRA_TIME_EVENT, extra_time_of
 from tests.pgserver import PgServer
 from tests.test_store import LAYOUT, answers_for, scored
 
@@ -217,6 +218,11 @@ def test_the_take_flow_as_a_station(team: dict[str, str]) -> None:
         other.record_answer(again.attempt_id, first[0], first[1])
     events = [e.event for e in connect(team["owner"]).audit_events()]
     assert events.count("attempt.started") == 2 and "attempt.submitted" in events
+    # resuming it reads back its extra time: the audit events of the attempts it runs
+    station.audit(EXTRA_TIME_EVENT, command="take", attempt_id=again.attempt_id, detail="1.5")
+    assert extra_time_of(station, again.attempt_id) == 1.5
+    assert {e.attempt_id for e in station.audit_events()} == {again.attempt_id}
+    assert other.audit_events() == [] and extra_time_of(other, again.attempt_id) == 1.0
 
 
 def test_the_station_is_refused_by_the_server(

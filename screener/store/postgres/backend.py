@@ -1262,8 +1262,10 @@ class PostgresStore:
                 ("event =", event),
                 ("at >=", since_stamp),
             )
+            station = self._attempts_of(tx) != "attempts" and (tx.version or 0) >= 3
             rows = tx.conn.execute(
-                "SELECT event, at, command, candidate_id, attempt_id, count, detail FROM audit"
+                "SELECT event, at, command, candidate_id, attempt_id, count, detail FROM "
+                + ("running_audit" if station else "audit")  # a station's: of its attempts
                 + where
                 + " ORDER BY at, seq",
                 params,

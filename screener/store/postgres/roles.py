@@ -99,6 +99,7 @@ def grant_statements(recruiter: str, station: str) -> list[Any]:
         "GRANT SELECT, INSERT ON screener.candidates, screener.layouts TO {s}",
         "GRANT SELECT (id), INSERT ({cols_in}), UPDATE ({cols_up}) ON screener.attempts TO {s}",
         "GRANT SELECT, UPDATE ON screener.running_attempts TO {s}",
+        "GRANT SELECT ON screener.running_audit TO {s}",
         "GRANT INSERT ON screener.competency_results, screener.plan_rows, screener.audit TO {s}",
     ]
     return [sql.SQL(text).format(r=r, s=s, cols_in=cols_in, cols_up=cols_up) for text in statements]
