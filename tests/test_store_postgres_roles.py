@@ -291,6 +291,8 @@ def test_the_same_refusals_in_raw_sql(team: dict[str, str]) -> None:
         "INSERT INTO screener.progress (candidate_id, module, started, updated)"
         f" VALUES ('{other.id}', 'm', 'a', 'b')",
         "CREATE TABLE screener.mine (x int)",
+        f"UPDATE screener.running_attempts SET started_by = 'x' WHERE id = '{running.attempt_id}'",
+        "SELECT * FROM screener.running_audit r JOIN screener.audit a USING (seq)",
     ]
     with psycopg.connect(team["station"], autocommit=True) as conn:
         for statement in refused:

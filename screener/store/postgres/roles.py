@@ -98,7 +98,7 @@ def grant_statements(recruiter: str, station: str) -> list[Any]:
         "GRANT SELECT (id, schema_version) ON screener.meta TO {s}",
         "GRANT SELECT, INSERT ON screener.candidates, screener.layouts TO {s}",
         "GRANT SELECT (id), INSERT ({cols_in}), UPDATE ({cols_up}) ON screener.attempts TO {s}",
-        "GRANT SELECT, UPDATE ON screener.running_attempts TO {s}",
+        "GRANT SELECT, UPDATE ({cols_up}) ON screener.running_attempts TO {s}",
         "GRANT SELECT ON screener.running_audit TO {s}",
         "GRANT INSERT ON screener.competency_results, screener.plan_rows, screener.audit TO {s}",
     ]
