@@ -167,6 +167,10 @@ def test_db_path_and_info_of_a_server(team: dict[str, str]) -> None:
     assert info["path"] == team["recruiter"] and info["user"] == RECRUITER_LOGIN
     assert info["server"].startswith("PostgreSQL ") and info["may"].startswith("recruiter")
     assert info["schema_version"] == LATEST
+    done = run_cli("--db", url, "db", "info")
+    assert done.returncode == 0, done.stderr
+    assert "counts: not readable by this role" in done.stdout
+    assert f"user: {STATION_LOGIN}" in done.stdout and "may: station" in done.stdout
     assert without_password("postgresql://ann:pw@h:1/db?password=x&sslmode=require") == (
         "postgresql://ann@h:1/db?sslmode=require"
     )

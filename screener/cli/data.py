@@ -99,7 +99,15 @@ def db_info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         from screener.store.postgres.roles import server_facts
 
         facts = server_facts(url)
-    info = {**asdict(open_store(ctx).info()), **facts}  # path: the URL, for a server
+    from screener.errors import StoreError
+
+    try:
+        stored: dict[str, object] = asdict(open_store(ctx).info())
+    except StoreError as exc:  # a station may not count what it may not read
+        if url is None or not str(exc).startswith("permission denied"):
+            raise
+        stored = {"path": url, "counts": "not readable by this role"}
+    info = {**stored, **facts}  # path: the URL, for a server
     if as_json:
         emit_json(info)
         return
