@@ -71,28 +71,37 @@ CREATE INDEX attempts_layout ON screener.attempts (layout, stamp, seq);
 CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);
 CREATE INDEX attempts_in_progress ON screener.attempts (stamp, seq) WHERE status = 'in_progress';
 
--- Per submitted attempt and competency (in layout order): the score and its status.
--- Written and erased by the store only together with their attempt, in the same
--- transaction; no foreign key: its per-row check (and row lock) took 40% of a
--- 100k-row batch save. The same holds for plan_rows.
-CREATE TABLE screener.competency_results (
-    attempt_id text NOT NULL,
-    position   smallint NOT NULL,
-    competency text NOT NULL,
-    score      double precision,
-    status     text NOT NULL CHECK (status IN ('meets', 'below', 'incomplete', 'borderline')),
-    PRIMARY KEY (attempt_id, position)
-);
-
 -- per submitted attempt: the modules of its coaching plan, required or recommended
--- (their order and gaps are in the attempt's packed plan)
+-- (their order and gaps are in the attempt's packed plan). Written and erased by the
+-- store only together with their attempt, in the same transaction; no foreign key:
+-- its per-row check (and row lock) took 40% of a 100k-row batch save. Keyed by
+-- module first, for the `results --module` filter; an erasure's look-up by attempt
+-- reads the table through (a row or so per attempt).
 CREATE TABLE screener.plan_rows (
     attempt_id text NOT NULL,
     module     text NOT NULL,
     required   boolean NOT NULL,  -- false: recommended (for a borderline competency)
-    PRIMARY KEY (attempt_id, module)
+    PRIMARY KEY (module, attempt_id)
 );
-CREATE INDEX plan_rows_module ON screener.plan_rows (module, attempt_id);
+
+-- Per submitted attempt and competency (in layout order): the score and its status,
+-- read from the attempt's packed scores and status letters and its layout's
+-- competencies. A view, not rows of their own: five rows per attempt took a third
+-- of a 100k-row batch save, and they would only repeat what the attempt holds.
+CREATE VIEW screener.competency_results AS
+    SELECT a.id AS attempt_id,
+           (c.n - 1)::smallint AS position,
+           c.competency,
+           (a.scores::json ->> (c.n - 1)::integer)::double precision AS score,
+           CASE substr(a.codes, c.n::integer, 1)
+               WHEN 'm' THEN 'meets' WHEN 'b' THEN 'below'
+               WHEN 'i' THEN 'incomplete' WHEN 'o' THEN 'borderline'
+           END AS status
+    FROM screener.attempts a
+    JOIN screener.layouts l ON l.id = a.layout
+    CROSS JOIN LATERAL json_array_elements_text(l.doc::json -> 'competencies')
+        WITH ORDINALITY AS c (competency, n)
+    WHERE a.status = 'submitted';
 
 CREATE TABLE screener.progress (
     seq          bigint GENERATED ALWAYS AS IDENTITY,
