@@ -885,3 +885,10 @@ def test_a_comma_and_three_digits_in_a_file_is_an_error_naming_both_readings(
     batch = run_cli("--content-dir", TINY, "batch", str(rows), "-a", "tiny", "--json")
     assert batch.returncode == 3, batch.stderr
     assert "could be 9.525 or 9525" in batch.stderr and "c2" not in batch.stderr
+
+
+def test_show_names_the_extra_time_event_as_taking_does() -> None:
+    from screener.cli.candidate import EXTRA_TIME_EVENT
+    from screener.taking import EXTRA_TIME_EVENT as TAKING
+
+    assert EXTRA_TIME_EVENT == TAKING

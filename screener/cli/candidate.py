@@ -29,6 +29,11 @@ from screener.cli.program import NominatedByOpt, RegionOpt, after_coaching, afte
 from screener.errors import RecordError, UsageError
 from screener.messages import text
 
+#: ``screener.taking.EXTRA_TIME_EVENT``, the audit event of extra time granted, named
+#: here so ``show`` does not import taking (and with it the content models);
+#: tests/test_take.py checks the two are the same.
+EXTRA_TIME_EVENT = "take.extra_time"
+
 if TYPE_CHECKING:
     from screener.catalog import Catalog
     from screener.content import Assessment
@@ -386,7 +391,6 @@ def show(
 ) -> None:
     """A candidate's latest results, plan, coaching progress and history."""
     from screener.render import console, show_candidate
-    from screener.taking import EXTRA_TIME_EVENT
 
     store = open_store(ctx)
     with store.reading():  # one read of the database for everything below

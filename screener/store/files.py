@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import platformdirs
 from tinydb import Storage
 from tinydb.middlewares import Middleware
 
 from screener.errors import StoreError
 from screener.gcpause import paused_gc
+from screener.store import DB_ENV
 
-DB_ENV = "SCREENER_DB"
 DB_NAME = "screener.json"
 
 #: A database larger than this is refused before it is parsed: parsing needs
@@ -85,6 +84,8 @@ def resolve_db_path(option: Path | None) -> Path:
     elif os.environ.get(DB_ENV):
         chosen = Path(os.environ[DB_ENV])
     else:
+        import platformdirs  # only without --db and $SCREENER_DB
+
         chosen = platformdirs.user_data_path("screener", appauthor=False) / DB_NAME
     try:
         return chosen.expanduser().resolve()
