@@ -272,3 +272,54 @@ def test_plan_modules_is_the_plan_rule(
     modules = [m for _, _, m in rows]
     expected = [row[0] for row in plan_rows(outcome, ids, statuses, gaps, modules)]
     assert plan_modules(outcome, statuses, gaps, modules) == expected
+
+
+@settings(max_examples=400)
+@given(
+    outcome=st.sampled_from(["pass", "coaching", "incomplete", None]),
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from("mboi"),
+            st.sampled_from([None, 0.0, 20.0, 45.5, 50.0, 100 / 3]),
+            st.lists(st.sampled_from(MODULES), max_size=3, unique=True),
+        ),
+        min_size=1,
+        max_size=7,
+    ),
+)
+def test_a_records_plan_modules_is_the_plan_rule(
+    outcome: str | None, rows: list[tuple[str, float | None, list[str]]]
+) -> None:
+    """``AttemptRecord.plan_modules`` (memoised per layout) is ``coaching.plan_modules``
+    of the stored statuses and gaps, also read a second time (from the memo)."""
+    import orjson
+
+    from screener.coaching import plan_modules
+    from screener.store.records import AttemptRecord, Layout, raw_gaps, statuses_of
+
+    n = len(rows)
+    layout = Layout(
+        assessment="a",
+        version="1",
+        form="A",
+        items=(),
+        item_competency=(),
+        competencies=tuple(f"c{k}" for k in range(n)),
+        cuts=(50.0,) * n,
+        modules=tuple(tuple(m) for _, _, m in rows),
+    )
+    codes = "".join(c for c, _, _ in rows)
+    scores = [s for _, s, _ in rows]
+    doc = {
+        "id": "t1",
+        "cand": "p1",
+        "status": "submitted",
+        "outcome": outcome,
+        "codes": codes,
+        "scores": orjson.dumps(scores).decode(),
+    }
+    expected = plan_modules(
+        outcome, statuses_of(codes), raw_gaps(layout, scores, codes), layout.modules
+    )
+    for _ in range(2):
+        assert AttemptRecord.from_doc(doc, layout, None).plan_modules == expected

@@ -25,6 +25,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import BinaryIO
 
 import numpy as np
@@ -81,14 +82,28 @@ class CsvWriter:
             write(",".join(field(safe_text(without_controls(c.name))) for c in columns) + "\r\n")
             count = 0
             iterator = iter(rows)
+            lists: dict[str, str] = {}  # a list cell (the plan) by its text: few distinct ones
             while chunk := list(islice(iterator, _CHUNK)):
                 for row, cells in zip(chunk, _number_cells(chunk, numbers), strict=True):
                     for n, cell in zip(numbers, cells, strict=True):
                         row[n] = cell
                     for n in others:
                         value = row[n]
-                        # most cells are plain text needing nothing: one regex test for them
-                        if value.__class__ is not str or special(value):  # type: ignore[arg-type,unused-ignore]
+                        if value.__class__ is str:
+                            # most cells are plain text needing nothing: one regex test
+                            if special(value):  # type: ignore[arg-type,unused-ignore]
+                                row[n] = _text_cell(value)
+                        elif value.__class__ is list:
+                            joined = list_text(value)
+                            found = lists.get(joined)
+                            if found is None:
+                                found = _text_cell(joined)
+                                if len(lists) < 65536:
+                                    lists[joined] = found
+                            row[n] = found
+                        elif value is None:
+                            row[n] = ""
+                        else:
                             row[n] = _text_cell(value)
                     if None in row:  # a label (status, outcome) this attempt has no value for
                         row = ["" if v is None else v for v in row]
@@ -112,9 +127,11 @@ def _number_cells(chunk: Sequence[list[Cell]], numbers: list[int]) -> list[list[
     """
     if not numbers:
         return [[] for _ in chunk]
-    matrix = np.array(
-        [[row[n] for n in numbers] for row in chunk], dtype=np.float64
-    )  # None -> NaN
+    pick = itemgetter(*numbers)
+    if len(numbers) == 1:
+        matrix = np.array([[pick(row)] for row in chunk], dtype=np.float64)  # None -> NaN
+    else:
+        matrix = np.array([pick(row) for row in chunk], dtype=np.float64)
     rounded = np.round(matrix, SPREADSHEET_DECIMALS) + 0.0  # + 0.0: no "-0.0"
     encoded = orjson.dumps(rounded, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     lines = encoded[2:-2].replace("null", "").split("],[")  # "[[62.5,null],[..]]"

@@ -280,6 +280,18 @@ class Layout:
         )
 
     @cached_property
+    def plan_memo(
+        self,
+    ) -> dict[
+        tuple[str, str | tuple[int, ...]],
+        tuple[tuple[str, ...], tuple[list[int], list[int]] | None],
+    ]:
+        """``AttemptRecord.plan_modules``' memo: (outcome, status letters) → the module ids,
+        or the below and borderline competencies to order by their gaps; and (outcome,
+        competencies in that order) → the module ids."""
+        return {}
+
+    @cached_property
     def index(self) -> dict[str, int]:
         """Item id → position in ``items``."""
         return {item: n for n, item in enumerate(self.items)}
@@ -482,10 +494,20 @@ class AttemptRecord:
         return tuple(self.layout.items[n] for n in indexes)
 
     @property
+    def masked(self) -> bool:
+        """Whether this is an attempt as a role that may not read results knows it (a
+        station's look at a returning candidate's earlier attempts, issue 16): its
+        form, times, status and the items it asked (packed ``seen``), but no answer
+        values (all None), scores, outcome or plan."""
+        return "seen" in self.packed
+
+    @property
     def seen_items(self) -> frozenset[str]:
         """The items this attempt put before the candidate: once submitted, every item
         of its form; while in progress, the form's items answered or timed so far;
         and every follow-up item asked (answered or skipped)."""
+        if "seen" in self.packed:  # masked: the store worked them out
+            return frozenset(self.packed["seen"])
         asked = {item for item, _, _ in self.follow_ups}
         if self.status == "submitted":
             return frozenset(self.layout.items) | asked
@@ -509,7 +531,7 @@ class AttemptRecord:
     @cached_property
     def competencies(self) -> tuple[CompetencyScore, ...]:
         """Per-competency results as scoring produced them (empty while in progress)."""
-        if self.status != "submitted":
+        if self.status != "submitted" or "seen" in self.packed:
             return ()
         layout = self.layout
         scores: list[float | None] = unpack(self.packed["scores"])
@@ -674,7 +696,7 @@ class AttemptRecord:
     @property
     def plan_table(self) -> list[PlanRow]:
         """The plan as ``(module, competency ids, gap, required)``: the values of ``plan``."""
-        if self.status != "submitted":
+        if self.status != "submitted" or "seen" in self.packed:
             return []
         layout = self.layout
         codes: str = self.packed["codes"]
@@ -688,20 +710,52 @@ class AttemptRecord:
     def plan_modules(self) -> list[str]:
         """The plan's module ids, in plan order (``coaching.plan_modules`` for the standard
         plan: no ``PlanEntry`` rows built)."""
-        if self.status != "submitted":
+        if self.status != "submitted" or "seen" in self.packed:
             return []
         doc = self.packed
         text = doc.get("plan")
         if text is not None:
             return [entry[0] for entry in orjson.loads(text)]
         codes: str = doc["codes"]
-        layout = self.layout
-        if self.outcome == "incomplete" or ("b" not in codes and "o" not in codes):
+        outcome = self.outcome
+        if outcome is None or outcome == "incomplete" or ("b" not in codes and "o" not in codes):
             return []  # no competency adds a module
+        layout = self.layout
         if not layout.modules:
             return []
-        gaps = raw_gaps(layout, orjson.loads(doc["scores"]), codes)
-        return plan_modules(self.outcome, statuses_of(codes), gaps, layout.modules)
+        # what ``coaching.plan_modules`` gives, memoised per layout: it depends on the
+        # outcome and the status letters alone, unless two below (or two borderline)
+        # competencies must be put in order of their gaps
+        memo = layout.plan_memo
+        found = memo.get((outcome, codes))
+        if found is None:
+            below = [n for n, c in enumerate(codes) if c == "b"] if outcome == "coaching" else []
+            borderline = [n for n, c in enumerate(codes) if c == "o"]
+            found = (
+                (tuple(_modules_in(layout, [*below, *borderline])), None)
+                if len(below) < 2 and len(borderline) < 2
+                else ((), (below, borderline))
+            )
+            if len(memo) < 4096:
+                memo[(outcome, codes)] = found
+        fixed, groups = found
+        if groups is None:
+            return list(fixed)
+        scores: list[float | None] = orjson.loads(doc["scores"])
+        cuts = layout.cuts
+
+        def gap(n: int) -> float:
+            score = scores[n]
+            return 0.0 if score is None else -max(0.0, cuts[n] - score)
+
+        below, borderline = groups
+        order = (*sorted(below, key=gap), *sorted(borderline, key=gap))
+        listed = memo.get((outcome, order))
+        if listed is None:
+            listed = (tuple(_modules_in(layout, order)), None)
+            if len(memo) < 4096:
+                memo[(outcome, order)] = listed
+        return list(listed[0])
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], layout: Layout, name: str | None) -> AttemptRecord:
@@ -1173,6 +1227,12 @@ def statuses_of(codes: str) -> tuple[Status, ...]:
         if len(_STATUSES) < 65536:
             _STATUSES[codes] = found
     return found
+
+
+def _modules_in(layout: Layout, competencies: Iterable[int]) -> list[str]:
+    """The modules of ``competencies`` (indexes, in order), each once, first seen first."""
+    modules = layout.modules
+    return list(dict.fromkeys(m for n in competencies for m in modules[n]))
 
 
 def raw_gaps(layout: Layout, scores: Sequence[float | None], codes: str) -> list[float]:
