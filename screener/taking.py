@@ -87,9 +87,10 @@ def coaching_left(
     store: ResultsStore, candidate_id: str, assessment_id: str
 ) -> tuple[int, int] | None:
     """(modules done, modules required) by the plan of the candidate's latest submitted
-    attempt at the assessment, when some required module is not complete; else None."""
+    attempt at the assessment, when some required module is not complete; else None
+    (also when this role may not read that plan or the progress: a station, issue 16)."""
     done = store.attempts(candidate=candidate_id, assessment=assessment_id)
-    if not done:
+    if not done or done[-1].masked:
         return None
     required = [e.module for e in done[-1].plan if e.required]
     if not required:
@@ -186,13 +187,14 @@ def find_or_create(
 
 def previous_attempt(store: ResultsStore, record: AttemptRecord) -> AttemptRecord | None:
     """The candidate's latest other submitted attempt at the same assessment, when it was
-    submitted before ``record`` (the "change since last time" of a results screen)."""
+    submitted before ``record`` (the "change since last time" of a results screen); None
+    when this role may not read its results (a station, issue 16: the change is not shown)."""
     done = [
         a
         for a in store.attempts(candidate=record.candidate_id, assessment=record.assessment)
         if a.attempt_id != record.attempt_id
     ]
-    if not done or (done[-1].submitted or "") > (record.submitted or ""):
+    if not done or done[-1].masked or (done[-1].submitted or "") > (record.submitted or ""):
         return None
     return done[-1]
 
@@ -355,7 +357,7 @@ class Taking:
         unfinished = [
             Unfinished(a, len(a.seen_items & set(a.layout.items)), len(a.layout.items))
             for a in mine
-            if a.status == "in_progress"
+            if a.status == "in_progress" and not a.masked  # not another station's
         ]
         record: AttemptRecord | None = None
         if attempt is not None:

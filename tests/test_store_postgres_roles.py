@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import re
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,7 +22,8 @@ from results_data import TINY_DIR
 from test_batch import BFI, bfi_rows, write_csv
 
 from screener.errors import NotFoundError, StoreError
-from screener.store import connect
+from screener.screening import score_answers
+from screener.store import Layout, connect
 from screener.store.postgres.migrate import schema_version
 from screener.store.postgres.roles import RECRUITER, STATION, without_password
 from screener.taking import EXTRA_TIME_EVENT, extra_time_of
@@ -30,6 +32,7 @@ from tests.test_store import LAYOUT, answers_for, scored
 
 TINY = ("--content-dir", str(TINY_DIR))
 A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
+B_GOOD = "m3: a\nm4: 12\nt3: 5\nt4: 1\ns2: a\n"
 LATEST = schema_version()
 STATION_LOGIN, OTHER_STATION, RECRUITER_LOGIN = "station1", "station2", "dana"
 
@@ -183,17 +186,192 @@ def test_the_station_takes_and_retakes(team: dict[str, str], answers: Path) -> N
     done = take(team["station"], answers, "--name", "Sam Station")
     assert done.returncode == 0, done.stderr
     [sam] = connect(team["owner"]).candidates()
-    done = take(team["station"], answers, "--candidate", sam.id)  # a retake
+    b_file = answers.with_name("b.yaml")
+    b_file.write_text(B_GOOD)
+    done = take(team["station"], b_file, "--candidate", sam.id)  # a retake: on form B
     assert done.returncode == 0, done.stderr
-    done = take(team["station"], answers, "--candidate", sam.id, "--form", "A")
+    done = take(team["station"], b_file, "--candidate", sam.id, "--form", "B")
     assert done.returncode == 0, done.stderr
     stored = connect(team["owner"]).attempts(candidate=sam.id)
-    assert len(stored) == 3
+    assert [a.form for a in stored] == ["A", "B", "B"]
     owner = psycopg.connect(team["owner"], autocommit=True)
     started_by = owner.execute("SELECT DISTINCT started_by FROM screener.attempts").fetchall()
     assert started_by == [(STATION_LOGIN,)]
-    # nothing of the three submitted attempts is readable by the station afterwards
-    assert connect(team["station"]).attempts(candidate=sam.id, status=None) == []
+    # nothing of the three submitted attempts is readable by the station afterwards:
+    # at an assessment, their forms and times, never their results (issue 16)
+    station = connect(team["station"])
+    assert station.attempts(candidate=sam.id, status=None) == []
+    earlier = station.attempts(candidate=sam.id, assessment="tiny")
+    assert [(a.attempt_id, a.form, a.submitted) for a in earlier] == [
+        (a.attempt_id, a.form, a.submitted) for a in stored
+    ]
+    assert all(a.masked and a.outcome is None and a.overall is None for a in earlier)
+    assert all(a.competencies == () and a.plan == () and a.seed is None for a in earlier)
+    assert {v for a in earlier for v in a.answers.values()} == {None}
+
+
+def test_a_retake_at_a_station_alternates_forms(
+    team: dict[str, str], answers: Path, tmp_path: Path
+) -> None:
+    """issue 16: a candidate the recruiter screened on form A retakes at a station on
+    form B, then on A again; the station shows no earlier results (no change column)."""
+    done = take(team["recruiter"], answers, "--name", "Ria Return", "--json")
+    assert done.returncode == 0, done.stderr
+    ria = json.loads(done.stdout)["candidate_id"]
+    b_file = tmp_path / "b.yaml"
+    b_file.write_text(B_GOOD)
+    done = take(team["recruiter"], b_file, "--candidate", ria)  # the recruiter: the change
+    assert done.returncode == 0 and "Change" in done.stdout, done.stderr
+    done = take(team["station"], answers, "--candidate", ria)  # A: taken longest ago
+    assert done.returncode == 0, done.stderr
+    assert "Pass" in done.stdout and "Change" not in done.stdout
+    done = take(team["station"], b_file, "--candidate", ria, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["form"] == "B"
+    assert json.loads(done.stdout)["outcome"] == "pass"  # the attempt it just stored
+    done = take(team["station2"], answers, "--candidate", ria, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["form"] == "A"
+    stored = connect(team["owner"]).attempts(candidate=ria)
+    assert [a.form for a in stored] == ["A", "B", "A", "B", "A"]
+
+
+def test_a_station_does_not_ask_about_coaching_it_may_not_read(team: dict[str, str]) -> None:
+    """The "retake while coaching is left asks first" reads the plan and the progress; a
+    station may read neither, so it does not ask (and gets no permission error)."""
+    from screener.catalog import load_assessment
+    from screener.taking import Taking, coaching_left
+
+    tiny = load_assessment("tiny", [TINY_DIR])
+    weak = tiny.form_items("A")
+    recruiter = connect(team["recruiter"])
+    who = recruiter.add_candidate("Cody Coached")
+    values = {"m1": "a", "m2": 3.0, "t1": 5, "t2": 1, "s1": "b"}
+    assert [i.id for i in weak] == list(values)
+    card, plan = score_answers(tiny, "A", values)  # type: ignore[arg-type]
+    recruiter.save_attempt(who.id, card, plan, values, Layout.of(tiny, "A"))  # type: ignore[arg-type]
+    assert card.outcome == "coaching"
+    assert coaching_left(recruiter, who.id, "tiny") == (0, 1)
+    station = connect(team["station"])
+    assert coaching_left(station, who.id, "tiny") is None
+    asked: list[tuple[int, int]] = []
+
+    def retake(done: int, required: int) -> bool:
+        asked.append((done, required))
+        return False
+
+    taking = Taking.begin(station, tiny, who.id, retake=retake)
+    assert asked == [] and taking.form == "B" and taking.record is None
+
+
+def _sit(taking: Any, right: int, leave_after: int | None = None) -> list[str]:
+    """Answer the form (reasoning: ``right`` of six right; teamwork: 4), then every
+    follow-up item asked (right); ``leave_after``: stop after that many form items,
+    the last of them only timed. The follow-up items asked."""
+    items = taking.assessment.form_items(taking.form)
+    for n, item in enumerate(items[:leave_after]):
+        value: Any = 4  # teamwork
+        if leave_after is not None and n == leave_after - 1:
+            value = None
+        elif item.kind == "choice":
+            wrong = next(o.id for o in item.options if o.id != item.key)
+            value = item.key if n < right else wrong
+        taking.state.answers[n] = value  # as the terminal session keeps them
+        taking.state.asked.add(n)
+        taking.save(n, value, 3.0)
+    if leave_after is not None:
+        return []
+    asked: list[str] = []
+    while (extra := taking.next_follow_up()) is not None:
+        taking.save_follow_up(extra.id, extra.key, 5.0)
+        asked.append(extra.id)
+    taking.submit()
+    return asked
+
+
+def test_a_station_never_asks_an_item_seen_before(team: dict[str, str]) -> None:
+    """issue 13's promise at a station (issue 16): the follow-up items of a retake are
+    none the candidate met before, whoever ran the earlier attempts; another
+    station's unfinished attempt counts, and is not offered to resume."""
+    from content_fixtures import load_assessment
+
+    from screener.taking import Taking
+
+    six = load_assessment("measure/sixitem.yaml")
+    recruiter, owner = connect(team["recruiter"]), connect(team["owner"])
+    who = recruiter.add_candidate("Fay Follow")
+    first = Taking.begin(recruiter, six, who.id, seed=3)
+    assert first.form == "A"
+    asked = _sit(first, right=4)
+    assert asked and set(asked) < set(six.reserve)
+    # another station leaves an attempt on B after two items (the second only timed)
+    other = Taking.begin(connect(team["station2"]), six, who.id, seed=4)
+    assert other.form == "B"
+    _sit(other, right=6, leave_after=2)
+    left = {i.id for i in six.form_items("B")[:2]}
+    station = connect(team["station"])
+    seen = station.seen_items(who.id, "sixitem")
+    assert seen == owner.seen_items(who.id, "sixitem")
+    assert seen == {i.id for i in six.form_items("A")} | set(asked) | left
+
+    def go_on(found: object) -> None:
+        raise AssertionError(f"offered another station's attempt: {found}")
+
+    second = Taking.begin(station, six, who.id, seed=5, go_on=go_on)
+    assert second.form == "B" and second.seen == seen and second.remaining == 10
+    again = _sit(second, right=4)
+    assert again and not set(again) & seen
+    third = Taking.begin(station, six, who.id, seed=6, go_on=go_on)
+    assert third.form == "A"
+    assert third.seen == seen | {i.id for i in six.form_items("B")} | set(again)
+    more = _sit(third, right=4)
+    assert not set(more) & third.seen
+    done = owner.attempts(candidate=who.id, assessment="sixitem")
+    assert [a.form for a in done] == ["A", "B", "A"]
+    assert [[i for i, _, _ in a.follow_ups] for a in done] == [asked, again, more]
+    # the station's view of them: the items asked, no answer to them
+    every = station.attempts(candidate=who.id, assessment="sixitem", status=None)
+    [running] = [a for a in every if a.status == "in_progress"]
+    assert running.masked and all(a.masked for a in every)
+    assert running.seen_items == left and set(running.answers.values()) == {None}
+
+
+def test_earlier_attempts_in_raw_sql_hold_no_results(team: dict[str, str], answers: Path) -> None:
+    """The function a station reads earlier attempts with (schema 4) is the schema
+    owner's, SECURITY DEFINER with its search_path pinned, and gives no result."""
+    done = take(team["recruiter"], answers, "--name", "Raw Retake", "--json")
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    with psycopg.connect(team["station"], autocommit=True) as conn:
+        cur = conn.execute(
+            "SELECT * FROM screener.earlier_attempts(%s, 'tiny')", (shown["candidate_id"],)
+        )
+        assert cur.description is not None
+        names = [c.name for c in cur.description]
+        [row] = cur.fetchall()
+        for statement in (
+            "SELECT scores, outcome FROM screener.attempts",
+            "SELECT * FROM screener.competency_results",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)  # type: ignore[arg-type]
+    assert names == [
+        "id", "layout", "status", "started", "submitted", "stamp", "seq", "asked", "follow_ups"
+    ]  # fmt: skip
+    assert row[0] == shown["attempt_id"] and row[2] == "submitted" and row[7] is None
+    assert shown["outcome"] not in {str(v) for v in row}
+    owner = psycopg.connect(team["owner"], autocommit=True)
+    facts = owner.execute(
+        "SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) = n.nspowner::regrole::text"
+        " FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        " WHERE n.nspname = 'screener' AND p.proname = 'earlier_attempts'"
+    ).fetchone()
+    assert facts == (True, ["search_path=screener, pg_temp"], True)
+    public = owner.execute(
+        "SELECT has_function_privilege('public', 'screener.earlier_attempts(text, text)',"
+        " 'EXECUTE')"
+    ).fetchone()
+    assert public == (False,)
 
 
 def test_the_take_flow_as_a_station(team: dict[str, str]) -> None:

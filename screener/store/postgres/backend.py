@@ -994,7 +994,73 @@ class PostgresStore:
                 f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq",
                 params,
             ).fetchall()
-            return [self._record(tx, r[:-1], r[-1]) for r in rows]
+            found = [self._record(tx, r[:-1], r[-1]) for r in rows]
+            if (
+                candidate is not None
+                and assessment is not None
+                and outcome is None
+                and module is None
+                and (tx.version or 0) >= 4
+                and self._attempts_of(tx) != "attempts"
+            ):  # a station: the candidate's earlier attempts too, without their results
+                return self._with_earlier(tx, found, candidate, assessment, since, status)
+            return found
+
+    def _with_earlier(
+        self,
+        tx: _Tx,
+        running: list[AttemptRecord],
+        candidate: str,
+        assessment: str,
+        since: When,
+        status: AttemptStatus | None,
+    ) -> list[AttemptRecord]:
+        """For a role that may not read the attempts table (a station, issue 16): the
+        candidate's attempts at ``assessment`` as the function ``earlier_attempts`` of
+        schema 4 gives them, masked (``AttemptRecord.masked``: form, times, status and
+        the items asked, no answer values, scores, outcome or plan), but those of
+        ``running`` (the ones it may read) as they are; in the order stored."""
+        readable = {r.attempt_id: r for r in running}
+        since_stamp = utc_stamp(since) if since is not None else None
+        rows = tx.conn.execute(
+            "SELECT id, layout, status, started, submitted, stamp, asked, follow_ups"
+            " FROM earlier_attempts(%s, %s)",
+            (candidate, assessment),
+        ).fetchall()
+        name: str | None = None
+        out: list[AttemptRecord] = []
+        for attempt_id, number, state, started, submitted, stamp, asked, follow_ups in rows:
+            if (status is not None and state != status) or (
+                since_stamp is not None and stamp < since_stamp
+            ):
+                continue
+            mine = readable.pop(attempt_id, None)
+            if mine is not None:
+                out.append(mine)
+                continue
+            layout = tx.layouts.get(number) or self._layout_of(tx)[number]
+            items = layout.items
+            form = items if asked is None else [items[n] for n in asked if 0 <= n < len(items)]
+            asked_more = [n for n in follow_ups or () if 0 <= n < len(layout.reserve)]
+            doc: Doc = {
+                "id": attempt_id,
+                "cand": candidate,
+                "layout": number,
+                "status": state,
+                "answers": pack([None] * len(layout.items)),
+                "seen": [*form, *(layout.reserve[n] for n in asked_more)],
+            }
+            if started is not None:
+                doc["started"] = started
+            if submitted is not None:
+                doc["submitted"] = submitted
+            if asked_more:  # which follow-up items were asked, not what was answered
+                doc["extra"] = pack([[n, None] for n in asked_more])
+            if name is None:
+                row = tx.conn.execute("SELECT name FROM candidates WHERE id = %s", (candidate,))
+                name = (row.fetchone() or (None,))[0]
+            out.append(AttemptRecord.from_doc(doc, layout, name))
+        return out + list(readable.values())  # (none: the function reads every attempt)
 
     def iter_attempts(
         self,

@@ -5,7 +5,9 @@ Two group roles (NOLOGIN), each login a DBA makes is a member of one of them:
 - the *recruiter* role may do everything with the store's tables;
 - the *station* role may register candidates and start, answer and submit attempts,
   and read only the attempt it is running (through the view ``running_attempts``
-  of schema 2). It has no SELECT on the results (scored columns, competency
+  of schema 2), and of a returning candidate's earlier attempts only their forms,
+  times and the items they were asked (the function ``earlier_attempts`` of
+  schema 4, never a score, outcome, plan or answer). It has no SELECT on the results (scored columns, competency
   results, plan rows), the audit trail, coaching progress, employers, program
   events or the secret, no UPDATE but of its own attempt in progress (a trigger
   of schema 2), and no DELETE anywhere: ``results``, ``export``, ``show``,
@@ -101,6 +103,9 @@ def grant_statements(recruiter: str, station: str) -> list[Any]:
         "GRANT SELECT, UPDATE ({cols_up}) ON screener.running_attempts TO {s}",
         "GRANT SELECT ON screener.running_audit TO {s}",
         "GRANT INSERT ON screener.competency_results, screener.plan_rows, screener.audit TO {s}",
+        # a returning candidate's earlier attempts, without their results (schema 4):
+        # the form of a retake and the items never to ask again
+        "GRANT EXECUTE ON FUNCTION screener.earlier_attempts(text, text) TO {r}, {s}",
     ]
     return [sql.SQL(text).format(r=r, s=s, cols_in=cols_in, cols_up=cols_up) for text in statements]
 
