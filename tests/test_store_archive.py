@@ -657,3 +657,26 @@ def test_a_stream_made_inside_a_write_reads_lazily_and_closes_its_files(
     del stream
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= fds_before
+
+
+def test_candidate_ids_by_prefix_read_the_segments_heads(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shell completion's ``candidate_ids``: the same ids as ``candidates()`` (live file
+    and segments, each once), found in each segment's bytes, also for ids JSON escapes;
+    a segment whose bytes start otherwise is parsed instead."""
+    store = small(db)
+    odd = ['q"uote-1', "q\\slash-1", "q-ñ-1", "q-€-1"]
+    for n, cid in enumerate(odd):
+        store.add_candidate(f"Odd {n}", candidate_id=cid)
+    store.save_attempts([*people_rows(12), *(row(cid, 40 + n) for n, cid in enumerate(odd))])
+    store.save_attempts(people_rows(3, prefix="r"))  # some stay in the live file
+    assert segment_files(db)
+    everyone = sorted(c.id for c in store.candidates())
+    assert store.candidate_ids() == everyone
+    for prefix in ("", "p-1", "q", 'q"', "q\\", "q-ñ", "r-", "none"):
+        assert store.candidate_ids(prefix) == [i for i in everyone if i.startswith(prefix)]
+    # the same answer when the bytes are not laid out as expected (parsed, not scanned)
+    monkeypatch.setattr(store_archive, "_CANDIDATES_AT", b"{not-this")
+    for prefix in ("", "p-1", 'q"'):
+        assert Store(db).candidate_ids(prefix) == [i for i in everyone if i.startswith(prefix)]

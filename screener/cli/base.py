@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -186,7 +186,11 @@ def complete_candidates(ctx: typer.Context, incomplete: str) -> list[str]:
     def ids() -> list[str]:
         from screener.store import connect
 
-        return [c.id for c in connect(settings(ctx).db).candidates()]
+        store = connect(settings(ctx).db)
+        fast = getattr(store, "candidate_ids", None)  # the TinyDB store: no whole-archive read
+        if fast is not None:
+            return cast(list[str], fast(incomplete))
+        return [c.id for c in store.candidates()]
 
     return _completing(ids, incomplete)
 

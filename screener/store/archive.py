@@ -29,6 +29,7 @@ points to.
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import re
 from collections import OrderedDict
@@ -38,6 +39,8 @@ from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+
+import orjson
 
 from screener.errors import StoreError
 from screener.store.files import (
@@ -67,6 +70,9 @@ SEGMENT_ATTEMPTS = 8192
 SMALL_SEGMENT = SEGMENT_ATTEMPTS // 2
 #: Parsed segments a point lookup keeps for the rest of its transaction.
 CACHE_BYTES = 64 << 20
+#: How a segment screener wrote starts: its candidates table, or an empty one.
+_CANDIDATES_AT = b'{"candidates":{"'
+_NO_CANDIDATES = b'{"candidates":{}'
 _SEGMENT_FILE = re.compile(r"^seg-(\d{8,})\.(json|idx)$")
 #: Above this many values a segment's hashes are computed with numpy.
 _VECTOR_MIN = 2000
@@ -286,6 +292,44 @@ class Archive:
                 self._cached -= self._sizes.get(number, 0)
             self._sizes[seg.number] = seg.size
         return data
+
+    def candidate_ids(self, seg: Segment, prefix: str) -> list[str]:
+        """The ids starting with ``prefix`` of the candidates ``seg`` holds (shell
+        completion: a prefix cannot be asked of an index of hashes).
+
+        A segment screener wrote is ``orjson.dumps`` of its tables, the candidates
+        table first: its ids are found in those bytes without parsing the segment
+        (a fifth of it; 125 segments in ~0.1 s instead of ~8 s). A string's quotes
+        are escaped inside it, so ``"id":"`` occurs only where a document's id
+        starts, and the table ends at the first ``}},"``. When the bytes are not
+        laid out so, or the count of ids found is not the segment's, it is parsed.
+        """
+        fd = self._fd(seg.number, "json")
+        try:
+            with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+                head = mapped[: len(_CANDIDATES_AT)]
+                if head.startswith(_NO_CANDIDATES):
+                    span = b""
+                elif head == _CANDIDATES_AT:
+                    end = mapped.find(b'}},"')
+                    span = mapped[: end + 1] if end > 0 else b""
+                else:
+                    span = None
+        except (OSError, ValueError):  # an empty file: parsed below, which says what is wrong
+            span = None
+        if span is not None and span.count(b'"id":"') == seg.candidates:
+            wanted = orjson.dumps(prefix)[1:-1]  # the prefix as it is written in the file
+            return [
+                orjson.loads(b'"' + found + b'"')
+                for found in re.findall(
+                    rb'"id":"(' + re.escape(wanted) + rb'(?:[^"\\]|\\.)*)"', span
+                )
+            ]
+        return [
+            doc["id"]
+            for doc in self.tables(seg, keep=False)["candidates"].values()
+            if doc["id"].startswith(prefix)
+        ]
 
     def probe(self, kind: str, value: str) -> list[Segment]:
         """The segments whose index says they may hold ``value`` (a ``KINDS`` lookup)."""

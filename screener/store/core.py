@@ -439,6 +439,18 @@ class Store:
             docs.sort(key=lambda d: (d["created"], d["name"]))
             return [_candidate(d) for d in docs]
 
+    def candidate_ids(self, prefix: str = "") -> list[str]:
+        """The ids of the candidates stored whose id starts with ``prefix``, sorted (shell
+        completion). Reads the live file and the candidates table at the head of each
+        segment's bytes, not the whole archive (``Archive.candidate_ids``)."""
+        with self._open(write=False) as tx:
+            found = {
+                doc["id"] for doc in tx.docs("candidates").values() if doc["id"].startswith(prefix)
+            }
+            for segment in tx.archive.segments:
+                found.update(tx.archive.candidate_ids(segment, prefix))
+        return sorted(found)
+
     def candidates_named(self, name: str) -> list[Candidate]:
         """Every candidate with exactly this name (any case, any spacing), oldest first."""
         with self._open(write=False) as tx:
