@@ -216,6 +216,8 @@ class Txn:
     def archived_people(self, ids: Iterable[str]) -> dict[str, Doc]:
         """The archived candidate records of ``ids`` (those found). Answers are kept for
         the rest of the transaction (a batch asks about its people more than once)."""
+        if not self.archive.segments:  # nothing archived (a batch into a new database)
+            return {}
         memo = self._people
         wanted = set(ids)
         ask = sorted(wanted - memo.keys())
