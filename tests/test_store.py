@@ -440,6 +440,58 @@ def test_lock_timeout_is_a_clear_error(db: Path) -> None:
     assert len(store.candidates()) == 1  # reads need no lock
 
 
+def test_the_write_lock_excludes_another_and_falls_back_to_filelock(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's own flock and filelock's exclude each other both ways; on a file
+    system without flock the store takes filelock's lock instead."""
+    import errno
+    import fcntl
+
+    import filelock
+    from filelock import FileLock
+
+    from screener.store.files import WriteLock
+
+    store = Store(db, timeout=0.2)
+    store.add_candidate("First")
+    held = WriteLock(store.lock_path, 0o600)
+    held.acquire(0, 0.01)
+    try:
+        with pytest.raises(StoreError, match="busy"):
+            store.add_candidate("Second")
+        other = FileLock(str(store.lock_path), timeout=0.05)
+        with pytest.raises(TimeoutError):
+            other.acquire()
+    finally:
+        held.release()
+    store.add_candidate("Second")  # released
+    assert stat.S_IMODE(store.lock_path.stat().st_mode) == 0o600
+
+    def no_flock(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOSYS, "flock not supported")
+
+    taken: list[tuple[str, float, int]] = []
+
+    class Recording:
+        def __init__(self, path: str, timeout: float, mode: int) -> None:
+            self.args = (path, timeout, mode)
+
+        def acquire(self, poll_interval: float) -> None:
+            taken.append(self.args)
+
+        def release(self) -> None:
+            taken.clear()
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    monkeypatch.setattr(filelock, "FileLock", Recording)
+    fallback = WriteLock(store.lock_path, 0o600)
+    fallback.acquire(1, 0.01)
+    assert taken == [(str(store.lock_path), 1, 0o600)]
+    fallback.release()
+    assert taken == []
+
+
 @contextlib.contextmanager
 def read_only_folder(folder: Path) -> Iterator[None]:
     """chmod is no barrier to root, so root uses the immutable attribute instead."""

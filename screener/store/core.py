@@ -41,6 +41,7 @@ from screener.store.archive import (
 from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.files import (
     Tables,
+    WriteLock,
     check_write_target,
     remove_stale_temps,
     resolve_db_path,
@@ -88,8 +89,6 @@ from screener.store.schema import META, META_ID, SCHEMA_VERSION
 from screener.store.txn import Limits, Txn
 
 if TYPE_CHECKING:
-    from filelock import FileLock
-
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
@@ -294,9 +293,7 @@ class Store:
             f"restore both); {outcome}"
         )
 
-    def _lock(self) -> FileLock:
-        from filelock import FileLock, Timeout  # only writers need it (10 ms to import)
-
+    def _lock(self) -> WriteLock:
         lock_mode = check_write_target(self.path, self.lock_path)  # before anything is made
         folder = self.path.parent
         try:
@@ -305,10 +302,10 @@ class Store:
             raise StoreError(
                 f"cannot write {self.path}: cannot create {folder} ({exc.strerror or exc})"
             ) from None
-        lock = FileLock(str(self.lock_path), timeout=self.timeout, mode=lock_mode)
+        lock = WriteLock(self.lock_path, lock_mode)
         try:
-            lock.acquire(poll_interval=LOCK_POLL)
-        except Timeout:
+            lock.acquire(self.timeout, LOCK_POLL)
+        except TimeoutError:
             raise StoreError(
                 f"{self.path} is busy: another screener process held its lock "
                 f"for {self.timeout:g} s ({self.lock_path})"
