@@ -22,7 +22,9 @@ the schema (as ``screener db migrate`` does). A newer schema is refused.
 
 from __future__ import annotations
 
+import queue
 import secrets
+import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -100,6 +102,9 @@ LAYOUT_LOCK = 0x7363726C6179
 ERASE_LOCK = 0x736372657261
 #: Streams of at most this many attempts are read at once; longer ones through a cursor.
 EAGER_ROWS = 2000
+#: For the transaction of a stream's cursor, which is read to its end: no JIT
+#: compiling (a quarter of a second before the first row, for nothing faster after).
+_STREAM_SETTINGS = "SET LOCAL jit = off"
 #: Rows fetched from a server-side cursor at a time.
 CHUNK = 2000
 
@@ -1105,12 +1110,14 @@ class PostgresStore:
                 firsts[number] = (first[0], 0, first[1])
             if tx.write:  # read inside this write, before it ends (batch's look back)
                 source = _Source(tx.conn, None)
+                tx.conn.execute(_STREAM_SETTINGS)
             else:
                 snapshot = tx.conn.execute("SELECT pg_export_snapshot()").fetchone()
                 assert snapshot is not None
                 conn = open_connection(self.url, self.params)
                 conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 conn.execute(f"SET TRANSACTION SNAPSHOT {_literal(snapshot[0])}")
+                conn.execute(_STREAM_SETTINGS)
                 source = _Source(conn, conn)
             rows_of = _CursorRows(source, query, params, total, self.location)
             part = StreamPart(("", 0, 0), total, firsts, rows_of.load)
@@ -1805,10 +1812,70 @@ class _Source:
 
     conn: Conn
     owned: Conn | None
+    prefetch: _Prefetch | None = None
 
     def close(self) -> None:
+        if self.prefetch is not None and not self.prefetch.halt(self.owned):
+            return  # (called in the prefetching thread: it closes the connection)
         if self.owned is not None and not self.owned.closed:
             self.owned.close()
+
+
+class _Prefetch:
+    """Fetches a cursor's rows in a thread of its own, up to ``AHEAD`` chunks ahead
+    of the reader: the server finds the next rows while the reader works through
+    the last ones (psycopg lets go of the GIL while it waits; a third of a 1M-row
+    export's time was the server's, spent while the reader waited)."""
+
+    AHEAD = 2
+
+    def __init__(self, cursor: psycopg.ServerCursor[Any], total: int) -> None:
+        self.chunks: queue.Queue[list[Any] | BaseException] = queue.Queue(self.AHEAD)
+        self.stop = threading.Event()
+        self.close_after: Conn | None = None
+        self.thread = threading.Thread(
+            target=self._run, args=(cursor, total), name="screener-stream", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, cursor: psycopg.ServerCursor[Any], total: int) -> None:
+        fetched = 0
+        try:
+            while not self.stop.is_set():
+                rows = cursor.fetchmany(CHUNK)
+                fetched += len(rows)
+                self._put(rows)
+                if not rows or fetched >= total:
+                    return
+        except BaseException as exc:  # the reader raises it
+            self._put(exc)
+        finally:
+            if self.close_after is not None and not self.close_after.closed:
+                self.close_after.close()
+
+    def _put(self, item: list[Any] | BaseException) -> None:
+        while not self.stop.is_set():
+            try:
+                self.chunks.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> list[Any]:
+        item = self.chunks.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def halt(self, owned: Conn | None) -> bool:
+        """Stop fetching; False when called in the fetching thread itself (a garbage
+        collection there), which then closes ``owned`` as it ends."""
+        self.stop.set()
+        if self.thread is threading.current_thread():
+            self.close_after = owned
+            return False
+        self.thread.join()
+        return True
 
 
 class _Replayable:
@@ -1888,7 +1955,12 @@ class _CursorRows(Sequence[Doc]):
             if self._cursor is None:
                 self._cursor = self.source.conn.cursor(name=f"stream_{secrets.token_hex(4)}")
                 self._cursor.execute(self.query, self.params)
-            rows = self._cursor.fetchmany(CHUNK)
+                if self.source.owned is not None:  # a connection of the stream's own
+                    self.source.prefetch = _Prefetch(self._cursor, self.total)
+            if self.source.prefetch is not None:
+                rows = self.source.prefetch.get()
+            else:
+                rows = self._cursor.fetchmany(CHUNK)
         except psycopg.Error as exc:
             self.source.close()
             raise operation_error(exc, "read results (results/export)", self.location) from None
@@ -1903,6 +1975,8 @@ class _CursorRows(Sequence[Doc]):
             if r[22]:
                 self.contacts[r[1]] = r[22]
         if self._base + len(self._docs) >= self.total:  # the last rows: let go of the server
+            if self.source.prefetch is not None:
+                self.source.prefetch.halt(None)  # (it has fetched its last rows)
             self._cursor.close()
             self.source.close()
 
