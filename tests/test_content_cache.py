@@ -122,3 +122,29 @@ def test_cache_entries_are_private(cache: Path) -> None:
     load_catalog()
     assert cache.stat().st_mode & 0o777 == 0o700
     assert {p.stat().st_mode & 0o777 for p in cache.iterdir()} == {0o600}
+
+
+@pytest.mark.parametrize(
+    ("xdg", "home"),
+    [
+        (None, "/home/ada"),
+        ("/var/tmp/xdg", "/home/ada"),
+        ("", "/home/ada/"),
+        ("rel", "/h"),
+        (None, "relative"),
+        (None, None),
+    ],
+)
+def test_the_cache_folder_is_where_platformdirs_puts_it(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
+) -> None:
+    import platformdirs
+
+    from screener.catalog import user_cache_root
+
+    for name, value in (("XDG_CACHE_HOME", xdg), ("HOME", home)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert user_cache_root() == platformdirs.user_cache_path("screener", appauthor=False)
