@@ -105,18 +105,10 @@ def _cache_folder() -> Path | None:
 
 
 def user_cache_root() -> Path:
-    """``platformdirs.user_cache_path("screener")``; on Linux with an absolute
-    ``$XDG_CACHE_HOME`` or ``$HOME`` worked out here as platformdirs does (importing it
-    is ~5 ms of every command that reads content; tests check the two agree)."""
-    if sys.platform == "linux":
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
-        if xdg.startswith("/"):
-            return Path(xdg) / "screener"
-        if os.environ.get("HOME", "").startswith("/"):
-            return Path(os.path.expanduser("~/.cache")) / "screener"
-    import platformdirs
+    """``platformdirs.user_cache_path("screener")`` (``userdirs``)."""
+    from screener.userdirs import user_path
 
-    return platformdirs.user_cache_path("screener", appauthor=False)
+    return user_path("cache")
 
 
 _CODE_STAMP: str | None = None

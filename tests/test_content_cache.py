@@ -135,16 +135,18 @@ def test_cache_entries_are_private(cache: Path) -> None:
         (None, None),
     ],
 )
-def test_the_cache_folder_is_where_platformdirs_puts_it(
+def test_the_cache_and_data_folders_are_where_platformdirs_puts_them(
     monkeypatch: pytest.MonkeyPatch, xdg: str | None, home: str | None
 ) -> None:
     import platformdirs
 
     from screener.catalog import user_cache_root
+    from screener.userdirs import user_path
 
-    for name, value in (("XDG_CACHE_HOME", xdg), ("HOME", home)):
+    for name, value in (("XDG_CACHE_HOME", xdg), ("XDG_DATA_HOME", xdg), ("HOME", home)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
     assert user_cache_root() == platformdirs.user_cache_path("screener", appauthor=False)
+    assert user_path("data") == platformdirs.user_data_path("screener", appauthor=False)

@@ -84,9 +84,9 @@ def resolve_db_path(option: Path | None) -> Path:
     elif os.environ.get(DB_ENV):
         chosen = Path(os.environ[DB_ENV])
     else:
-        import platformdirs  # only without --db and $SCREENER_DB
+        from screener.userdirs import user_path  # platformdirs' user data dir
 
-        chosen = platformdirs.user_data_path("screener", appauthor=False) / DB_NAME
+        chosen = user_path("data") / DB_NAME
     try:
         return chosen.expanduser().resolve()
     except RuntimeError:  # Python < 3.13 reports a symlink loop this way
