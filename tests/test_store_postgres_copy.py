@@ -39,3 +39,19 @@ def test_an_id_list_comes_back_as_given(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert conn.execute("SELECT %s::text[]", (_array(ids),)).fetchone() == (ids,)
         assert conn.execute("SELECT %s::text[]", (_array([]),)).fetchone() == ([],)
+
+
+def test_many_rows_go_through_the_queued_writer_and_then_runs_before_the_end(
+    pg_url: str,
+) -> None:
+    from screener.store.postgres.backend import COPY_ROWS
+
+    count = 2 * COPY_ROWS + 7  # three blocks, written by psycopg's writer thread
+    columns: list[list[object]] = [[f"id{n}" for n in range(count)], list(range(count))]
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TEMP TABLE t (id text PRIMARY KEY, n bigint)")
+        with conn.cursor() as cur:
+            done = _copy_columns(cur, "COPY t (id, n) FROM STDIN", columns, lambda: "then")
+        assert done == "then"
+        got = conn.execute("SELECT count(*), sum(n), min(id), max(id) FROM t").fetchone()
+    assert got == (count, sum(range(count)), "id0", max(str(i) for i in columns[0]))

@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import orjson
 import psycopg
@@ -728,7 +728,6 @@ class PostgresStore:
             m = len(cands)
             aids = self._fresh_attempt_ids(tx, m) if m else []
             layout_id = self._layout_id(tx, batch.layout) if m else 0
-            docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
             if rows is None:
                 out = aids
             else:
@@ -747,7 +746,12 @@ class PostgresStore:
                     known.add(cid)
                     cleaned = clean_name(name) if name and name.strip() else cid
                     new_people.append((cid, cleaned, None, created))
-            self._copy_candidates(tx, new_people)
+            # the attempts' rows are worked out while the server stores the candidates
+            docs = self._copy_candidates(
+                tx,
+                new_people,
+                lambda: documents(packed, rows, aids, cands, layout_id, now) if m else [],
+            )
             if docs:
                 self._copy_attempts(tx, docs)
                 if command is not None:
@@ -794,37 +798,39 @@ class PostgresStore:
             out = fixed
 
     @staticmethod
-    def _copy_candidates(tx: _Tx, people: Sequence[tuple[str, str, str | None, str]]) -> None:
+    def _copy_candidates(
+        tx: _Tx,
+        people: Sequence[tuple[str, str, str | None, str]],
+        then: Callable[[], _T] | None = None,
+    ) -> _T | None:
+        """New candidates by one ``COPY``; ``then()``'s result, worked out while the
+        server stores them (``_copy_columns``)."""
         if not people:
-            return
+            return then() if then is not None else None
         ids, names, contacts, created = (list(c) for c in zip(*people, strict=True))
         with tx.conn.cursor() as cur:
-            _copy_columns(
+            return _copy_columns(
                 cur,
                 "COPY candidates (id, name, name_key, contact, created) FROM STDIN",
-                [ids, names, [name_key(n) for n in names], contacts, created],
+                [ids, names, list(map(name_key, names)), contacts, created],
+                then,
             )
 
     def _copy_attempts(self, tx: _Tx, docs: Sequence[Mapping[str, Any]]) -> None:
         """Attempts, then their plan rows, each by one ``COPY`` (the competency results
         are a view over the attempts)."""
         layout_of = self._layout_of(tx)
+        columns = [[d.get(f) for d in docs] for f in _COPY_FIELDS]
         with tx.conn.cursor() as cur:
-            _copy_columns(cur, _COPY_ATTEMPTS, [[d.get(f) for d in docs] for f in _COPY_FIELDS])
-            self._copy_plans(cur, docs, layout_of)
+            plans = _copy_columns(cur, _COPY_ATTEMPTS, columns, lambda: _plan_rows(docs, layout_of))
+            assert plans is not None
+            self._copy_plans(cur, plans)
 
     @staticmethod
-    def _copy_plans(
-        cur: psycopg.Cursor[Any], docs: Sequence[Mapping[str, Any]], layout_of: Mapping[int, Layout]
-    ) -> None:
-        rows = [
-            (module, doc["id"], required)
-            for doc in docs
-            if doc["status"] == "submitted"
-            for module, required in _plan_of(doc, layout_of)
-        ]
-        # in key order: the index's pages are then visited in order, not at random
-        rows.sort()
+    def _copy_plans(cur: psycopg.Cursor[Any], rows: Sequence[tuple[str, str, bool]]) -> None:
+        """Plan rows (``_plan_rows``) by one ``COPY``."""
+        if not rows:
+            return
         _copy_lines(
             cur,
             "COPY plan_rows (module, attempt_id, required) FROM STDIN",
@@ -935,7 +941,7 @@ class PostgresStore:
                 ),
             )
             with tx.conn.cursor() as cur:
-                self._copy_plans(cur, [doc], layout_of)
+                self._copy_plans(cur, _plan_rows([doc], layout_of))
             if command is not None:
                 self._audit(tx, "attempt.submitted", command, doc["cand"], attempt_id)
             fresh = self._attempt_row(tx, attempt_id)
@@ -1712,6 +1718,8 @@ def _field(value: object) -> str:
     return str(value)
 
 
+_T = TypeVar("_T")
+
 #: Rows of COPY text built (and sent) at a time by ``_copy_columns``.
 COPY_ROWS = 10_000
 
@@ -1751,15 +1759,28 @@ def _columns_text(columns: Sequence[Sequence[object]]) -> str:
 
 
 def _copy_columns(
-    cur: psycopg.Cursor[Any], statement: str, columns: Sequence[Sequence[object]]
-) -> None:
-    """``COPY ... FROM STDIN`` of the rows of ``columns``, ``COPY_ROWS`` at a time (the
-    server stores one block while the next is built)."""
+    cur: psycopg.Cursor[Any],
+    statement: str,
+    columns: Sequence[Sequence[object]],
+    then: Callable[[], _T] | None = None,
+) -> _T | None:
+    """``COPY ... FROM STDIN`` of the rows of ``columns``, ``COPY_ROWS`` at a time;
+    ``then()``'s result, run once every row is handed over and before the server is
+    waited for.
+
+    More than ``COPY_ROWS`` rows are written by a thread of psycopg's
+    (``QueuedLibpqWriter``): the server stores them while this thread builds the
+    next block and then works out what ``then`` gives (the server, not the client,
+    is the slower side of a batch's save)."""
+    from psycopg.copy import QueuedLibpqWriter
+
     total = len(columns[0])
-    with cur.copy(statement) as copy:
+    writer = QueuedLibpqWriter(cur) if total > COPY_ROWS else None
+    with cur.copy(statement, writer=writer) as copy:
         for start in range(0, total, COPY_ROWS):
             part = [column[start : start + COPY_ROWS] for column in columns]
             copy.write(_columns_text(part).encode())
+        return then() if then is not None else None
 
 
 def _copy_lines(cur: psycopg.Cursor[Any], statement: str, lines: Iterable[str]) -> None:
@@ -1982,6 +2003,21 @@ class _CursorRows(Sequence[Doc]):
 
 
 # -- rows to store ----------------------------------------------------------------------------
+
+
+def _plan_rows(
+    docs: Sequence[Mapping[str, Any]], layout_of: Mapping[int, Layout]
+) -> list[tuple[str, str, bool]]:
+    """The submitted attempts' plan rows, ``(module, attempt id, required)``, in key
+    order (the index's pages are then visited in order, not at random)."""
+    rows = [
+        (module, doc["id"], required)
+        for doc in docs
+        if doc["status"] == "submitted"
+        for module, required in _plan_of(doc, layout_of)
+    ]
+    rows.sort()
+    return rows
 
 
 def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tuple[str, bool]]:
