@@ -21,6 +21,7 @@ round-trip digits, like ``repr``).
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -73,7 +74,9 @@ class CsvWriter:
         self.bom = bom
 
     def write(self, out: BinaryIO, columns: Sequence[Column], rows: Iterable[list[Cell]]) -> int:
-        text = io.TextIOWrapper(out, encoding="utf-8-sig" if self.bom else "utf-8", newline="")
+        if self.bom:  # written here: a "utf-8-sig" wrapper runs Python code on every write
+            out.write(codecs.BOM_UTF8)
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
         numbers = [n for n, c in enumerate(columns) if c.kind == "number"]
         others = [n for n, c in enumerate(columns) if c.kind in ("text", "list")]
         try:
@@ -83,6 +86,9 @@ class CsvWriter:
             count = 0
             iterator = iter(rows)
             lists: dict[str, str] = {}  # a list cell (the plan) by its text: few distinct ones
+            # per column, the last text found to need nothing: the assessment, version and
+            # form of a layout are the same objects row after row, so checked once
+            clean: list[object] = [None] * len(columns)
             while chunk := list(islice(iterator, _CHUNK)):
                 for row, cells in zip(chunk, _number_cells(chunk, numbers), strict=True):
                     for n, cell in zip(numbers, cells, strict=True):
@@ -91,8 +97,12 @@ class CsvWriter:
                         value = row[n]
                         if value.__class__ is str:
                             # most cells are plain text needing nothing: one regex test
+                            if value is clean[n]:
+                                continue
                             if special(value):  # type: ignore[arg-type,unused-ignore]
                                 row[n] = _text_cell(value)
+                            else:
+                                clean[n] = value
                         elif value.__class__ is list:
                             joined = list_text(value)
                             found = lists.get(joined)

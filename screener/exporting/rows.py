@@ -160,8 +160,10 @@ class RowBuilder:
         """One row per attempt of ``stream``, made one at a time."""
         anon = self.anonymize
         blank: list[Cell] = [None] * self.width
+        plans, plan_col, contact = self.plans, self.plan_col, stream.contact
         for rec in stream:
-            plan = self.plans[id(rec.layout)]
+            layout = rec.layout
+            plan = plans[id(layout)]
             row = blank.copy()
             if anon is not None:
                 pseudonym = anon("candidate", rec.candidate_id)
@@ -173,22 +175,27 @@ class RowBuilder:
                 row[0] = rec.attempt_id
                 row[1] = rec.candidate_id
                 row[2] = rec.name
-                row[3] = stream.contact(rec.candidate_id)
+                row[3] = contact(rec.candidate_id)
                 at = 4
-            layout = rec.layout
             row[at] = layout.assessment
             row[at + 1] = layout.version
             row[at + 2] = layout.form
             row[at + 3] = rec.submitted
             row[at + 4] = rec.outcome
             row[at + 5] = rec.overall
-            _put(row, plan.scores, rec.scores)
-            _put(row, plan.statuses, rec.statuses)
+            scores = rec.scores
+            where, at_status = plan.scores, plan.statuses
+            if isinstance(where, slice) and isinstance(at_status, slice):  # one C-level
+                row[where] = scores  # assignment each: the usual case
+                row[at_status] = rec.statuses
+            else:
+                _put(row, where, scores)
+                _put(row, at_status, rec.statuses)
             if plan.lows is not None and plan.highs is not None:
                 spans = rec.intervals
                 _put(row, plan.lows, [None if s is None else s[0] for s in spans])
                 _put(row, plan.highs, [None if s is None else s[1] for s in spans])
-            row[self.plan_col] = rec.plan_modules
+            row[plan_col] = rec.plan_modules_given(scores)
             if self.items:
                 form = list(rec.answers.values())[: len(plan.answer_at)]
                 self._fill_items(

@@ -710,6 +710,11 @@ class AttemptRecord:
     def plan_modules(self) -> list[str]:
         """The plan's module ids, in plan order (``coaching.plan_modules`` for the standard
         plan: no ``PlanEntry`` rows built)."""
+        return self.plan_modules_given(None)
+
+    def plan_modules_given(self, scores: list[float | None] | None) -> list[str]:
+        """``plan_modules``, given ``scores`` (this record's, when the caller has already
+        read them: an export's row) so they are not read again."""
         if self.status != "submitted" or "seen" in self.packed:
             return []
         doc = self.packed
@@ -741,7 +746,8 @@ class AttemptRecord:
         fixed, groups = found
         if groups is None:
             return list(fixed)
-        scores: list[float | None] = orjson.loads(doc["scores"])
+        if scores is None:
+            scores = orjson.loads(doc["scores"])
         cuts = layout.cuts
 
         def gap(n: int) -> float:
