@@ -26,7 +26,8 @@ run):
 - ``db info``; ``screener --version`` (start-up alone, for scale) and what ``show``
   asks the store, in this process;
 - what a shell's Tab runs to complete a candidate id (typer's bash completion of
-  ``screener show 61617-b4-1``: every candidate id is listed);
+  ``screener show 61617-b4-1``: the ids with that prefix, found in the candidates
+  table at the head of each segment's bytes);
 - ``batch`` of 10 rows of stored people, each with an answer changed, into a copy
   of the big database: refused as changed rows (exit 3) after the store is asked
   for those people's earlier attempts;
