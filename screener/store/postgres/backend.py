@@ -704,7 +704,16 @@ class PostgresStore:
         with self._open(write=True, op="store attempts (batch)") as tx:
             tx.lock_erasure()
             tx.lock_people()
-            by_key = self._stored_keys(tx, sorted({k for k in keys if k is not None}))
+            held = tx.conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM attempts), EXISTS (SELECT 1 FROM candidates)"
+            ).fetchone()
+            any_attempt, any_candidate = held if held is not None else (True, True)
+            # (nothing stored yet: no key, attempt id or candidate to look up)
+            by_key = (
+                self._stored_keys(tx, sorted({k for k in keys if k is not None}))
+                if any_attempt
+                else {}
+            )
             existing: dict[int, str] = {}
             repeat_of: dict[int, int] = {}
             rows: list[int] | None = None
@@ -726,7 +735,7 @@ class PostgresStore:
                     rows.append(i)
             cands = list(batch.candidates) if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
-            aids = self._fresh_attempt_ids(tx, m) if m else []
+            aids = self._fresh_attempt_ids(tx, m, check=any_attempt) if m else []
             layout_id = self._layout_id(tx, batch.layout) if m else 0
             if rows is None:
                 out = aids
@@ -736,7 +745,7 @@ class PostgresStore:
                     row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
                     for i in range(n)
                 ]
-            known = self._stored_candidates(tx, set(cands))
+            known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
             given = batch.names if batch.names is not None else [None] * n
             names = given if rows is None else [given[i] for i in rows]
             created = utc_stamp()
@@ -777,15 +786,20 @@ class PostgresStore:
         return {r[0] for r in rows}
 
     @staticmethod
-    def _fresh_attempt_ids(tx: _Tx, count: int) -> list[str]:
+    def _fresh_attempt_ids(tx: _Tx, count: int, *, check: bool = True) -> list[str]:
+        """``count`` new attempt ids, none stored (``check``: asked of the table) nor twice."""
         out = _new_ids(count)
         while True:
-            clash = {
-                r[0]
-                for r in tx.conn.execute(
-                    "SELECT id FROM attempts WHERE id = ANY(%s::text[])", (_array(out),)
-                )
-            }
+            clash = (
+                {
+                    r[0]
+                    for r in tx.conn.execute(
+                        "SELECT id FROM attempts WHERE id = ANY(%s::text[])", (_array(out),)
+                    )
+                }
+                if check
+                else set()
+            )
             if len(set(out)) == len(out) and not clash:
                 return out
             seen: set[str] = set()
