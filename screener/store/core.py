@@ -1445,15 +1445,7 @@ class Store:
                     f"the database being copied holds a record {self.path} cannot store "
                     f"({what}); nothing was written"
                 ) from None
-            total = (
-                counts.candidates
-                + counts.attempts
-                + counts.progress
-                + counts.audit_events
-                + counts.employers
-                + counts.events
-            )
-            self._audit(tx, "db.copied", command, count=total, detail=_copied(counts))
+            self._audit(tx, "db.copied", command, count=counts.total, detail=counts.summary())
             return counts
 
     def _refuse_unless_empty(self, tx: Txn) -> None:
@@ -1925,15 +1917,6 @@ def _as_stored(text: object, *, collapse: bool) -> bool:
         and text[0] != " "
         and text[-1] != " "
         and not (collapse and "  " in text)
-    )
-
-
-def _copied(counts: RestoreCounts) -> str:
-    """The ``db.copied`` event's detail: counts only."""
-    return (
-        f"{counts.candidates} candidate(s), {counts.attempts} attempt(s), "
-        f"{counts.progress} coaching record(s), {counts.audit_events} audit event(s), "
-        f"{counts.employers} employer(s), {counts.events} program event(s)"
     )
 
 

@@ -1350,3 +1350,22 @@ class RestoreCounts:
     audit_events: int
     employers: int
     events: int
+
+    @property
+    def total(self) -> int:
+        return (
+            self.candidates
+            + self.attempts
+            + self.progress
+            + self.audit_events
+            + self.employers
+            + self.events
+        )
+
+    def summary(self) -> str:
+        """Counts only: the ``db.copied`` audit event's detail, as every backend writes it."""
+        return (
+            f"{self.candidates} candidate(s), {self.attempts} attempt(s), "
+            f"{self.progress} coaching record(s), {self.audit_events} audit event(s), "
+            f"{self.employers} employer(s), {self.events} program event(s)"
+        )

@@ -1571,15 +1571,7 @@ class PostgresStore:
                     f"the database being copied holds a record {self.location} cannot store "
                     f"({what}); nothing was written"
                 ) from None
-            total = (
-                counts.candidates
-                + counts.attempts
-                + counts.progress
-                + counts.audit_events
-                + counts.employers
-                + counts.events
-            )
-            self._audit(tx, "db.copied", command, count=total, detail=_copied(counts))
+            self._audit(tx, "db.copied", command, count=counts.total, detail=counts.summary())
             return counts
 
     def _refuse_unless_empty(self, tx: _Tx) -> None:
@@ -1822,15 +1814,6 @@ def _where(*tests: tuple[str, object]) -> tuple[str, list[object]]:
     if not given:
         return "", []
     return " WHERE " + " AND ".join(f"{test} %s" for test, _ in given), [v for _, v in given]
-
-
-def _copied(counts: RestoreCounts) -> str:
-    """The ``db.copied`` event's detail: counts only (as the TinyDB store writes it)."""
-    return (
-        f"{counts.candidates} candidate(s), {counts.attempts} attempt(s), "
-        f"{counts.progress} coaching record(s), {counts.audit_events} audit event(s), "
-        f"{counts.employers} employer(s), {counts.events} program event(s)"
-    )
 
 
 def _literal(text: str) -> str:
