@@ -172,7 +172,7 @@ def batch(
     coaching seats needed per module.
     """
     from screener.batch import SHOWN_ERRORS, screen_file
-    from screener.render import Steps, batch_summary
+    from screener.batchtext import Steps, batch_summary
 
     guard_output(ctx, "--errors", errors_file, file, *([map_file] if map_file else []))
     steps = Steps(total=4)
