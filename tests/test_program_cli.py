@@ -373,6 +373,9 @@ def test_a_nominated_employee_skips_the_interview_and_the_interviewing_module(
     )
     # the program's plan leaves out interviewing: one module finishes it
     assert now["history"][0]["modules"] == ["verbal-communication"]
+    # and coach offers that plan: no interviewing for a nominated employee
+    plan = ok("coach", "kim", "--no-input").stdout
+    assert "Verbal Communication" in plan and "Interviewing" not in plan
     Store(isolated_db).record_check("kim", "verbal-communication", 90.0, passed=True)
     assert pathway("kim")["stage"]["id"] == "retake_due"
     ok("take", "--answers", str(files["pass-B"]), "--candidate", "kim", "--nominated-by", "e07")
@@ -383,6 +386,8 @@ def test_a_nominated_employee_skips_the_interview_and_the_interviewing_module(
     )
     # a new candidate cannot become nominated later
     ok("take", "--answers", str(files["pass-A"]), "--name", "Lee", "--candidate", "lee")
+    ok("take", "--answers", str(files["gap-A"]), "--name", "Max", "--candidate", "max")
+    assert "Interviewing" in ok("coach", "max", "--no-input").stdout  # route 'new' keeps it
     late = run_cli(
         "take", "--answers", str(files["pass-B"]), "--candidate", "lee", "--nominated-by", "e07"
     )

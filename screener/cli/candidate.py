@@ -25,7 +25,13 @@ from screener.cli.base import (
     interactive,
     open_store,
 )
-from screener.cli.program import NominatedByOpt, RegionOpt, after_coaching, after_screening
+from screener.cli.program import (
+    NominatedByOpt,
+    RegionOpt,
+    after_coaching,
+    after_screening,
+    left_out_modules,
+)
 from screener.errors import RecordError, UsageError
 from screener.messages import text
 
@@ -498,7 +504,8 @@ def coach(
         out.print(text("cli.no_plan", name=printable(who.name)))
         return
     latest = done[-1]
-    plan = [e for e in latest.plan if e.module in catalog.modules]
+    left_out = left_out_modules(ctx, who.id, latest.assessment)
+    plan = [e for e in latest.plan if e.module in catalog.modules and e.module not in left_out]
     seed = latest.seed or 0
     try:
         while True:

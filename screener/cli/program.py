@@ -584,6 +584,28 @@ def after_coaching(ctx: typer.Context, candidate_id: str, assessment_id: str) ->
         sync(open_store(ctx), chosen, [candidate_id], now=now_utc())
 
 
+def left_out_modules(ctx: typer.Context, candidate_id: str, assessment_id: str) -> frozenset[str]:
+    """The modules the person's program route leaves out of coaching plans from
+    ``assessment_id`` (a nominated employee needs no interviewing): ``coach`` offers
+    what the program's plan-done move waits for, no more. Empty without a program;
+    a program that cannot be read is one warning."""
+    from screener.errors import ContentError, PathwayError
+    from screener.pathway import replay
+
+    try:
+        chosen = _gating(ctx, assessment_id)
+    except (ContentError, UsageError) as exc:
+        _say(f"warning: program not read: {str(exc).splitlines()[0]}")
+        return frozenset()
+    if chosen is None:
+        return frozenset()
+    try:
+        state = replay(chosen, open_store(ctx).events(candidate_id), person=candidate_id)
+    except PathwayError:
+        return frozenset()
+    return frozenset(chosen.route(state.route).leaves_out_modules)
+
+
 def export_pathway(
     ctx: typer.Context,
     fmt: str,
