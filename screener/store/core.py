@@ -59,7 +59,6 @@ from screener.store.records import (
     Layout,
     NameConflict,
     NewAttempt,
-    NewCandidate,
     PartData,
     Progress,
     RestoreCounts,
@@ -68,21 +67,25 @@ from screener.store.records import (
     StoreInfo,
     StreamKey,
     StreamPart,
+    Who,
+    attempt_fields,
+    candidate_key,
     check_candidate_id,
+    check_employer,
     check_scorecard,
     clean_contact,
     clean_name,
-    extra_field,
+    follow_up_field,
     invalid_candidate_ids,
     mention_test,
+    new_secret,
     order_field,
     pack,
     scored_fields,
-    seconds_field,
     shown,
-    split_answers,
     statuses_of,
     unpack,
+    usable_secret,
     utc_stamp,
 )
 from screener.store.schema import META, META_ID, SCHEMA_VERSION
@@ -607,7 +610,7 @@ class Store:
         with paused_gc():
             return PreparedAttempts(
                 tuple(
-                    (row.key, _who(row.candidate), row.layout, _attempt_fields(row, now))
+                    (row.key, candidate_key(row.candidate), row.layout, attempt_fields(row, now))
                     for row in rows
                 )
             )
@@ -810,7 +813,7 @@ class Store:
             position = layout.index.get(item_id)
             fields: Doc
             if position is None:
-                fields = {"extra": _follow_up(layout, doc, item_id, answer, seconds)}
+                fields = {"extra": follow_up_field(layout, doc, item_id, answer, seconds)}
             else:
                 answers = layout.decode_answers(unpack(doc["answers"]))
                 answers[position] = answer
@@ -1055,7 +1058,7 @@ class Store:
 
     def add_employer(self, employer: Employer) -> Employer:
         """Register a participating employer; its ``id`` must be new."""
-        _check_employer(employer)
+        check_employer(employer)
         with self._open(write=True) as tx:
             if any(d["id"] == employer.id for d in tx.docs("employers").values()):
                 raise StoreError(f"employer id {shown(employer.id)} is already taken")
@@ -1085,7 +1088,7 @@ class Store:
                 region=old.region if region is None else region,
                 seats=old.seats if seats is None else seats,
             )
-            _check_employer(changed)
+            check_employer(changed)
             tx.table("employers").update(_employer_doc(changed), doc_ids=[int(key)])
             return changed
 
@@ -1477,23 +1480,10 @@ class Store:
             tx.buffer.dirty = True
 
 
-SECRET_BYTES = 32
-MIN_SECRET_HEX = 32  # 128 bits: below this a secret could be guessed and pseudonyms undone
 
 
-def new_secret() -> str:
-    """A new random per-database secret, as hex."""
-    return secrets.token_hex(SECRET_BYTES)
 
 
-def usable_secret(value: object) -> bool:
-    """Whether ``value`` can key pseudonyms: hex text of at least ``MIN_SECRET_HEX`` digits."""
-    return (
-        isinstance(value, str)
-        and len(value) >= MIN_SECRET_HEX
-        and value.isascii()
-        and all(ch in "0123456789abcdefABCDEF" for ch in value)
-    )
 
 
 def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
@@ -1516,14 +1506,6 @@ def _employer_doc(employer: Employer) -> Doc:
     }
 
 
-def _check_employer(employer: Employer) -> None:
-    """Refuse what would make the stored document unreadable (the caller checks the rest)."""
-    for field in ("id", "name", "region"):
-        value = getattr(employer, field)
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"an employer's {field} must be non-empty text, not {value!r}")
-    if type(employer.seats) is not int or employer.seats < 0:
-        raise ValueError(f"an employer's seats must be a whole number >= 0, not {employer.seats!r}")
 
 
 def _candidate(doc: Mapping[str, Any]) -> Candidate:
@@ -1543,70 +1525,12 @@ def _one_named(docs: Iterable[Mapping[str, Any]], name: str) -> Candidate | None
     return _candidate(named[0]) if named else None
 
 
-def _follow_up(
-    layout: Layout, doc: Doc, item_id: str, answer: Answer, seconds: float | None
-) -> str:
-    """The attempt's ``extra`` field with the answer to follow-up item ``item_id``: a new
-    entry at the end (asked now), or the item's entry updated (answered again)."""
-    position = layout.reserve_index.get(item_id)
-    if position is None:
-        raise ValueError(
-            f"item {item_id!r} is not in {layout.assessment} form {layout.form} "
-            "nor among its reserve items"
-        )
-    entries: list[list[Any]] = unpack(doc.get("extra")) or []
-    entry: list[Any] = [position, answer] if seconds is None else [position, answer, seconds]
-    for n, old in enumerate(entries):
-        if old[0] == position:
-            if seconds is None and len(old) > 2:
-                entry.append(old[2])
-            entries[n] = entry
-            break
-    else:
-        entries.append(entry)
-    return pack(entries)
 
 
-def _attempt_fields(row: NewAttempt, now: str) -> Doc:
-    """Everything of an attempt document that does not depend on the database's state."""
-    layout = row.layout
-    answers, follow_ups = split_answers(layout, row.answers)
-    check_scorecard(layout, row.scorecard, answers, follow_ups)
-    doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
-    if row.seed is not None:
-        doc["seed"] = row.seed
-    order = order_field(layout, row.order)
-    if order is not None:
-        doc["order"] = order
-    if row.started is not None:
-        doc["started"] = utc_stamp(row.started)
-    doc["submitted"] = now if row.submitted is None else utc_stamp(row.submitted)
-    doc["answers"] = pack(layout.encode_answers(answers))
-    seconds = seconds_field(layout, row.seconds)
-    if seconds is not None:
-        doc["seconds"] = seconds
-    extra = extra_field(layout, follow_ups, row.seconds)
-    if extra is not None:
-        doc["extra"] = extra
-    doc.update(scored_fields(layout, row.scorecard, row.plan))
-    if row.key is not None:
-        doc["key"] = row.key
-    return doc
 
 
-Who = str | tuple[str, str | None, str | None]
 
 
-def _who(candidate: str | NewCandidate) -> Who:
-    """A row's candidate: an id, or (name, contact, id) normalised as stored.
-
-    Plain tuples because the bulk loop hashes one per row, and a dataclass's
-    generated ``__hash__``/``__eq__`` cost more than the rest of the loop.
-    """
-    if isinstance(candidate, str):
-        return candidate
-    cid = check_candidate_id(candidate.id) if candidate.id is not None else None
-    return (clean_name(candidate.name), clean_contact(candidate.contact), cid)
 
 
 class _People:
@@ -1631,7 +1555,7 @@ class _People:
         self.now = utc_stamp()
 
     def resolve(self, who: Who) -> str:
-        """The id of ``who`` (as normalised by ``_who``), adding them if new."""
+        """The id of ``who`` (as normalised by ``candidate_key``), adding them if new."""
         if isinstance(who, str):
             if who not in self.ids:
                 raise NotFoundError(f"no candidate '{who}'")
@@ -2001,7 +1925,7 @@ class _Restore:
         tx.buffer.dirty = True
         given = list(dump.employers)
         for employer in given:
-            _check_employer(employer)
+            check_employer(employer)
         employers = [_employer_doc(e) for e in given]
         if len({d["id"] for d in employers}) < len(employers):
             raise ValueError("an employer id appears twice")

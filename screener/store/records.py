@@ -25,6 +25,7 @@ from screener.errors import RecordError
 if TYPE_CHECKING:
     from screener.coaching import PlanEntry, PlanRow, plan_modules, plan_rows
     from screener.content import Assessment
+    from screener.pathway import Employer
     from screener.scoring import Answer, CompetencyScore, Outcome, Scorecard, Status
     from screener.shapes import attempt_json, attempt_shape, competency_json, plan_entry_json
 else:
@@ -1369,3 +1370,103 @@ class RestoreCounts:
             f"{self.progress} coaching record(s), {self.audit_events} audit event(s), "
             f"{self.employers} employer(s), {self.events} program event(s)"
         )
+
+
+# -- rules every backend applies the same way (the TinyDB files and PostgreSQL) -------------
+
+Doc = dict[str, Any]
+SECRET_BYTES = 32
+MIN_SECRET_HEX = 32  # 128 bits: below this a secret could be guessed and pseudonyms undone
+
+
+def new_secret() -> str:
+    """A new random per-database secret, as hex."""
+    import secrets
+
+    return secrets.token_hex(SECRET_BYTES)
+
+
+def usable_secret(value: object) -> bool:
+    """Whether ``value`` can key pseudonyms: hex text of at least ``MIN_SECRET_HEX`` digits."""
+    return (
+        isinstance(value, str)
+        and len(value) >= MIN_SECRET_HEX
+        and value.isascii()
+        and all(ch in "0123456789abcdefABCDEF" for ch in value)
+    )
+
+
+def check_employer(employer: Employer) -> None:
+    """Refuse what would make the stored document unreadable (the caller checks the rest)."""
+    for name in ("id", "name", "region"):
+        value = getattr(employer, name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"an employer's {name} must be non-empty text, not {value!r}")
+    if type(employer.seats) is not int or employer.seats < 0:
+        raise ValueError(f"an employer's seats must be a whole number >= 0, not {employer.seats!r}")
+
+
+def follow_up_field(
+    layout: Layout, doc: Doc, item_id: str, answer: Answer, seconds: float | None
+) -> str:
+    """The attempt's ``extra`` field with the answer to follow-up item ``item_id``: a new
+    entry at the end (asked now), or the item's entry updated (answered again)."""
+    position = layout.reserve_index.get(item_id)
+    if position is None:
+        raise ValueError(
+            f"item {item_id!r} is not in {layout.assessment} form {layout.form} "
+            "nor among its reserve items"
+        )
+    entries: list[list[Any]] = unpack(doc.get("extra")) or []
+    entry: list[Any] = [position, answer] if seconds is None else [position, answer, seconds]
+    for n, old in enumerate(entries):
+        if old[0] == position:
+            if seconds is None and len(old) > 2:
+                entry.append(old[2])
+            entries[n] = entry
+            break
+    else:
+        entries.append(entry)
+    return pack(entries)
+
+
+def attempt_fields(row: NewAttempt, now: str) -> Doc:
+    """Everything of an attempt document that does not depend on the database's state."""
+    layout = row.layout
+    answers, follow_ups = split_answers(layout, row.answers)
+    check_scorecard(layout, row.scorecard, answers, follow_ups)
+    doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
+    if row.seed is not None:
+        doc["seed"] = row.seed
+    order = order_field(layout, row.order)
+    if order is not None:
+        doc["order"] = order
+    if row.started is not None:
+        doc["started"] = utc_stamp(row.started)
+    doc["submitted"] = now if row.submitted is None else utc_stamp(row.submitted)
+    doc["answers"] = pack(layout.encode_answers(answers))
+    seconds = seconds_field(layout, row.seconds)
+    if seconds is not None:
+        doc["seconds"] = seconds
+    extra = extra_field(layout, follow_ups, row.seconds)
+    if extra is not None:
+        doc["extra"] = extra
+    doc.update(scored_fields(layout, row.scorecard, row.plan))
+    if row.key is not None:
+        doc["key"] = row.key
+    return doc
+
+
+Who = str | tuple[str, str | None, str | None]
+
+
+def candidate_key(candidate: str | NewCandidate) -> Who:
+    """A row's candidate: an id, or (name, contact, id) normalised as stored.
+
+    Plain tuples because the bulk loop hashes one per row, and a dataclass's
+    generated ``__hash__``/``__eq__`` cost more than the rest of the loop.
+    """
+    if isinstance(candidate, str):
+        return candidate
+    cid = check_candidate_id(candidate.id) if candidate.id is not None else None
+    return (clean_name(candidate.name), clean_contact(candidate.contact), cid)

@@ -53,7 +53,6 @@ from screener.store.records import (
     Layout,
     NameConflict,
     NewAttempt,
-    NewCandidate,
     PartData,
     Progress,
     RestoreCounts,
@@ -62,19 +61,23 @@ from screener.store.records import (
     StoreInfo,
     StreamKey,
     StreamPart,
+    Who,
+    attempt_fields,
+    candidate_key,
     check_candidate_id,
+    check_employer,
     check_scorecard,
     clean_contact,
     clean_name,
-    extra_field,
+    follow_up_field,
     mention_test,
+    new_secret,
     order_field,
     pack,
     scored_fields,
-    seconds_field,
     shown,
-    split_answers,
     unpack,
+    usable_secret,
     utc_stamp,
 )
 
@@ -89,8 +92,6 @@ Doc = dict[str, Any]
 Conn = psycopg.Connection[Any]
 
 ID_BYTES = 6  # 12 hex digits, as the TinyDB store's ids
-SECRET_BYTES = 32
-MIN_SECRET_HEX = 32
 #: pg_advisory_xact_lock key taken by every write that creates candidates or stores
 #: attempts with submission keys ("scr" "cand"): one such write at a time.
 PEOPLE_LOCK = 0x736372636E64
@@ -154,17 +155,8 @@ def _packed(row: Sequence[Any]) -> Doc:
 _COPY_FIELDS = ("id", "cand", "layout", "status", *_PACKED_FIELDS)
 
 
-def new_secret() -> str:
-    return secrets.token_hex(SECRET_BYTES)
 
 
-def usable_secret(value: object) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) >= MIN_SECRET_HEX
-        and value.isascii()
-        and all(ch in "0123456789abcdefABCDEF" for ch in value)
-    )
 
 
 def _new_ids(count: int) -> list[str]:
@@ -656,7 +648,7 @@ class PostgresStore:
         stored (or earlier among the rows) are skipped. A bad row stores nothing."""
         now = utc_stamp()
         packed = [
-            (row.key, _who(row.candidate), row.layout, _attempt_fields(row, now)) for row in rows
+            (row.key, candidate_key(row.candidate), row.layout, attempt_fields(row, now)) for row in rows
         ]
         with self._open(write=True, op="store attempts (batch)") as tx:
             tx.lock_erasure()
@@ -898,7 +890,7 @@ class PostgresStore:
             if position is None:
                 tx.conn.execute(
                     "UPDATE attempts SET extra = %s WHERE id = %s",
-                    (_follow_up(layout, doc, item_id, answer, seconds), attempt_id),
+                    (follow_up_field(layout, doc, item_id, answer, seconds), attempt_id),
                 )
                 return
             answers = layout.decode_answers(unpack(doc["answers"]))
@@ -1327,7 +1319,7 @@ class PostgresStore:
     # -- program employers and events ----------------------------------------------------------
 
     def add_employer(self, employer: Employer) -> Employer:
-        _check_employer(employer)
+        check_employer(employer)
         with self._open(write=True, op="add employers") as tx:
             row = tx.conn.execute(
                 "INSERT INTO employers (id, name, region, seats) VALUES (%s, %s, %s, %s)"
@@ -1364,7 +1356,7 @@ class PostgresStore:
                 region=old.region if region is None else region,
                 seats=old.seats if seats is None else seats,
             )
-            _check_employer(changed)
+            check_employer(changed)
             tx.conn.execute(
                 "UPDATE employers SET name = %s, region = %s, seats = %s WHERE id = %s",
                 (changed.name, changed.region, changed.seats, employer_id),
@@ -1669,7 +1661,7 @@ class PostgresStore:
             employers = 0
             with cur.copy("COPY employers (id, name, region, seats) FROM STDIN") as copy:
                 for emp in dump.employers:
-                    _check_employer(emp)
+                    check_employer(emp)
                     copy.write_row((emp.id, emp.name, emp.region, emp.seats))
                     employers += 1
             events = 0
@@ -2055,63 +2047,12 @@ def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tu
 _STANDARD_PLANS: dict[tuple[int, str, str | None], list[tuple[str, bool]]] = {}
 
 
-Who = str | tuple[str, str | None, str | None]
 
 
-def _who(candidate: str | NewCandidate) -> Who:
-    if isinstance(candidate, str):
-        return candidate
-    cid = check_candidate_id(candidate.id) if candidate.id is not None else None
-    return (clean_name(candidate.name), clean_contact(candidate.contact), cid)
 
 
-def _attempt_fields(row: NewAttempt, now: str) -> Doc:
-    """An attempt's packed fields, as the TinyDB store packs them (``core._attempt_fields``)."""
-    layout = row.layout
-    answers, follow_ups = split_answers(layout, row.answers)
-    check_scorecard(layout, row.scorecard, answers, follow_ups)
-    doc: Doc = {"id": None, "cand": None, "layout": None, "status": "submitted"}
-    if row.seed is not None:
-        doc["seed"] = row.seed
-    order = order_field(layout, row.order)
-    if order is not None:
-        doc["order"] = order
-    if row.started is not None:
-        doc["started"] = utc_stamp(row.started)
-    doc["submitted"] = now if row.submitted is None else utc_stamp(row.submitted)
-    doc["answers"] = pack(layout.encode_answers(answers))
-    seconds = seconds_field(layout, row.seconds)
-    if seconds is not None:
-        doc["seconds"] = seconds
-    extra = extra_field(layout, follow_ups, row.seconds)
-    if extra is not None:
-        doc["extra"] = extra
-    doc.update(scored_fields(layout, row.scorecard, row.plan))
-    if row.key is not None:
-        doc["key"] = row.key
-    return doc
 
 
-def _follow_up(
-    layout: Layout, doc: Mapping[str, Any], item_id: str, answer: Answer, seconds: float | None
-) -> str:
-    position = layout.reserve_index.get(item_id)
-    if position is None:
-        raise ValueError(
-            f"item {item_id!r} is not in {layout.assessment} form {layout.form} "
-            "nor among its reserve items"
-        )
-    entries: list[list[Any]] = unpack(doc.get("extra")) or []
-    entry: list[Any] = [position, answer] if seconds is None else [position, answer, seconds]
-    for n, old in enumerate(entries):
-        if old[0] == position:
-            if seconds is None and len(old) > 2:
-                entry.append(old[2])
-            entries[n] = entry
-            break
-    else:
-        entries.append(entry)
-    return pack(entries)
 
 
 class _People:
@@ -2175,13 +2116,6 @@ class _People:
         PostgresStore._copy_candidates(self.tx, self.new)
 
 
-def _check_employer(employer: Employer) -> None:
-    for name in ("id", "name", "region"):
-        value = getattr(employer, name)
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"an employer's {name} must be non-empty text, not {value!r}")
-    if type(employer.seats) is not int or employer.seats < 0:
-        raise ValueError(f"an employer's seats must be a whole number >= 0, not {employer.seats!r}")
 
 
 if TYPE_CHECKING:
