@@ -19,74 +19,13 @@ Prints a table; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "reference" / "bfi"
-ASSESSMENT = ROOT / "tests" / "data" / "bfi" / "assessment.yaml"
-R_FILE = Path("/tmp/bfi_100k.csv")
-SCREENER = [sys.executable, "-m", "screener"]
-
-# run one command in a fresh wrapper so RUSAGE_CHILDREN holds that command only
-_MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=sys.argv[1])
-wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"seconds": wall, "peak_mib": peak, "rc": done.returncode,
-                  "stderr": done.stderr.decode()[-500:]}))
-"""
-
-
-def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(cwd), *cmd],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, float] = json.loads(out.stdout)
-    if result["rc"] != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result['rc']}): {result['stderr']}")
-    return result
-
-
-def ensure_input(r_folder: Path | None) -> Path:
-    """/tmp/bfi_100k.csv, made by ``bench_psych.R make`` (or the same way in Python)."""
-    if R_FILE.is_file():
-        return R_FILE
-    if r_folder is not None:
-        subprocess.run(["Rscript", "bench_psych.R", "make"], cwd=r_folder, check=True)
-        return R_FILE
-    import csv
-
-    with (SHARED / "responses.csv").open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        rows = list(reader)
-    with R_FILE.open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(f'"{h}"' for h in header) + "\n")
-        for k in range(1, 37):
-            for row in rows:
-                out.write(",".join([f'"{row[0]}-{k}"', *row[1:]]) + "\n")
-    return R_FILE
-
-
-def compile_code() -> None:
-    """Write screener's .pyc files first, as installing the wheel does: a run under
-    ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module every time."""
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "screener")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+from wholecmd import ASSESSMENT, ROOT, SCREENER, SHARED, compile_code, measure, r_input
 
 
 def head(path: Path, rows: int, folder: Path) -> Path:
@@ -128,7 +67,7 @@ def main() -> None:
         if shutil.which("Rscript") and SHARED.is_dir():
             r_folder = folder / "bfi-r"
             shutil.copytree(SHARED, r_folder)
-        big = ensure_input(r_folder)
+        big = r_input(r_folder)
         small = head(big, 10_080, folder)
         compile_code()
         measure([*SCREENER, "--help"], ROOT)  # warm the page cache

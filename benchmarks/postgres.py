@@ -35,10 +35,7 @@ of ``make test``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import pwd
 import shutil
 import statistics
 import subprocess
@@ -46,154 +43,51 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "reference" / "bfi"
-ASSESSMENT = ROOT / "tests" / "data" / "bfi" / "assessment.yaml"
-R_FILE = Path("/tmp/bfi_100k.csv")
-BATCH_ROWS = 100_800
-SCREENER = [sys.executable, "-m", "screener"]
 
-from tests.pgserver import PgServer, _free_port, _unprivileged_user, server_bin  # noqa: E402
+from wholecmd import (  # noqa: E402
+    ASSESSMENT,
+    BATCH_ROWS,
+    SCREENER,
+    SHARED,
+    compile_code,
+    load,
+    measure,
+    r_input,
+    responses,
+    spread,
+    write_batch,
+)
 
-# run one command in a fresh wrapper so RUSAGE_CHILDREN holds that command only
-_MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=sys.argv[1])
-wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"seconds": wall, "peak_mib": peak, "rc": done.returncode,
-                  "stderr": done.stderr.decode()[-800:]}))
-"""
-
-
-def measure(cmd: list[str], cwd: Path = ROOT) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(cwd), *cmd], capture_output=True, text=True, check=True
-    )
-    result: dict[str, float] = json.loads(out.stdout)
-    if result["rc"] != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result['rc']}): {result['stderr']}")
-    return result
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def spread(values: list[float]) -> str:
-    return (
-        f"{statistics.median(values):.3f} s median (min {min(values):.3f}, "
-        f"max {max(values):.3f}, n={len(values)})"
-    )
-
+from tests.pgserver import PgServer, remove_server, server_bin, start_server  # noqa: E402
 
 # -- the cluster ---------------------------------------------------------------------------
 
 
-class BenchServer(PgServer):
-    """tests/pgserver.py's cluster with a server's settings rather than the tests'."""
-
-    settings: list[str]
-
-    def start(self) -> None:
-        self.socket_dir.mkdir(mode=0o700)
-        owner = self.root.stat()
-        os.chown(self.socket_dir, owner.st_uid, owner.st_gid)
-        self._run(
-            str(self.bin / "initdb"),
-            *("-D", str(self.data), "-U", "screener", "--auth=trust"),
-            *("--encoding=UTF8", "--locale=C", "--no-sync"),
-        )
-        options = " ".join(
-            [
-                f"-p {self.port}",
-                f"-k {self.socket_dir}",
-                "-c listen_addresses=127.0.0.1",
-                *(f"-c {s}" for s in self.settings),
-            ]
-        )
-        self._run(
-            str(self.bin / "pg_ctl"),
-            *("start", "-D", str(self.data), "-o", options),
-            *("-l", str(self.root / "server.log"), "-w", "-t", "60"),
-        )
-
-
-@contextlib.contextmanager
-def cluster(settings: list[str]) -> Iterator[BenchServer]:
+@contextmanager
+def cluster(settings: list[str]) -> Iterator[PgServer]:
+    """tests/pgserver.py's throw-away cluster, with a server's settings rather than the tests'."""
     bin_dir = server_bin()
     if bin_dir is None:
         raise SystemExit("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
-    root = Path(tempfile.mkdtemp(prefix="screener-pgbench-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        user = _unprivileged_user()
-        owner = pwd.getpwnam(user)
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-        run_as = ["runuser", "-u", user, "--"]
-    server = BenchServer(bin_dir, root, _free_port(), run_as)
-    server.settings = settings
+    server = start_server(bin_dir, tuple(settings), prefix="screener-pgbench-")
     try:
-        server.start()
-        server.watch()  # stopped and removed even if this process is killed
         yield server
     finally:
-        server.stop()
-        server.unwatch()
-        shutil.rmtree(root, ignore_errors=True)
+        remove_server(server)
 
 
-def new_database(server: BenchServer, name: str, template: str = "template0") -> str:
+def new_database(server: PgServer, name: str, template: str = "template0") -> str:
     server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     server.admin(f"CREATE DATABASE {name} TEMPLATE {template}")
     return server.url(name)
 
 
 # -- the data ------------------------------------------------------------------------------
-
-
-def responses() -> tuple[list[str], list[list[str]]]:
-    import csv
-
-    with (SHARED / "responses.csv").open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        return header, list(reader)
-
-
-def write_batch(path: Path, tag: str, rows_wanted: int) -> None:
-    """``rows_wanted`` bfi rows with new ids ``<id>-<tag>-<copy>`` (as benchmarks/scale.py)."""
-    header, rows = responses()
-    with path.open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(f'"{h}"' for h in header) + "\n")
-        written = copy = 0
-        while written < rows_wanted:
-            copy += 1
-            for row in rows:
-                if written == rows_wanted:
-                    break
-                out.write(",".join([f'"{row[0]}-{tag}-{copy}"', *row[1:]]) + "\n")
-                written += 1
-
-
-def r_input(r_folder: Path | None) -> Path:
-    """/tmp/bfi_100k.csv, made by ``bench_psych.R make`` (or the same way in Python)."""
-    if R_FILE.is_file():
-        return R_FILE
-    if r_folder is not None:
-        subprocess.run(["Rscript", "bench_psych.R", "make"], cwd=r_folder, check=True)
-        return R_FILE
-    header, rows = responses()
-    with R_FILE.open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(f'"{h}"' for h in header) + "\n")
-        for k in range(1, 37):
-            for row in rows:
-                out.write(",".join([f'"{row[0]}-{k}"', *row[1:]]) + "\n")
-    return R_FILE
 
 
 def batch_cmd(url: str, csv: Path) -> list[str]:
@@ -217,7 +111,7 @@ def attempts_of(url: str) -> int:
     return int(json.loads(info.stdout)["attempts"])
 
 
-def build(server: BenchServer, attempts: int, work: Path) -> str:
+def build(server: PgServer, attempts: int, work: Path) -> str:
     url = new_database(server, "big")
     migrate(url)
     print(f"building {attempts:,} attempts in batches of {BATCH_ROWS:,} (load {load()})")
@@ -254,11 +148,7 @@ def main() -> None:
     settings = [f"shared_buffers={args.shared_buffers}", "max_wal_size=2GB"]
     if args.unsafe:
         settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "screener")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    compile_code()
     rows: list[tuple[str, str, str, str]] = []
 
     def row(what: str, secs: list[float], peaks: list[float] | None, target: str) -> None:

@@ -55,75 +55,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "reference" / "bfi"
-ASSESSMENT = ROOT / "tests" / "data" / "bfi" / "assessment.yaml"
-BATCH_ROWS = 100_800
-SCREENER = [sys.executable, "-m", "screener"]
-
-# run one command in a fresh wrapper so RUSAGE_CHILDREN holds that command only
-_MEASURE = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=sys.argv[1])
-wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(json.dumps({"seconds": wall, "peak_mib": peak, "rc": done.returncode,
-                  "stderr": done.stderr.decode()[-800:]}))
-"""
-
-
-def measure(
-    cmd: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = ()
-) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(ROOT), *cmd],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    )
-    result: dict[str, float] = json.loads(out.stdout)
-    if result["rc"] != 0 and result["rc"] not in ok:
-        raise SystemExit(f"{' '.join(cmd)} failed ({result['rc']}): {result['stderr']}")
-    return result
-
-
-def responses() -> tuple[list[str], list[list[str]]]:
-    import csv
-
-    with (SHARED / "responses.csv").open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        return header, list(reader)
-
-
-def write_batch(path: Path, tag: str, rows_wanted: int) -> None:
-    """``rows_wanted`` bfi rows with new ids ``<id>-<tag>-<copy>``."""
-    header, rows = responses()
-    with path.open("w", encoding="utf-8", newline="") as out:
-        out.write(",".join(f'"{h}"' for h in header) + "\n")
-        written = 0
-        copy = 0
-        while written < rows_wanted:
-            copy += 1
-            for row in rows:
-                if written == rows_wanted:
-                    break
-                out.write(",".join([f'"{row[0]}-{tag}-{copy}"', *row[1:]]) + "\n")
-                written += 1
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def spread(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
-    vals = [v * scale for v in values]
-    return (
-        f"{statistics.median(vals):.3f} {unit} median (min {min(vals):.3f}, "
-        f"max {max(vals):.3f}, n={len(vals)})"
-    )
+from wholecmd import (
+    ASSESSMENT,
+    BATCH_ROWS,
+    ROOT,
+    SCREENER,
+    compile_code,
+    load,
+    measure,
+    responses,
+    spread,
+    write_batch,
+)
 
 
 def build(work: Path, attempts: int, rebuild: bool) -> Path:
@@ -250,13 +193,7 @@ def main() -> None:
     parser.add_argument("--skip-batch", action="store_true")
     args = parser.parse_args()
     runs = args.runs
-    # .pyc files written first, as installing the wheel does (under PYTHONDONTWRITEBYTECODE
-    # every run would compile every module again)
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "screener")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    compile_code()
     db = build(args.work, args.attempts, args.rebuild)
     base = [*SCREENER, "--db", str(db)]
     info = json.loads(

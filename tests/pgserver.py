@@ -30,6 +30,14 @@ PASSWORD_ROLE = "pw_user"
 PASSWORD = "right-password"
 TEMPLATE = "screener_template"
 EMPTY_TEMPLATE = "template0"
+#: The tests' server settings: nothing they write needs to survive a crash of the machine.
+TEST_SETTINGS = (
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "max_connections=60",
+    "shared_buffers=32MB",
+)
 
 
 def server_bin() -> Path | None:
@@ -60,6 +68,7 @@ class PgServer:
     root: Path
     port: int
     run_as: list[str] = field(default_factory=list)
+    settings: tuple[str, ...] = TEST_SETTINGS  # ``-c`` settings of the server
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
     _watchdog: subprocess.Popen[bytes] | None = None
 
@@ -113,11 +122,7 @@ class PgServer:
                 f"-p {self.port}",
                 f"-k {self.socket_dir}",
                 "-c listen_addresses=127.0.0.1",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_connections=60",
-                "-c shared_buffers=32MB",
+                *(f"-c {setting}" for setting in self.settings),
             ]
         )
         self._run(
@@ -198,9 +203,12 @@ class PgServer:
         self.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
-def start_server(bin_dir: Path) -> PgServer:
-    """Start a cluster in a new temp folder (owned by the user it runs as)."""
-    root = Path(tempfile.mkdtemp(prefix="screener-pg-"))
+def start_server(
+    bin_dir: Path, settings: tuple[str, ...] = TEST_SETTINGS, prefix: str = "screener-pg-"
+) -> PgServer:
+    """Start a cluster in a new temp folder (owned by the user it runs as); watched, so
+    it is stopped and removed even if this process is killed (``remove_server``)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
     run_as: list[str] = []
     if os.geteuid() == 0:
         user = _unprivileged_user()
@@ -216,7 +224,7 @@ def start_server(bin_dir: Path) -> PgServer:
                 "--clear-groups",
             ]
         )
-    server = PgServer(bin_dir, root, _free_port(), run_as)
+    server = PgServer(bin_dir, root, _free_port(), run_as, settings)
     for attempt in range(3):  # the free port may be taken in between: try another
         try:
             if attempt:
