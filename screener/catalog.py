@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from screener.errors import ContentError, NotFoundError
 
@@ -185,12 +185,70 @@ def _store(entry: Path, payload: bytes) -> None:
                 os.unlink(tmp)
 
 
+class Lazy(Mapping[str, _T]):
+    """A read-only mapping of content models, each kept pickled until it is first read.
+
+    The content cache keeps a catalog's assessments and modules this way
+    (``load_catalog``): reading the catalog back unpickles only the models a command
+    looks up, so ``show`` and ``report`` import the content models (pydantic, about
+    a third of their start-up) only when they render content, and never for the
+    modules and assessments they do not name.
+    """
+
+    __slots__ = ("_blobs", "_models")
+
+    def __init__(self, models: Mapping[str, _T]) -> None:
+        import pickle
+
+        self._blobs = {
+            key: pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+            for key, model in models.items()
+        }
+        self._models: dict[str, _T] = dict(models)
+
+    @classmethod
+    def _unpickled(cls, blobs: dict[str, bytes]) -> Lazy[_T]:
+        lazy: Lazy[_T] = cls.__new__(cls)
+        lazy._blobs = blobs
+        lazy._models = {}
+        return lazy
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Lazy._unpickled, (self._blobs,))
+
+    def __getitem__(self, key: str) -> _T:
+        try:
+            return self._models[key]
+        except KeyError:
+            pass
+        import pickle
+
+        model: _T = pickle.loads(self._blobs[key])  # KeyError: not in the catalog
+        self._models[key] = model
+        return model
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def __repr__(self) -> str:
+        return f"Lazy({sorted(self._blobs)})"
+
+
 @dataclass
 class Catalog:
-    """Every assessment and module found, by id, with the file each came from."""
+    """Every assessment and module found, by id, with the file each came from.
 
-    assessments: dict[str, Assessment] = field(default_factory=dict)
-    modules: dict[str, Module] = field(default_factory=dict)
+    Read back from the content cache, ``assessments`` and ``modules`` are ``Lazy``.
+    """
+
+    assessments: Mapping[str, Assessment] = field(default_factory=dict)
+    modules: Mapping[str, Module] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
@@ -305,7 +363,8 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
             pass
     catalog = _load_catalog(extra)
     if entry is not None:
-        _store(entry, pickle.dumps(catalog, protocol=pickle.HIGHEST_PROTOCOL))
+        kept = replace(catalog, assessments=Lazy(catalog.assessments), modules=Lazy(catalog.modules))
+        _store(entry, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
     return catalog
 
 
@@ -313,18 +372,20 @@ def _load_catalog(extra: Sequence[Path]) -> Catalog:
     from screener.content import Assessment, Module
     from screener.lint import check_references
 
-    catalog = Catalog()
+    assessments: dict[str, Assessment] = {}
+    modules: dict[str, Module] = {}
+    catalog = Catalog(assessments, modules)
     for n, root in enumerate(content_roots(extra)):
         checked = [check_file(f) for f in yaml_files(root, bundled_layout=n == 0)]
         for c in checked:
             catalog.problems += c.problems
             if isinstance(c.model, Assessment):
-                catalog.assessments[c.model.id] = c.model
+                assessments[c.model.id] = c.model
                 catalog.sources[c.model.id] = Path(c.filename)
             elif isinstance(c.model, Module):
-                catalog.modules[c.model.id] = c.model
+                modules[c.model.id] = c.model
                 catalog.sources[f"module:{c.model.id}"] = Path(c.filename)
-        catalog.problems += check_references(checked, catalog.modules)
+        catalog.problems += check_references(checked, modules)
     if catalog.problems:
         raise ContentError([str(p) for p in catalog.problems])
     return catalog

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from screener.content import Assessment
-from screener.scoring import Scorecard
+if TYPE_CHECKING:  # annotations only: a stored plan is read (``show``, ``report``, the
+    # store's module filter) without the content models, so without pydantic
+    from screener.content import Assessment
+    from screener.scoring import Scorecard
 
 #: One plan entry as plain values: module, the competencies it addresses, the
 #: largest of their gaps (POMP points) and whether it is required.

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING
 
 from screener.bars import text_bar
 from screener.coaching import PlanRow
-from screener.content import Assessment, Module
 from screener.messages import plural, text
 from screener.terminal import printable
 
-if TYPE_CHECKING:  # the store package imports tinydb; reports only need its types
+if TYPE_CHECKING:  # the store package imports tinydb, the content models pydantic; a
+    # report only needs their types (and reads the content it names, ``catalog.Lazy``)
+    from screener.content import Assessment, Module
     from screener.store import AttemptRecord, Candidate, Progress
 
 #: The message ids (screener/messages.py) of each outcome's headline and next step,

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from screener import yamlsource
-from screener.catalog import cached_check, check_file, content_files, load_catalog
+from screener.catalog import Lazy, cached_check, check_file, content_files, load_catalog
 from screener.lint import check_text
 from tests.helpers import DATA, ROOT
 
@@ -150,3 +150,24 @@ def test_the_cache_and_data_folders_are_where_platformdirs_puts_them(
             monkeypatch.setenv(name, value)
     assert user_cache_root() == platformdirs.user_cache_path("screener", appauthor=False)
     assert user_path("data") == platformdirs.user_data_path("screener", appauthor=False)
+
+
+def test_a_catalog_read_back_unpickles_only_what_is_read(cache: Path) -> None:
+    """The cached catalog keeps each model pickled until it is read (``catalog.Lazy``):
+    the same ids in the same order, the same models, and the rest left alone."""
+    fresh = load_catalog()  # loaded, and stored
+    again = load_catalog()  # read back
+    assert isinstance(again.assessments, Lazy) and isinstance(again.modules, Lazy)
+    assert list(again.assessments) == list(fresh.assessments)
+    assert list(again.modules) == list(fresh.modules) and len(again.modules) > 1
+    assert again.sources == fresh.sources and again.problems == []
+    first = next(iter(fresh.modules))
+    assert "no-such-module" not in again.modules and again.modules.get("no-such-module") is None
+    with pytest.raises(KeyError):
+        again.modules["no-such-module"]
+    assert again.modules[first] == fresh.modules[first]
+    assert again.modules[first] is again.modules[first]  # unpickled once
+    assert set(again.modules._models) == {first}  # the others are still pickled
+    assert dict(again.modules) == dict(fresh.modules)
+    assert dict(again.assessments) == dict(fresh.assessments)
+    assert isinstance(pickle.loads(pickle.dumps(again)).modules, Lazy)
