@@ -38,7 +38,6 @@ from screener.store.archive import (
     segment_path,
     sort_stamp,
 )
-from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.files import (
     Tables,
     WriteLock,
@@ -95,6 +94,7 @@ if TYPE_CHECKING:
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
+    from screener.store.bulk import ScoredBatch
     from screener.store.interface import ResultsStore
 
 #: Environment variables that override the archive's sizes (tests use small ones).
@@ -685,6 +685,7 @@ class Store:
         ``ValueError`` (``RecordError`` for an id or name the store refuses) and
         stores nothing.
         """
+        from screener.store.bulk import documents, pack_batch  # imports: only the bulk save
         n = batch.check()
         now = utc_stamp(batch.submitted)
         with paused_gc():

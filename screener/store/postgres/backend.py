@@ -37,7 +37,6 @@ import psycopg
 from psycopg import sql as pgsql
 
 from screener.errors import NotFoundError, RecordError, StoreError
-from screener.store.bulk import ScoredBatch, documents, pack_batch
 from screener.store.hashindex import name_key
 from screener.store.postgres.connection import check_url, open_connection, operation_error
 from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
@@ -85,6 +84,7 @@ if TYPE_CHECKING:
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
+    from screener.store.bulk import ScoredBatch
     from screener.store.interface import ResultsStore
 
 When = datetime | str | None
@@ -689,6 +689,7 @@ class PostgresStore:
 
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
         """The column-wise bulk save: the documents the TinyDB store writes, by ``COPY``."""
+        from screener.store.bulk import documents, pack_batch  # imports: only the bulk save
         n = batch.check()
         now = utc_stamp(batch.submitted)
         packed = pack_batch(batch, n)
