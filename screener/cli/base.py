@@ -101,12 +101,14 @@ def open_store(ctx: typer.Context, *, read_only: bool = False) -> ResultsStore:
     The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
     """
-    from screener.store import connect, is_server_db, resolve_db_path
+    from screener.store import connect, is_server_db
 
     store = connect(settings(ctx).db)
     command = " ".join(ctx.command_path.split()[1:])
     if is_server_db(settings(ctx).db):  # a postgresql:// URL: no folder to check
         return store
+    from screener.store import resolve_db_path  # the file store's (tinydb): not for a URL
+
     if settings(ctx).db_typed and not read_only and command not in READ_ONLY_COMMANDS:
         refuse_missing_folder(resolve_db_path(settings(ctx).db))
     return store
