@@ -25,11 +25,11 @@ HEAVY = (
 )
 
 
-def _loaded(*args: str) -> tuple[str, set[str]]:
-    """``screener ARGS`` in a child process: its stdout, and which of ``HEAVY`` it imported."""
+def _loaded(*args: str, probe: tuple[str, ...] = HEAVY) -> tuple[str, set[str]]:
+    """``screener ARGS`` in a child process: its stdout, and which of ``probe`` it imported."""
     code = (
         "import atexit, runpy, sys\n"
-        f"heavy = {HEAVY!r}\n"
+        f"heavy = {probe!r}\n"
         "atexit.register(lambda: sys.stderr.write("
         "'\\nLOADED ' + ' '.join(m for m in heavy if m in sys.modules) + '\\n'))\n"
         f"sys.argv = ['screener', *{list(args)!r}]\n"

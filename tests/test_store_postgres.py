@@ -160,6 +160,25 @@ def test_starting_up_imports_no_psycopg() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
+def test_show_and_report_on_a_server_import_neither_tinydb_nor_unused_content(
+    url: str, tmp_path: Path
+) -> None:
+    """``show`` and ``report`` of an attempt whose assessment is not in the content in use
+    import neither the file store (tinydb) nor the content models nor the bulk save."""
+    from test_startup_imports import _loaded
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(A_GOOD)
+    done = run_cli(*TINY, "take", "tiny", "--answers", str(answers), "--name", "Ann Lee")
+    assert done.returncode == 0, done.stderr
+    for command in ("show", "report"):
+        assert run_cli(command, "Ann Lee").returncode == 0  # fills the content cache
+        out, loaded = _loaded(command, "Ann Lee")
+        assert "tiny" in out and loaded == {"psycopg"}, loaded
+        _, modules = _loaded(command, "Ann Lee", probe=("tinydb", "screener.store.core"))
+        assert modules == set()  # the file store's
+
+
 # -- the commands on PostgreSQL --------------------------------------------------------------
 
 
