@@ -4,9 +4,11 @@ The models only check the shape of one file; rules that look across items,
 forms and files live in ``lint``. Every model forbids unknown fields and is
 strict, so ``cut: "70"`` or ``label: No`` (a YAML boolean) is an error rather
 than a silent conversion.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: pydantic reads these annotations when
+each model is defined, and evaluating them from strings cost a fifth of this
+module's import (every command that reads content pays it).
+"""
 
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Literal
@@ -221,7 +223,7 @@ class Assessment(_Model):
         name = form if form is not None else next(iter(self.forms))
         return [by_id[i] for i in self.forms[name]]
 
-    def reserve_items(self, competency_id: str | None = None) -> list[AnyItem]:
+    def reserve_items(self, competency_id: str | None = None) -> "list[AnyItem]":
         """The reserve items (of one competency), in the order they are asked."""
         by_id = {item.id: item for item in self.items}
         chosen = [by_id[i] for i in self.reserve if i in by_id]
@@ -229,7 +231,7 @@ class Assessment(_Model):
             return chosen
         return [item for item in chosen if item.competency == competency_id]
 
-    def item(self, item_id: str) -> AnyItem:
+    def item(self, item_id: str) -> "AnyItem":
         for candidate in self.items:
             if candidate.id == item_id:
                 return candidate
