@@ -37,7 +37,7 @@ import psycopg
 from psycopg import sql as pgsql
 
 from screener.errors import NotFoundError, RecordError, StoreError
-from screener.store.bulk import ScoredBatch, documents, pack_batch
+from screener.store.bulk import PackedBatch, ScoredBatch, pack_batch
 from screener.store.hashindex import name_key
 from screener.store.postgres.connection import check_url, open_connection, operation_error
 from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
@@ -688,11 +688,16 @@ class PostgresStore:
             )
 
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
-        """The column-wise bulk save: the documents the TinyDB store writes, by ``COPY``."""
+        """The column-wise bulk save: the rows the TinyDB store writes, by ``COPY``.
+
+        The server is kept busy while the client works: the new candidates are sent
+        first (they do not depend on which rows are skipped: a row skipped for its
+        key names a stored candidate or one of an earlier row) and stored while the
+        rows are packed; the attempts' columns come straight from the packed
+        columns (no document per row), and their ids are drawn in ascending order,
+        so the primary key and the plan rows' key grow at their right edge."""
         n = batch.check()
         now = utc_stamp(batch.submitted)
-        packed = pack_batch(batch, n)
-        keys = packed.keys
         with self._open(write=True, op="store attempts (batch)") as tx:
             tx.lock_erasure()
             tx.lock_people()
@@ -701,6 +706,20 @@ class PostgresStore:
             ).fetchone()
             any_attempt, any_candidate = held if held is not None else (True, True)
             # (nothing stored yet: no key, attempt id or candidate to look up)
+            # keys given row by row need not name the row's candidate: then the new
+            # people are those of the rows kept, known only once the keys are packed
+            early = batch.keys is None
+            packed = (
+                self._copy_candidates(
+                    tx,
+                    self._new_people(tx, batch.candidates, batch.names, any_candidate),
+                    lambda: pack_batch(batch, n),
+                )
+                if early
+                else pack_batch(batch, n)
+            )
+            assert packed is not None
+            keys = packed.keys
             by_key = (
                 self._stored_keys(tx, sorted({k for k in keys if k is not None}))
                 if any_attempt
@@ -727,8 +746,7 @@ class PostgresStore:
                     rows.append(i)
             cands = list(batch.candidates) if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
-            aids = self._fresh_attempt_ids(tx, m, check=any_attempt) if m else []
-            layout_id = self._layout_id(tx, batch.layout) if m else 0
+            aids = sorted(self._fresh_attempt_ids(tx, m, check=any_attempt)) if m else []
             if rows is None:
                 out = aids
             else:
@@ -737,27 +755,91 @@ class PostgresStore:
                     row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
                     for i in range(n)
                 ]
-            known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
-            given = batch.names if batch.names is not None else [None] * n
-            names = given if rows is None else [given[i] for i in rows]
-            created = utc_stamp()
-            new_people: list[tuple[str, str, str | None, str]] = []
-            for cid, name in zip(cands, names, strict=True):
-                if cid not in known:
-                    known.add(cid)
-                    cleaned = clean_name(name) if name and name.strip() else cid
-                    new_people.append((cid, cleaned, None, created))
-            # the attempts' rows are worked out while the server stores the candidates
-            docs = self._copy_candidates(
-                tx,
-                new_people,
-                lambda: documents(packed, rows, aids, cands, layout_id, now) if m else [],
-            )
-            if docs:
-                self._copy_attempts(tx, docs)
+            if not early:
+                names = None if batch.names is None else pick_rows(batch.names, rows)
+                self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
+            if m:
+                layout_id = self._layout_id(tx, batch.layout)
+                self._copy_batch(tx, packed, rows, aids, cands, layout_id, now)
                 if command is not None:
-                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+                    self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
+    def _new_people(
+        self,
+        tx: _Tx,
+        cands: Sequence[str],
+        names: Sequence[str | None] | None,
+        any_candidate: bool,
+    ) -> list[tuple[str, str, str | None, str]]:
+        """The candidates of ``cands`` not stored yet, in the order of their first rows,
+        as ``_copy_candidates`` takes them (named as given, else by their id)."""
+        known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
+        given = names if names is not None else [None] * len(cands)
+        created = utc_stamp()
+        people: list[tuple[str, str, str | None, str]] = []
+        for cid, name in zip(cands, given, strict=True):
+            if cid not in known:
+                known.add(cid)
+                cleaned = clean_name(name) if name and name.strip() else cid
+                people.append((cid, cleaned, None, created))
+        return people
+
+    def _copy_batch(
+        self,
+        tx: _Tx,
+        packed: PackedBatch,
+        rows: list[int] | None,
+        aids: Sequence[str],
+        cands: Sequence[str],
+        layout_id: int,
+        submitted: str,
+    ) -> None:
+        """A scored batch's attempts (the columns ``documents`` would give, taken from
+        the packed columns) and then their plan rows, each by one ``COPY``."""
+        layout_of = self._layout_of(tx)
+        m = len(aids)
+
+        def pick(column: Sequence[_T]) -> Sequence[_T]:
+            return pick_rows(column, rows)
+
+        overall = pick(packed.overall)
+        if any(v != v for v in overall):  # NaN: not scored, left out
+            overall = [None if v != v else v for v in overall]  # type: ignore[misc]
+        codes, outcomes = pick(packed.codes), pick(packed.outcomes)
+        none: list[None] = [None] * m
+        columns: list[Sequence[object]] = [
+            aids,
+            cands,
+            [str(layout_id)] * m,
+            ["submitted"] * m,
+            none,  # seed
+            none,  # item_order
+            none,  # started
+            [submitted] * m,
+            pick(packed.answers),
+            none,  # seconds
+            pick(packed.extra),
+            pick(packed.scores),
+            codes,
+            pick(packed.intervals),
+            pick(packed.near),
+            outcomes,
+            overall,
+            none,  # plan: the standard one, from the statuses
+            pick(packed.keys),
+        ]
+        with tx.conn.cursor() as cur:
+            plans = _copy_columns(
+                cur,
+                _COPY_ATTEMPTS,
+                columns,
+                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),
+            )
+            if plans is not None and plans[0]:
+                _copy_columns(
+                    cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans
+                )
 
     @staticmethod
     def _stored_keys(tx: _Tx, keys: Sequence[str]) -> dict[str, str]:
@@ -2041,6 +2123,42 @@ def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tu
         if len(_STANDARD_PLANS) < 65536:
             _STANDARD_PLANS[key] = found
     return found
+
+
+def pick_rows(column: Sequence[_T], rows: list[int] | None) -> Sequence[_T]:
+    """``column``'s values at ``rows`` (None: all of them)."""
+    return column if rows is None else [column[i] for i in rows]
+
+
+def _batch_plan_rows(
+    aids: Sequence[str],
+    codes: Sequence[str],
+    outcomes: Sequence[str],
+    layout: int,
+    layout_of: Mapping[int, Layout],
+) -> list[list[str]]:
+    """A batch's plan rows as COPY columns (module, attempt id, required as t/f), in
+    key order without a sort: ``aids`` ascend, so each module's ids come in order."""
+    by_module: dict[str, tuple[list[str], list[str]]] = {}
+    plans: dict[tuple[str, str], list[tuple[list[str], list[str], str]]] = {}
+    for aid, code, outcome in zip(aids, codes, outcomes, strict=True):
+        plan = plans.get((code, outcome))
+        if plan is None:
+            doc = {"layout": layout, "codes": code, "outcome": outcome}
+            plan = plans[(code, outcome)] = [
+                (*by_module.setdefault(module, ([], [])), "t" if required else "f")
+                for module, required in _plan_of(doc, layout_of)
+            ]
+        for ids, flags, flag in plan:
+            ids.append(aid)
+            flags.append(flag)
+    columns: list[list[str]] = [[], [], []]
+    for module in sorted(by_module):
+        ids, flags = by_module[module]
+        columns[0].extend([module] * len(ids))
+        columns[1].extend(ids)
+        columns[2].extend(flags)
+    return columns
 
 
 #: ``_plan_of`` of standard plans, by (layout number, status letters, outcome).
