@@ -675,3 +675,164 @@ def test_every_reading_and_program_command_says_the_same_on_both_backends(
         assert on_file == on_server, args
         assert on_file.strip(), args
     assert '"hired"' in said(url, ("pathway", passed, "--json"))
+
+
+# -- the bulk save and schema 5 ----------------------------------------------------------------
+
+
+def _rows_of(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[str]]:
+    """Every attempt's columns but its id, key and seq (in stored order), the plan rows
+    with each attempt id replaced by that attempt's position, and the candidates."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET search_path = screener")
+        attempts = conn.execute(
+            "SELECT id, candidate_id, layout, status, seed, item_order, started, submitted,"
+            " stamp, answers, seconds, extra, scores, codes, intervals, near, outcome, overall,"
+            " plan FROM attempts ORDER BY seq"
+        ).fetchall()
+        position = {r[0]: n for n, r in enumerate(attempts)}
+        plans = conn.execute("SELECT module, attempt_id, required FROM plan_rows").fetchall()
+        people = [r[0] for r in conn.execute("SELECT id FROM candidates ORDER BY seq")]
+    return (
+        [r[1:] for r in attempts],
+        sorted((m, position[a], req) for m, a, req in plans),
+        people,
+    )
+
+
+def test_a_bulk_save_stores_the_rows_save_attempts_stores(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
+    """``save_scored_batch`` (its columns built from the packed batch, not per document)
+    stores the very rows and plan rows ``save_attempts`` stores for the same attempts:
+    follow-ups, intervals, near-cut letters, recommended modules, unscored overalls."""
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.scoring import score_form
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, plans, score_points, scored_batch
+    from tests.test_store import _six
+
+    for action in ("follow_up", "recommend"):
+        a = _six(action)
+        people = list(simulate(a, "A", 200, seed=3))
+        path = tmp_path / f"{action}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(people, fh)
+        encoded = encode(a, "A", read_table(path))
+        scores = score_points(a, "A", encoded.points)
+        when = "2024-05-01T10:20:00Z"
+        batch = replace(scored_batch(a, encoded, scores), submitted=when)
+        bulk_url = server.new_database()
+        saved = connect(bulk_url).save_scored_batch(batch)
+        assert saved.stored == 200 and list(saved.attempt_ids) == sorted(saved.attempt_ids)
+        layout = Layout.of(a, "A")
+        rows = [
+            NewAttempt(
+                NewCandidate(p.name, id=p.candidate_id),
+                layout,
+                score_form(a, p.answers, "A"),
+                plan,
+                p.answers,
+                submitted=when,
+            )
+            for p, plan in zip(people, plans(a, scores), strict=True)
+        ]
+        row_url = server.new_database()
+        connect(row_url).save_attempts(rows)
+        bulk, by_row = _rows_of(bulk_url), _rows_of(row_url)
+        assert bulk == by_row
+        assert any(r[10] is not None for r in bulk[0]) == (action == "follow_up")  # extra
+        assert {req for _, _, req in bulk[1]} == {True, False}  # required and recommended
+        # a second import stores nothing twice
+        assert connect(bulk_url).save_scored_batch(batch).skipped == 200
+        assert _rows_of(bulk_url) == bulk
+
+
+def test_a_bulk_save_with_given_keys_creates_only_the_kept_rows_people(url: str) -> None:
+    """Keys given row by row need not name the row's candidate: a row skipped for its
+    key (stored, or earlier in the batch) creates no one."""
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, score_points, scored_batch
+    from tests.test_store import _six
+
+    a = _six("recommend")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "six.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(simulate(a, "A", 4, seed=1), fh)
+        encoded = encode(a, "A", read_table(path))
+    batch = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+    store = connect(url)
+    first = replace(batch, candidates=["p1", "p2", "p3", "p4"], keys=["k1", "k2", "k3", "k4"])
+    assert store.save_scored_batch(first).stored == 4
+    again = replace(batch, candidates=["n1", "n2", "n3", "n4"], keys=["k1", "k5", "k5", None])
+    saved = store.save_scored_batch(again)
+    assert (saved.stored, saved.skipped) == (2, 2)
+    assert {c.id for c in store.candidates()} == {"p1", "p2", "p3", "p4", "n2", "n4"}
+    assert saved.attempt_ids[2] == saved.attempt_ids[1]
+
+
+def test_a_schema_4_database_upgrades_to_5_and_keeps_its_data(server: PgServer) -> None:
+    """``db migrate`` of a database made before schema 5: the one outcome index becomes
+    one per outcome, every row is kept, and the outcome filter still reads an index."""
+    import psycopg
+
+    from screener.store.postgres.migrate import migrations
+
+    url = server.new_database()
+    store = connect(url)
+    sparse = [answers_for(n, blank=0.8) for n in range(10)]  # incomplete outcomes
+    store.save_attempts(
+        [row(NewCandidate(f"U{n}", id=f"u{n}"), n) for n in range(20)]
+        + [
+            NewAttempt(NewCandidate(f"S{n}", id=f"s{n}"), LAYOUT, *scored(given), given)
+            for n, given in enumerate(sparse)
+        ]
+    )
+    # the database as schema 4 left it (a store writing to it would bring it up to date)
+    server.admin(
+        "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
+        " screener.attempts_outcome_incomplete;"
+        " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
+        " UPDATE screener.meta SET schema_version = 4",
+        dbname(url),
+    )
+    old_index = "CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
+    assert old_index in migrations()[0].sql  # (what was dropped and made again above)
+    before = [a.to_json() for a in connect(url).attempts(status=None)]
+    outcomes = {
+        o: [a.attempt_id for a in store.attempts(outcome=o)]
+        for o in ("pass", "coaching", "incomplete")
+    }
+    assert len(before) == 30 == sum(map(len, outcomes.values()))
+    assert len([o for o, ids in outcomes.items() if ids]) >= 2
+    done = run_cli("--db", url, "db", "migrate")
+    assert done.stderr == f"{url}: schema 4 \u2192 {LATEST}\n", done.stderr
+    assert [a.to_json() for a in connect(url).attempts(status=None)] == before
+    for outcome, ids in outcomes.items():
+        assert [a.attempt_id for a in connect(url).attempts(outcome=outcome)] == ids
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = {
+            r[0]
+            for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'attempts'")
+        }
+        conn.execute("SET search_path = screener")
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT id FROM attempts a WHERE a.outcome = %s ORDER BY a.stamp, a.seq",
+                ("coaching",),
+            )
+        )
+    assert "attempts_outcome" not in names and "attempts_outcome_coaching" in plan, plan
+    assert {"attempts_outcome_pass", "attempts_outcome_incomplete"} <= names
