@@ -775,8 +775,10 @@ class PostgresStore:
         """The candidates of ``cands`` not stored yet, in the order of their first rows,
         as ``_copy_candidates`` takes them (named as given, else by their id)."""
         known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
-        given = names if names is not None else [None] * len(cands)
         created = utc_stamp()
+        if names is None or not any(names):  # each named by their id
+            return [(cid, cid, None, created) for cid in dict.fromkeys(cands) if cid not in known]
+        given = names
         people: list[tuple[str, str, str | None, str]] = []
         for cid, name in zip(cands, given, strict=True):
             if cid not in known:
