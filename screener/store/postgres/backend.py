@@ -165,6 +165,23 @@ def _new_ids(count: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)]
 
 
+def _sorted_new_ids(count: int) -> list[str]:
+    """``_new_ids(count)`` in ascending order, sorted as numbers by numpy (a tenth of
+    the time of sorting the texts): a batch's rows then go to the right edge of the
+    attempts' primary key, where the B-tree inserts without a descent."""
+    import numpy as np
+
+    pad = 8 - ID_BYTES  # each id read as a big-endian 64-bit number, its top bytes zero
+    raw = np.zeros((count, 8), dtype=np.uint8)
+    raw[:, pad:] = np.frombuffer(secrets.token_bytes(ID_BYTES * count), dtype=np.uint8).reshape(
+        count, ID_BYTES
+    )
+    numbers = raw.view(">u8").ravel()
+    numbers.sort()
+    text = numbers.astype(">u8").tobytes().hex()
+    return [text[i + 2 * pad : i + 16] for i in range(0, len(text), 16)]
+
+
 @dataclass
 class _Tx:
     """One open database transaction of a store."""
@@ -709,16 +726,21 @@ class PostgresStore:
             # keys given row by row need not name the row's candidate: then the new
             # people are those of the rows kept, known only once the keys are packed
             early = batch.keys is None
-            packed = (
+
+            def prepare() -> tuple[PackedBatch, list[str]]:
+                return pack_batch(batch, n), _sorted_new_ids(n)
+
+            prepared = (
                 self._copy_candidates(
                     tx,
                     self._new_people(tx, batch.candidates, batch.names, any_candidate),
-                    lambda: pack_batch(batch, n),
+                    prepare,
                 )
                 if early
-                else pack_batch(batch, n)
+                else prepare()
             )
-            assert packed is not None
+            assert prepared is not None
+            packed, drawn = prepared
             keys = packed.keys
             by_key = (
                 self._stored_keys(tx, sorted({k for k in keys if k is not None}))
@@ -746,7 +768,10 @@ class PostgresStore:
                     rows.append(i)
             cands = list(batch.candidates) if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
-            aids = sorted(self._fresh_attempt_ids(tx, m, check=any_attempt)) if m else []
+            # (a subset of ascending ids ascends; sorting them again is linear, and puts
+            # any id drawn anew for a clash in its place)
+            picked = drawn if rows is None else [drawn[i] for i in rows]
+            aids = sorted(self._fresh_attempt_ids(tx, m, check=any_attempt, drawn=picked))
             if rows is None:
                 out = aids
             else:
@@ -862,9 +887,14 @@ class PostgresStore:
         return {r[0] for r in rows}
 
     @staticmethod
-    def _fresh_attempt_ids(tx: _Tx, count: int, *, check: bool = True) -> list[str]:
-        """``count`` new attempt ids, none stored (``check``: asked of the table) nor twice."""
-        out = _new_ids(count)
+    def _fresh_attempt_ids(
+        tx: _Tx, count: int, *, check: bool = True, drawn: list[str] | None = None
+    ) -> list[str]:
+        """``count`` new attempt ids (``drawn``: these, drawn already), none stored
+        (``check``: asked of the table) nor twice."""
+        out = drawn if drawn is not None else _new_ids(count)
+        if not out:
+            return out
         while True:
             clash = (
                 {
