@@ -33,6 +33,11 @@ from tests.test_store import LAYOUT, answers_for, row, scored
 TINY = ("--content-dir", str(TINY_DIR))
 A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
 LATEST = schema_version()
+#: The attempts' foreign keys, counted (a large batch drops and makes them again).
+FOREIGN_KEYS = (
+    "SELECT count(*) FROM pg_constraint WHERE conrelid = 'screener.attempts'::regclass"
+    " AND contype = 'f' AND conname IN ('attempts_candidate_id_fkey', 'attempts_layout_fkey')"
+)
 
 
 @pytest.fixture
@@ -589,6 +594,7 @@ def test_a_batch_whose_server_process_is_killed_writes_nothing(
         "SELECT (SELECT count(*) FROM screener.attempts), (SELECT count(*) FROM screener.candidates)",
         dbname(url),
     ) == [(0, 0)]
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]  # as they were
 
 
 def test_employers_secret_compact_and_audit_rules(url: str) -> None:
@@ -781,9 +787,10 @@ def test_a_bulk_save_with_given_keys_creates_only_the_kept_rows_people(url: str)
     assert saved.attempt_ids[2] == saved.attempt_ids[1]
 
 
-def test_a_schema_4_database_upgrades_to_5_and_keeps_its_data(server: PgServer) -> None:
-    """``db migrate`` of a database made before schema 5: the one outcome index becomes
-    one per outcome, every row is kept, and the outcome filter still reads an index."""
+def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> None:
+    """``db migrate`` of a database made before schemas 5 and 6: the one outcome index
+    becomes one per outcome, every row is kept, the outcome filter still reads an
+    index, and a large batch can drop and make again the foreign keys."""
     import psycopg
 
     from screener.store.postgres.migrate import migrations
@@ -803,6 +810,8 @@ def test_a_schema_4_database_upgrades_to_5_and_keeps_its_data(server: PgServer) 
         "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
         " screener.attempts_outcome_incomplete;"
         " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
+        " DROP FUNCTION screener.bulk_attempts_begin(), screener.bulk_attempts_end();"
+        " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
         " UPDATE screener.meta SET schema_version = 4",
         dbname(url),
     )
@@ -836,3 +845,91 @@ def test_a_schema_4_database_upgrades_to_5_and_keeps_its_data(server: PgServer) 
         )
     assert "attempts_outcome" not in names and "attempts_outcome_coaching" in plan, plan
     assert {"attempts_outcome_pass", "attempts_outcome_incomplete"} <= names
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin()")
+        conn.execute("SELECT screener.bulk_attempts_end()")  # every row checked: all good
+        conn.commit()
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+
+
+def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch as large as what is stored drops the attempts' foreign keys in its
+    transaction and makes them again (one join checks every row): afterwards they are
+    there and refuse a dangling attempt; a batch that is small beside what is stored,
+    or whose locks are not granted at once, checks row by row."""
+    import psycopg
+
+    from screener.store.postgres import backend
+
+    monkeypatch.setattr(backend, "BULK_ROWS", 10)
+    calls: list[bool] = []
+    begin = PostgresStore._bulk_keys_begin
+
+    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
+        calls.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+        return calls[-1]
+
+    monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
+    store = connect(url)
+    store.save_attempts([row(NewCandidate(f"K{n}", id=f"k{n}"), n) for n in range(30)])
+    batch = _bfi_batch(40, "b")
+    assert store.save_scored_batch(batch).stored == 40 and calls == [True]
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.ForeignKeyViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.attempts (id, candidate_id, layout, status, answers)"
+            " VALUES ('dangling', 'nobody', 1, 'in_progress', '[]')"
+        )
+    server.query("ANALYZE screener.attempts", dbname(url))  # 70 stored: 10 rows are few
+    assert store.save_scored_batch(_bfi_batch(10, "c")).stored == 10 and calls[-1] is False
+    # another session reading the attempts: the batch does not wait for its lock
+    with psycopg.connect(url) as reader:
+        reader.execute("SELECT count(*) FROM screener.attempts").fetchone()
+        started = time.monotonic()
+        assert store.save_scored_batch(_bfi_batch(400, "d")).stored == 400
+        assert calls[-1] is False and time.monotonic() - started < 20
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert len(store.attempts()) == 480
+
+
+def _bfi_batch(n: int, tag: str) -> object:
+    """A scored batch of ``n`` bfi rows, candidates ``<tag>0``, ``<tag>1``..."""
+    import tempfile
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.store import ScoredBatch
+    from screener.vectorscore import encode, score_points, scored_batch
+    from tests.test_store import BFI as ASSESSMENT
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "b.csv", bfi_rows(n))
+        form = ASSESSMENT.form(None)
+        encoded = encode(ASSESSMENT, form, read_table(path))
+    batch = scored_batch(ASSESSMENT, encoded, score_points(ASSESSMENT, form, encoded.points))
+    assert isinstance(batch, ScoredBatch)
+    return replace(batch, candidates=[f"{tag}{i}" for i in range(n)])
+
+
+def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url: str) -> None:
+    """Whoever drops the attempts' foreign keys (schema 6) cannot commit without them."""
+    import psycopg
+
+    connect(url).add_candidate("Someone")  # (the schema is there)
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin()")
+        assert conn.execute(FOREIGN_KEYS).fetchone() == (0,)
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    with psycopg.connect(url) as conn:  # begin, end: committed with the keys
+        conn.execute("SELECT screener.bulk_attempts_begin()")
+        conn.execute("SELECT screener.bulk_attempts_end()")
+        conn.commit()
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert server.query("SELECT count(*) FROM screener.bulk_pending", dbname(url)) == [(0,)]
