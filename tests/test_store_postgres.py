@@ -33,6 +33,15 @@ from tests.test_store import LAYOUT, answers_for, row, scored
 TINY = ("--content-dir", str(TINY_DIR))
 A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
 LATEST = schema_version()
+#: The attempts' indexes and constraints, as defined (a large batch drops and makes
+#: some of them again).
+ATTEMPTS_SCHEMA = (
+    "SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid = 'screener.attempts'::regclass"
+    " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE conrelid = 'screener.attempts'::regclass AND contype IN ('f', 'p', 'u')"
+    " ORDER BY 1"
+)
 #: The attempts' foreign keys, counted (a large batch drops and makes them again).
 FOREIGN_KEYS = (
     "SELECT count(*) FROM pg_constraint WHERE conrelid = 'screener.attempts'::regclass"
@@ -810,7 +819,7 @@ def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> No
         "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
         " screener.attempts_outcome_incomplete;"
         " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
-        " DROP FUNCTION screener.bulk_attempts_begin(), screener.bulk_attempts_end();"
+        " DROP FUNCTION screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
         " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
         " UPDATE screener.meta SET schema_version = 4",
         dbname(url),
@@ -846,7 +855,7 @@ def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> No
     assert "attempts_outcome" not in names and "attempts_outcome_coaching" in plan, plan
     assert {"attempts_outcome_pass", "attempts_outcome_incomplete"} <= names
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT screener.bulk_attempts_begin()")
+        conn.execute("SELECT screener.bulk_attempts_begin(false)")
         conn.execute("SELECT screener.bulk_attempts_end()")  # every row checked: all good
         conn.commit()
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
@@ -874,9 +883,19 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
     monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
     store = connect(url)
     store.save_attempts([row(NewCandidate(f"K{n}", id=f"k{n}"), n) for n in range(30)])
-    batch = _bfi_batch(40, "b")
-    assert store.save_scored_batch(batch).stored == 40 and calls == [True]
+    schema = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    batch = _bfi_batch(400, "b")  # 30 stored, never analysed: its indexes built again too
+    assert store.save_scored_batch(batch).stored == 400 and calls == [True]
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema and len(schema) == 13
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.attempts (id, candidate_id, layout, status, answers)"
+            " SELECT id, candidate_id, layout, 'in_progress', answers FROM screener.attempts LIMIT 1"
+        )
     with (
         psycopg.connect(url, autocommit=True) as conn,
         pytest.raises(psycopg.errors.ForeignKeyViolation),
@@ -885,7 +904,7 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
             "INSERT INTO screener.attempts (id, candidate_id, layout, status, answers)"
             " VALUES ('dangling', 'nobody', 1, 'in_progress', '[]')"
         )
-    server.query("ANALYZE screener.attempts", dbname(url))  # 70 stored: 10 rows are few
+    server.query("ANALYZE screener.attempts", dbname(url))  # 430 stored: 10 rows are few
     assert store.save_scored_batch(_bfi_batch(10, "c")).stored == 10 and calls[-1] is False
     # another session reading the attempts: the batch does not wait for its lock
     with psycopg.connect(url) as reader:
@@ -894,7 +913,8 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
         assert store.save_scored_batch(_bfi_batch(400, "d")).stored == 400
         assert calls[-1] is False and time.monotonic() - started < 20
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
-    assert len(store.attempts()) == 480
+    assert len(store.attempts()) == 840
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
 
 
 def _bfi_batch(n: int, tag: str) -> object:
@@ -922,14 +942,22 @@ def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url
 
     connect(url).add_candidate("Someone")  # (the schema is there)
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT screener.bulk_attempts_begin()")
+        conn.execute("SELECT screener.bulk_attempts_begin(false)")
         assert conn.execute(FOREIGN_KEYS).fetchone() == (0,)
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
             conn.commit()
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
-    with psycopg.connect(url) as conn:  # begin, end: committed with the keys
-        conn.execute("SELECT screener.bulk_attempts_begin()")
-        conn.execute("SELECT screener.bulk_attempts_end()")
-        conn.commit()
-    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    schema = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    with psycopg.connect(url) as conn:  # the indexes too
+        conn.execute("SELECT screener.bulk_attempts_begin(true)")
+        assert conn.execute(ATTEMPTS_SCHEMA).fetchall() == []
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    for indexes in (False, True):  # begin, end: committed with the keys and indexes
+        with psycopg.connect(url) as conn:
+            conn.execute("SELECT screener.bulk_attempts_begin(%s)", (indexes,))
+            conn.execute("SELECT screener.bulk_attempts_end()")
+            conn.commit()
+        assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
     assert server.query("SELECT count(*) FROM screener.bulk_pending", dbname(url)) == [(0,)]

@@ -586,10 +586,10 @@ def test_a_recruiters_large_batch_drops_and_remakes_the_keys_a_station_may_not(
     assert taken == [True]
     owner = psycopg.connect(team["owner"], autocommit=True)
     assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)
-    for function in ("bulk_attempts_begin", "bulk_attempts_end"):
+    for function in ("bulk_attempts_begin(true)", "bulk_attempts_end()"):
         with (
             psycopg.connect(team["station"]) as station,
             pytest.raises(psycopg.errors.InsufficientPrivilege),
         ):
-            station.execute(f"SELECT screener.{function}()")
+            station.execute(f"SELECT screener.{function}")
     assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)

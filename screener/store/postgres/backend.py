@@ -804,10 +804,13 @@ class PostgresStore:
         """For a batch of ``rows`` attempts at least ``1 / BULK_SHARE`` of those stored:
         drop the attempts' foreign keys until ``bulk_attempts_end`` makes them again
         (schema 6), which checks every row by one join instead of two queries per new
-        row; True when dropped. Not when the locks this takes (the tables' own, held
-        to the commit) are not granted at once: then the keys check row by row."""
+        row, and for a batch ``BULK_SHARE`` times those stored (a first import) the
+        indexes too, built again sorted; True when dropped. Not when the locks this
+        takes (the tables' own, held to the commit) are not granted at once: then the
+        keys check row by row."""
         if rows < BULK_ROWS or tx.version is None or tx.version < 6:
             return False
+        stored = 0.0
         if any_attempt:
             found = tx.conn.execute(
                 "SELECT CASE WHEN reltuples >= 0 THEN reltuples ELSE relpages * 25 END"
@@ -815,11 +818,14 @@ class PostgresStore:
             ).fetchone()
             if found is None or found[0] > BULK_SHARE * rows:
                 return False
+            stored = float(found[0])
         timeout = tx.conn.execute("SELECT current_setting('lock_timeout')").fetchone()
         try:
             with tx.conn.transaction():  # a savepoint: undone when refused
                 tx.conn.execute("SELECT set_config('lock_timeout', %s, true)", (BULK_LOCK_WAIT,))
-                tx.conn.execute("SELECT screener.bulk_attempts_begin()")
+                tx.conn.execute(
+                    "SELECT screener.bulk_attempts_begin(%s)", (stored * BULK_SHARE <= rows,)
+                )
                 tx.conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)",
                     (timeout[0] if timeout else "0",),
