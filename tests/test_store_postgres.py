@@ -961,3 +961,25 @@ def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url
             conn.commit()
         assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
     assert server.query("SELECT count(*) FROM screener.bulk_pending", dbname(url)) == [(0,)]
+
+
+def test_copy_text_of_columns_is_the_row_by_row_text() -> None:
+    """``_columns_text`` (constant columns joined once, escapes checked on the whole
+    text) gives the text a row-by-row escape of every field gives, for any values."""
+    import random
+
+    from screener.store.postgres.backend import _columns_text, _field
+
+    values: list[object] = ["a", "", "x\ty", "b\\s", "n\nl", "c\rr", None, "\\N", "1", "t"]
+    values += [1, 2, 1.5, float("nan"), True, False, "é"]
+    rng = random.Random(7)
+    for _ in range(5000):
+        rows, width = rng.randint(0, 4), rng.randint(1, 5)
+        columns = [
+            [rng.choice(values)] * rows
+            if rng.random() < 0.5
+            else [rng.choice(values) for _ in range(rows)]
+            for _ in range(width)
+        ]
+        want = "".join("\t".join(map(_field, row)) + "\n" for row in zip(*columns, strict=True))
+        assert _columns_text(columns) == want, columns

@@ -1896,16 +1896,31 @@ def _column_fields(column: Sequence[object]) -> Sequence[str]:
 
 def _columns_text(columns: Sequence[Sequence[object]]) -> str:
     """The rows of ``columns`` (equally long) as COPY's text format, built column-wise
-    (a row at a time cost 3x as much: the client, not the server, was the slower side).
+    (a row at a time cost 3x as much: the client, not the server, was the slower side);
+    a run of columns holding one value each (a batch's layout, status, nulls) is
+    joined once and repeated, so fewer fields are joined per row.
 
     Most rows need no escapes: that is checked on the whole text at once (as many
     tabs as separators, as many backslashes as nulls, as many line breaks as rows);
     only when it fails is every field escaped."""
-    fields = [_column_fields(column) for column in columns]
-    rows = len(fields[0]) if fields else 0
+    rows = len(columns[0]) if columns else 0
+    fields: list[Sequence[str]] = []
+    same: list[str] = []  # the one value of each constant column since the last other
+    for column in columns:
+        first = column[0] if rows > 1 else 0
+        # (only text or nulls: a number equals another type's, 1 == True == 1.0)
+        if (first is None or type(first) is str) and column.count(first) == rows:
+            same.append(NULL if first is None else first)  # a batch's layout, status...
+            continue
+        if same:  # joined once, not per row
+            fields.append(["\t".join(same)] * rows)
+            same = []
+        fields.append(_column_fields(column))
+    if same:
+        fields.append(["\t".join(same)] * rows)
     text = "\n".join(map("\t".join, zip(*fields, strict=True))) + "\n"
     if (
-        text.count("\t") == rows * (len(fields) - 1)
+        text.count("\t") == rows * (len(columns) - 1)
         and text.count("\\") == sum(column.count(None) for column in columns)
         and text.count("\n") == rows
         and "\r" not in text
