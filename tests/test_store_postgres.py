@@ -33,6 +33,20 @@ from tests.test_store import LAYOUT, answers_for, row, scored
 TINY = ("--content-dir", str(TINY_DIR))
 A_GOOD = "m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n"
 LATEST = schema_version()
+#: The attempts' indexes and constraints, as defined (a large batch drops and makes
+#: some of them again).
+ATTEMPTS_SCHEMA = (
+    "SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid = 'screener.attempts'::regclass"
+    " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE conrelid = 'screener.attempts'::regclass AND contype IN ('f', 'p', 'u')"
+    " ORDER BY 1"
+)
+#: The attempts' foreign keys, counted (a large batch drops and makes them again).
+FOREIGN_KEYS = (
+    "SELECT count(*) FROM pg_constraint WHERE conrelid = 'screener.attempts'::regclass"
+    " AND contype = 'f' AND conname IN ('attempts_candidate_id_fkey', 'attempts_layout_fkey')"
+)
 
 
 @pytest.fixture
@@ -608,6 +622,7 @@ def test_a_batch_whose_server_process_is_killed_writes_nothing(
         "SELECT (SELECT count(*) FROM screener.attempts), (SELECT count(*) FROM screener.candidates)",
         dbname(url),
     ) == [(0, 0)]
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]  # as they were
 
 
 def test_employers_secret_compact_and_audit_rules(url: str) -> None:
@@ -694,3 +709,299 @@ def test_every_reading_and_program_command_says_the_same_on_both_backends(
         assert on_file == on_server, args
         assert on_file.strip(), args
     assert '"hired"' in said(url, ("pathway", passed, "--json"))
+
+
+# -- the bulk save and schema 5 ----------------------------------------------------------------
+
+
+def _rows_of(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[str]]:
+    """Every attempt's columns but its id, key and seq (in stored order), the plan rows
+    with each attempt id replaced by that attempt's position, and the candidates."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET search_path = screener")
+        attempts = conn.execute(
+            "SELECT id, candidate_id, layout, status, seed, item_order, started, submitted,"
+            " stamp, answers, seconds, extra, scores, codes, intervals, near, outcome, overall,"
+            " plan FROM attempts ORDER BY seq"
+        ).fetchall()
+        position = {r[0]: n for n, r in enumerate(attempts)}
+        plans = conn.execute("SELECT module, attempt_id, required FROM plan_rows").fetchall()
+        people = [r[0] for r in conn.execute("SELECT id FROM candidates ORDER BY seq")]
+    return (
+        [r[1:] for r in attempts],
+        sorted((m, position[a], req) for m, a, req in plans),
+        people,
+    )
+
+
+def test_a_bulk_save_stores_the_rows_save_attempts_stores(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
+    """``save_scored_batch`` (its columns built from the packed batch, not per document)
+    stores the very rows and plan rows ``save_attempts`` stores for the same attempts:
+    follow-ups, intervals, near-cut letters, recommended modules, unscored overalls."""
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.scoring import score_form
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, plans, score_points, scored_batch
+    from tests.test_store import _six
+
+    for action in ("follow_up", "recommend"):
+        a = _six(action)
+        people = list(simulate(a, "A", 200, seed=3))
+        path = tmp_path / f"{action}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(people, fh)
+        encoded = encode(a, "A", read_table(path))
+        scores = score_points(a, "A", encoded.points)
+        when = "2024-05-01T10:20:00Z"
+        batch = replace(scored_batch(a, encoded, scores), submitted=when)
+        bulk_url = server.new_database()
+        saved = connect(bulk_url).save_scored_batch(batch)
+        assert saved.stored == 200 and list(saved.attempt_ids) == sorted(saved.attempt_ids)
+        layout = Layout.of(a, "A")
+        rows = [
+            NewAttempt(
+                NewCandidate(p.name, id=p.candidate_id),
+                layout,
+                score_form(a, p.answers, "A"),
+                plan,
+                p.answers,
+                submitted=when,
+            )
+            for p, plan in zip(people, plans(a, scores), strict=True)
+        ]
+        row_url = server.new_database()
+        connect(row_url).save_attempts(rows)
+        bulk, by_row = _rows_of(bulk_url), _rows_of(row_url)
+        assert bulk == by_row
+        assert any(r[10] is not None for r in bulk[0]) == (action == "follow_up")  # extra
+        assert {req for _, _, req in bulk[1]} == {True, False}  # required and recommended
+        # a second import stores nothing twice
+        assert connect(bulk_url).save_scored_batch(batch).skipped == 200
+        assert _rows_of(bulk_url) == bulk
+
+
+def test_a_bulk_save_with_given_keys_creates_only_the_kept_rows_people(url: str) -> None:
+    """Keys given row by row need not name the row's candidate: a row skipped for its
+    key (stored, or earlier in the batch) creates no one."""
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, score_points, scored_batch
+    from tests.test_store import _six
+
+    a = _six("recommend")
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "six.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(simulate(a, "A", 4, seed=1), fh)
+        encoded = encode(a, "A", read_table(path))
+    batch = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+    store = connect(url)
+    first = replace(batch, candidates=["p1", "p2", "p3", "p4"], keys=["k1", "k2", "k3", "k4"])
+    assert store.save_scored_batch(first).stored == 4
+    again = replace(batch, candidates=["n1", "n2", "n3", "n4"], keys=["k1", "k5", "k5", None])
+    saved = store.save_scored_batch(again)
+    assert (saved.stored, saved.skipped) == (2, 2)
+    assert {c.id for c in store.candidates()} == {"p1", "p2", "p3", "p4", "n2", "n4"}
+    assert saved.attempt_ids[2] == saved.attempt_ids[1]
+
+
+def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> None:
+    """``db migrate`` of a database made before schemas 5 and 6: the one outcome index
+    becomes one per outcome, every row is kept, the outcome filter still reads an
+    index, and a large batch can drop and make again the foreign keys."""
+    import psycopg
+
+    from screener.store.postgres.migrate import migrations
+
+    url = server.new_database()
+    store = connect(url)
+    sparse = [answers_for(n, blank=0.8) for n in range(10)]  # incomplete outcomes
+    store.save_attempts(
+        [row(NewCandidate(f"U{n}", id=f"u{n}"), n) for n in range(20)]
+        + [
+            NewAttempt(NewCandidate(f"S{n}", id=f"s{n}"), LAYOUT, *scored(given), given)
+            for n, given in enumerate(sparse)
+        ]
+    )
+    # the database as schema 4 left it (a store writing to it would bring it up to date)
+    server.admin(
+        "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
+        " screener.attempts_outcome_incomplete;"
+        " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
+        " DROP FUNCTION screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
+        " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
+        " UPDATE screener.meta SET schema_version = 4",
+        dbname(url),
+    )
+    old_index = "CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
+    assert old_index in migrations()[0].sql  # (what was dropped and made again above)
+    before = [a.to_json() for a in connect(url).attempts(status=None)]
+    outcomes = {
+        o: [a.attempt_id for a in store.attempts(outcome=o)]
+        for o in ("pass", "coaching", "incomplete")
+    }
+    assert len(before) == 30 == sum(map(len, outcomes.values()))
+    assert len([o for o, ids in outcomes.items() if ids]) >= 2
+    done = run_cli("--db", url, "db", "migrate")
+    assert done.stderr == f"{url}: schema 4 \u2192 {LATEST}\n", done.stderr
+    assert [a.to_json() for a in connect(url).attempts(status=None)] == before
+    for outcome, ids in outcomes.items():
+        assert [a.attempt_id for a in connect(url).attempts(outcome=outcome)] == ids
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = {
+            r[0]
+            for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'attempts'")
+        }
+        conn.execute("SET search_path = screener")
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            r[0]
+            for r in conn.execute(
+                "EXPLAIN SELECT id FROM attempts a WHERE a.outcome = %s ORDER BY a.stamp, a.seq",
+                ("coaching",),
+            )
+        )
+    assert "attempts_outcome" not in names and "attempts_outcome_coaching" in plan, plan
+    assert {"attempts_outcome_pass", "attempts_outcome_incomplete"} <= names
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin(false)")
+        conn.execute("SELECT screener.bulk_attempts_end()")  # every row checked: all good
+        conn.commit()
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+
+
+def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch as large as what is stored drops the attempts' foreign keys in its
+    transaction and makes them again (one join checks every row): afterwards they are
+    there and refuse a dangling attempt; a batch that is small beside what is stored,
+    or whose locks are not granted at once, checks row by row."""
+    import psycopg
+
+    from screener.store.postgres import backend
+
+    monkeypatch.setattr(backend, "BULK_ROWS", 10)
+    calls: list[bool] = []
+    begin = PostgresStore._bulk_keys_begin
+
+    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
+        calls.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+        return calls[-1]
+
+    monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
+    store = connect(url)
+    store.save_attempts([row(NewCandidate(f"K{n}", id=f"k{n}"), n) for n in range(30)])
+    schema = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    batch = _bfi_batch(400, "b")  # 30 stored, never analysed: its indexes built again too
+    assert store.save_scored_batch(batch).stored == 400 and calls == [True]
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema and len(schema) == 13
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.attempts (id, candidate_id, layout, status, answers)"
+            " SELECT id, candidate_id, layout, 'in_progress', answers FROM screener.attempts LIMIT 1"
+        )
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.ForeignKeyViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.attempts (id, candidate_id, layout, status, answers)"
+            " VALUES ('dangling', 'nobody', 1, 'in_progress', '[]')"
+        )
+    server.query("ANALYZE screener.attempts", dbname(url))  # 430 stored: 10 rows are few
+    assert store.save_scored_batch(_bfi_batch(10, "c")).stored == 10 and calls[-1] is False
+    # a quarter of what is stored: the keys checked at once, the indexes kept
+    assert store.save_scored_batch(_bfi_batch(200, "e")).stored == 200 and calls[-1] is True
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    # another session reading the attempts: the batch does not wait for its lock
+    with psycopg.connect(url) as reader:
+        reader.execute("SELECT count(*) FROM screener.attempts").fetchone()
+        started = time.monotonic()
+        assert store.save_scored_batch(_bfi_batch(400, "d")).stored == 400
+        assert calls[-1] is False and time.monotonic() - started < 20
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert len(store.attempts()) == 1040
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+
+
+def _bfi_batch(n: int, tag: str) -> object:
+    """A scored batch of ``n`` bfi rows, candidates ``<tag>0``, ``<tag>1``..."""
+    import tempfile
+    from dataclasses import replace
+
+    from screener.importing import read_table
+    from screener.store import ScoredBatch
+    from screener.vectorscore import encode, score_points, scored_batch
+    from tests.test_store import BFI as ASSESSMENT
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "b.csv", bfi_rows(n))
+        form = ASSESSMENT.form(None)
+        encoded = encode(ASSESSMENT, form, read_table(path))
+    batch = scored_batch(ASSESSMENT, encoded, score_points(ASSESSMENT, form, encoded.points))
+    assert isinstance(batch, ScoredBatch)
+    return replace(batch, candidates=[f"{tag}{i}" for i in range(n)])
+
+
+def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url: str) -> None:
+    """Whoever drops the attempts' foreign keys (schema 6) cannot commit without them."""
+    import psycopg
+
+    connect(url).add_candidate("Someone")  # (the schema is there)
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin(false)")
+        assert conn.execute(FOREIGN_KEYS).fetchone() == (0,)
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    schema = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    with psycopg.connect(url) as conn:  # the indexes too
+        conn.execute("SELECT screener.bulk_attempts_begin(true)")
+        assert conn.execute(ATTEMPTS_SCHEMA).fetchall() == []
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    for indexes in (False, True):  # begin, end: committed with the keys and indexes
+        with psycopg.connect(url) as conn:
+            conn.execute("SELECT screener.bulk_attempts_begin(%s)", (indexes,))
+            conn.execute("SELECT screener.bulk_attempts_end()")
+            conn.commit()
+        assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    assert server.query("SELECT count(*) FROM screener.bulk_pending", dbname(url)) == [(0,)]
+
+
+def test_copy_text_of_columns_is_the_row_by_row_text() -> None:
+    """``_columns_text`` (constant columns joined once, escapes checked on the whole
+    text) gives the text a row-by-row escape of every field gives, for any values."""
+    import random
+
+    from screener.store.postgres.backend import _columns_text, _field
+
+    values: list[object] = ["a", "", "x\ty", "b\\s", "n\nl", "c\rr", None, "\\N", "1", "t"]
+    values += [1, 2, 1.5, float("nan"), True, False, "é"]
+    rng = random.Random(7)
+    for _ in range(5000):
+        rows, width = rng.randint(0, 4), rng.randint(1, 5)
+        columns = [
+            [rng.choice(values)] * rows
+            if rng.random() < 0.5
+            else [rng.choice(values) for _ in range(rows)]
+            for _ in range(width)
+        ]
+        want = "".join("\t".join(map(_field, row)) + "\n" for row in zip(*columns, strict=True))
+        assert _columns_text(columns) == want, columns

@@ -562,3 +562,34 @@ def test_eight_stations_take_a_hundred_each(team: dict[str, str], answers: Path)
     assert len(owner.candidates()) == processes * each
     assert {a.name for a in stored} == {f"P{w}-{i}" for w in range(processes) for i in range(each)}
     assert all(re.fullmatch(r"[0-9a-f]{12}", a.attempt_id) for a in stored)
+
+
+def test_a_recruiters_large_batch_drops_and_remakes_the_keys_a_station_may_not(
+    team: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The functions of schema 6 run as the schema's owner for a role that may read and
+    add attempts (the recruiter's large batch); a station calling them is refused."""
+    from test_store_postgres import FOREIGN_KEYS, _bfi_batch
+
+    from screener.store.postgres import backend
+
+    monkeypatch.setattr(backend, "BULK_ROWS", 10)
+    taken: list[bool] = []
+    begin = backend.PostgresStore._bulk_keys_begin
+
+    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
+        taken.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+        return taken[-1]
+
+    monkeypatch.setattr(backend.PostgresStore, "_bulk_keys_begin", staticmethod(spy))
+    assert connect(team["recruiter"]).save_scored_batch(_bfi_batch(30, "r")).stored == 30
+    assert taken == [True]
+    owner = psycopg.connect(team["owner"], autocommit=True)
+    assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)
+    for function in ("bulk_attempts_begin(true)", "bulk_attempts_end()"):
+        with (
+            psycopg.connect(team["station"]) as station,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            station.execute(f"SELECT screener.{function}")
+    assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)

@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
-    from screener.store.bulk import ScoredBatch
+    from screener.store.bulk import PackedBatch, ScoredBatch
     from screener.store.interface import ResultsStore
 
 When = datetime | str | None
@@ -101,6 +101,12 @@ LAYOUT_LOCK = 0x7363726C6179
 #: "era"): attempts have no foreign key to their candidate (its per-row check cost half
 #: of a batch save), so an attempt is never stored for a candidate being erased.
 ERASE_LOCK = 0x736372657261
+#: A batch of at least this many attempts, and at least 1 / BULK_SHARE of those stored,
+#: has its foreign keys checked by one join (``_bulk_keys_begin``, schema 6).
+BULK_ROWS = 5000
+BULK_SHARE = 4
+#: How long such a batch waits for the tables' locks before checking row by row instead.
+BULK_LOCK_WAIT = "200ms"
 #: Streams of at most this many attempts are read at once; longer ones through a cursor.
 EAGER_ROWS = 2000
 #: For the transaction of a stream's cursor, which is read to its end: no JIT
@@ -163,6 +169,23 @@ def _new_ids(count: int) -> list[str]:
     width = 2 * ID_BYTES
     text = secrets.token_hex(ID_BYTES * count)
     return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+def _sorted_new_ids(count: int) -> list[str]:
+    """``_new_ids(count)`` in ascending order, sorted as numbers by numpy (a tenth of
+    the time of sorting the texts): a batch's rows then go to the right edge of the
+    attempts' primary key, where the B-tree inserts without a descent."""
+    import numpy as np
+
+    pad = 8 - ID_BYTES  # each id read as a big-endian 64-bit number, its top bytes zero
+    raw = np.zeros((count, 8), dtype=np.uint8)
+    raw[:, pad:] = np.frombuffer(secrets.token_bytes(ID_BYTES * count), dtype=np.uint8).reshape(
+        count, ID_BYTES
+    )
+    numbers = raw.view(">u8").ravel()
+    numbers.sort()
+    text = numbers.astype(">u8").tobytes().hex()
+    return [text[i + 2 * pad : i + 16] for i in range(0, len(text), 16)]
 
 
 @dataclass
@@ -688,12 +711,17 @@ class PostgresStore:
             )
 
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
-        """The column-wise bulk save: the documents the TinyDB store writes, by ``COPY``."""
-        from screener.store.bulk import documents, pack_batch  # imports: only the bulk save
+        """The column-wise bulk save: the rows the TinyDB store writes, by ``COPY``.
+
+        The server is kept busy while the client works: the new candidates are sent
+        first (they do not depend on which rows are skipped: a row skipped for its
+        key names a stored candidate or one of an earlier row) and stored while the
+        rows are packed; the attempts' columns come straight from the packed
+        columns (no document per row), and their ids are drawn in ascending order,
+        so the primary key and the plan rows' key grow at their right edge."""
+        from screener.store.bulk import pack_batch  # imports: only the bulk save
         n = batch.check()
         now = utc_stamp(batch.submitted)
-        packed = pack_batch(batch, n)
-        keys = packed.keys
         with self._open(write=True, op="store attempts (batch)") as tx:
             tx.lock_erasure()
             tx.lock_people()
@@ -702,6 +730,25 @@ class PostgresStore:
             ).fetchone()
             any_attempt, any_candidate = held if held is not None else (True, True)
             # (nothing stored yet: no key, attempt id or candidate to look up)
+            # keys given row by row need not name the row's candidate: then the new
+            # people are those of the rows kept, known only once the keys are packed
+            early = batch.keys is None
+
+            def prepare() -> tuple[PackedBatch, list[str]]:
+                return pack_batch(batch, n), _sorted_new_ids(n)
+
+            prepared = (
+                self._copy_candidates(
+                    tx,
+                    self._new_people(tx, batch.candidates, batch.names, any_candidate),
+                    prepare,
+                )
+                if early
+                else prepare()
+            )
+            assert prepared is not None
+            packed, drawn = prepared
+            keys = packed.keys
             by_key = (
                 self._stored_keys(tx, sorted({k for k in keys if k is not None}))
                 if any_attempt
@@ -728,8 +775,10 @@ class PostgresStore:
                     rows.append(i)
             cands = list(batch.candidates) if rows is None else [batch.candidates[i] for i in rows]
             m = len(cands)
-            aids = self._fresh_attempt_ids(tx, m, check=any_attempt) if m else []
-            layout_id = self._layout_id(tx, batch.layout) if m else 0
+            # (a subset of ascending ids ascends; sorting them again is linear, and puts
+            # any id drawn anew for a clash in its place)
+            picked = drawn if rows is None else [drawn[i] for i in rows]
+            aids = sorted(self._fresh_attempt_ids(tx, m, check=any_attempt, drawn=picked))
             if rows is None:
                 out = aids
             else:
@@ -738,27 +787,133 @@ class PostgresStore:
                     row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
                     for i in range(n)
                 ]
-            known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
-            given = batch.names if batch.names is not None else [None] * n
-            names = given if rows is None else [given[i] for i in rows]
-            created = utc_stamp()
-            new_people: list[tuple[str, str, str | None, str]] = []
-            for cid, name in zip(cands, names, strict=True):
-                if cid not in known:
-                    known.add(cid)
-                    cleaned = clean_name(name) if name and name.strip() else cid
-                    new_people.append((cid, cleaned, None, created))
-            # the attempts' rows are worked out while the server stores the candidates
-            docs = self._copy_candidates(
-                tx,
-                new_people,
-                lambda: documents(packed, rows, aids, cands, layout_id, now) if m else [],
-            )
-            if docs:
-                self._copy_attempts(tx, docs)
+            if not early:
+                names = None if batch.names is None else pick_rows(batch.names, rows)
+                self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
+            if m:
+                layout_id = self._layout_id(tx, batch.layout)
+                bulk = self._bulk_keys_begin(tx, m, any_attempt)
+                self._copy_batch(tx, packed, rows, aids, cands, layout_id, now)
+                if bulk:
+                    tx.conn.execute("SELECT screener.bulk_attempts_end()")
                 if command is not None:
-                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+                    self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
+    @staticmethod
+    def _bulk_keys_begin(tx: _Tx, rows: int, any_attempt: bool) -> bool:
+        """For a batch of ``rows`` attempts at least ``1 / BULK_SHARE`` of those stored:
+        drop the attempts' foreign keys until ``bulk_attempts_end`` makes them again
+        (schema 6), which checks every row by one join instead of two queries per new
+        row, and for a batch ``BULK_SHARE`` times those stored (a first import) the
+        indexes too, built again sorted; True when dropped. Not when the locks this
+        takes (the tables' own, held to the commit) are not granted at once: then the
+        keys check row by row."""
+        if rows < BULK_ROWS or tx.version is None or tx.version < 6:
+            return False
+        stored = 0.0
+        if any_attempt:
+            found = tx.conn.execute(
+                # (never analysed: from the table's size, about 300 bytes an attempt)
+                "SELECT CASE WHEN reltuples >= 0 THEN reltuples"
+                " ELSE pg_relation_size(oid) / 300.0 END"
+                " FROM pg_class WHERE oid = 'screener.attempts'::regclass"
+            ).fetchone()
+            if found is None or found[0] > BULK_SHARE * rows:
+                return False
+            stored = float(found[0])
+        timeout = tx.conn.execute("SELECT current_setting('lock_timeout')").fetchone()
+        try:
+            with tx.conn.transaction():  # a savepoint: undone when refused
+                tx.conn.execute("SELECT set_config('lock_timeout', %s, true)", (BULK_LOCK_WAIT,))
+                tx.conn.execute(
+                    "SELECT screener.bulk_attempts_begin(%s)", (stored * BULK_SHARE <= rows,)
+                )
+                tx.conn.execute(
+                    "SELECT set_config('lock_timeout', %s, true)",
+                    (timeout[0] if timeout else "0",),
+                )
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.InsufficientPrivilege):
+            return False
+        return True
+
+    def _new_people(
+        self,
+        tx: _Tx,
+        cands: Sequence[str],
+        names: Sequence[str | None] | None,
+        any_candidate: bool,
+    ) -> list[tuple[str, str, str | None, str]]:
+        """The candidates of ``cands`` not stored yet, in the order of their first rows,
+        as ``_copy_candidates`` takes them (named as given, else by their id)."""
+        known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
+        created = utc_stamp()
+        if names is None or not any(names):  # each named by their id
+            return [(cid, cid, None, created) for cid in dict.fromkeys(cands) if cid not in known]
+        given = names
+        people: list[tuple[str, str, str | None, str]] = []
+        for cid, name in zip(cands, given, strict=True):
+            if cid not in known:
+                known.add(cid)
+                cleaned = clean_name(name) if name and name.strip() else cid
+                people.append((cid, cleaned, None, created))
+        return people
+
+    def _copy_batch(
+        self,
+        tx: _Tx,
+        packed: PackedBatch,
+        rows: list[int] | None,
+        aids: Sequence[str],
+        cands: Sequence[str],
+        layout_id: int,
+        submitted: str,
+    ) -> None:
+        """A scored batch's attempts (the columns ``documents`` would give, taken from
+        the packed columns) and then their plan rows, each by one ``COPY``."""
+        layout_of = self._layout_of(tx)
+        m = len(aids)
+
+        def pick(column: Sequence[_T]) -> Sequence[_T]:
+            return pick_rows(column, rows)
+
+        overall = pick(packed.overall)
+        if any(v != v for v in overall):  # NaN: not scored, left out
+            overall = [None if v != v else v for v in overall]  # type: ignore[misc]
+        codes, outcomes = pick(packed.codes), pick(packed.outcomes)
+        none: list[None] = [None] * m
+        columns: list[Sequence[object]] = [
+            aids,
+            cands,
+            [str(layout_id)] * m,
+            ["submitted"] * m,
+            none,  # seed
+            none,  # item_order
+            none,  # started
+            [submitted] * m,
+            pick(packed.answers),
+            none,  # seconds
+            pick(packed.extra),
+            pick(packed.scores),
+            codes,
+            pick(packed.intervals),
+            pick(packed.near),
+            outcomes,
+            overall,
+            none,  # plan: the standard one, from the statuses
+            pick(packed.keys),
+        ]
+        with tx.conn.cursor() as cur:
+            plans = _copy_columns(
+                cur,
+                _COPY_ATTEMPTS,
+                columns,
+                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),
+            )
+            if plans is not None and plans[0]:
+                _copy_columns(
+                    cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans
+                )
 
     @staticmethod
     def _stored_keys(tx: _Tx, keys: Sequence[str]) -> dict[str, str]:
@@ -779,9 +934,14 @@ class PostgresStore:
         return {r[0] for r in rows}
 
     @staticmethod
-    def _fresh_attempt_ids(tx: _Tx, count: int, *, check: bool = True) -> list[str]:
-        """``count`` new attempt ids, none stored (``check``: asked of the table) nor twice."""
-        out = _new_ids(count)
+    def _fresh_attempt_ids(
+        tx: _Tx, count: int, *, check: bool = True, drawn: list[str] | None = None
+    ) -> list[str]:
+        """``count`` new attempt ids (``drawn``: these, drawn already), none stored
+        (``check``: asked of the table) nor twice."""
+        out = drawn if drawn is not None else _new_ids(count)
+        if not out:
+            return out
         while True:
             clash = (
                 {
@@ -1739,16 +1899,31 @@ def _column_fields(column: Sequence[object]) -> Sequence[str]:
 
 def _columns_text(columns: Sequence[Sequence[object]]) -> str:
     """The rows of ``columns`` (equally long) as COPY's text format, built column-wise
-    (a row at a time cost 3x as much: the client, not the server, was the slower side).
+    (a row at a time cost 3x as much: the client, not the server, was the slower side);
+    a run of columns holding one value each (a batch's layout, status, nulls) is
+    joined once and repeated, so fewer fields are joined per row.
 
     Most rows need no escapes: that is checked on the whole text at once (as many
     tabs as separators, as many backslashes as nulls, as many line breaks as rows);
     only when it fails is every field escaped."""
-    fields = [_column_fields(column) for column in columns]
-    rows = len(fields[0]) if fields else 0
+    rows = len(columns[0]) if columns else 0
+    fields: list[Sequence[str]] = []
+    same: list[str] = []  # the one value of each constant column since the last other
+    for column in columns:
+        first = column[0] if rows > 1 else 0
+        # (only text or nulls: a number equals another type's, 1 == True == 1.0)
+        if (first is None or type(first) is str) and column.count(first) == rows:
+            same.append(NULL if first is None else first)  # a batch's layout, status...
+            continue
+        if same:  # joined once, not per row
+            fields.append(["\t".join(same)] * rows)
+            same = []
+        fields.append(_column_fields(column))
+    if same:
+        fields.append(["\t".join(same)] * rows)
     text = "\n".join(map("\t".join, zip(*fields, strict=True))) + "\n"
     if (
-        text.count("\t") == rows * (len(fields) - 1)
+        text.count("\t") == rows * (len(columns) - 1)
         and text.count("\\") == sum(column.count(None) for column in columns)
         and text.count("\n") == rows
         and "\r" not in text
@@ -2042,6 +2217,42 @@ def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tu
         if len(_STANDARD_PLANS) < 65536:
             _STANDARD_PLANS[key] = found
     return found
+
+
+def pick_rows(column: Sequence[_T], rows: list[int] | None) -> Sequence[_T]:
+    """``column``'s values at ``rows`` (None: all of them)."""
+    return column if rows is None else [column[i] for i in rows]
+
+
+def _batch_plan_rows(
+    aids: Sequence[str],
+    codes: Sequence[str],
+    outcomes: Sequence[str],
+    layout: int,
+    layout_of: Mapping[int, Layout],
+) -> list[list[str]]:
+    """A batch's plan rows as COPY columns (module, attempt id, required as t/f), in
+    key order without a sort: ``aids`` ascend, so each module's ids come in order."""
+    by_module: dict[str, tuple[list[str], list[str]]] = {}
+    plans: dict[tuple[str, str], list[tuple[list[str], list[str], str]]] = {}
+    for aid, code, outcome in zip(aids, codes, outcomes, strict=True):
+        plan = plans.get((code, outcome))
+        if plan is None:
+            doc = {"layout": layout, "codes": code, "outcome": outcome}
+            plan = plans[(code, outcome)] = [
+                (*by_module.setdefault(module, ([], [])), "t" if required else "f")
+                for module, required in _plan_of(doc, layout_of)
+            ]
+        for ids, flags, flag in plan:
+            ids.append(aid)
+            flags.append(flag)
+    columns: list[list[str]] = [[], [], []]
+    for module in sorted(by_module):
+        ids, flags = by_module[module]
+        columns[0].extend([module] * len(ids))
+        columns[1].extend(ids)
+        columns[2].extend(flags)
+    return columns
 
 
 #: ``_plan_of`` of standard plans, by (layout number, status letters, outcome).
