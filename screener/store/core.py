@@ -260,6 +260,7 @@ class Store:
             except Stale as gone:
                 raise self._missing(gone, "nothing was written") from None
             self._txn = txn
+            txn.fork_writes = lock.shared_by_fork
             try:
                 yield txn
                 txn.commit()

@@ -35,10 +35,10 @@ from screener.store.archive import (
     collect_garbage,
     make_folder,
     remove_segment_files,
+    remove_segment_temps,
     segment_path,
-    segment_tables,
     sort_stamp,
-    write_segment,
+    write_segments,
 )
 from screener.store.files import (
     AtomicJSONStorage,
@@ -91,6 +91,9 @@ class Txn:
         self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
+        #: big commits may write segments in a forked process: only when the write lock
+        #: is an ``flock`` the fork shares (``archive.write_segments``)
+        self.fork_writes = False
         self.folder = archive_folder(path)
         data = self.buffer.read()
         record = Record()
@@ -330,8 +333,25 @@ class Txn:
         like = self._like()
         make_folder(self.folder, like)
         self.written.append(number)
-        tables = segment_tables(number, people, attempts, audit)
-        return write_segment(self.folder, number, tables, like)
+        return write_segments(self.folder, [(number, people, attempts, audit)], like, fork=False)[0]
+
+    def _new_segments(
+        self, groups: Sequence[tuple[list[Doc], list[Doc], list[Doc]]]
+    ) -> list[Segment]:
+        """Write new segments of (candidates, attempts in time order, audit events), two
+        processes at a time when there are many (``archive.write_segments``)."""
+        if not groups:
+            return []
+        record = self.archive.record
+        like = self._like()
+        make_folder(self.folder, like)
+        jobs = []
+        for people, attempts, audit in groups:
+            number = record.next
+            record.next += 1
+            self.written.append(number)
+            jobs.append((number, people, attempts, audit))
+        return write_segments(self.folder, jobs, like, fork=self.fork_writes)
 
     def rewrite(self, segment: Segment, change: Callable[[Tables], Tables | None]) -> None:
         """Replace a segment by what ``change`` makes of a copy of its tables (None or
@@ -406,7 +426,7 @@ class Txn:
 
         keyed, people, audit = self._collect(group)
         attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
-        written = [self._new_segment(*g) for g in self._groups(attempts, people, audit)]
+        written = self._new_segments(self._groups(attempts, people, audit))
         self.archive.replace_run(group, written)
         self.dropped.extend(s.number for s in group)
 
@@ -462,7 +482,7 @@ class Txn:
             attempts = [d for _, d in submitted]
         everyone = {**old_people, **people} if old_people else people
         groups = self._groups(attempts, everyone, old_audit + [d for _, d in events])
-        written = [self._new_segment(*g) for g in groups]
+        written = self._new_segments(groups)
         if tail:
             self.archive.replace_run(tail, written)
             self.dropped.append(tail[0].number)
@@ -529,6 +549,7 @@ class Txn:
         if self.written:
             self.archive.forget(self.written)
             remove_segment_files(self.folder, self.written)
+            remove_segment_temps(self.folder, self.written)  # a killed writer process's
             self.written.clear()
 
 
