@@ -963,6 +963,63 @@ def test_bulk_documents_are_the_row_wise_ones(db: Path, tmp_path: Path) -> None:
         assert Store(bulk_db).save_scored_batch(batch).skipped == 300
 
 
+@live_file
+def test_bulk_submission_keys_hashed_by_two_processes_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big batch's keys are hashed half in a forked child: the same keys, in row order,
+    as one process makes, each the documented hash; and when the child fails, this
+    process hashes its half itself."""
+    import hashlib
+
+    import numpy as np
+
+    from screener.store import bulk
+
+    n = 2 * bulk._FORK_KEYS + 3
+    nothing = np.zeros((n, 0))
+    batch = bulk.ScoredBatch(
+        LAYOUT,
+        [f"c-{i}" for i in range(n)],
+        [],
+        nothing,
+        nothing,
+        np.zeros(n),
+        np.zeros(n),
+        key_scope="batch",
+    )
+    texts = [f"[{i % 7},{i % 5}]" for i in range(n)]
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    two = batch.key_list(texts)
+    assert len(forks) == 1
+    head = f"{LAYOUT.assessment}\0{LAYOUT.version}\0{LAYOUT.form}\0"
+    for i in (0, n // 2 - 1, n // 2, n - 1):
+        digest = hashlib.blake2b(f"{head}c-{i}\0{texts[i]}".encode(), digest_size=16)
+        assert two[i] == "batch:" + digest.hexdigest()
+    monkeypatch.setattr(bulk, "_FORK_KEYS", n)
+    assert batch.key_list(texts) == two and len(forks) == 1  # one process, the same keys
+    monkeypatch.setattr(bulk, "_FORK_KEYS", 2)
+    parent = os.getpid()
+    real = bulk._scoped_keys
+
+    def dies_in_the_child(*args: Any) -> list[str | None]:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(bulk, "_scoped_keys", dies_in_the_child)
+    assert batch.key_list(texts) == two and len(forks) == 2
+
+
 def test_a_batch_that_drops_follow_up_answers_is_refused(tmp_path: Path) -> None:
     from screener.importing import read_table
     from screener.simulate import simulate, write_csv

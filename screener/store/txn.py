@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -381,7 +381,7 @@ class Txn:
         """Split attempts (in time order) into segments of at most ``limits.segment``,
         each with the records of its attempts' candidates (from ``people``, else copied
         from the archive); people without attempts here and the audit events go last."""
-        missing = {d["cand"] for d in attempts} - people.keys()
+        missing = set(map(_cand_of, attempts)) - people.keys()
         copies = self.archived_people(missing) if missing else {}
         unknown = missing - copies.keys()
         if unknown:  # pragma: no cover - the documents were checked when read
@@ -432,14 +432,18 @@ class Txn:
 
     # -- commit -------------------------------------------------------------------------
 
-    def archivable(self, data: Tables) -> int:
-        attempts = data.get("attempts", {})
-        audit = data.get("audit", {})
-        return (
-            sum(1 for d in attempts.values() if d["status"] == "submitted")
-            + len(data.get("candidates", {}))
-            + sum(1 for d in audit.values() if d["event"] in STORE_EVENTS)
-        )
+    def over_limit(self, data: Tables) -> bool:
+        """Whether the live file holds more archivable documents than ``limits.live``
+        (counted only up to the limit: a bulk save's 100k attempts are not all looked at)."""
+        room = self.limits.live - len(data.get("candidates", {}))
+        for counted in (
+            (d for d in data.get("attempts", {}).values() if d["status"] == "submitted"),
+            (d for d in data.get("audit", {}).values() if d["event"] in STORE_EVENTS),
+        ):
+            if room < 0:
+                break
+            room -= sum(1 for _ in islice(counted, room + 1))
+        return room < 0
 
     def flush(self, data: Tables) -> int:
         """Move the live file's submitted attempts, candidates and store audit events into
@@ -448,12 +452,12 @@ class Txn:
         use does not leave a trail of small segments."""
         import heapq
 
-        if not self.flush_all and self.archivable(data) <= self.limits.live:
+        if not self.flush_all and not self.over_limit(data):
             return 0
         live_attempts = data.get("attempts", {})
         submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
         stamps = [d.get("submitted") or d.get("started") or "" for _, d in submitted]
-        if any(a > b for a, b in pairwise(stamps)):  # else: in order
+        if stamps != sorted(stamps):  # else: in order (sorting a sorted list is one pass)
             order = sorted(range(len(submitted)), key=lambda i: (stamps[i], int(submitted[i][0])))
             submitted = [submitted[i] for i in order]
             stamps = [stamps[i] for i in order]
