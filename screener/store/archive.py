@@ -52,6 +52,7 @@ from screener.store.files import (
     sealed_bytes,
     write_new_file,
 )
+from screener.store.forked import spare_core
 from screener.store.hashindex import KINDS, SegmentIndex, hash64, hash64_many, index_bytes, name_key
 
 if TYPE_CHECKING:
@@ -603,7 +604,8 @@ def write_segments(
 
     A big commit is written by two processes (the machine's other core): a
     forked child writes every second segment while this process writes the
-    others, and reports its rows through a pipe. Nothing lists the segments until
+    others, and reports its rows through a pipe (when a core is idle: ``spare_core``).
+    Nothing lists the segments until
     the caller's commit, which comes after both are done, so the split changes
     nothing a reader or a crash can see. The child shares the write lock (an
     ``flock`` belongs to the open file, which the fork shares), so when this
@@ -614,7 +616,13 @@ def write_segments(
     ``os.fork``) or a small commit: all written here.
     """
     size = sum(len(job[2]) for job in jobs)
-    if not fork or len(jobs) < 2 or size < PARALLEL_MIN or not hasattr(os, "fork"):
+    if (
+        not fork
+        or len(jobs) < 2
+        or size < PARALLEL_MIN
+        or not hasattr(os, "fork")
+        or not spare_core()
+    ):
         return [_write_job(folder, job, like) for job in jobs]
     theirs = list(jobs[1::2])
     read_end, write_end = os.pipe()

@@ -12,10 +12,9 @@ for the same rows (``tests/test_store.py`` checks it), so reading is the same.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from screener.errors import RecordError
+from screener.store.forked import Forked, spare_core
 from screener.store.records import (
     NAME_MAX,
     STATUS_CODE,
@@ -162,11 +162,11 @@ class ScoredBatch:
         if len(cands) != len(answers):
             raise ValueError(f"{len(answers)} answer texts for {len(cands)} rows")
         half = len(cands) // 2
-        if half < _FORK_KEYS or not hasattr(os, "fork"):
+        if half < _FORK_KEYS or not hasattr(os, "fork") or not spare_core():
             return _scoped_keys(scope, head, cands, answers)
         # BLAKE2b of 100k rows is ~0.15 s of the interpreter's time: a forked child
         # hashes the second half on the other core
-        theirs = _Forked(lambda: _scoped_keys(scope, head, cands[half:], answers[half:]))
+        theirs = Forked(lambda: _scoped_keys(scope, head, cands[half:], answers[half:]))
         mine = _scoped_keys(scope, head, cands[:half], answers[:half])
         rest = theirs.result()
         if rest is None or len(rest) != len(cands) - half:  # the child failed: do it here
@@ -186,62 +186,6 @@ def _scoped_keys(
         scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
         for cid, text in zip(candidates, answers, strict=True)
     ]
-
-
-class _Forked:
-    """A list of strings computed by a forked child (copy-on-write: it sees everything
-    this process has), sent back through a pipe. The child only computes: it touches
-    no file and exits without cleaning up; ``result`` is None when it failed, and the
-    caller computes the list itself."""
-
-    def __init__(self, work: Callable[[], Sequence[str | None]]) -> None:
-        self.pid = 0
-        self.fd = -1
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
-            code = 1
-            try:
-                os.close(read_end)
-                view = memoryview(orjson.dumps(list(work())))
-                while view:
-                    view = view[os.write(write_end, view) :]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.pid, self.fd = pid, read_end
-
-    def result(self) -> list[str | None] | None:
-        if not self.pid:
-            return None
-        try:
-            parts = []
-            while chunk := os.read(self.fd, 1 << 20):
-                parts.append(chunk)
-            status = os.waitpid(self.pid, 0)[1]
-            self.pid = 0
-        finally:
-            os.close(self.fd)
-            if self.pid:  # interrupted: stop and reap the child
-                import signal
-
-                with contextlib.suppress(OSError):
-                    os.kill(self.pid, signal.SIGKILL)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            return None
-        try:
-            found = orjson.loads(b"".join(parts))
-        except orjson.JSONDecodeError:
-            return None
-        return found if type(found) is list else None
 
 
 def _all_valid_names(names: Sequence[str | None]) -> bool:
