@@ -963,6 +963,45 @@ def test_bulk_documents_are_the_row_wise_ones(db: Path, tmp_path: Path) -> None:
         assert Store(bulk_db).save_scored_batch(batch).skipped == 300
 
 
+def test_bulk_new_people_are_created_once_in_row_order(db: Path, tmp_path: Path) -> None:
+    """A batch's new candidates: each once, in the order of their first row, named by the
+    row (or by their id when it has no name), people already stored left as they are;
+    with names or without, with a person on two rows or not."""
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, score_points, scored_batch
+
+    a = _six("recommend")
+    path = tmp_path / "six.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        write_csv(simulate(a, "A", 6, seed=4), fh)
+    encoded = encode(a, "A", read_table(path))
+    batch = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+    store = Store(db)
+    store.add_candidate("Known Person", candidate_id="k-1")
+    cases = {
+        "unnamed": (["u-3", "k-1", "u-1", "u-2", "u-0", "u-4"], [None] * 6),
+        "unnamed-twice": (["w-3", "w-1", "w-3", "k-1", "w-0", "w-4"], [None] * 6),
+        "named": (
+            ["n-3", "k-1", "n-1", "n-3", "n-0", "n-4"],
+            ["  Ann  Lee", "X", None, "Bo", "", "Cy"],
+        ),
+    }
+    for case, (cands, names) in cases.items():
+        saved = store.save_scored_batch(
+            replace(batch, candidates=cands, names=names, key_scope=case)
+        )
+        assert saved.stored == 6
+        created = [c for c in cands if c != "k-1"]
+        want = {}
+        for cid, name in zip(cands, names, strict=True):
+            if cid != "k-1" and cid not in want:
+                want[cid] = " ".join(name.split()) if name and name.strip() else cid
+        people = [d for d in stored_docs(db)["candidates"] if d["id"] in set(created)]
+        assert [(d["id"], d["name"]) for d in people] == list(want.items()), case
+    assert [c.name for c in Store(db).candidates(["k-1"])] == ["Known Person"]
+
+
 @live_file
 def test_bulk_submission_keys_hashed_by_two_processes_are_the_same(
     monkeypatch: pytest.MonkeyPatch,
