@@ -29,7 +29,7 @@ def spare_core() -> bool:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - no load average
         load = 0.0
-    return cores >= 2 and load < cores - 0.5
+    return cores >= 2 and load < cores - 0.25
 
 
 class Forked:
