@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from screener.errors import StoreError
+from screener.forked import spare_core
 from screener.store.files import (
     SealedTables,
     Tables,
@@ -52,7 +53,6 @@ from screener.store.files import (
     sealed_bytes,
     write_new_file,
 )
-from screener.store.forked import spare_core
 from screener.store.hashindex import KINDS, SegmentIndex, hash64, hash64_many, index_bytes, name_key
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from screener.errors import RecordError
-from screener.store.forked import Forked, spare_core
+from screener.forked import Forked, spare_core
 from screener.store.records import (
     NAME_MAX,
     STATUS_CODE,
@@ -169,7 +169,7 @@ class ScoredBatch:
         theirs = Forked(lambda: _scoped_keys(scope, head, cands[half:], answers[half:]))
         mine = _scoped_keys(scope, head, cands[:half], answers[:half])
         rest = theirs.result()
-        if rest is None or len(rest) != len(cands) - half:  # the child failed: do it here
+        if type(rest) is not list or len(rest) != len(cands) - half:  # it failed: do it here
             rest = _scoped_keys(scope, head, cands[half:], answers[half:])
         return mine + rest
 

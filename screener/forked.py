@@ -2,8 +2,9 @@
 
 A batch of 100k rows spends most of its time in the interpreter, one core at a
 time; a forked child sees everything this process has (copy-on-write) and can
-take half of a pure computation (``Forked``) or of the archive's segment writes
-(``archive.write_segments``). A fork copies the pages either process writes
+take half of a pure computation (``Forked``: half a CSV file's rows, half a
+batch's submission keys) or of the archive's segment writes
+(``store.archive.write_segments``). A fork copies the pages either process writes
 afterwards, so it pays only when a core is idle (``spare_core``) and the work is
 big.
 """
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
-
-import orjson
+import pickle
+from collections.abc import Callable
+from typing import Any
 
 
 def spare_core() -> bool:
@@ -33,12 +34,13 @@ def spare_core() -> bool:
 
 
 class Forked:
-    """A list of strings computed by a forked child (copy-on-write: it sees everything
-    this process has), sent back through a pipe. The child only computes: it touches
-    no file and exits without cleaning up; ``result`` is None when it failed, and the
-    caller computes the list itself."""
+    """A value computed by a forked child (copy-on-write: it sees everything this
+    process has), sent back pickled through a pipe. The child only computes: it
+    touches no file and exits without cleaning up. ``result`` is None when the child
+    failed (or could not be forked): the caller then computes the value itself, so a
+    child's failure never changes what the caller gets."""
 
-    def __init__(self, work: Callable[[], Sequence[str | None]]) -> None:
+    def __init__(self, work: Callable[[], Any]) -> None:
         self.pid = 0
         self.fd = -1
         read_end, write_end = os.pipe()
@@ -52,7 +54,7 @@ class Forked:
             code = 1
             try:
                 os.close(read_end)
-                view = memoryview(orjson.dumps(list(work())))
+                view = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
                 while view:
                     view = view[os.write(write_end, view) :]
                 code = 0
@@ -61,9 +63,11 @@ class Forked:
         os.close(write_end)
         self.pid, self.fd = pid, read_end
 
-    def result(self) -> list[str | None] | None:
+    def result(self) -> Any | None:
+        """The child's value (waiting for it), or None when it failed."""
         if not self.pid:
             return None
+        status = 1
         try:
             parts = []
             while chunk := os.read(self.fd, 1 << 20):
@@ -72,17 +76,26 @@ class Forked:
             self.pid = 0
         finally:
             os.close(self.fd)
-            if self.pid:  # interrupted: stop and reap the child
-                import signal
-
-                with contextlib.suppress(OSError):
-                    os.kill(self.pid, signal.SIGKILL)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(self.pid, 0)
+            self.fd = -1
+            self.stop()
         if os.waitstatus_to_exitcode(status) != 0:
             return None
         try:
-            found = orjson.loads(b"".join(parts))
-        except orjson.JSONDecodeError:
+            return pickle.loads(b"".join(parts))
+        except Exception:  # a child cut short: computed again by the caller
             return None
-        return found if type(found) is list else None
+
+    def stop(self) -> None:
+        """Stop and reap the child (its value is not wanted, or this process failed)."""
+        if self.pid:
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
