@@ -970,8 +970,13 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             delimiter = _delimiter_giving_id(sample, delimiter, out)
             fh.seek(0)
             if _worth_splitting(path):
-                _read_split(fh.read(), delimiter, out, path, at)
-                return
+                try:
+                    text = fh.read()
+                except UnicodeDecodeError:  # one reader says where, after what comes first
+                    fh.seek(0)
+                else:
+                    _read_split(text, delimiter, out, path, at)
+                    return
             at.reader = csv.reader(fh, delimiter=delimiter)
             found = _take_header(at.reader, out, path)
             if found is None:
