@@ -853,3 +853,32 @@ def test_a_killed_parent_leaves_its_child_the_lock_and_loses_nothing(db: Path) -
     listed = {f"seg-{s['n']:08d}" for s in _segment_rows(db)}
     assert {p.stem for p in archive_of(db).iterdir()} == listed  # nothing of the lost write
     assert {a.key for a in small(db).attempts()} == {f"before-key-{n}" for n in range(6)}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["p-0", "p-1", "p-2"],  # named by their ids: the name hashes are the id hashes
+        ["P-0", "p-1", "p-2"],  # an id's case differs: the name is casefolded, the id not
+        ["Ann Lee", "p-1", "p-2"],
+    ],
+)
+def test_a_segment_index_holds_each_name_as_compared(tmp_path: Path, names: list[str]) -> None:
+    people = [{"id": f"p-{n}", "name": name} for n, name in enumerate(names)]
+    attempts = [{"id": f"a-{n}", "cand": f"p-{n}", "key": f"k-{n}"} for n in range(3)]
+    tables = store_archive.segment_tables(1, people, attempts, [])
+    path = tmp_path / "seg.idx"
+    path.write_bytes(store_archive.index_of(tables))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        index = store_archive.SegmentIndex(path, fd)
+        want = {
+            "cand": {f"p-{n}" for n in range(3)},
+            "name": {name_key(name) for name in names},
+            "attempt": {f"a-{n}" for n in range(3)},
+            "key": {f"k-{n}" for n in range(3)},
+        }
+        for kind, texts in want.items():
+            assert index.array(kind).tolist() == sorted(hash64(t) for t in texts), kind
+    finally:
+        os.close(fd)

@@ -535,9 +535,12 @@ def index_of(tables: Tables) -> bytes:
     # stored names are clean (``records.clean_name``: spacing runs made one space), so
     # casefolding them is ``name_key``
     names = {name.casefold() for name in map(itemgetter("name"), people)}
+    cand_hashes = _hashes(list(cands))
     columns = {
-        "cand": _hashes(list(cands)),
-        "name": _hashes(list(names)),
+        "cand": cand_hashes,
+        # people named by their (lower-case) ids, as a batch file without names makes
+        # them: the same texts, so the same hashes
+        "name": cand_hashes if names == cands else _hashes(list(names)),
         "attempt": _hashes(attempt_ids),
         "key": _hashes(keys),
     }
