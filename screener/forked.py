@@ -26,6 +26,13 @@ def spare_core() -> bool:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not on Linux
         cores = os.cpu_count() or 1
+    try:  # a container's CPU quota (cgroup v2) may allow fewer cores than it sees
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as limits:
+            quota, period = limits.read().split()
+        if quota != "max":
+            cores = min(cores, int(quota) // max(int(period), 1))
+    except (OSError, ValueError):
+        pass
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - no load average
