@@ -882,3 +882,32 @@ def test_a_segment_index_holds_each_name_as_compared(tmp_path: Path, names: list
             assert index.array(kind).tolist() == sorted(hash64(t) for t in texts), kind
     finally:
         os.close(fd)
+
+
+def test_a_helper_process_is_forked_only_onto_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import screener.forked
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+    quota = "max 100000"
+    real_open = open
+
+    def fake_open(path: str, *args: object, **kwargs: object) -> object:
+        if path == "/sys/fs/cgroup/cpu.max":
+            import io
+
+            return io.StringIO(quota)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert screener.forked.spare_core()  # two cores, one busy: the batch itself
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 2.0, 1.0))
+    assert not screener.forked.spare_core()  # both busy
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+    quota = "100000 100000"  # a container allowed one core
+    assert not screener.forked.spare_core()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    quota = "max 100000"
+    assert not screener.forked.spare_core()
