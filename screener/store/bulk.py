@@ -181,11 +181,15 @@ _FORK_KEYS = 20_000
 def _scoped_keys(
     scope: str, head: str, candidates: Sequence[str], answers: Sequence[str]
 ) -> list[str | None]:
-    blake = hashlib.blake2b
-    return [
-        scope + blake(f"{head}{cid}\0{text}".encode(), digest_size=16).hexdigest()
-        for cid, text in zip(candidates, answers, strict=True)
-    ]
+    # the hash of ``head`` then each row's text, from a copy of the state after ``head``
+    # (a copy is cheaper than hashing the head again: ~25% of the keys' time)
+    start = hashlib.blake2b(head.encode(), digest_size=16)
+    out: list[str | None] = []
+    for cid, text in zip(candidates, answers, strict=True):
+        digest = start.copy()
+        digest.update(f"{cid}\0{text}".encode())
+        out.append(scope + digest.hexdigest())
+    return out
 
 
 def _all_valid_names(names: Sequence[str | None]) -> bool:
