@@ -394,7 +394,7 @@ class Txn:
             ids = list(dict.fromkeys(map(_cand_of, part)))
             placed.update(ids)
             mine = list(map(known.__getitem__, ids))
-            if i == len(parts) - 1:
+            if i == len(parts) - 1 and people.keys() - placed:  # (a set operation in C)
                 mine += [doc for cid, doc in people.items() if cid not in placed]
             out.append((mine, list(part), audit if i == len(parts) - 1 else []))
         return [g for g in out if g[0] or g[1] or g[2]]
