@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -379,6 +380,8 @@ def _name_errors(
     from screener.store.records import clean_name
 
     found: list[RowError] = []
+    if not stored:  # a new cohort: nobody to compare with
+        return found
     for number, (cid, given, _) in zip(numbers, people, strict=True):
         known = stored.get(cid)
         if known is None or not given:
@@ -478,7 +481,10 @@ def _store_once(
                 raise _Refused(wrong)
         renamed = added = 0
         returning: set[str] = set()
-        for cid, given, contact in people:
+        # a new cohort without contact details (nobody stored, no contact cell): no row
+        # has anything to add or rename
+        quiet = not stored and not any(map(itemgetter(2), people))
+        for cid, given, contact in () if quiet else people:
             known = stored.get(cid)
             if known is None:
                 if contact:
@@ -499,7 +505,8 @@ def _store_once(
         if returning and saved.stored and not check_first:
             raise _CheckFirst
         changed: list[tuple[int, str, str, tuple[str, str]]] = []  # row, id, new, earlier
-        for number, (cid, _, _), aid in zip(numbers, people, saved.attempt_ids, strict=True):
+        rows = zip(numbers, people, saved.attempt_ids, strict=True) if earlier else ()
+        for number, (cid, _, _), aid in rows:
             before = earlier.get(cid)
             if before and aid not in {a for a, _ in before}:
                 changed.append((number, cid, aid, before[-1]))

@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -702,6 +703,27 @@ class _Builder:
                     values.append(value)
         return np.fromiter(map(codes.__getitem__, keys), dtype=np.int32, count=len(keys))
 
+    def merge(self, part: _Part, number: int) -> None:
+        """Append the rows a forked reader read (``_read_split``) after row ``number``:
+        its answer codes mapped to this builder's (a value new here gets the next code,
+        in the child's order, as one reader would have given it)."""
+        lut = np.empty(max(len(part.values), 1), dtype=np.int32)
+        for j, value in enumerate(part.values):
+            code = None if value is None else self.codes.get(value)
+            if code is None:
+                code = len(self.values)
+                if value is not None:  # None: a cell dropped as too long, empty now
+                    self.codes[value] = code
+                self.values.append(value)
+            lut[j] = code
+        self.rows.extend(rows + number for rows in part.rows)
+        self.ids.extend(part.ids)
+        self.names.extend(part.names)
+        self.contacts.extend(part.contacts)
+        self.chunks.extend(lut[codes] for codes in part.chunks)
+        self.errors.extend(replace(e, row=e.row + number) for e in part.errors)
+        self.structural.update(row + number for row in part.structural)
+
     # the end ------------------------------------------------------------------------
 
     def finish(self) -> Table:
@@ -916,12 +938,29 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
+#: A CSV file of at least this many characters (and at most ``_SPLIT_MAX``) is read by
+#: two processes when a core is idle: the rows of its second half by a forked child.
+_SPLIT_MIN = 2 << 20
+_SPLIT_MAX = 256 << 20
+
+
+class _Position:
+    """The reader the rows come from and the lines before its first (for errors)."""
+
+    def __init__(self) -> None:
+        self.reader: Any = None
+        self.lines_before = 0
+
+    def line(self) -> int:
+        return self.lines_before + self.reader.line_num if self.reader is not None else 1
+
+
 def _read_delimited(path: Path, out: _Builder) -> None:
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise ContentError([f"{path}: cannot read: {exc.strerror}"]) from None
-    reader: Any = None
+    at = _Position()
     try:
         with fh:
             sample = fh.read(_SAMPLE)
@@ -930,35 +969,164 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             delimiter = sniff_delimiter(sample, path.suffix.lower())
             delimiter = _delimiter_giving_id(sample, delimiter, out)
             fh.seek(0)
-            reader = csv.reader(fh, delimiter=delimiter)
-            found = _take_header(reader, out, path)
+            if _worth_splitting(path):
+                try:
+                    text = fh.read()
+                except UnicodeDecodeError:  # one reader says where, after what comes first
+                    fh.seek(0)
+                else:
+                    _read_split(text, delimiter, out, path, at)
+                    return
+            at.reader = csv.reader(fh, delimiter=delimiter)
+            found = _take_header(at.reader, out, path)
             if found is None:
                 return
-            number: int = found
-            width = out.width
             out.text_cells = True
-            while True:
-                chunk = list(islice(reader, _CHUNK))
-                if not chunk:
-                    break
-                start = number + 1
-                number += len(chunk)
-                if set(map(len, chunk)) == {width}:
-                    out.add(range(start, start + len(chunk)), chunk)
-                    continue
-                _add_ragged(out, start, chunk, width)
+            _add_records(at.reader, out, found)
     except UnicodeDecodeError as exc:
         raise ContentError(
             [f"{path}: not UTF-8 text ({exc.reason}); save it as 'CSV UTF-8'"]
         ) from None
     except csv.Error as exc:
-        line = reader.line_num if reader is not None else 1  # the physical line it stopped at
         problem = (
             f"a cell is longer than {CELL_LIMIT:,} characters"
             if "field larger than field limit" in str(exc)
             else str(exc)
         )
-        raise ContentError([f"{path}:{line}: {problem}"]) from None
+        raise ContentError([f"{path}:{at.line()}: {problem}"]) from None  # the physical line
+
+
+def _add_records(reader: Any, out: _Builder, number: int) -> int:
+    """Add the records ``reader`` gives, numbered after ``number``; returns the last number."""
+    while chunk := list(islice(reader, _CHUNK)):
+        number = _add_chunk(out, number, chunk)
+    return number
+
+
+def _add_chunk(out: _Builder, number: int, chunk: list[list[str]]) -> int:
+    start = number + 1
+    width = out.width
+    if set(map(len, chunk)) == {width}:
+        out.add(range(start, start + len(chunk)), chunk)
+    else:
+        _add_ragged(out, start, chunk, width)
+    return number + len(chunk)
+
+
+def _worth_splitting(path: Path) -> bool:
+    from screener.forked import spare_core
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return _SPLIT_MIN <= size <= _SPLIT_MAX and hasattr(os, "fork") and spare_core()
+
+
+def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Position) -> None:
+    """Read a big CSV text in memory, the rows of its second half in a forked child.
+
+    The text after the header is cut at a newline near its middle. The child
+    adds the second half's rows to its copy of ``out`` (which has the header and
+    no rows yet), numbered from 0, and sends them back; they are appended here
+    after this half's, with the row numbers shifted and the answer codes mapped
+    to this process's. The cut is a record boundary unless it falls inside a
+    quoted cell; then the last record this half's reader gives has a newline in
+    a cell, and the whole text is read here by one reader instead, as when the
+    child fails. A text with a lone carriage return (a line end of its own) is
+    not cut, so line numbers are counted by newlines.
+    """
+    from screener.forked import Forked
+
+    at.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    found = _take_header(at.reader, out, path)
+    if found is None:
+        return
+    out.text_cells = True
+    head_lines = at.reader.line_num
+    head_end = _after_lines(text, head_lines)
+    middle = text.find("\n", head_end + (len(text) - head_end) // 2) if head_end >= 0 else -1
+    if middle < 0 or text.count("\r") != text.count("\r\n"):  # one reader, as a small file
+        _add_records(at.reader, out, found)
+        return
+    first, second = text[head_end : middle + 1], text[middle + 1 :]
+    del text
+    child = Forked(lambda: _read_part(second, delimiter, out))
+    try:
+        at.reader = csv.reader(io.StringIO(first, newline=""), delimiter=delimiter)
+        at.lines_before = head_lines
+        number, held_after = found, 0
+        held: list[list[str]] = []  # the last chunk, added once checked
+        while True:
+            after = at.reader.line_num
+            chunk = list(islice(at.reader, _CHUNK))
+            if not chunk:
+                break
+            if held:
+                number = _add_chunk(out, number, held)
+            held, held_after = chunk, after
+        if held and any("\n" in cell for cell in held[-1]):  # cut inside a cell, maybe
+            child.stop()  # one reader reads on from the last chunk's first line
+            rest = first[_after_lines(first, held_after) :] + second
+            at.reader = csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter)
+            at.lines_before = head_lines + held_after
+            _add_records(at.reader, out, number)
+            return
+        if held:
+            number = _add_chunk(out, number, held)
+        del held
+        part = child.result()
+    finally:
+        child.stop()
+    if type(part) is not _Part:  # the child failed: this process reads the rest
+        at.reader = csv.reader(io.StringIO(second, newline=""), delimiter=delimiter)
+        at.lines_before = head_lines + first.count("\n")
+        _add_records(at.reader, out, number)
+        return
+    out.merge(part, number)
+
+
+def _after_lines(text: str, lines: int) -> int:
+    """The position just after the first ``lines`` lines of ``text`` (newline ends a
+    line; -1 when the text has fewer or uses lone carriage returns)."""
+    at = 0
+    for _ in range(lines):
+        found = text.find("\n", at)
+        if found < 0:
+            return -1
+        at = found + 1
+    return at
+
+
+@dataclass
+class _Part:
+    """The rows a forked reader added to its copy of a ``_Builder`` (numbered from 0)."""
+
+    rows: list[npt.NDArray[np.int64]]
+    ids: list[str]
+    names: list[str | None]
+    contacts: list[str | None]
+    chunks: list[npt.NDArray[np.int32]]
+    values: list[object]
+    errors: list[RowError]
+    structural: set[int]
+
+
+def _read_part(text: str, delimiter: str, out: _Builder) -> _Part:
+    """In the forked child: the rows of ``text`` added to ``out`` (header, no rows yet)."""
+    out.rows, out.ids, out.names, out.contacts, out.chunks = [], [], [], [], []
+    out.errors, out.structural = [], set()
+    _add_records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), out, 0)
+    return _Part(
+        out.rows,
+        out.ids,
+        out.names,
+        out.contacts,
+        out.chunks,
+        out.values,
+        out.errors,
+        out.structural,
+    )
 
 
 def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -> None:

@@ -426,15 +426,15 @@ def test_an_error_part_way_leaves_the_destination_as_it_was(tmp_path: Path) -> N
 
 def _slow_copy(source: str, dest: str) -> None:
     """A copy into tiny segments, each segment write slowed down (a child to kill)."""
-    from screener.store import txn as store_txn
+    from screener.store import archive as store_archive
 
-    real = store_txn.write_segment
+    real = store_archive.write_segment
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.05)  # twenty segments: a second to land a kill in
         return real(*args, **kwargs)
 
-    store_txn.write_segment = slow  # type: ignore[assignment]
+    store_archive.write_segment = slow  # type: ignore[assignment]
     copy_store(Store(source), Store(dest, live_limit=2, segment_attempts=3))
     os._exit(0)
 

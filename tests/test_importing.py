@@ -532,3 +532,121 @@ def test_mapping_ignore_list(tmp_path: Path) -> None:
     path.write_text("columns:\n  ignore: [Q1]\n  Q1: m1\n", encoding="utf-8")
     with pytest.raises(ContentError, match="both mapped and ignored"):
         read_mapping(path)
+
+
+# -- a big CSV read by two processes ---------------------------------------------------
+
+
+def _split_cases() -> dict[str, str]:
+    """CSV texts of ~2,000+ rows with what a reader must get right in either half."""
+    head = "candidate_id,name,email,m1,m2,t1\n"
+    plain = "".join(
+        f"p{i},Person {i},p{i}@x.org,{'abc'[i % 3]},{i % 7}.5,{i % 5}\n" for i in range(3000)
+    )
+    quoted = "".join(
+        f'"q{i}","Person, {i}","q{i}@x.org","{"abc"[i % 3]}","a ""b"" {i % 4}",{i % 5}\n'
+        for i in range(3000)
+    )
+    multiline = "".join(f'm{i},"Line {i}\nsecond line",,a,1,{i % 5}\n' for i in range(3000))
+    messy = []
+    for i in range(3000):
+        if i % 97 == 0:
+            messy.append("\n")  # a blank line: no row, but counted
+        elif i % 89 == 0:
+            messy.append(f"r{i},too,few\n")  # ragged: a row error
+        elif i % 83 == 0:
+            messy.append(f"p{i % 50},Again,,a,1,1\n")  # an id already used: an error
+        elif i % 79 == 0:
+            messy.append(f"x{i},Long,,{'z' * 1100},1,1\n")  # a cell too long
+        elif i % 71 == 0:
+            messy.append("# a comment,,,,,\n")
+        else:
+            messy.append(f"p{i},Per  son {i},,b,{i % 3},{i % 5}\n")
+    return {
+        "plain": head + plain,
+        "crlf": (head + plain).replace("\n", "\r\n"),
+        "bom-title": "\ufeffCohort 7\n\n" + head + plain,
+        "quoted": head.replace("m1", '"m1"') + quoted,
+        "multiline": head + multiline,  # the cut inside a cell, or after one with a newline
+        "multiline-shifted": head + "x0,pad,,a,1,1\n" + multiline,
+        "messy": head + "".join(messy),
+        "lone-cr": head + plain[:5000] + "p-cr,CR,,a,1,1\r" + plain[5000:],
+    }
+
+
+def _table_facts(table: Table) -> tuple[object, ...]:
+    return (
+        table.rows.tolist(),
+        table.ids,
+        table.names,
+        table.contacts,
+        as_rows(table),
+        [(e.row, e.column, e.value, e.message) for e in table.errors],
+        table.columns,
+        table.headers,
+        table.ignored,
+    )
+
+
+@pytest.mark.parametrize("case", list(_split_cases()))
+def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """The second half's rows read by a forked child: the same rows, numbers, cells,
+    names, contacts and errors as one reader gives; a cut inside a quoted cell, a
+    lone carriage return and a child that fails all fall back to one reader."""
+    import os
+
+    import screener.forked
+    import screener.importing as importing
+
+    path = tmp_path / f"{case}.csv"
+    path.write_text(_split_cases()[case], encoding="utf-8", newline="")
+    monkeypatch.setattr(importing, "_SPLIT_MIN", 10**12)
+    one = _table_facts(read_table(path, contact_columns=None))
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
+    monkeypatch.setattr(importing, "_SPLIT_MIN", 0)
+    assert _table_facts(read_table(path, contact_columns=None)) == one
+    assert len(forks) == (0 if case == "lone-cr" else 1)
+    parent = os.getpid()
+    real_part = importing._read_part
+
+    def dies(*args: object) -> object:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real_part(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importing, "_read_part", dies)
+    assert _table_facts(read_table(path, contact_columns=None)) == one
+
+
+def test_an_error_in_the_second_half_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screener.forked
+    import screener.importing as importing
+
+    text = _split_cases()["plain"]
+    at = text.index("\n", len(text) * 3 // 4) + 1
+    path = tmp_path / "nul.csv"
+    path.write_text(text[:at] + f"p-big,{'x' * 200_000},,a,1,1\n" + text[at:], encoding="utf-8")
+    monkeypatch.setattr(importing, "_SPLIT_MIN", 10**12)
+    with pytest.raises(ContentError) as one:
+        read_table(path)
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
+    monkeypatch.setattr(importing, "_SPLIT_MIN", 0)
+    with pytest.raises(ContentError) as two:
+        read_table(path)
+    assert str(two.value) == str(one.value) and f"nul.csv:{text[:at].count(chr(10)) + 1}:" in str(
+        one.value
+    )

@@ -963,6 +963,103 @@ def test_bulk_documents_are_the_row_wise_ones(db: Path, tmp_path: Path) -> None:
         assert Store(bulk_db).save_scored_batch(batch).skipped == 300
 
 
+def test_bulk_new_people_are_created_once_in_row_order(db: Path, tmp_path: Path) -> None:
+    """A batch's new candidates: each once, in the order of their first row, named by the
+    row (or by their id when it has no name), people already stored left as they are;
+    with names or without, with a person on two rows or not."""
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, score_points, scored_batch
+
+    a = _six("recommend")
+    path = tmp_path / "six.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        write_csv(simulate(a, "A", 6, seed=4), fh)
+    encoded = encode(a, "A", read_table(path))
+    batch = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+    store = Store(db)
+    store.add_candidate("Known Person", candidate_id="k-1")
+    cases = {
+        "unnamed": (["u-3", "k-1", "u-1", "u-2", "u-0", "u-4"], [None] * 6),
+        "unnamed-twice": (["w-3", "w-1", "w-3", "k-1", "w-0", "w-4"], [None] * 6),
+        "named": (
+            ["n-3", "k-1", "n-1", "n-3", "n-0", "n-4"],
+            ["  Ann  Lee", "X", None, "Bo", "", "Cy"],
+        ),
+    }
+    for case, (cands, names) in cases.items():
+        saved = store.save_scored_batch(
+            replace(batch, candidates=cands, names=names, key_scope=case)
+        )
+        assert saved.stored == 6
+        created = [c for c in cands if c != "k-1"]
+        want = {}
+        for cid, name in zip(cands, names, strict=True):
+            if cid != "k-1" and cid not in want:
+                want[cid] = " ".join(name.split()) if name and name.strip() else cid
+        people = [d for d in stored_docs(db)["candidates"] if d["id"] in set(created)]
+        assert [(d["id"], d["name"]) for d in people] == list(want.items()), case
+    assert [c.name for c in Store(db).candidates(["k-1"])] == ["Known Person"]
+
+
+@live_file
+def test_bulk_submission_keys_hashed_by_two_processes_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big batch's keys are hashed half in a forked child: the same keys, in row order,
+    as one process makes, each the documented hash; and when the child fails, this
+    process hashes its half itself."""
+    import hashlib
+
+    import numpy as np
+
+    from screener.store import bulk
+
+    n = 2 * bulk._FORK_KEYS + 3
+    nothing = np.zeros((n, 0))
+    batch = bulk.ScoredBatch(
+        LAYOUT,
+        [f"c-{i}" for i in range(n)],
+        [],
+        nothing,
+        nothing,
+        np.zeros(n),
+        np.zeros(n),
+        key_scope="batch",
+    )
+    texts = [f"[{i % 7},{i % 5}]" for i in range(n)]
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
+    two = batch.key_list(texts)
+    assert len(forks) == 1
+    head = f"{LAYOUT.assessment}\0{LAYOUT.version}\0{LAYOUT.form}\0"
+    for i in (0, n // 2 - 1, n // 2, n - 1):
+        digest = hashlib.blake2b(f"{head}c-{i}\0{texts[i]}".encode(), digest_size=16)
+        assert two[i] == "batch:" + digest.hexdigest()
+    monkeypatch.setattr(bulk, "_FORK_KEYS", n)
+    assert batch.key_list(texts) == two and len(forks) == 1  # one process, the same keys
+    monkeypatch.setattr(bulk, "_FORK_KEYS", 2)
+    parent = os.getpid()
+    real = bulk._scoped_keys
+
+    def dies_in_the_child(*args: Any) -> list[str | None]:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(bulk, "_scoped_keys", dies_in_the_child)
+    assert batch.key_list(texts) == two and len(forks) == 2
+
+
 def test_a_batch_that_drops_follow_up_answers_is_refused(tmp_path: Path) -> None:
     from screener.importing import read_table
     from screener.simulate import simulate, write_csv

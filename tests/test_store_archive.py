@@ -24,7 +24,6 @@ from screener.errors import StoreError
 from screener.store import NewAttempt, NewCandidate, Store
 from screener.store import archive as store_archive
 from screener.store import core as store_core
-from screener.store import txn as store_txn
 from screener.store.files import sealed_bytes
 from screener.store.hashindex import hash64, name_key
 from tests.helpers import DATA, run_cli
@@ -485,7 +484,7 @@ def test_an_interrupted_migration_keeps_a_bak_and_is_redone(
     old = _version_3_file(db, 30)
     bak = db.with_name(db.name + ".bak")
     calls = {"n": 0}
-    real = store_txn.write_segment
+    real = store_archive.write_segment
 
     def dies_on_the_third(*args: object, **kwargs: object) -> store_archive.Segment:
         calls["n"] += 1
@@ -493,7 +492,7 @@ def test_an_interrupted_migration_keeps_a_bak_and_is_redone(
             raise StoreError("cannot write: No space left on device")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store_txn, "write_segment", dies_on_the_third)
+    monkeypatch.setattr(store_archive, "write_segment", dies_on_the_third)
     with pytest.raises(StoreError, match="No space left"):
         small(db, live=10, segment=8).add_candidate("Not Yet")
     assert db.read_bytes() == old  # untouched
@@ -686,3 +685,229 @@ def test_candidate_ids_by_prefix_read_the_segments_heads(
     monkeypatch.setattr(store_archive, "_CANDIDATES_AT", b"{not-this")
     for prefix in ("", "p-1", 'q"'):
         assert Store(db).candidate_ids(prefix) == [i for i in everyone if i.startswith(prefix)]
+
+
+# -- segments written by two processes (a big commit) ----------------------------------
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every commit of two or more segments writes half of them in a forked child; the
+    list gets each fork's child pid (seen in this process only)."""
+    monkeypatch.setattr(store_archive, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(store_archive, "spare_core", lambda: True)  # however busy the machine
+    children: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return children
+
+
+def _segment_rows(db: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = record_of(db)["segments"]  # type: ignore[assignment]
+    return rows
+
+
+def test_segments_written_by_two_processes_are_those_one_writes(
+    tmp_path: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rows stored with the forked writer and without: the same segments (the
+    same rows of the commit record, in order, and the same bytes but for the times),
+    every file private, nothing left over, and everything read back."""
+    rows = [
+        replace(r, submitted=f"2024-01-01T10:00:{n:02d}Z") for n, r in enumerate(people_rows(23))
+    ]
+    two = tmp_path / "two" / "screener.json"
+    small(two).save_attempts(rows)
+    assert len(forked) == 1
+    monkeypatch.setattr(store_archive, "PARALLEL_MIN", 10**9)
+    one = tmp_path / "one" / "screener.json"
+    small(one).save_attempts(rows)
+    assert len(forked) == 1  # no fork for this one
+    assert _segment_rows(two) == _segment_rows(one) and len(_segment_rows(one)) == 5
+
+    def content(db: Path) -> list[object]:
+        out = []
+        for path in segment_files(db):
+            tables = orjson.loads(path.read_bytes())
+            assert path.with_suffix(".idx").read_bytes() == store_archive.index_of(tables)
+            for doc in tables["candidates"].values():
+                doc.pop("created")
+            for doc in tables["attempts"].values():
+                doc.pop("id")  # random
+            tables["meta"]["1"].pop("seal")
+            out.append(tables)
+        return out
+
+    assert content(two) == content(one)
+    for path in db_files(two):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert temp_files(two) == []
+    assert [a.key for a in small(two).attempts()] == [r.key for r in rows]
+
+
+def _in_child(parent: int, action: object) -> None:
+    """Make ``archive._write_job`` run ``action`` first in a forked child only."""
+    real = store_archive._write_job
+
+    def job(*args: object) -> object:
+        if os.getpid() != parent:
+            action()  # type: ignore[operator]
+        return real(*args)  # type: ignore[arg-type]
+
+    store_archive._write_job = job  # type: ignore[assignment]
+
+
+def test_a_killed_segment_writer_process_fails_the_batch_cleanly(
+    db: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child is SIGKILLed with a segment half written (its temp file fsynced, not
+    renamed): the write raises a one-line error, nothing of it is committed or left
+    behind (segments, temp files), and what was committed before is intact."""
+    store = small(db)
+    store.save_attempts(people_rows(6, prefix="before"))
+    before = snapshot(db)
+    real_fsync = os.fsync
+    parent = os.getpid()
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        if os.getpid() != parent and ".seg-" in os.readlink(f"/proc/self/fd/{fd}"):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(StoreError) as failed:
+        store.save_attempts(people_rows(23, prefix="lost"))
+    message = str(failed.value)
+    assert "\n" not in message and "SIGKILL" in message, message
+    assert forked
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert snapshot(db) == before
+    assert temp_files(db) == []
+    assert {a.key for a in small(db).attempts()} == {f"before-key-{n}" for n in range(6)}
+
+
+def test_a_failing_segment_writer_process_says_why_in_one_line(
+    db: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = small(db)
+    store.save_attempts(people_rows(6, prefix="before"))
+    before = snapshot(db)
+
+    def full() -> None:
+        raise StoreError(f"cannot write {db}: No space left\non device")
+
+    monkeypatch.setattr(store_archive, "_write_job", store_archive._write_job)
+    _in_child(os.getpid(), full)
+    with pytest.raises(StoreError) as failed:
+        store.save_attempts(people_rows(23, prefix="lost"))
+    assert str(failed.value) == (
+        f"cannot write the archive segments in {archive_of(db)}: "
+        f"cannot write {db}: No space left on device"
+    )
+    assert snapshot(db) == before and temp_files(db) == []
+
+
+def _parallel_writer(path: str, report: int) -> None:
+    """Store a big batch; this process says when its child is writing, then stalls so
+    it is killed while the child still writes."""
+    store_archive.PARALLEL_MIN = 0
+    store_archive.spare_core = lambda: True  # type: ignore[assignment]
+    parent = os.getpid()
+    real = store_archive._write_job
+
+    def job(*args: object) -> object:
+        if os.getpid() == parent:
+            os.write(report, b"forked\n")
+            time.sleep(60)
+        else:
+            time.sleep(0.3)  # still writing when the parent is killed
+        return real(*args)  # type: ignore[arg-type]
+
+    store_archive._write_job = job  # type: ignore[assignment]
+    small(Path(path)).save_attempts(people_rows(23, prefix="lost"))
+
+
+def test_a_killed_parent_leaves_its_child_the_lock_and_loses_nothing(db: Path) -> None:
+    """The writer is SIGKILLed while its forked child writes segments: the child keeps
+    the write lock (a shared flock) until it is done, so the next writer cannot reuse
+    the segment numbers meanwhile; it then removes every file of the lost write, and
+    what was committed before is intact."""
+    small(db).save_attempts(people_rows(6, prefix="before"))
+    read_end, write_end = os.pipe()
+    proc = FORK.Process(target=_parallel_writer, args=(str(db), write_end))
+    proc.start()
+    os.close(write_end)
+    with os.fdopen(read_end) as reports:
+        assert reports.readline() == "forked\n"
+        _kill(proc)
+    small(db).add_candidate("After")  # waits for the lock: the child is still writing
+    time.sleep(0.5)  # a child writing without the lock would leave files after the write
+    assert temp_files(db) == []
+    listed = {f"seg-{s['n']:08d}" for s in _segment_rows(db)}
+    assert {p.stem for p in archive_of(db).iterdir()} == listed  # nothing of the lost write
+    assert {a.key for a in small(db).attempts()} == {f"before-key-{n}" for n in range(6)}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["p-0", "p-1", "p-2"],  # named by their ids: the name hashes are the id hashes
+        ["P-0", "p-1", "p-2"],  # an id's case differs: the name is casefolded, the id not
+        ["Ann Lee", "p-1", "p-2"],
+    ],
+)
+def test_a_segment_index_holds_each_name_as_compared(tmp_path: Path, names: list[str]) -> None:
+    people = [{"id": f"p-{n}", "name": name} for n, name in enumerate(names)]
+    attempts = [{"id": f"a-{n}", "cand": f"p-{n}", "key": f"k-{n}"} for n in range(3)]
+    tables = store_archive.segment_tables(1, people, attempts, [])
+    path = tmp_path / "seg.idx"
+    path.write_bytes(store_archive.index_of(tables))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        index = store_archive.SegmentIndex(path, fd)
+        want = {
+            "cand": {f"p-{n}" for n in range(3)},
+            "name": {name_key(name) for name in names},
+            "attempt": {f"a-{n}" for n in range(3)},
+            "key": {f"k-{n}" for n in range(3)},
+        }
+        for kind, texts in want.items():
+            assert index.array(kind).tolist() == sorted(hash64(t) for t in texts), kind
+    finally:
+        os.close(fd)
+
+
+def test_a_helper_process_is_forked_only_onto_an_idle_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import screener.forked
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+    quota = "max 100000"
+    real_open = open
+
+    def fake_open(path: str, *args: object, **kwargs: object) -> object:
+        if path == "/sys/fs/cgroup/cpu.max":
+            import io
+
+            return io.StringIO(quota)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert screener.forked.spare_core()  # two cores, one busy: the batch itself
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 2.0, 1.0))
+    assert not screener.forked.spare_core()  # both busy
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.5, 0.5))
+    quota = "100000 100000"  # a container allowed one core
+    assert not screener.forked.spare_core()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    quota = "max 100000"
+    assert not screener.forked.spare_core()

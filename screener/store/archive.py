@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from screener.errors import StoreError
+from screener.forked import spare_core
 from screener.store.files import (
     SealedTables,
     Tables,
@@ -534,9 +535,12 @@ def index_of(tables: Tables) -> bytes:
     # stored names are clean (``records.clean_name``: spacing runs made one space), so
     # casefolding them is ``name_key``
     names = {name.casefold() for name in map(itemgetter("name"), people)}
+    cand_hashes = _hashes(list(cands))
     columns = {
-        "cand": _hashes(list(cands)),
-        "name": _hashes(list(names)),
+        "cand": cand_hashes,
+        # people named by their (lower-case) ids, as a batch file without names makes
+        # them: the same texts, so the same hashes
+        "name": cand_hashes if names == cands else _hashes(list(names)),
         "attempt": _hashes(attempt_ids),
         "key": _hashes(keys),
     }
@@ -581,6 +585,157 @@ def write_segment(
         layouts=tuple((n, c, p, t) for n, (c, p, t) in layouts.items()),
         size=len(payload),
     )
+
+
+#: A commit of at least this many attempts in two or more segments forks a process to
+#: write half of them (a fork of a big heap costs ~20-50 ms; a segment ~35 ms of CPU).
+PARALLEL_MIN = 12_000
+
+#: One segment to write: its number, candidates, attempts (in time order), audit events.
+SegmentJob = tuple[int, list[Doc], list[Doc], list[Doc]]
+
+
+def _write_job(folder: Path, job: SegmentJob, like: os.stat_result | None) -> Segment:
+    number, people, attempts, audit = job
+    return write_segment(folder, number, segment_tables(number, people, attempts, audit), like)
+
+
+def write_segments(
+    folder: Path, jobs: Sequence[SegmentJob], like: os.stat_result | None, *, fork: bool
+) -> list[Segment]:
+    """Write new segments; returns their commit-record rows, in the order of ``jobs``.
+
+    A big commit is written by two processes (the machine's other core): a
+    forked child writes every second segment while this process writes the
+    others, and reports its rows through a pipe (when a core is idle: ``spare_core``).
+    Nothing lists the segments until
+    the caller's commit, which comes after both are done, so the split changes
+    nothing a reader or a crash can see. The child shares the write lock (an
+    ``flock`` belongs to the open file, which the fork shares), so when this
+    process is killed the lock is held until the child has finished too and no
+    other writer can reuse these segment numbers meanwhile. A child that fails
+    or is killed makes this raise a one-line ``StoreError``; the caller removes
+    what was written (``Txn.abandon``). ``fork`` False (no ``flock`` to share, no
+    ``os.fork``) or a small commit: all written here.
+    """
+    size = sum(len(job[2]) for job in jobs)
+    if (
+        not fork
+        or len(jobs) < 2
+        or size < PARALLEL_MIN
+        or not hasattr(os, "fork")
+        or not spare_core()
+    ):
+        return [_write_job(folder, job, like) for job in jobs]
+    theirs = list(jobs[1::2])
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to spare: write everything here
+        os.close(read_end)
+        os.close(write_end)
+        return [_write_job(folder, job, like) for job in jobs]
+    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+        _segment_child(folder, theirs, like, read_end, write_end)
+    os.close(write_end)
+    try:
+        mine = [_write_job(folder, job, like) for job in jobs[0::2]]
+        report = _read_all(read_end)
+        status = os.waitpid(pid, 0)[1]
+        pid = 0
+    except BaseException:
+        _stop(pid)
+        raise
+    finally:
+        os.close(read_end)
+    return _merge_rows(folder, mine, theirs, report, status)
+
+
+def _segment_child(
+    folder: Path,
+    jobs: Sequence[SegmentJob],
+    like: os.stat_result | None,
+    read_end: int,
+    write_end: int,
+) -> None:  # pragma: no cover - runs in the forked child
+    """The forked writer: write ``jobs``, report their rows (or the error), exit."""
+    code = 1
+    try:
+        os.close(read_end)
+        try:
+            rows = [_write_job(folder, job, like).to_doc() for job in jobs]
+            message = orjson.dumps({"rows": rows})
+            code = 0
+        except BaseException as exc:  # reported to the parent, in one line
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            message = orjson.dumps({"error": text})
+        view = memoryview(message)
+        while view:
+            view = view[os.write(write_end, view) :]
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    parts = []
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _stop(pid: int) -> None:
+    """This process failed while its child writes: stop the child and reap it, so no
+    file appears after the caller has removed what was written."""
+    if pid:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _merge_rows(
+    folder: Path, mine: list[Segment], theirs: list[SegmentJob], report: bytes, status: int
+) -> list[Segment]:
+    """Both processes' rows in job order, or the child's failure as a one-line error."""
+    code = os.waitstatus_to_exitcode(status)
+    try:
+        answer = orjson.loads(report) if report else {}
+    except orjson.JSONDecodeError:
+        answer = {}
+    rows = answer.get("rows") if type(answer) is dict else None
+    if code != 0 or type(rows) is not list or len(rows) != len(theirs):
+        if code < 0:
+            import signal
+
+            why = f"it was stopped by {signal.Signals(-code).name}"
+        elif type(answer) is dict and type(answer.get("error")) is str:
+            why = answer["error"]
+        else:
+            why = f"it exited with status {code}"
+        raise StoreError(f"cannot write the archive segments in {folder}: {why}")
+    try:
+        theirs_rows = [Segment.from_doc(row) for row in rows]
+    except ValueError as exc:  # pragma: no cover - the child wrote them
+        raise StoreError(f"cannot write the archive segments in {folder}: {exc}") from None
+    out: list[Segment] = []
+    for n in range(len(mine) + len(theirs_rows)):
+        out.append(mine[n // 2] if n % 2 == 0 else theirs_rows[n // 2])
+    return out
+
+
+def remove_segment_temps(folder: Path, numbers: Iterable[int]) -> None:
+    """Remove the temp files of these segments' writes (a killed writer process's)."""
+    wanted = {f"seg-{number:08d}" for number in numbers}  # ``.seg-N.json.<random>.tmp``
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(".") and name.endswith(".tmp") and name.split(".")[1] in wanted:
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
 
 
 def remove_segment_files(folder: Path, numbers: Iterable[int]) -> None:

@@ -260,6 +260,7 @@ class Store:
             except Stale as gone:
                 raise self._missing(gone, "nothing was written") from None
             self._txn = txn
+            txn.fork_writes = lock.shared_by_fork
             try:
                 yield txn
                 txn.commit()
@@ -751,11 +752,17 @@ class Store:
             names = given if rows is None else [given[i] for i in rows]
             people: list[Doc] = []
             created = utc_stamp()
-            for cid, name in zip(cands, names, strict=True):
-                if cid not in known:
-                    known.add(cid)
-                    cleaned = clean_name(name) if name and name.strip() else cid
-                    people.append({"id": cid, "name": cleaned, "created": created})
+            if not any(names) and len(set(cands)) == m:
+                # no names (each is named by their id), each person once: one comprehension
+                people = [
+                    {"id": cid, "name": cid, "created": created} for cid in cands if cid not in known
+                ]
+            else:
+                for cid, name in zip(cands, names, strict=True):
+                    if cid not in known:
+                        known.add(cid)
+                        cleaned = clean_name(name) if name and name.strip() else cid
+                        people.append({"id": cid, "name": cleaned, "created": created})
             if people:
                 tx.append("candidates", people)
             if docs:

@@ -624,6 +624,11 @@ class WriteLock:
             self._fd = fd
             return
 
+    @property
+    def shared_by_fork(self) -> bool:
+        """Whether a forked child holds the lock too (an ``flock``, until both let go)."""
+        return self._fd is not None
+
     def _filelock(self, timeout: float, poll: float) -> None:
         from filelock import FileLock, Timeout
 

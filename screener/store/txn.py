@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from itertools import pairwise
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -35,10 +35,10 @@ from screener.store.archive import (
     collect_garbage,
     make_folder,
     remove_segment_files,
+    remove_segment_temps,
     segment_path,
-    segment_tables,
     sort_stamp,
-    write_segment,
+    write_segments,
 )
 from screener.store.files import (
     AtomicJSONStorage,
@@ -91,6 +91,9 @@ class Txn:
         self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
+        #: big commits may write segments in a forked process: only when the write lock
+        #: is an ``flock`` the fork shares (``archive.write_segments``)
+        self.fork_writes = False
         self.folder = archive_folder(path)
         data = self.buffer.read()
         record = Record()
@@ -330,8 +333,25 @@ class Txn:
         like = self._like()
         make_folder(self.folder, like)
         self.written.append(number)
-        tables = segment_tables(number, people, attempts, audit)
-        return write_segment(self.folder, number, tables, like)
+        return write_segments(self.folder, [(number, people, attempts, audit)], like, fork=False)[0]
+
+    def _new_segments(
+        self, groups: Sequence[tuple[list[Doc], list[Doc], list[Doc]]]
+    ) -> list[Segment]:
+        """Write new segments of (candidates, attempts in time order, audit events), two
+        processes at a time when there are many (``archive.write_segments``)."""
+        if not groups:
+            return []
+        record = self.archive.record
+        like = self._like()
+        make_folder(self.folder, like)
+        jobs = []
+        for people, attempts, audit in groups:
+            number = record.next
+            record.next += 1
+            self.written.append(number)
+            jobs.append((number, people, attempts, audit))
+        return write_segments(self.folder, jobs, like, fork=self.fork_writes)
 
     def rewrite(self, segment: Segment, change: Callable[[Tables], Tables | None]) -> None:
         """Replace a segment by what ``change`` makes of a copy of its tables (None or
@@ -361,7 +381,7 @@ class Txn:
         """Split attempts (in time order) into segments of at most ``limits.segment``,
         each with the records of its attempts' candidates (from ``people``, else copied
         from the archive); people without attempts here and the audit events go last."""
-        missing = {d["cand"] for d in attempts} - people.keys()
+        missing = set(map(_cand_of, attempts)) - people.keys()
         copies = self.archived_people(missing) if missing else {}
         unknown = missing - copies.keys()
         if unknown:  # pragma: no cover - the documents were checked when read
@@ -374,7 +394,7 @@ class Txn:
             ids = list(dict.fromkeys(map(_cand_of, part)))
             placed.update(ids)
             mine = list(map(known.__getitem__, ids))
-            if i == len(parts) - 1:
+            if i == len(parts) - 1 and people.keys() - placed:  # (a set operation in C)
                 mine += [doc for cid, doc in people.items() if cid not in placed]
             out.append((mine, list(part), audit if i == len(parts) - 1 else []))
         return [g for g in out if g[0] or g[1] or g[2]]
@@ -406,20 +426,24 @@ class Txn:
 
         keyed, people, audit = self._collect(group)
         attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
-        written = [self._new_segment(*g) for g in self._groups(attempts, people, audit)]
+        written = self._new_segments(self._groups(attempts, people, audit))
         self.archive.replace_run(group, written)
         self.dropped.extend(s.number for s in group)
 
     # -- commit -------------------------------------------------------------------------
 
-    def archivable(self, data: Tables) -> int:
-        attempts = data.get("attempts", {})
-        audit = data.get("audit", {})
-        return (
-            sum(1 for d in attempts.values() if d["status"] == "submitted")
-            + len(data.get("candidates", {}))
-            + sum(1 for d in audit.values() if d["event"] in STORE_EVENTS)
-        )
+    def over_limit(self, data: Tables) -> bool:
+        """Whether the live file holds more archivable documents than ``limits.live``
+        (counted only up to the limit: a bulk save's 100k attempts are not all looked at)."""
+        room = self.limits.live - len(data.get("candidates", {}))
+        for counted in (
+            (d for d in data.get("attempts", {}).values() if d["status"] == "submitted"),
+            (d for d in data.get("audit", {}).values() if d["event"] in STORE_EVENTS),
+        ):
+            if room < 0:
+                break
+            room -= sum(1 for _ in islice(counted, room + 1))
+        return room < 0
 
     def flush(self, data: Tables) -> int:
         """Move the live file's submitted attempts, candidates and store audit events into
@@ -428,12 +452,12 @@ class Txn:
         use does not leave a trail of small segments."""
         import heapq
 
-        if not self.flush_all and self.archivable(data) <= self.limits.live:
+        if not self.flush_all and not self.over_limit(data):
             return 0
         live_attempts = data.get("attempts", {})
         submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
         stamps = [d.get("submitted") or d.get("started") or "" for _, d in submitted]
-        if any(a > b for a, b in pairwise(stamps)):  # else: in order
+        if stamps != sorted(stamps):  # else: in order (sorting a sorted list is one pass)
             order = sorted(range(len(submitted)), key=lambda i: (stamps[i], int(submitted[i][0])))
             submitted = [submitted[i] for i in order]
             stamps = [stamps[i] for i in order]
@@ -462,7 +486,7 @@ class Txn:
             attempts = [d for _, d in submitted]
         everyone = {**old_people, **people} if old_people else people
         groups = self._groups(attempts, everyone, old_audit + [d for _, d in events])
-        written = [self._new_segment(*g) for g in groups]
+        written = self._new_segments(groups)
         if tail:
             self.archive.replace_run(tail, written)
             self.dropped.append(tail[0].number)
@@ -529,6 +553,7 @@ class Txn:
         if self.written:
             self.archive.forget(self.written)
             remove_segment_files(self.folder, self.written)
+            remove_segment_temps(self.folder, self.written)  # a killed writer process's
             self.written.clear()
 
 
