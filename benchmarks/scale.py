@@ -22,7 +22,8 @@ run):
   call, on an attempt in progress of a new candidate (the live file's size is
   what it costs; the archive is not read);
 - ``take --answers FILE --name NEW`` for a new candidate (a different name per run);
-- ``show CANDIDATE`` and ``report CANDIDATE`` of a candidate of the 5th batch;
+- ``show CANDIDATE`` and ``report CANDIDATE`` of a candidate of the 5th batch, also
+  with their assessment in the content in use (``--content-dir tests/data/bfi``);
 - ``db info``; ``screener --version`` (start-up alone, for scale) and what ``show``
   asks the store, in this process;
 - what a shell's Tab runs to complete a candidate id (typer's bash completion of
@@ -272,6 +273,15 @@ def main() -> None:
         *whole(lambda n: [*base, "report", someone], runs),
         "<= 0.300 s, <= 150 MiB",
     )
+    # a real recruiter's case: the attempts' assessment is in the content in use
+    in_use = [*SCREENER, "--db", str(db), "--content-dir", str(ASSESSMENT.parent)]
+    for command in ("show", "report"):
+        measure([*in_use, command, someone])  # warms the content cache
+        row(
+            f"{command} {someone} (its assessment in the content in use)",
+            *whole(lambda n, c=command: [*in_use, c, someone], runs),
+            "<= 0.300 s, <= 150 MiB",
+        )
     row("db info", *whole(lambda n: [*base, "db", "info"], runs), "<= 0.300 s")
     # what a shell's Tab runs to complete `screener show 61617-b4-1` (bash; typer's script)
     completing = {

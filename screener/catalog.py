@@ -21,6 +21,7 @@ from screener.errors import ContentError, NotFoundError
 if TYPE_CHECKING:  # imported when used: listing the content needs none of them
     from screener.content import Assessment, Module
     from screener.lint import Checked
+    from screener.views import ContentViews
     from screener.yamlsource import Problem
 
 _T = TypeVar("_T")
@@ -244,13 +245,26 @@ class Lazy(Mapping[str, _T]):
 class Catalog:
     """Every assessment and module found, by id, with the file each came from.
 
-    Read back from the content cache, ``assessments`` and ``modules`` are ``Lazy``.
+    Read back from the content cache, ``assessments`` and ``modules`` are ``Lazy``,
+    and ``views`` holds their plain views (``screener.views``), made when the cache
+    was written.
     """
 
     assessments: Mapping[str, Assessment] = field(default_factory=dict)
     modules: Mapping[str, Module] = field(default_factory=dict)
     sources: dict[str, Path] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    views: ContentViews | None = field(default=None, repr=False, compare=False)
+
+    def rendered(self) -> ContentViews:
+        """The assessments and modules as rendering reads them (``show``, ``report``):
+        their views, which read back from the cache without the content models (so
+        without pydantic); made from the models when the catalog was not cached."""
+        if self.views is None:
+            from screener.views import content_views
+
+            self.views = content_views(self.assessments, self.modules)
+        return self.views
 
     def assessment(self, name: str) -> Assessment:
         """An assessment by id, or by the path of a YAML file (its modules checked
@@ -347,8 +361,9 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
     """Load every content root; a root with faults makes the catalog refuse to load.
 
     A catalog that loaded is kept in the content cache (``CACHE_ENV``) as its models
-    alone, under ``_content_entry``: loading it again reads the content files (for
-    their hash) and one small pickle, not each file's check with its marks.
+    and their views (``Catalog.rendered``) alone, under ``_content_entry``: loading
+    it again reads the content files (for their hash) and one small pickle, not each
+    file's check with its marks.
     """
     import pickle
 
@@ -363,7 +378,12 @@ def load_catalog(extra: Sequence[Path] = ()) -> Catalog:
             pass
     catalog = _load_catalog(extra)
     if entry is not None:
-        kept = replace(catalog, assessments=Lazy(catalog.assessments), modules=Lazy(catalog.modules))
+        kept = replace(
+            catalog,
+            assessments=Lazy(catalog.assessments),
+            modules=Lazy(catalog.modules),
+            views=catalog.rendered(),
+        )
         _store(entry, pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
     return catalog
 

@@ -10,46 +10,19 @@ each model is defined, and evaluating them from strings cost a fifth of this
 module's import (every command that reads content pays it).
 """
 
-from collections.abc import Iterator, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from screener.errors import NotFoundError
-from screener.messages import text
+
+# the domains and their titles are plain values that rendering reads without pydantic
+from screener.views import DOMAIN_TITLES as DOMAIN_TITLES
+from screener.views import DOMAINS as DOMAINS
+from screener.views import Domain
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
 Text = Annotated[str, StringConstraints(min_length=1)]
-Domain = Literal["cognitive", "personal", "relational", "business"]
-DOMAINS: tuple[Domain, ...] = ("cognitive", "personal", "relational", "business")
-
-
-class _Titles(Mapping[str, str]):
-    """Titles looked up in the message catalogue (screener/messages.py) when read, so
-    they follow ``SCREENER_LANG``; keys map to message ids."""
-
-    def __init__(self, ids: Mapping[str, str]) -> None:
-        self._ids = dict(ids)
-
-    def __getitem__(self, key: str) -> str:
-        return text(self._ids[key])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._ids)
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-
-#: Each domain's title, in the candidate's language.
-DOMAIN_TITLES: Mapping[str, str] = _Titles(
-    {
-        "cognitive": "domain.cognitive",
-        "personal": "domain.personal",
-        "relational": "domain.relational",
-        "business": "domain.business",
-    }
-)
 
 
 class _Model(BaseModel):

@@ -30,13 +30,12 @@ from screener.messages import plural, text
 from screener.terminal import _UNSAFE_IN_LAYOUT, printable, printable_layout
 
 if TYPE_CHECKING:  # the store package imports tinydb, content pydantic: only their types here
-    from screener.catalog import Catalog
     from screener.coaching import PlanEntry
-    from screener.content import Assessment, Module
     from screener.evaluate import Evaluation
     from screener.scoring import CompetencyScore, Scorecard
     from screener.stats import AssessmentStats
     from screener.store import AttemptRecord, Candidate, Progress
+    from screener.views import AssessmentInfo, ContentInfo, ModuleInfo
 
 __all__ = [
     "Steps",
@@ -144,7 +143,7 @@ def fmt(score: float | None) -> str:
 
 
 def scorecard_table(
-    assessment: Assessment,
+    assessment: AssessmentInfo,
     scorecard: Scorecard,
     con: Console,
     previous: Scorecard | None = None,
@@ -161,7 +160,7 @@ def scorecard_table(
     table.add_column("Status")
     if previous is not None:
         table.add_column("Change", justify="right")
-    from screener.content import DOMAIN_TITLES, DOMAINS
+    from screener.views import DOMAIN_TITLES, DOMAINS
 
     width = 20 if con.width >= 90 else 12
     for domain in DOMAINS:
@@ -208,8 +207,8 @@ def _change(now: float | None, before: float | None) -> str:
 
 def plan_table(
     plan: tuple[PlanEntry, ...],
-    assessment: Assessment,
-    modules: Mapping[str, Module],
+    assessment: AssessmentInfo,
+    modules: Mapping[str, ModuleInfo],
     scorecard: Scorecard | None = None,
     plain: bool = False,
 ) -> Table:
@@ -258,10 +257,10 @@ def _gap_of(scorecard: Scorecard | None, competency: str, fallback: float) -> fl
 
 def show_result(
     con: Console,
-    assessment: Assessment,
+    assessment: AssessmentInfo,
     scorecard: Scorecard,
     plan: tuple[PlanEntry, ...],
-    modules: Mapping[str, Module],
+    modules: Mapping[str, ModuleInfo],
     previous: Scorecard | None = None,
     heading: str | None = None,
 ) -> None:
@@ -284,7 +283,7 @@ def show_result(
         con.print(plan_table(plan, assessment, modules, scorecard, is_plain(con)))
 
 
-def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, Module]) -> str:
+def _plan_heading(plan: tuple[PlanEntry, ...], modules: Mapping[str, ModuleInfo]) -> str:
     """How many modules are required and recommended, and about how long each part takes."""
     required = [e for e in plan if e.required]
     recommended = [e for e in plan if not e.required]
@@ -426,11 +425,11 @@ def modules_table(rows: Iterable[Mapping[str, object]]) -> Table:
 
 def attempt_screen(
     con: Console,
-    catalog: Catalog,
+    catalog: ContentInfo,
     record: AttemptRecord,
     previous: AttemptRecord | None,
     heading: str | None = None,
-    taken: Assessment | None = None,
+    taken: AssessmentInfo | None = None,
 ) -> None:
     """A stored attempt's results screen (``show_result``) with the change since
     ``previous`` when both are of the same version; a note when the assessment
@@ -476,7 +475,7 @@ def progress_text(p: Progress | None) -> str:
 
 def show_candidate(
     con: Console,
-    catalog: Catalog,
+    catalog: ContentInfo,
     who: Candidate,
     done: list[AttemptRecord],
     in_progress: bool,
@@ -574,7 +573,7 @@ def _extra_time_note(factor: float | None) -> str:
 def coaching_plan_table(
     name: str,
     plan: Iterable[PlanEntry],
-    modules: Mapping[str, Module],
+    modules: Mapping[str, ModuleInfo],
     progress: Mapping[str, Progress],
     con: Console | None = None,
 ) -> Table:

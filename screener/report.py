@@ -26,10 +26,10 @@ from screener.coaching import PlanRow
 from screener.messages import plural, text
 from screener.terminal import printable
 
-if TYPE_CHECKING:  # the store package imports tinydb, the content models pydantic; a
-    # report only needs their types (and reads the content it names, ``catalog.Lazy``)
-    from screener.content import Assessment, Module
+if TYPE_CHECKING:  # the store package imports tinydb; a report reads the content it
+    # names through what the models and their views share (``screener.views``)
     from screener.store import AttemptRecord, Candidate, Progress
+    from screener.views import AssessmentInfo, ModuleInfo
 
 #: The message ids (screener/messages.py) of each outcome's headline and next step,
 #: and of each status in words.
@@ -61,8 +61,8 @@ class ReportData:
     candidate: Candidate
     attempts: Sequence[AttemptRecord]  # submitted ones, oldest first
     progress: Sequence[Progress]
-    assessments: Mapping[str, Assessment]
-    modules: Mapping[str, Module]
+    assessments: Mapping[str, AssessmentInfo]  # the models, or their views
+    modules: Mapping[str, ModuleInfo]
     generated: str  # e.g. "2024-05-01"
 
     @property

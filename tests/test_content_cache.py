@@ -171,3 +171,38 @@ def test_a_catalog_read_back_unpickles_only_what_is_read(cache: Path) -> None:
     assert dict(again.modules) == dict(fresh.modules)
     assert dict(again.assessments) == dict(fresh.assessments)
     assert isinstance(pickle.loads(pickle.dumps(again)).modules, Lazy)
+
+
+def _bundled_and_test_catalogs() -> list[list[Path]]:
+    return [[], [DATA / "bfi"], [DATA / "tiny"]]
+
+
+@pytest.mark.parametrize("extra", _bundled_and_test_catalogs(), ids=["bundled", "bfi", "tiny"])
+def test_the_views_say_what_the_models_say(cache: Path, extra: list[Path]) -> None:
+    """Every assessment's and module's view (what ``show`` and ``report`` render, read
+    back from the cache without pydantic) holds exactly what its model says, in order."""
+    fresh = load_catalog(extra)  # loaded, and stored with its views
+    again = load_catalog(extra)  # read back
+    assert again.views is not None  # kept in the cache, not made again
+    for views in (fresh.rendered(), again.rendered()):
+        assert list(views.assessments) == list(fresh.assessments)
+        assert list(views.modules) == list(fresh.modules)
+        for key, model in fresh.assessments.items():
+            view = views.assessments[key]
+            assert (view.id, view.title, view.version) == (model.id, model.title, model.version)
+            assert [(c.id, c.name, c.domain) for c in view.competencies] == [
+                (c.id, c.name, c.domain) for c in model.competencies
+            ]
+            for comp in model.competencies:
+                assert view.competency(comp.id).name == model.competency(comp.id).name
+            with pytest.raises(KeyError):
+                view.competency("no-such-competency")
+        for key, module in fresh.modules.items():
+            mview = views.modules[key]
+            assert (mview.id, mview.title, mview.summary, mview.minutes) == (
+                module.id,
+                module.title,
+                module.summary,
+                module.minutes,
+            )
+            assert list(mview.lessons) == [lesson.id for lesson in module.lessons]

@@ -10,7 +10,7 @@ from screener.coaching import build_plan
 from screener.content import Assessment, Module
 from screener.report import ReportData, html_report, interval_words, markdown_report
 from screener.scoring import score_form
-from screener.store import Layout, Store
+from screener.store import Layout, Progress, Store
 
 
 def _six() -> Assessment:
@@ -107,3 +107,42 @@ def test_a_pass_with_a_recommendation_needs_no_coaching(tmp_path: Path) -> None:
     md = markdown_report(data)
     assert "No coaching is needed." in md
     assert "### Recommended" in md and "1. **Reasoning basics**" in md
+
+
+def test_the_content_views_give_the_same_report_and_screen_as_the_models(
+    tmp_path: Path,
+) -> None:
+    """``report`` and ``show`` render the content's views (``screener.views``), read back
+    without pydantic: the same bytes as rendering the models themselves."""
+    import io
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from screener.render import attempt_screen, show_result
+    from screener.views import content_views
+
+    data, card = _data(tmp_path, right=4, ratings=[2, 2, 2, 2])
+    started = Progress(
+        data.candidate.id, "teamwork-101", None, "2026-01-01", "2026-01-01", None, None, ("l1",)
+    )
+    data = replace(data, progress=[started])  # a started module: its lessons are counted
+    views = content_views(data.assessments, data.modules)
+    viewed = replace(data, assessments=views.assessments, modules=views.modules)
+    assert viewed.assessments != data.assessments  # views, not the models
+    assert markdown_report(viewed) == markdown_report(data)
+    assert html_report(viewed) == html_report(data)
+    assert "1 of 1 lesson viewed" in markdown_report(viewed)
+
+    def screen(content: object, assessment: object) -> str:
+        out = io.StringIO()
+        con = Console(file=out, width=100, no_color=True)
+        record = data.attempts[-1]
+        attempt_screen(con, content, record, None)  # type: ignore[arg-type]
+        show_result(con, assessment, card, record.plan, content.modules)  # type: ignore[arg-type,attr-defined]
+        return out.getvalue()
+
+    model = next(iter(data.assessments.values()))
+    shown = screen(views, views.assessments[model.id])
+    assert "Reasoning basics" in shown
+    assert shown == screen(data, model)

@@ -110,13 +110,22 @@ def test_one_lookup_reads_only_the_segments_that_hold_the_person(
         read.append(seg.number)
         return real(self, seg, **kw)
 
+    scanned: list[int] = []
+    real_scan = store_archive.Archive._person_from_bytes
+
+    def scanning(self: store_archive.Archive, seg: store_archive.Segment, cid: str) -> object:
+        scanned.append(seg.number)
+        return real_scan(self, seg, cid)
+
     monkeypatch.setattr(store_archive.Archive, "tables", counting)
+    monkeypatch.setattr(store_archive.Archive, "_person_from_bytes", scanning)
     with store.reading():
         who = store.resolve_candidate("p-33")
         assert len(store.attempts(candidate=who.id)) == 1
         store.progress(who.id)
         store.audit_events(candidate_id=who.id)
-    assert len(set(read)) == 1  # one segment of eight, and parsed once
+    # one segment of eight, its bytes scanned once for the person, none parsed whole
+    assert len(scanned) == 1 and read == []
 
 
 def test_interactive_use_after_a_large_archive(db: Path) -> None:
@@ -911,3 +920,62 @@ def test_a_helper_process_is_forked_only_onto_an_idle_core(
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     quota = "max 100000"
     assert not screener.forked.spare_core()
+
+
+def test_a_readers_lookup_of_one_person_parses_their_documents_alone(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Archive.person`` (what ``show`` and ``report`` read): in every segment, for every
+    candidate in it, exactly the documents the parsed segment holds about them, found
+    in the segment's bytes without parsing it, also for ids, names and keys that JSON
+    escapes or that hold what the scan looks for; and the store's answers are the ones
+    it gives when every segment is parsed."""
+    store = small(db)
+    odd = ['q"uote-1', "q\\slash-1", "q-ñ-1", "q-€-1", "q-{x}-1", "q-,-1"]
+    names = ['Odd ","id":"p-1"}', 'Odd "cand":"p-2",', "Odd\\", 'Odd ":{"', "Odd ñ €", "Odd }}"]
+    for cid, name in zip(odd, names, strict=True):
+        store.add_candidate(name, candidate_id=cid)
+    rows = [*people_rows(12), *(row(cid, 40 + n) for n, cid in enumerate(odd))]
+    rows.append(row("p-3", 90, key='x","cand":"p-1"}'))  # a key that holds the pattern
+    rows += [row(cid, 60 + n) for n, cid in enumerate(["p-1", odd[0], "p-3"])]  # retakes
+    store.save_attempts(rows)
+    for cid in ["p-2", odd[2]]:  # audited with their id, archived with the next rows
+        store.resolve_or_add_candidate(cid, "Renamed {x}", rename=True)
+    store.save_attempts(people_rows(3, prefix="r"))
+    for cid in ["p-1", odd[1]]:
+        store.audit("accommodation.extra_time", candidate_id=cid, detail="1.5")
+    everyone = [c.id for c in store.candidates()]
+    kinds: set[str] = set()
+    with store.reading():
+        tx = store._txn
+        assert tx is not None and tx.archive.holding
+        for segment in tx.segments:
+            whole = tx.seg(segment)
+            held = {d["id"] for d in whole["candidates"].values()}
+            for cid in [*everyone, "p-99", "q", "p"]:  # and some no segment holds
+                found = tx.archive._person_from_bytes(segment, cid)
+                assert found is not None, (segment.number, cid)  # read from the bytes
+                assert found == store_archive._person_of(whole, cid), (segment.number, cid)
+                assert bool(found["candidates"]) == (cid in held)
+                kinds.update(table for table, docs in found.items() if docs)
+    assert kinds == {"candidates", "attempts", "audit"}
+
+    def read_all(s: Store) -> list[object]:
+        out: list[object] = []
+        for cid in everyone:
+            with s.reading():
+                out.append(s.resolve_candidate(cid))
+                out.append([a.to_json() for a in s.attempts(candidate=cid, status=None)])
+                out.append(s.audit_events(candidate_id=cid))
+        return out
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a segment was parsed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_archive.Archive, "tables", no_parse)  # bytes only
+        scanned = read_all(Store(db))
+    with monkeypatch.context() as patched:  # every segment parsed whole
+        patched.setattr(store_archive.Archive, "_person_from_bytes", lambda *a: None)
+        assert read_all(Store(db)) == scanned
+    assert any(a for a in scanned[1::3]) and any(e for e in scanned[2::3])

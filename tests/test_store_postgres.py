@@ -1005,3 +1005,61 @@ def test_copy_text_of_columns_is_the_row_by_row_text() -> None:
         ]
         want = "".join("\t".join(map(_field, row)) + "\n" for row in zip(*columns, strict=True))
         assert _columns_text(columns) == want, columns
+
+
+def _sent(trace: Path) -> list[str]:
+    """The queries a libpq trace shows sent (simple and extended protocol)."""
+    return [
+        line.split("\t", 3)[3].strip()
+        for line in trace.read_text().splitlines()
+        if line.startswith("F\t") and line.split("\t")[2] in ("Query", "Parse")
+    ]
+
+
+def test_a_read_begins_with_one_round_trip(url: str, server: PgServer, tmp_path: Path) -> None:
+    """``show``'s reads: the BEGIN with its isolation level, the search_path of a new
+    connection and the schema version go as one query (they took five round trips), the
+    version is asked once per connection, and a read that fails is rolled back, its
+    search_path with it, so the next read sets it again (and keeps it once committed)."""
+    from psycopg import pq
+
+    writer = connect(url)
+    ann = writer.add_candidate("Ann Lee")
+    writer.save_attempt(ann.id, *scored(answers_for(1)), answers_for(1), LAYOUT)
+    store = PostgresStore(url)
+    conn = store._connection()
+    trace = tmp_path / "trace"
+    with trace.open("w") as out:
+        conn.pgconn.trace(out.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+        def show() -> object:
+            with store.reading():
+                who = store.resolve_candidate("Ann Lee")
+                done = [a.to_json() for a in store.attempts(candidate=who.id)]
+                return (who, done, store.progress(who.id))
+
+        with pytest.raises(ZeroDivisionError), store.reading():
+            assert store.resolve_candidate("Ann Lee") == ann
+            _ = 1 / 0
+        first = show()
+        again = show()
+        conn.pgconn.untrace()
+    stored = [a.to_json() for a in connect(url).attempts(candidate=ann.id)]
+    assert first == again == (ann, stored, []) and stored
+    sent = _sent(trace)
+    assert sent[0] == (
+        '"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET search_path = screener; '
+        "SELECT schema_version, has_table_privilege('attempts', 'SELECT') FROM meta WHERE id = 1\""
+    )
+    begins = [s for s in sent if "BEGIN" in s]
+    assert begins[1:] == [  # the first was rolled back: its search_path with it
+        '"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET search_path = screener"',
+        '"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"',  # kept since the last commit
+    ]
+    assert sent.count('"ROLLBACK"') == 1 and sent.count('"COMMIT"') == 2
+    assert not any("SET TRANSACTION" in s or "to_regclass" in s for s in sent)
+    # a database without the schema: the version asked the old way, still read-only
+    empty = PostgresStore(server.new_database(migrated=False))
+    assert empty.attempts() == [] and empty.info().schema_version is None
+    assert empty.attempts() == []

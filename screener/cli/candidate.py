@@ -454,7 +454,7 @@ def show(
         return
     show_candidate(
         console(),
-        catalog_for(ctx),
+        catalog_for(ctx).rendered(),  # views: no content models, no pydantic
         who,
         done,
         bool(open_),

@@ -567,13 +567,13 @@ def report(
         person = store.resolve_candidate(candidate)
         attempts = store.attempts(candidate=person.id)
         progress = store.progress(candidate_id=person.id)
-    catalog = catalog_for(ctx)
+    content = catalog_for(ctx).rendered()  # views: no content models, no pydantic
     data = ReportData(
         candidate=person,
         attempts=attempts,
         progress=progress,
-        assessments=catalog.assessments,
-        modules=catalog.modules,
+        assessments=content.assessments,
+        modules=content.modules,
         generated=datetime.now(UTC).strftime("%Y-%m-%d"),
     )
     text = html_report(data) if fmt is ReportChoice.html else markdown_report(data)

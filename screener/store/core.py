@@ -1054,7 +1054,12 @@ class Store:
                     segments = list(tx.segments)
                 rank = tx.archive.rank
                 for segment in segments:
-                    for key, d in tx.seg(segment)["audit"].items():
+                    tables = (  # a candidate's: their documents alone (``Archive.person``)
+                        tx.archive.person(segment, candidate_id)
+                        if candidate_id is not None
+                        else tx.seg(segment)
+                    )
+                    for key, d in tables["audit"].items():
                         if wanted(d):
                             found.append((d["at"], rank[segment.number], int(key), d))
             last = len(tx.segments)
@@ -1693,7 +1698,11 @@ def _segment_parts(
         r = rank[segment.number]
         read_now = eager or content or (since_stamp is not None and segment.first < since_stamp)
         if read_now:
-            tables = source.tables(segment, keep=eager)
+            tables = (  # a candidate's: their documents alone (``Archive.person``)
+                source.person(segment, candidate)
+                if candidate is not None
+                else source.tables(segment, keep=eager)
+            )
             rows = [
                 ((sort_stamp(d), r, int(k)), d) for k, d in tables["attempts"].items() if match(d)
             ]

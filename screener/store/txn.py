@@ -261,7 +261,8 @@ class Txn:
             if doc["id"] == candidate_id:
                 return doc
         for segment in self.probe("cand", candidate_id):
-            for found in self.seg(segment)["candidates"].values():
+            # their documents alone: a reader parses a few kB, not the whole segment
+            for found in self.archive.person(segment, candidate_id)["candidates"].values():
                 if found["id"] == candidate_id:
                     return cast(Doc, found)
         return None

@@ -38,7 +38,12 @@ from psycopg import sql as pgsql
 
 from screener.errors import NotFoundError, RecordError, StoreError
 from screener.store.hashindex import name_key
-from screener.store.postgres.connection import check_url, open_connection, operation_error
+from screener.store.postgres.connection import (
+    SET_SEARCH_PATH,
+    check_url,
+    open_connection,
+    operation_error,
+)
 from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
 from screener.store.records import (
     STORE_EVENTS,
@@ -230,6 +235,7 @@ class PostgresStore:
         self._conn: Conn | None = None
         self._tx: _Tx | None = None
         self._checked = False  # the schema was found current on this connection
+        self._path_set = False  # its search_path is the store's schema (``_connection``)
         self._layouts: dict[int, Layout] = {}
         self._source: str | None = None  # what attempts are read from (``_attempts_of``)
 
@@ -255,11 +261,52 @@ class PostgresStore:
         self.close()
 
     def _connection(self) -> Conn:
+        """The store's connection; its ``search_path`` is set by the first ``_open``
+        (with a read's first statements, ``_begin_read``)."""
         if self._conn is None or self._conn.closed:
-            self._conn = open_connection(self.url, self.params)
+            self._conn = open_connection(self.url, self.params, search_path=False)
             self._checked = False
+            self._path_set = False
             self._source = None
         return self._conn
+
+    def _begin_read(self, conn: Conn) -> int | None:
+        """Begin a read-only, repeatable-read transaction and return the schema version
+        (``_version``), in one round trip where the old way took up to five: the
+        ``BEGIN`` with its isolation level, the ``search_path`` of a new connection and
+        the schema version (with, for the first read, whether this role may read the
+        attempts table: ``_attempts_of``) go as one query string. A database without
+        the meta table (no schema yet) fails it: rolled back, it is asked the old way."""
+        statements = ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"]
+        if not self._path_set:
+            statements.append(SET_SEARCH_PATH)  # kept when this transaction commits
+        ask_source = self._source is None
+        if not self._checked:
+            privilege = "has_table_privilege('attempts', 'SELECT')" if ask_source else "NULL"
+            statements.append(f"SELECT schema_version, {privilege} FROM meta WHERE id = 1")
+        try:
+            cur = conn.execute("; ".join(statements))
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error:  # no meta table yet, or it may not be read: the old way
+            conn.execute("ROLLBACK")
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            if not self._path_set:
+                conn.execute(SET_SEARCH_PATH)
+            return self._version(conn)
+        if self._checked:
+            return schema_version()
+        while cur.nextset():  # the last statement's result: the SELECT's
+            pass
+        row = cur.fetchone()
+        version = None if row is None else int(row[0])
+        if version is not None and version > schema_version():
+            raise too_new(version, self.location)
+        if version == schema_version():
+            self._checked = True
+        if ask_source and row is not None and version is not None and version >= 2:
+            self._source = "attempts" if row[1] else "running_attempts"
+        return version
 
     def _version(self, conn: Conn) -> int | None:
         """The schema version (None: none yet); ``StoreError`` when it is too new."""
@@ -281,16 +328,22 @@ class PostgresStore:
             yield active
             return
         conn = self._connection()
+        if not write:
+            yield from self._read(conn, op)
+            return
         try:
             with ExitStack() as stack:
                 try:
+                    if not self._path_set:
+                        conn.execute(SET_SEARCH_PATH)
+                        self._path_set = True
                     stack.enter_context(conn.transaction())
                 except psycopg.OperationalError:  # dropped by the server while idle: again
                     self.close()
                     conn = self._connection()
+                    conn.execute(SET_SEARCH_PATH)
+                    self._path_set = True
                     stack.enter_context(conn.transaction())
-                if not write:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 version = self._version(conn)
                 if write and version != schema_version():
                     try:
@@ -314,6 +367,54 @@ class PostgresStore:
             if conn.closed or isinstance(exc, psycopg.OperationalError):
                 self.close()
             raise operation_error(exc, op, self.location) from None
+
+    def _read(self, conn: Conn, op: str) -> Iterator[_Tx]:
+        """``_open`` of a read: one snapshot (``_begin_read``), committed at the end (or
+        rolled back when what reads fails)."""
+        try:
+            try:
+                version = self._begin_read(conn)
+            except psycopg.OperationalError:  # dropped by the server while idle: again
+                self.close()
+                conn = self._connection()
+                version = self._begin_read(conn)
+        except psycopg.Error as exc:
+            self._end(conn, "ROLLBACK")
+            raise operation_error(exc, op, self.location) from None
+        except BaseException:
+            self._end(conn, "ROLLBACK")
+            raise
+        tx = _Tx(conn, False, version, layouts=self._layouts)
+        self._tx = tx
+        try:
+            yield tx
+        except psycopg.Error as exc:
+            self._end(conn, "ROLLBACK")
+            raise operation_error(exc, op, self.location) from None
+        except BaseException:
+            self._end(conn, "ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                if conn.closed or isinstance(exc, psycopg.OperationalError):
+                    self.close()
+                raise operation_error(exc, op, self.location) from None
+            self._path_set = True  # the search_path set with its BEGIN is kept
+        finally:
+            self._tx = None
+
+    def _end(self, conn: Conn, command: str) -> None:
+        """End a read that failed; a connection that cannot is closed (and reopened by
+        the next operation)."""
+        try:
+            if not conn.closed:
+                conn.execute(command)
+        except psycopg.Error:
+            self.close()
+        if conn.closed:
+            self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresStore]:
