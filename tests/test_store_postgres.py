@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -674,9 +675,12 @@ def test_every_reading_and_program_command_says_the_same_on_both_backends(
     passed = json.loads(
         run_cli("--db", str(file_db), "results", "--outcome", "pass", "--json").stdout.split("\n")[0]
     )["candidate_id"]
+    # one stated time for both moves on both backends: "now" would differ by the
+    # second or so between the runs, and the funnel's days in a stage with it
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     moves = [
-        ("record", passed, "interview_booked", "--employer", "apex"),
-        ("record", passed, "hired", "--employer", "apex"),
+        ("record", passed, "interview_booked", "--employer", "apex", "--date", at),
+        ("record", passed, "hired", "--employer", "apex", "--date", at),
     ]
     reads = [
         ("results",),
