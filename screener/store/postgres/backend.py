@@ -1943,6 +1943,15 @@ class _CursorRows(Sequence[Doc]):
     def __len__(self) -> int:
         return self.total
 
+    def __iter__(self) -> Iterator[Doc]:
+        """Front to back a chunk at a time (a Python call per attempt fewer than
+        indexing each)."""
+        if self._base or self._docs:
+            raise RuntimeError("a stream's attempts are read front to back, once")
+        while self._base + len(self._docs) < self.total:
+            self._fetch()
+            yield from self._docs
+
     @overload
     def __getitem__(self, at: int) -> Doc: ...
 
