@@ -96,7 +96,9 @@ class CsvWriter:
                 for n in texts:
                     cells[n] = _text_column(cells[n], lists)
                 for n in labels:  # a label (status, outcome) an attempt has no value for
-                    if None in cells[n]:
+                    try:
+                        "".join(cells[n])  # type: ignore[arg-type]  # (faster than None in)
+                    except TypeError:
                         cells[n] = ["" if v is None else v for v in cells[n]]
                 lines = map(",".join, zip(*cells, strict=True))  # all str by now
                 write("\r\n".join(lines) + "\r\n")
@@ -112,24 +114,39 @@ _CHUNK = 1024  # rows converted and written at once
 #: A chunk's text column joined with NUL between cells: ``_SPECIAL`` but for the
 #: first character (checked after each NUL) and NUL itself (counted instead).
 _SPECIAL_JOINED = re.compile('[",\r\n\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]')
-_STARTS_JOINED = tuple("\0" + start for start in "=+-@\t")  # \r: in _SPECIAL_JOINED
+_STARTS_JOINED = re.compile("\0[=+\\-@\t]")  # \r: in _SPECIAL_JOINED
+#: ``_SPECIAL_JOINED``'s characters when the text is ASCII, as bytes (deleting them
+#: with ``bytes.translate`` is 7 times faster than the regex's scan).
+_SPECIAL_ASCII = bytes([*b'",\r\n', *range(1, 9), 11, 12, *range(14, 32), 127])
+
+
+def _plain(joined: str, cells: int) -> bool:
+    """Whether the ``cells`` text cells joined with NUL in ``joined`` all need nothing."""
+    if (
+        joined.count("\0") != cells - 1  # a NUL of a cell's own
+        or joined.startswith(FORMULA_STARTS)
+        or _STARTS_JOINED.search(joined)
+    ):
+        return False
+    if joined.isascii():
+        data = joined.encode("ascii")
+        return len(data.translate(None, _SPECIAL_ASCII)) == len(data)
+    return not _SPECIAL_JOINED.search(joined)
 
 
 def _text_column(column: Sequence[object], lists: dict[str, str]) -> Sequence[object]:
     """A chunk's text (or list) column as CSV fields: as it is when every cell is
     plain text needing nothing (the usual case: one scan of the joined cells)."""
-    kinds = set(map(type, column))
-    if kinds == {list}:  # the plan's modules, joined (list_text) then treated as text
-        column = list(map(" ".join, column))  # type: ignore[arg-type]
-        kinds = {str}
-    if kinds == {str}:
+    try:
         joined = "\0".join(column)  # type: ignore[arg-type]
-        if (
-            joined.count("\0") == len(column) - 1  # no NUL of a cell's own
-            and not joined.startswith(FORMULA_STARTS)
-            and not any(start in joined for start in _STARTS_JOINED)
-            and not _SPECIAL_JOINED.search(joined)
-        ):
+    except TypeError:  # not all text: the plan's lists, empty cells, answers that are numbers
+        kinds = set(map(type, column))
+        if kinds == {list}:  # the plan's modules: joined (list_text), then text like any
+            return _text_column(list(map(" ".join, column)), lists)  # type: ignore[arg-type]
+        if kinds <= {str, type(None)}:  # no contact, say
+            return _text_column(["" if v is None else v for v in column], lists)
+    else:
+        if _plain(joined, len(column)):
             return column
     special = _SPECIAL.search
     out: list[str] = []
@@ -137,12 +154,12 @@ def _text_column(column: Sequence[object], lists: dict[str, str]) -> Sequence[ob
         if value.__class__ is str:
             out.append(_text_cell(value) if special(value) else value)
         elif value.__class__ is list:
-            joined = list_text(value)
-            found = lists.get(joined)
+            text = list_text(value)
+            found = lists.get(text)
             if found is None:
-                found = _text_cell(joined)
+                found = _text_cell(text)
                 if len(lists) < 65536:
-                    lists[joined] = found
+                    lists[text] = found
             out.append(found)
         elif value is None:
             out.append("")
