@@ -1103,13 +1103,16 @@ class PostgresStore:
             total = sum(c for _, c in counts)
             if total == 0:
                 return AttemptStream([], layout_of)
-            query = (
-                f"SELECT {ATTEMPT_COLUMNS}, a.stamp, a.seq, c.name, c.contact FROM attempts a"
-                f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq"
+            joined = (
+                f" FROM attempts a JOIN candidates c ON c.id = a.candidate_id{where}"
+                " ORDER BY a.stamp, a.seq"
             )
             if total <= EAGER_ROWS:
-                rows = tx.conn.execute(query, params).fetchall()
+                rows = tx.conn.execute(
+                    f"SELECT {ATTEMPT_COLUMNS}, c.name, c.contact, a.stamp, a.seq{joined}", params
+                ).fetchall()
                 return AttemptStream([_eager_part(rows)], layout_of)
+            query = f"SELECT {ATTEMPT_COLUMNS}, c.name, c.contact{joined}"  # (no key needed)
             firsts: dict[int, StreamKey] = {}
             for number, _ in counts:
                 first = tx.conn.execute(
@@ -1899,11 +1902,11 @@ class _Replayable:
 
 
 def _eager_part(rows: Sequence[Sequence[Any]]) -> StreamPart:
-    """A stream of rows already read (``SELECT`` with ``stamp, seq, name, contact``)."""
+    """A stream of rows already read (``SELECT`` with ``name, contact, stamp, seq``)."""
     docs = [_packed(r) for r in rows]
-    keys: list[StreamKey] = [(r[19], 0, r[20]) for r in rows]
-    names = {r[1]: r[21] for r in rows}
-    contacts = {r[1]: r[22] for r in rows if r[22]}
+    keys: list[StreamKey] = [(r[21], 0, r[22]) for r in rows]
+    names = {r[1]: r[19] for r in rows}
+    contacts = {r[1]: r[20] for r in rows if r[20]}
     firsts: dict[int, StreamKey] = {}
     for doc, key in zip(docs, keys, strict=True):
         firsts.setdefault(doc["layout"], key)
@@ -1990,9 +1993,9 @@ class _CursorRows(Sequence[Doc]):
         self.names.clear()
         self.contacts.clear()
         for r in rows:
-            self.names[r[1]] = r[21]
-            if r[22]:
-                self.contacts[r[1]] = r[22]
+            self.names[r[1]] = r[19]
+            if r[20]:
+                self.contacts[r[1]] = r[20]
         if self._base + len(self._docs) >= self.total:  # the last rows: let go of the server
             if self.source.prefetch is not None:
                 self.source.prefetch.halt(None)  # (it has fetched its last rows)
