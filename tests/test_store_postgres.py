@@ -379,6 +379,18 @@ def test_a_long_stream_reads_through_a_cursor_in_chunks(
         assert len(list(store.iter_attempts())) == 13
 
 
+def test_a_row_packs_every_column_under_its_field_in_order() -> None:
+    """``_packed`` (written out a column at a time) follows ``_PACKED_FIELDS``, the
+    order COPY writes them in; an empty column is an absent field."""
+    from screener.store.postgres.backend import _COPY_FIELDS, _packed
+
+    values = tuple(f"v{n}" for n in range(19))
+    assert list(_packed(values).items()) == list(zip(_COPY_FIELDS, values, strict=True))
+    for gap in range(4, 19):
+        holed = (*values[:gap], None, *values[gap + 1 :])
+        assert list(_packed(holed)) == [f for f in _COPY_FIELDS if f != _COPY_FIELDS[gap]]
+
+
 def test_a_cursor_stream_exports_the_bytes_the_file_store_does(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -143,11 +143,41 @@ _DATA_TABLES = ("candidates", "attempts", "progress", "audit", "employers", "eve
 
 
 def _packed(row: Sequence[Any]) -> Doc:
-    """An attempt row as the packed document (the TinyDB store's fields, absent = None)."""
+    """An attempt row as the packed document (the TinyDB store's fields, absent = None).
+
+    One test per column, written out (``_PACKED_FIELDS`` order): a loop over
+    ``zip(_PACKED_FIELDS, row[4:19])`` took 1.8 µs an attempt, this 1.0 µs."""
     doc: Doc = {"id": row[0], "cand": row[1], "layout": row[2], "status": row[3]}
-    for name, value in zip(_PACKED_FIELDS, row[4:19], strict=True):
-        if value is not None:
-            doc[name] = value
+    if row[4] is not None:
+        doc["seed"] = row[4]
+    if row[5] is not None:
+        doc["order"] = row[5]
+    if row[6] is not None:
+        doc["started"] = row[6]
+    if row[7] is not None:
+        doc["submitted"] = row[7]
+    if row[8] is not None:
+        doc["answers"] = row[8]
+    if row[9] is not None:
+        doc["seconds"] = row[9]
+    if row[10] is not None:
+        doc["extra"] = row[10]
+    if row[11] is not None:
+        doc["scores"] = row[11]
+    if row[12] is not None:
+        doc["codes"] = row[12]
+    if row[13] is not None:
+        doc["intervals"] = row[13]
+    if row[14] is not None:
+        doc["near"] = row[14]
+    if row[15] is not None:
+        doc["outcome"] = row[15]
+    if row[16] is not None:
+        doc["overall"] = row[16]
+    if row[17] is not None:
+        doc["plan"] = row[17]
+    if row[18] is not None:
+        doc["key"] = row[18]
     return doc
 
 
