@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import orjson
 import pytest
 from helpers import run_cli
 from results_data import NASTY, TINY_DIR, fill_tiny
 
-from screener.exporting import Column, Format, safe_text, writer_for
+from screener.exporting import Cell, Column, Format, csvfile, safe_text, writer_for
 from screener.exporting.csvfile import CsvWriter
+from screener.exporting.interface import without_controls
 from screener.exporting.xlsxfile import XlsxWriter
 from screener.store import Store
 
@@ -92,6 +96,123 @@ def test_csv_writer_matches_the_csv_module() -> None:
     writer.writerow([c.name for c in COLUMNS])
     writer.writerows([['Ada, "the" first', 62.5, "meets", "m1 m2"], ["Bo", None, None, ""]])
     assert ours.getvalue().decode() == theirs.getvalue()
+
+
+def _cell_by_cell_csv(columns: list[Column], rows: list[list[Cell]]) -> str:
+    """The CSV of ``rows`` made a cell at a time, as csvfile's docstring states the
+    rules: what ``CsvWriter`` (a chunk's column at a time) must give, byte for byte."""
+
+    def number(value: Cell) -> str:
+        if value is None:
+            return ""
+        rounded = np.round(np.array([value], dtype=np.float64), 2) + 0.0
+        return orjson.dumps(rounded, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1]
+
+    def text(value: Cell) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            value = " ".join(value)
+        if isinstance(value, str):
+            return csvfile.field(safe_text(without_controls(value)))
+        return orjson.dumps(value).decode()
+
+    lines = [",".join(c.name for c in columns)]
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            if column.kind == "number":
+                cells.append(number(value))
+            elif column.kind in ("text", "list"):
+                cells.append(text(value))
+            else:
+                cells.append("" if value is None else str(value))
+        lines.append(",".join(cells))
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_csv_writer_by_column_matches_cell_by_cell() -> None:
+    """Chunks whose text columns are all plain (taken as they are after one scan) and
+    chunks with one nasty cell anywhere, NUL inside a name, numbers, lists, answers."""
+    rng = random.Random(16)
+    columns = [
+        Column("id", "text"),
+        Column("name", "text"),
+        Column("submitted_at", "time"),
+        Column("outcome", "label"),
+        Column("overall", "number"),
+        Column("score", "number"),
+        Column("plan", "list"),
+        Column("q1_answer", "text"),
+    ]
+    plain = ["Ada", "Zoë Ünïcode", "李 小龍", "a=b", "x-1", "O'Brien", "back\\slash", ""]
+    nasty = [
+        "=1+2",
+        "+41",
+        "-2",
+        "@x",
+        "\tTab",
+        "\rCR",
+        'say "hi"',
+        "a,b",
+        "two\nlines",
+        "nul\x00inside",
+        "esc\x1b[2J",
+        "del\x7f",
+        "c1\x85\x9b",
+        "\x00",
+        "tab\tinside",
+    ]
+    rows: list[list[Cell]] = []
+
+    def pick(col: int, dirty: set[int], edge: bool) -> str:
+        bad = col in dirty and (edge or rng.random() < 0.002)
+        return rng.choice(nasty if bad else plain)
+
+    for chunk in range(5):
+        dirty = {c for c in range(len(columns)) if rng.random() < 0.5}
+        for at in range(1024 if chunk < 4 else 77):
+            edge = at in (0, 1023, 76)  # a chunk's first or last cell
+            rows.append(
+                [
+                    f"{chunk}-{at}",
+                    pick(1, dirty, edge),
+                    "2026-11-21T14:03:11Z",
+                    rng.choice(["pass", "coaching", None]) if 3 in dirty else "pass",
+                    rng.choice([None, -7, 0.005, 0.015, 2.675, -0.001, 1e-7, 62.5, 1e300]),
+                    rng.choice([None, 41.666666666666664]) if 5 in dirty else 60.0,
+                    rng.choice([[], ["m1"], ["m1", pick(6, dirty, edge)], None])
+                    if 6 in dirty
+                    else ["m1"],
+                    rng.choice([3, -3.5, None, ["a", "b"], pick(7, dirty, edge)])
+                    if 7 in dirty
+                    else pick(1, dirty, edge),
+                ]
+            )
+    out = io.BytesIO()
+    assert CsvWriter().write(out, columns, [list(r) for r in rows]) == len(rows)
+    assert out.getvalue().decode() == _cell_by_cell_csv(columns, rows)
+
+
+def test_csv_writer_finds_one_nasty_cell_in_a_plain_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each kind of nasty text alone at the start, middle or end of a chunk of plain
+    names, of a plan's modules and of answers is still neutralised and quoted."""
+    monkeypatch.setattr(csvfile, "_CHUNK", 4)
+    columns = [Column("name", "text"), Column("plan", "list"), Column("answer", "text")]
+    nasty = [
+        *("=1", "+41", "-2", "@x", "\tTab", "\rCR", 'say "hi"', "a,b", "two\nlines"),
+        *("nul\x00inside", "esc\x1b[2J", "del\x7f", "c1\x85", "\x00", "\x00=", "é\x9b"),
+    ]
+    rows: list[list[Cell]] = []
+    for text in nasty:
+        for col in range(3):
+            for at in (0, 1, 3):
+                chunk: list[list[Cell]] = [["Ada", ["m1", "m2"], "b"] for _ in range(4)]
+                chunk[at][col] = [text] if col == 1 else text
+                rows += chunk
+    out = io.BytesIO()
+    CsvWriter().write(out, columns, [list(r) for r in rows])
+    assert out.getvalue().decode() == _cell_by_cell_csv(columns, rows)
 
 
 def test_xlsx_writer_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None:

@@ -74,6 +74,7 @@ class Pseudonyms:
 class _Plan:
     """Where one layout's values go in a row."""
 
+    head: tuple[str, str, str]  # assessment, version, form
     scores: slice | tuple[int, ...]  # an extended slice when evenly spaced
     statuses: slice | tuple[int, ...]
     lows: slice | tuple[int, ...] | None  # None: no interval columns
@@ -137,6 +138,7 @@ class RowBuilder:
             found = {i.id: (model, i) for i in model.items} if model is not None else {}
             at = [comp_col[c] for c in lay.competencies]
             self.plans[id(lay)] = _Plan(
+                head=(lay.assessment, lay.version, lay.form),
                 scores=_positions(at, step),
                 statuses=_positions([c + 1 for c in at], step),
                 lows=_positions([c + 2 for c in at], step) if intervals else None,
@@ -159,30 +161,37 @@ class RowBuilder:
     def rows(self, stream: AttemptStream) -> Iterator[list[Cell]]:
         """One row per attempt of ``stream``, made one at a time."""
         anon = self.anonymize
-        blank: list[Cell] = [None] * self.width
         plans, plan_col, contact = self.plans, self.plan_col, stream.contact
+        rest: list[Cell] = [None] * (self.width - self.head_len)  # scores on: filled below
         for rec in stream:
             layout = rec.layout
             plan = plans[id(layout)]
-            row = blank.copy()
+            # one list display per row (a copy of a blank row and ten stores took 0.4 µs more)
             if anon is not None:
                 pseudonym = anon("candidate", rec.candidate_id)
-                row[0] = anon("attempt", rec.attempt_id)
-                row[1] = pseudonym
-                row[2] = pseudonym
-                at = 3
+                row: list[Cell] = [
+                    anon("attempt", rec.attempt_id),
+                    pseudonym,
+                    pseudonym,
+                    *plan.head,
+                    rec.submitted,
+                    rec.outcome,
+                    rec.overall,
+                    *rest,
+                ]
             else:
-                row[0] = rec.attempt_id
-                row[1] = rec.candidate_id
-                row[2] = rec.name
-                row[3] = contact(rec.candidate_id)
-                at = 4
-            row[at] = layout.assessment
-            row[at + 1] = layout.version
-            row[at + 2] = layout.form
-            row[at + 3] = rec.submitted
-            row[at + 4] = rec.outcome
-            row[at + 5] = rec.overall
+                cid = rec.candidate_id
+                row = [
+                    rec.attempt_id,
+                    cid,
+                    rec.name,
+                    contact(cid),
+                    *plan.head,
+                    rec.submitted,
+                    rec.outcome,
+                    rec.overall,
+                    *rest,
+                ]
             scores = rec.scores
             where, at_status = plan.scores, plan.statuses
             if isinstance(where, slice) and isinstance(at_status, slice):  # one C-level

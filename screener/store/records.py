@@ -888,8 +888,8 @@ class AttemptStream:
         self, docs: Sequence[Mapping[str, Any]], start: int, end: int, names: Mapping[str, str]
     ) -> Iterator[AttemptRecord]:
         layout_of, from_doc, name = self.layout_of, AttemptRecord.from_doc, self._name
-        for at in range(start, end):
-            doc = docs[at]
+        whole = start == 0 and end == len(docs)  # iterated: a PostgreSQL part's chunks
+        for doc in iter(docs) if whole else map(docs.__getitem__, range(start, end)):
             cand = doc["cand"]
             yield from_doc(doc, layout_of[doc["layout"]], names.get(cand) or name(names, cand))
 

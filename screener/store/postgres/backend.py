@@ -154,11 +154,41 @@ _DATA_TABLES = ("candidates", "attempts", "progress", "audit", "employers", "eve
 
 
 def _packed(row: Sequence[Any]) -> Doc:
-    """An attempt row as the packed document (the TinyDB store's fields, absent = None)."""
+    """An attempt row as the packed document (the TinyDB store's fields, absent = None).
+
+    One test per column, written out (``_PACKED_FIELDS`` order): a loop over
+    ``zip(_PACKED_FIELDS, row[4:19])`` took 1.8 µs an attempt, this 1.0 µs."""
     doc: Doc = {"id": row[0], "cand": row[1], "layout": row[2], "status": row[3]}
-    for name, value in zip(_PACKED_FIELDS, row[4:19], strict=True):
-        if value is not None:
-            doc[name] = value
+    if row[4] is not None:
+        doc["seed"] = row[4]
+    if row[5] is not None:
+        doc["order"] = row[5]
+    if row[6] is not None:
+        doc["started"] = row[6]
+    if row[7] is not None:
+        doc["submitted"] = row[7]
+    if row[8] is not None:
+        doc["answers"] = row[8]
+    if row[9] is not None:
+        doc["seconds"] = row[9]
+    if row[10] is not None:
+        doc["extra"] = row[10]
+    if row[11] is not None:
+        doc["scores"] = row[11]
+    if row[12] is not None:
+        doc["codes"] = row[12]
+    if row[13] is not None:
+        doc["intervals"] = row[13]
+    if row[14] is not None:
+        doc["near"] = row[14]
+    if row[15] is not None:
+        doc["outcome"] = row[15]
+    if row[16] is not None:
+        doc["overall"] = row[16]
+    if row[17] is not None:
+        doc["plan"] = row[17]
+    if row[18] is not None:
+        doc["key"] = row[18]
     return doc
 
 
@@ -1365,13 +1395,16 @@ class PostgresStore:
             total = sum(c for _, c in counts)
             if total == 0:
                 return AttemptStream([], layout_of)
-            query = (
-                f"SELECT {ATTEMPT_COLUMNS}, a.stamp, a.seq, c.name, c.contact FROM attempts a"
-                f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq"
+            joined = (
+                f" FROM attempts a JOIN candidates c ON c.id = a.candidate_id{where}"
+                " ORDER BY a.stamp, a.seq"
             )
             if total <= EAGER_ROWS:
-                rows = tx.conn.execute(query, params).fetchall()
+                rows = tx.conn.execute(
+                    f"SELECT {ATTEMPT_COLUMNS}, c.name, c.contact, a.stamp, a.seq{joined}", params
+                ).fetchall()
                 return AttemptStream([_eager_part(rows)], layout_of)
+            query = f"SELECT {ATTEMPT_COLUMNS}, c.name, c.contact{joined}"  # (no key needed)
             firsts: dict[int, StreamKey] = {}
             for number, _ in counts:
                 first = tx.conn.execute(
@@ -2176,11 +2209,11 @@ class _Replayable:
 
 
 def _eager_part(rows: Sequence[Sequence[Any]]) -> StreamPart:
-    """A stream of rows already read (``SELECT`` with ``stamp, seq, name, contact``)."""
+    """A stream of rows already read (``SELECT`` with ``name, contact, stamp, seq``)."""
     docs = [_packed(r) for r in rows]
-    keys: list[StreamKey] = [(r[19], 0, r[20]) for r in rows]
-    names = {r[1]: r[21] for r in rows}
-    contacts = {r[1]: r[22] for r in rows if r[22]}
+    keys: list[StreamKey] = [(r[21], 0, r[22]) for r in rows]
+    names = {r[1]: r[19] for r in rows}
+    contacts = {r[1]: r[20] for r in rows if r[20]}
     firsts: dict[int, StreamKey] = {}
     for doc, key in zip(docs, keys, strict=True):
         firsts.setdefault(doc["layout"], key)
@@ -2220,6 +2253,15 @@ class _CursorRows(Sequence[Doc]):
     def __len__(self) -> int:
         return self.total
 
+    def __iter__(self) -> Iterator[Doc]:
+        """Front to back a chunk at a time (a Python call per attempt fewer than
+        indexing each)."""
+        if self._base or self._docs:
+            raise RuntimeError("a stream's attempts are read front to back, once")
+        while self._base + len(self._docs) < self.total:
+            self._fetch()
+            yield from self._docs
+
     @overload
     def __getitem__(self, at: int) -> Doc: ...
 
@@ -2258,9 +2300,9 @@ class _CursorRows(Sequence[Doc]):
         self.names.clear()
         self.contacts.clear()
         for r in rows:
-            self.names[r[1]] = r[21]
-            if r[22]:
-                self.contacts[r[1]] = r[22]
+            self.names[r[1]] = r[19]
+            if r[20]:
+                self.contacts[r[1]] = r[20]
         if self._base + len(self._docs) >= self.total:  # the last rows: let go of the server
             if self.source.prefetch is not None:
                 self.source.prefetch.halt(None)  # (it has fetched its last rows)
