@@ -64,11 +64,15 @@ _cand_of = itemgetter("cand")
 
 def _ahead_job(
     number: int,
-    people: list[Doc],
+    everyone: dict[str, Doc],
+    candidates: Sequence[str],
     attempts: Callable[[int, int], list[Doc]],
     start: int,
     stop: int,
 ) -> tuple[int, list[Doc], list[Doc], list[Doc]]:
+    """Segment ``number`` of ``Txn.write_ahead``: attempts ``start:stop`` and their people
+    (in order of first attempt, as ``Txn._groups`` lists them), made where it is written."""
+    people = list(map(everyone.__getitem__, dict.fromkeys(candidates[start:stop])))
     return number, people, attempts(start, stop), []
 
 
@@ -452,32 +456,30 @@ class Txn:
         size = self.limits.segment
         live = self.data().setdefault("candidates", {})
         known: dict[str, Doc] = {d["id"]: d for d in live.values()}
-        known.update((d["id"], d) for d in new_people)
+        known.update(zip(map(itemgetter("id"), new_people), new_people, strict=True))
         head = candidates[:count]
-        missing = set(head) - known.keys()
+        in_head = set(head)
+        missing = in_head - known.keys()
         copies = self.archived_people(missing) if missing else {}
         if missing - copies.keys():  # pragma: no cover - the caller made every new person
             raise StoreError(f"{self.path}: attempts of unknown candidates")
         everyone = {**copies, **known} if copies else known
-        staying = set(candidates[count:])
         record = self.archive.record
         like = self._like()
         make_folder(self.folder, like)
         jobs: list[SegmentJob] = []
-        placed: set[str] = set()
         for start in range(0, count, size):
-            stop = min(start + size, count)
-            ids = list(dict.fromkeys(head[start:stop]))
-            placed.update(ids)
             number = record.next
             record.next += 1
             self.written.append(number)
-            people = list(map(everyone.__getitem__, ids))
-            jobs.append(partial(_ahead_job, number, people, attempts, start, stop))
+            stop = min(start + size, count)
+            jobs.append(partial(_ahead_job, number, everyone, head, attempts, start, stop))
         written = write_segments(self.folder, jobs, like, fork=self.fork_writes, size=count)
         for segment in written:
             self.archive.add(segment)
-        moved = (placed - staying) & known.keys()  # copies were counted when archived
+        # people moved now: those of the live file and new ones with no attempt after
+        # ``count`` (the archived ones' copies were counted when first archived)
+        moved = (in_head - set(candidates[count:])) & known.keys()
         gone = [key for key, doc in live.items() if doc["id"] in moved]
         for key in gone:
             del live[key]
