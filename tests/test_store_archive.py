@@ -1058,17 +1058,20 @@ def test_a_bulk_save_writes_ahead_only_what_its_commit_would_write_so(
         assert fresh._txn.bulk_ahead(5) == 0
 
 
+@pytest.mark.parametrize("how", ["error", "killed"])
 def test_a_failing_ahead_writer_process_stores_nothing(
-    db: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch
+    db: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    """The child writing half of a bulk save's segments ahead fails: one line, nothing
-    of the batch committed or left behind, what was there before intact."""
+    """The child writing half of a bulk save's segments ahead fails or is killed: one
+    line, nothing of the batch committed or left behind, what was there before intact."""
     store = _bulk_history(db)
     before = snapshot(db)
     batch = _bulk_batch(db.parent, [f"n-{i}" for i in range(31)])
     parent = os.getpid()
 
     def fails() -> None:
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
         raise OSError(28, "No space left on device\nreally")
 
     monkeypatch.setattr(store_archive, "_write_job", store_archive._write_job)
@@ -1076,7 +1079,8 @@ def test_a_failing_ahead_writer_process_stores_nothing(
     with pytest.raises(StoreError) as failed:
         store.save_scored_batch(batch, command="batch")
     message = str(failed.value)
-    assert "\n" not in message and "No space left on device" in message, message
+    said = "SIGKILL" if how == "killed" else "No space left on device"
+    assert "\n" not in message and said in message, message
     assert forked
     assert snapshot(db) == before
     assert temp_files(db) == []
