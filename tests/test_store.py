@@ -963,6 +963,58 @@ def test_bulk_documents_are_the_row_wise_ones(db: Path, tmp_path: Path) -> None:
         assert Store(bulk_db).save_scored_batch(batch).skipped == 300
 
 
+def test_bulk_rows_packed_by_two_processes_are_the_ones_one_packs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big batch is packed half in a forked child: every column (answers, follow-ups,
+    scores, statuses, intervals, near-cut letters, outcomes, keys) in row order, as one
+    process packs it; and when the child fails, this process packs its half itself."""
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.store import bulk
+    from screener.vectorscore import encode, score_points, scored_batch
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
+    parent = os.getpid()
+    real = bulk._answer_texts
+    for action in ("follow_up", "recommend"):
+        a = _six(action)
+        path = tmp_path / f"{action}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(list(simulate(a, "A", 301, seed=3)), fh)
+        encoded = encode(a, "A", read_table(path))
+        scored = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+        batch = replace(scored, key_scope="file")
+        monkeypatch.setattr(bulk, "_FORK_PACK", 1000)
+        one = bulk.pack_batch(batch, 301)
+        assert not forks
+        assert any(one.extra) == (action == "follow_up")
+        assert any(one.near) and None in one.near and any(one.intervals)
+        monkeypatch.setattr(bulk, "_FORK_PACK", 2)
+        assert bulk.pack_batch(batch, 301) == one and len(forks) == 1
+        assert bulk.pack_batch(replace(batch, keys=one.keys), 301) == one
+
+        def dies_in_the_child(*args: Any) -> list[str]:
+            if os.getpid() != parent:
+                os._exit(3)
+            return real(*args)
+
+        monkeypatch.setattr(bulk, "_answer_texts", dies_in_the_child)
+        assert bulk.pack_batch(batch, 301) == one and len(forks) == 3
+        monkeypatch.setattr(bulk, "_answer_texts", real)
+        forks.clear()
+
+
 def test_bulk_new_people_are_created_once_in_row_order(db: Path, tmp_path: Path) -> None:
     """A batch's new candidates: each once, in the order of their first row, named by the
     row (or by their id when it has no name), people already stored left as they are;

@@ -16,6 +16,7 @@ import stat
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -979,3 +980,176 @@ def test_a_readers_lookup_of_one_person_parses_their_documents_alone(
         patched.setattr(store_archive.Archive, "_person_from_bytes", lambda *a: None)
         assert read_all(Store(db)) == scanned
     assert any(a for a in scanned[1::3]) and any(e for e in scanned[2::3])
+
+
+# -- a big bulk save's whole segments written ahead of the commit ---------------------
+
+
+def _bulk_batch(tmp_path: Path, candidates: list[str]) -> Any:
+    """A scored batch of the six-item assessment, one row per candidate given."""
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.vectorscore import encode, score_points, scored_batch
+    from tests.test_store import _six
+
+    a = _six("recommend")
+    path = tmp_path / "rows.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        write_csv(list(simulate(a, "A", len(candidates), seed=4)), fh)
+    encoded = encode(a, "A", read_table(path))
+    batch = scored_batch(a, encoded, score_points(a, "A", encoded.points))
+    return replace(batch, candidates=candidates, key_scope="file", submitted="2024-05-01T10:20:00Z")
+
+
+def _bulk_history(db: Path) -> Store:
+    """Two whole segments of earlier people, one person added with contact details in
+    the live file, and an attempt in progress there."""
+    store = small(db)
+    store.save_attempts(
+        [replace(r, submitted=f"2024-01-01T10:00:{n:02d}Z") for n, r in enumerate(people_rows(10))]
+    )
+    store.add_candidate("With Contact", "c@example.org", candidate_id="q-3")
+    store.start_attempt("p-1", LAYOUT)
+    return store
+
+
+def _stored_shape(db: Path) -> tuple[object, ...]:
+    """Everything stored but random ids and times: the commit record's segment rows,
+    every segment's tables, the live file's documents."""
+    segments = []
+    for path in segment_files(db):
+        tables = orjson.loads(path.read_bytes())
+        assert path.with_suffix(".idx").read_bytes() == store_archive.index_of(tables)
+        for doc in tables["candidates"].values():
+            doc.pop("created")
+        for doc in tables["attempts"].values():
+            doc.pop("id")
+        for doc in tables["audit"].values():
+            doc.pop("at")
+        tables["meta"]["1"].pop("seal")
+        segments.append(tables)
+    live = live_data(db)
+    rest = {
+        name: [
+            {k: v for k, v in doc.items() if k not in ("id", "at", "created", "started")}
+            for doc in live.get(name, {}).values()
+        ]
+        for name in ("candidates", "attempts", "audit")
+    }
+    rows = [{k: v for k, v in r.items() if k != "size"} for r in _segment_rows(db)]
+    return rows, segments, rest, record_of(db)["candidates"]
+
+
+@pytest.mark.parametrize(("history", "fork"), [(False, True), (True, True), (True, False)])
+def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
+    tmp_path: Path,
+    forked: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    history: bool,
+    fork: bool,
+) -> None:
+    """A bulk save of more attempts than the live file and a segment hold writes its
+    whole segments before the commit (half of them, documents and all, in a forked
+    child when a core is idle, else all here): the same segments, live file and
+    results as when the commit's flush writes them all; people in several segments,
+    returning people and people with contact details in the live file included.
+    Nothing of it shows before the commit."""
+    from screener.store import txn as store_txn
+
+    cands = [f"n-{i}" for i in range(31)]
+    cands[4] = cands[26] = "n-dup"  # in the first segment and in the sixth
+    cands[9] = "p-3"  # archived earlier (history)
+    cands[12] = cands[13] = "q-3"  # added with contact details (history)
+    cands[30] = "n-dup2"
+    cands[2] = "n-dup2"  # in the first segment and the last
+    batch = _bulk_batch(tmp_path, cands)
+    ahead = tmp_path / "ahead" / "screener.json"
+    flushed = tmp_path / "flushed" / "screener.json"
+    store = _bulk_history(ahead) if history else small(ahead)
+    if not history:
+        cands[9] = "n-9"
+        cands[12] = cands[13] = "n-13"
+        batch = replace(batch, candidates=cands)
+    forks = len(forked)
+    committed = ahead.read_bytes() if ahead.exists() else None  # the commit record
+    real = store_txn.Txn.write_ahead
+
+    def seen_before_commit(tx: Any, *args: Any) -> Any:
+        left = real(tx, *args)
+        assert (ahead.read_bytes() if ahead.exists() else None) == committed  # not listed
+        assert len(segment_files(ahead)) == 6 + 2 * history  # written
+        return left
+
+    monkeypatch.setattr(store_txn.Txn, "write_ahead", seen_before_commit)
+    if not fork:
+        monkeypatch.setattr(store_archive, "spare_core", lambda: False)
+    saved = store.save_scored_batch(batch, command="batch")
+    assert saved.stored == 31 and len(forked) == forks + fork
+    monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, count: 0)
+    monkeypatch.setattr(store_archive, "PARALLEL_MIN", 10**9)
+    other = _bulk_history(flushed) if history else small(flushed)
+    assert other.save_scored_batch(batch, command="batch").stored == 31
+    assert len(forked) == forks + fork  # no fork for this one
+    assert _stored_shape(ahead) == _stored_shape(flushed)
+    assert len(_segment_rows(ahead)) == 7 + 2 * history
+    got = [(a.candidate_id, a.key, a.competencies) for a in small(ahead).attempts()]
+    want = [(a.candidate_id, a.key, a.competencies) for a in small(flushed).attempts()]
+    assert got == want and len(got) == 31 + 10 * history
+    assert small(ahead).save_scored_batch(batch).skipped == 31  # keys found in the archive
+    for path in db_files(ahead):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert temp_files(ahead) == []
+
+
+def test_a_bulk_save_writes_ahead_only_what_its_commit_would_write_so(
+    tmp_path: Path,
+) -> None:
+    """No segment is written ahead when the commit would not write the batch's attempts
+    into whole segments of their own: a small last segment to merge with, submitted
+    attempts in the live file, or a batch the live file holds."""
+    cands = [f"n-{i}" for i in range(31)]
+    batch = _bulk_batch(tmp_path, cands)
+    tail = tmp_path / "tail" / "screener.json"
+    small(tail).save_attempts(people_rows(7))  # segments of 5 and 2
+    live = tmp_path / "live" / "screener.json"
+    small(live, live=40).save_attempts(people_rows(3))
+    for store in (small(tail), small(live)):
+        with store.transaction():
+            tx = store._txn
+            assert tx is not None
+            assert tx.bulk_ahead(31) == 0
+        assert store.save_scored_batch(batch).stored == 31
+    fresh = small(tmp_path / "fresh.json")
+    with fresh.transaction():
+        assert fresh._txn is not None
+        assert fresh._txn.bulk_ahead(31) == 30 and fresh._txn.bulk_ahead(30) == 25
+        assert fresh._txn.bulk_ahead(5) == 0
+
+
+@pytest.mark.parametrize("how", ["error", "killed"])
+def test_a_failing_ahead_writer_process_stores_nothing(
+    db: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The child writing half of a bulk save's segments ahead fails or is killed: one
+    line, nothing of the batch committed or left behind, what was there before intact."""
+    store = _bulk_history(db)
+    before = snapshot(db)
+    batch = _bulk_batch(db.parent, [f"n-{i}" for i in range(31)])
+    parent = os.getpid()
+
+    def fails() -> None:
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise OSError(28, "No space left on device\nreally")
+
+    monkeypatch.setattr(store_archive, "_write_job", store_archive._write_job)
+    _in_child(parent, fails)
+    with pytest.raises(StoreError) as failed:
+        store.save_scored_batch(batch, command="batch")
+    message = str(failed.value)
+    said = "SIGKILL" if how == "killed" else "No space left on device"
+    assert "\n" not in message and said in message, message
+    assert forked
+    assert snapshot(db) == before
+    assert temp_files(db) == []
+    assert len(small(db).attempts()) == 10

@@ -722,17 +722,27 @@ def write_segment(
 #: write half of them (a fork of a big heap costs ~20-50 ms; a segment ~35 ms of CPU).
 PARALLEL_MIN = 12_000
 
-#: One segment to write: its number, candidates, attempts (in time order), audit events.
-SegmentJob = tuple[int, list[Doc], list[Doc], list[Doc]]
+#: One segment to write: its number, candidates, attempts (in time order), audit events;
+#: or a function making them (called by the process that writes the segment, so the
+#: documents of a forked child's segments are made in the child only).
+SegmentJob = (
+    tuple[int, list[Doc], list[Doc], list[Doc]]
+    | Callable[[], tuple[int, list[Doc], list[Doc], list[Doc]]]
+)
 
 
 def _write_job(folder: Path, job: SegmentJob, like: os.stat_result | None) -> Segment:
-    number, people, attempts, audit = job
+    number, people, attempts, audit = job() if callable(job) else job
     return write_segment(folder, number, segment_tables(number, people, attempts, audit), like)
 
 
 def write_segments(
-    folder: Path, jobs: Sequence[SegmentJob], like: os.stat_result | None, *, fork: bool
+    folder: Path,
+    jobs: Sequence[SegmentJob],
+    like: os.stat_result | None,
+    *,
+    fork: bool,
+    size: int | None = None,
 ) -> list[Segment]:
     """Write new segments; returns their commit-record rows, in the order of ``jobs``.
 
@@ -747,9 +757,11 @@ def write_segments(
     other writer can reuse these segment numbers meanwhile. A child that fails
     or is killed makes this raise a one-line ``StoreError``; the caller removes
     what was written (``Txn.abandon``). ``fork`` False (no ``flock`` to share, no
-    ``os.fork``) or a small commit: all written here.
+    ``os.fork``) or a small commit: all written here. ``size``: the number of
+    attempts, when some jobs are functions.
     """
-    size = sum(len(job[2]) for job in jobs)
+    if size is None:
+        size = sum(len(job[2]) for job in jobs if not callable(job))
     if (
         not fork
         or len(jobs) < 2

@@ -735,7 +735,16 @@ class Store:
             m = len(cands)
             aids = _fresh_ids(tx, taken, m) if m else []
             layout_id = tx.layout_id(batch.layout) if m else 0  # a new layout only when storing
-            docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
+            # a big batch's whole segments are written now, each one's documents made by
+            # the process writing it (``Txn.write_ahead``); the rest go to the live file
+            ahead = tx.bulk_ahead(m) if m else 0
+            chosen = range(n) if rows is None else rows
+            if ahead:
+                docs = documents(
+                    packed, list(chosen[ahead:]), aids[ahead:], cands[ahead:], layout_id, now
+                )
+            else:
+                docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
             if rows is None:
                 out = aids
             else:
@@ -763,12 +772,20 @@ class Store:
                         known.add(cid)
                         cleaned = clean_name(name) if name and name.strip() else cid
                         people.append({"id": cid, "name": cleaned, "created": created})
+            if ahead:
+
+                def made(start: int, stop: int) -> list[Doc]:
+                    picked = list(chosen[start:stop])
+                    got = cands[start:stop]
+                    return documents(packed, picked, aids[start:stop], got, layout_id, now)
+
+                people = tx.write_ahead(ahead, cands, people, made)
             if people:
                 tx.append("candidates", people)
             if docs:
                 tx.append("attempts", docs)
-                if command is not None:
-                    self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+            if m and command is not None:
+                self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     def start_attempt(

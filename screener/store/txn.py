@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
@@ -29,6 +30,7 @@ from screener.store.archive import (
     Archive,
     Record,
     Segment,
+    SegmentJob,
     Stale,
     archive_folder,
     chunks,
@@ -60,6 +62,20 @@ BAK_SUFFIX = ".bak"
 _cand_of = itemgetter("cand")
 
 
+def _ahead_job(
+    number: int,
+    everyone: dict[str, Doc],
+    candidates: Sequence[str],
+    attempts: Callable[[int, int], list[Doc]],
+    start: int,
+    stop: int,
+) -> tuple[int, list[Doc], list[Doc], list[Doc]]:
+    """Segment ``number`` of ``Txn.write_ahead``: attempts ``start:stop`` and their people
+    (in order of first attempt, as ``Txn._groups`` lists them), made where it is written."""
+    people = list(map(everyone.__getitem__, dict.fromkeys(candidates[start:stop])))
+    return number, people, attempts(start, stop), []
+
+
 class Limits:
     """How much the live file holds before a write moves documents into segments, and
     how many attempts a segment holds (``archive.LIVE_LIMIT``, ``SEGMENT_ATTEMPTS``)."""
@@ -88,6 +104,7 @@ class Txn:
         self.layout_cache: dict[int, Layout] = {}
         self.version: int | None = None
         self.flush_all = False  # compaction: move every archivable document
+        self.flush_due = False  # a bulk save wrote segments ahead: the commit flushes
         self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
@@ -400,6 +417,80 @@ class Txn:
             out.append((mine, list(part), audit if i == len(parts) - 1 else []))
         return [g for g in out if g[0] or g[1] or g[2]]
 
+    def bulk_ahead(self, count: int) -> int:
+        """How many of a bulk save's ``count`` new attempts (all submitted at one time,
+        in row order) can be written into segments now (``write_ahead``): the whole
+        segments the commit's flush would make of them, all but the last. Only when
+        that flush surely comes and would write them so: more attempts than the live
+        file holds and than a segment holds, no submitted attempt in the live file
+        (the flush would sort it among them), no small last segment to merge with."""
+        size = self.limits.segment
+        if not self.writable or self.flush_all or count <= max(self.limits.live, size):
+            return 0
+        last = self.segments[-1] if self.segments else None
+        if (
+            last is not None
+            and last.number not in self.written
+            and last.attempts < min(SMALL_SEGMENT, size // 2 + 1)
+        ):
+            return 0
+        if any(d["status"] == "submitted" for d in self.docs("attempts").values()):
+            return 0
+        return (count - 1) // size * size
+
+    def write_ahead(
+        self,
+        count: int,
+        candidates: Sequence[str],
+        new_people: list[Doc],
+        attempts: Callable[[int, int], list[Doc]],
+    ) -> list[Doc]:
+        """Write the first ``count`` (``bulk_ahead``) of a bulk save's new attempts into
+        new segments now, as the commit's flush would write them; returns the people of
+        ``new_people`` still to add to the live file (those with attempts after
+        ``count``). ``candidates`` are every new attempt's candidate in order;
+        ``attempts(start, stop)`` makes the documents of attempts ``start:stop``: each
+        segment's are made by the process that writes it (``archive.write_segments``:
+        half of them in a forked child). The rest (a segment's worth at most), the
+        live file's people and its events follow at the commit, which is forced to
+        flush; the segments are listed by the commit record, as always."""
+        size = self.limits.segment
+        live = self.data().setdefault("candidates", {})
+        known: dict[str, Doc] = {d["id"]: d for d in live.values()}
+        known.update(zip(map(itemgetter("id"), new_people), new_people, strict=True))
+        head = candidates[:count]
+        in_head = set(head)
+        missing = in_head - known.keys()
+        copies = self.archived_people(missing) if missing else {}
+        if missing - copies.keys():  # pragma: no cover - the caller made every new person
+            raise StoreError(f"{self.path}: attempts of unknown candidates")
+        everyone = {**copies, **known} if copies else known
+        record = self.archive.record
+        like = self._like()
+        make_folder(self.folder, like)
+        jobs: list[SegmentJob] = []
+        for start in range(0, count, size):
+            number = record.next
+            record.next += 1
+            self.written.append(number)
+            stop = min(start + size, count)
+            jobs.append(partial(_ahead_job, number, everyone, head, attempts, start, stop))
+        written = write_segments(self.folder, jobs, like, fork=self.fork_writes, size=count)
+        for segment in written:
+            self.archive.add(segment)
+        # people moved now: those of the live file and new ones with no attempt after
+        # ``count`` (the archived ones' copies were counted when first archived)
+        moved = (in_head - set(candidates[count:])) & known.keys()
+        gone = [key for key, doc in live.items() if doc["id"] in moved]
+        for key in gone:
+            del live[key]
+        if gone:
+            self.buffer.dirty = True
+            self.tables.pop("candidates", None)
+        record.candidates += len(moved)
+        self.flush_due = True
+        return [doc for doc in new_people if doc["id"] not in moved]
+
     def _collect(
         self, group: Sequence[Segment]
     ) -> tuple[list[list[tuple[tuple[str, int, int], Doc]]], dict[str, Doc], list[Doc]]:
@@ -453,7 +544,7 @@ class Txn:
         use does not leave a trail of small segments."""
         import heapq
 
-        if not self.flush_all and not self.over_limit(data):
+        if not self.flush_all and not self.flush_due and not self.over_limit(data):
             return 0
         live_attempts = data.get("attempts", {})
         submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
