@@ -733,6 +733,11 @@ class PostgresStore:
             # keys given row by row need not name the row's candidate: then the new
             # people are those of the rows kept, known only once the keys are packed
             early = batch.keys is None
+            # a first import (no attempt stored: every row is kept but for a key it
+            # repeats): the attempts' keys and indexes dropped before the candidates'
+            # COPY, and the candidates' too when none is stored (schema 7)
+            first = early and not any_attempt
+            bulk = first and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
 
             def prepare() -> tuple[PackedBatch, list[str]]:
                 return pack_batch(batch, n), _sorted_new_ids(n)
@@ -792,23 +797,27 @@ class PostgresStore:
                 self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
             if m:
                 layout_id = self._layout_id(tx, batch.layout)
-                bulk = self._bulk_keys_begin(tx, m, any_attempt)
+                if not first:
+                    bulk = self._bulk_keys_begin(tx, m, any_attempt)
                 self._copy_batch(tx, packed, rows, aids, cands, layout_id, now)
-                if bulk:
-                    tx.conn.execute("SELECT screener.bulk_attempts_end()")
-                if command is not None:
-                    self._audit(tx, "attempts.saved", command, count=m, when=now)
+            if bulk:
+                tx.conn.execute("SELECT screener.bulk_attempts_end()")
+            if m and command is not None:
+                self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     @staticmethod
-    def _bulk_keys_begin(tx: _Tx, rows: int, any_attempt: bool) -> bool:
+    def _bulk_keys_begin(
+        tx: _Tx, rows: int, any_attempt: bool, *, people: bool = False
+    ) -> bool:
         """For a batch of ``rows`` attempts at least ``1 / BULK_SHARE`` of those stored:
         drop the attempts' foreign keys until ``bulk_attempts_end`` makes them again
         (schema 6), which checks every row by one join instead of two queries per new
         row, and for a batch ``BULK_SHARE`` times those stored (a first import) the
-        indexes too, built again sorted; True when dropped. Not when the locks this
-        takes (the tables' own, held to the commit) are not granted at once: then the
-        keys check row by row."""
+        indexes too, built again sorted; ``people`` (no candidate stored: called
+        before their COPY) the candidates' primary key and name index too (schema
+        7). True when dropped. Not when the locks this takes (the tables' own, held
+        to the commit) are not granted at once: then the keys check row by row."""
         if rows < BULK_ROWS or tx.version is None or tx.version < 6:
             return False
         stored = 0.0
@@ -826,9 +835,11 @@ class PostgresStore:
         try:
             with tx.conn.transaction():  # a savepoint: undone when refused
                 tx.conn.execute("SELECT set_config('lock_timeout', %s, true)", (BULK_LOCK_WAIT,))
-                tx.conn.execute(
-                    "SELECT screener.bulk_attempts_begin(%s)", (stored * BULK_SHARE <= rows,)
-                )
+                indexes = stored * BULK_SHARE <= rows
+                if people and indexes and tx.version >= 7:
+                    tx.conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+                else:
+                    tx.conn.execute("SELECT screener.bulk_attempts_begin(%s)", (indexes,))
                 tx.conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)",
                     (timeout[0] if timeout else "0",),
