@@ -42,6 +42,16 @@ ATTEMPTS_SCHEMA = (
     " WHERE conrelid = 'screener.attempts'::regclass AND contype IN ('f', 'p', 'u')"
     " ORDER BY 1"
 )
+#: The candidates' keys and indexes, and the keys naming them (schema 7: a first
+#: import drops and makes them again).
+PEOPLE_SCHEMA = (
+    "SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid = 'screener.candidates'::regclass"
+    " UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)"
+    " FROM pg_constraint WHERE conrelid = 'screener.candidates'::regclass"
+    " OR confrelid = 'screener.candidates'::regclass"
+    " ORDER BY 1"
+)
 #: The attempts' foreign keys, counted (a large batch drops and makes them again).
 FOREIGN_KEYS = (
     "SELECT count(*) FROM pg_constraint WHERE conrelid = 'screener.attempts'::regclass"
@@ -838,7 +848,8 @@ def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> No
         "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
         " screener.attempts_outcome_incomplete;"
         " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
-        " DROP FUNCTION screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
+        " DROP FUNCTION screener.bulk_attempts_begin(boolean, boolean),"
+        " screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
         " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
         " UPDATE screener.meta SET schema_version = 4",
         dbname(url),
@@ -895,8 +906,8 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
     calls: list[bool] = []
     begin = PostgresStore._bulk_keys_begin
 
-    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
-        calls.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+    def spy(tx: object, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
+        calls.append(begin(tx, rows, any_attempt, people=people))  # type: ignore[arg-type]
         return calls[-1]
 
     monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
@@ -939,6 +950,51 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
     assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
 
 
+def test_a_first_import_builds_the_candidates_keys_again(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch into a database with no candidate yet stores them without their
+    primary key and name index (schema 7) and makes them again: afterwards the
+    candidates' keys, indexes and the keys naming them are as before and refuse a
+    second candidate with a stored id; with a candidate stored they are kept."""
+    import psycopg
+
+    from screener.store.postgres import backend
+
+    monkeypatch.setattr(backend, "BULK_ROWS", 10)
+    asked: list[bool] = []
+    begin = PostgresStore._bulk_keys_begin
+
+    def spy(tx: object, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
+        asked.append(people)
+        return begin(tx, rows, any_attempt, people=people)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
+    store = connect(url)
+    with store.transaction():  # (the schema, nothing stored)
+        pass
+    people = server.query(PEOPLE_SCHEMA, dbname(url))
+    attempts = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    assert store.save_scored_batch(_bfi_batch(40, "f")).stored == 40 and asked == [True]
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people and len(people) == 7
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == attempts
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert [c.id for c in store.candidates(["f0", "f39", "nobody"])] == ["f0", "f39"]
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.candidates (id, name, name_key, created)"
+            " VALUES ('f3', 'again', 'again', 'x')"
+        )
+    # candidates stored, no attempt: the attempts' indexes dropped, theirs kept
+    other = backend.PostgresStore(server.new_database())
+    other.add_candidate("Someone", candidate_id="s1")
+    assert other.save_scored_batch(_bfi_batch(40, "g")).stored == 40 and asked[-1] is False
+    assert server.query(PEOPLE_SCHEMA, dbname(other.url)) == people
+
+
 def _bfi_batch(n: int, tag: str) -> object:
     """A scored batch of ``n`` bfi rows, candidates ``<tag>0``, ``<tag>1``..."""
     import tempfile
@@ -975,6 +1031,21 @@ def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url
         assert conn.execute(ATTEMPTS_SCHEMA).fetchall() == []
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
             conn.commit()
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    people = server.query(PEOPLE_SCHEMA, dbname(url))
+    with psycopg.connect(url) as conn:  # the candidates' keys and index too (schema 7)
+        conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+        assert conn.execute(PEOPLE_SCHEMA).fetchall() == [
+            r for r in people if "CHECK" in str(r[0])
+        ]
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people and len(people) == 7
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+        conn.execute("SELECT screener.bulk_attempts_end()")
+        conn.commit()
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people
     assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
     for indexes in (False, True):  # begin, end: committed with the keys and indexes
         with psycopg.connect(url) as conn:

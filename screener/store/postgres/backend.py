@@ -736,8 +736,8 @@ class PostgresStore:
             # a first import (no attempt stored: every row is kept but for a key it
             # repeats): the attempts' keys and indexes dropped before the candidates'
             # COPY, and the candidates' too when none is stored (schema 7)
-            first = early and not any_attempt
-            bulk = first and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
+            first_import = early and not any_attempt
+            bulk = first_import and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
 
             def prepare() -> tuple[PackedBatch, list[str]]:
                 return pack_batch(batch, n), _sorted_new_ids(n)
@@ -797,7 +797,7 @@ class PostgresStore:
                 self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
             if m:
                 layout_id = self._layout_id(tx, batch.layout)
-                if not first:
+                if not first_import:
                     bulk = self._bulk_keys_begin(tx, m, any_attempt)
                 self._copy_batch(tx, packed, rows, aids, cands, layout_id, now)
             if bulk:
