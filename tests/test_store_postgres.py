@@ -995,6 +995,60 @@ def test_a_first_import_builds_the_candidates_keys_again(
     assert server.query(PEOPLE_SCHEMA, dbname(other.url)) == people
 
 
+def test_a_first_import_sent_in_parts_stores_what_one_part_stores(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first import is packed and sent ``STREAM_ROWS`` rows at a time: the same
+    attempts, candidates, plan rows and ids (a row repeating an earlier part's row is
+    skipped and given that row's id) as the batch packed whole."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from screener.store import ScoredBatch
+    from screener.store.postgres import backend
+
+    half = _bfi_batch(15, "p")
+    assert isinstance(half, ScoredBatch)
+    twice = replace(
+        half,
+        candidates=[*half.candidates, *half.candidates],
+        answers=[(np.concatenate([c, c]), v) for c, v in half.answers],
+        scores=np.concatenate([half.scores, half.scores]),
+        status=np.concatenate([half.status, half.status]),
+        outcome=np.concatenate([half.outcome, half.outcome]),
+        overall=np.concatenate([half.overall, half.overall]),
+        low=None if half.low is None else np.concatenate([half.low, half.low]),
+        high=None if half.high is None else np.concatenate([half.high, half.high]),
+        near=None if half.near is None else np.concatenate([half.near, half.near]),
+        names=None if half.names is None else [*half.names, *half.names],
+        submitted="2026-01-02T03:04:05Z",
+    )
+    seen: list[str] = []
+    # in parts of 7 rows; then as one batch packed whole (too small to drop any key)
+    for parts, bulk, where in ((7, 10, url), (7, 10**9, server.new_database())):
+        monkeypatch.setattr(backend, "STREAM_ROWS", parts)
+        monkeypatch.setattr(backend, "BULK_ROWS", bulk)
+        store = connect(where)
+        saved = store.save_scored_batch(twice)
+        assert (saved.stored, saved.skipped) == (15, 15)
+        assert saved.attempt_ids[15:] == saved.attempt_ids[:15]
+        assert list(saved.attempt_ids[:15]) == sorted(saved.attempt_ids[:15])
+        by_id = {a.attempt_id: a for a in store.attempts(status=None)}
+        rows = [by_id[aid].to_json() for aid in saved.attempt_ids[:15]]
+        for doc in rows:
+            doc.pop("attempt_id")
+        plans = server.query(
+            "SELECT module, required, count(*) FROM screener.plan_rows GROUP BY 1, 2 ORDER BY 1, 2",
+            dbname(where),
+        )
+        people = server.query(
+            "SELECT id, name, name_key FROM screener.candidates ORDER BY seq", dbname(where)
+        )
+        seen.append(json.dumps([rows, plans, people], sort_keys=True, default=str))
+    assert seen[0] == seen[1]
+
+
 def _bfi_batch(n: int, tag: str) -> object:
     """A scored batch of ``n`` bfi rows, candidates ``<tag>0``, ``<tag>1``..."""
     import tempfile

@@ -738,6 +738,8 @@ class PostgresStore:
             # COPY, and the candidates' too when none is stored (schema 7)
             first_import = early and not any_attempt
             bulk = first_import and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
+            if bulk:
+                return self._stream_first_import(tx, batch, n, now, any_candidate, command)
 
             def prepare() -> tuple[PackedBatch, list[str]]:
                 return pack_batch(batch, n), _sorted_new_ids(n)
@@ -805,6 +807,88 @@ class PostgresStore:
             if m and command is not None:
                 self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
+    def _stream_first_import(
+        self,
+        tx: _Tx,
+        batch: ScoredBatch,
+        n: int,
+        submitted: str,
+        any_candidate: bool,
+        command: str | None,
+    ) -> SaveResult:
+        """A first import's save, its keys and indexes dropped (``_bulk_keys_begin``):
+        no attempt is stored, so a row is skipped only for a key an earlier row of the
+        batch has, and each part of ``STREAM_ROWS`` rows is packed and sent while the
+        server stores the part before (one ``COPY``), instead of every row packed
+        before the first is sent; the new candidates are sent first, while the first
+        part is packed. The same rows, ids and text as ``_copy_batch``'s."""
+        from psycopg.copy import QueuedLibpqWriter
+
+        from screener.store.bulk import pack_batch
+
+        drawn = sorted(self._fresh_attempt_ids(tx, n, check=False, drawn=_sorted_new_ids(n)))
+
+        def part(start: int) -> PackedBatch:
+            rows = _batch_rows(batch, start, min(start + STREAM_ROWS, n))
+            return pack_batch(rows, len(rows.candidates))
+
+        ahead = self._copy_candidates(
+            tx, self._new_people(tx, batch.candidates, batch.names, any_candidate), lambda: part(0)
+        )
+        layout_id = self._layout_id(tx, batch.layout)
+        layout_of = self._layout_of(tx)
+        first: dict[str, int] = {}  # each key's first row
+        repeat_of: dict[int, int] = {}
+        aids: list[str] = []
+        codes: list[str] = []
+        outcomes: list[str] = []
+        with tx.conn.cursor() as cur:
+            with cur.copy(_COPY_ATTEMPTS, writer=QueuedLibpqWriter(cur)) as copy:
+                for start in range(0, n, STREAM_ROWS):
+                    packed = ahead if ahead is not None else part(start)
+                    ahead = None
+                    keys = packed.keys
+                    rows: list[int] | None = None
+                    if any(k is not None for k in keys):
+                        rows = []
+                        for at, key in enumerate(keys, start):
+                            if key is not None:
+                                earlier = first.get(key)
+                                if earlier is not None:
+                                    repeat_of[at] = earlier
+                                    continue
+                                first[key] = at
+                            rows.append(at - start)
+                        if len(rows) == len(keys):
+                            rows = None
+                    ids = drawn[start : start + len(keys)]
+                    part_ids = pick_rows(ids, rows)
+                    if not part_ids:
+                        continue
+                    columns = _attempt_columns(
+                        packed,
+                        rows,
+                        part_ids,
+                        pick_rows(batch.candidates[start : start + len(keys)], rows),
+                        layout_id,
+                        submitted,
+                    )
+                    for at in range(0, len(part_ids), COPY_ROWS):
+                        block = [column[at : at + COPY_ROWS] for column in columns]
+                        copy.write(_columns_text(block).encode())
+                    aids.extend(part_ids)
+                    codes.extend(columns[_CODES])  # type: ignore[arg-type]
+                    outcomes.extend(columns[_OUTCOMES])  # type: ignore[arg-type]
+                plans = _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of)
+            if plans[0]:
+                _copy_columns(cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans)
+        tx.conn.execute("SELECT screener.bulk_attempts_end()")
+        m = len(aids)
+        if m and command is not None:
+            self._audit(tx, "attempts.saved", command, count=m, when=submitted)
+        out = [drawn[repeat_of.get(i, i)] for i in range(n)]
+        return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     @staticmethod
     def _bulk_keys_begin(
@@ -883,43 +967,14 @@ class PostgresStore:
         """A scored batch's attempts (the columns ``documents`` would give, taken from
         the packed columns) and then their plan rows, each by one ``COPY``."""
         layout_of = self._layout_of(tx)
-        m = len(aids)
-
-        def pick(column: Sequence[_T]) -> Sequence[_T]:
-            return pick_rows(column, rows)
-
-        overall = pick(packed.overall)
-        if any(v != v for v in overall):  # NaN: not scored, left out
-            overall = [None if v != v else v for v in overall]  # type: ignore[misc]
-        codes, outcomes = pick(packed.codes), pick(packed.outcomes)
-        none: list[None] = [None] * m
-        columns: list[Sequence[object]] = [
-            aids,
-            cands,
-            [str(layout_id)] * m,
-            ["submitted"] * m,
-            none,  # seed
-            none,  # item_order
-            none,  # started
-            [submitted] * m,
-            pick(packed.answers),
-            none,  # seconds
-            pick(packed.extra),
-            pick(packed.scores),
-            codes,
-            pick(packed.intervals),
-            pick(packed.near),
-            outcomes,
-            overall,
-            none,  # plan: the standard one, from the statuses
-            pick(packed.keys),
-        ]
+        columns = _attempt_columns(packed, rows, aids, cands, layout_id, submitted)
+        codes, outcomes = columns[_CODES], columns[_OUTCOMES]
         with tx.conn.cursor() as cur:
             plans = _copy_columns(
                 cur,
                 _COPY_ATTEMPTS,
                 columns,
-                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),
+                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),  # type: ignore[arg-type]
             )
             if plans is not None and plans[0]:
                 _copy_columns(
@@ -2233,6 +2288,79 @@ def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tu
 def pick_rows(column: Sequence[_T], rows: list[int] | None) -> Sequence[_T]:
     """``column``'s values at ``rows`` (None: all of them)."""
     return column if rows is None else [column[i] for i in rows]
+
+
+#: Rows of a first import packed (and sent) at a time (``_stream_first_import``).
+STREAM_ROWS = 20_000
+#: Where ``_attempt_columns`` puts the status letters and the outcomes.
+_CODES, _OUTCOMES = 12, 15
+
+
+def _attempt_columns(
+    packed: PackedBatch,
+    rows: list[int] | None,
+    aids: Sequence[str],
+    cands: Sequence[str],
+    layout_id: int,
+    submitted: str,
+) -> list[Sequence[object]]:
+    """The ``_COPY_ATTEMPTS`` columns of the packed rows ``rows`` (None: every row)."""
+    m = len(aids)
+
+    def pick(column: Sequence[_T]) -> Sequence[_T]:
+        return pick_rows(column, rows)
+
+    overall = pick(packed.overall)
+    if any(v != v for v in overall):  # NaN: not scored, left out
+        overall = [None if v != v else v for v in overall]  # type: ignore[misc]
+    none: list[None] = [None] * m
+    return [
+        aids,
+        cands,
+        [str(layout_id)] * m,
+        ["submitted"] * m,
+        none,  # seed
+        none,  # item_order
+        none,  # started
+        [submitted] * m,
+        pick(packed.answers),
+        none,  # seconds
+        pick(packed.extra),
+        pick(packed.scores),
+        pick(packed.codes),  # _CODES
+        pick(packed.intervals),
+        pick(packed.near),
+        pick(packed.outcomes),  # _OUTCOMES
+        overall,
+        none,  # plan: the standard one, from the statuses
+        pick(packed.keys),
+    ]
+
+
+def _batch_rows(batch: ScoredBatch, start: int, end: int) -> ScoredBatch:
+    """Rows ``start`` to ``end`` of ``batch`` (a part packed on its own: each row's
+    packed fields and key depend on that row alone)."""
+
+    def cut(column: Any) -> Any:
+        return None if column is None else column[start:end]
+
+    return replace(
+        batch,
+        candidates=batch.candidates[start:end],
+        answers=[(codes[start:end], values) for codes, values in batch.answers],
+        scores=batch.scores[start:end],
+        status=batch.status[start:end],
+        outcome=batch.outcome[start:end],
+        overall=batch.overall[start:end],
+        reserve_answers=None
+        if batch.reserve_answers is None
+        else [(codes[start:end], values) for codes, values in batch.reserve_answers],
+        low=cut(batch.low),
+        high=cut(batch.high),
+        near=cut(batch.near),
+        names=cut(batch.names),
+        keys=cut(batch.keys),
+    )
 
 
 def _batch_plan_rows(
