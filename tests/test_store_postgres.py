@@ -1130,3 +1130,16 @@ def test_copy_text_of_columns_is_the_row_by_row_text() -> None:
         ]
         want = "".join("\t".join(map(_field, row)) + "\n" for row in zip(*columns, strict=True))
         assert _columns_text(columns) == want, columns
+
+
+def test_many_candidates_asked_of_an_empty_or_filled_database(url: str) -> None:
+    """``candidates(ids)`` for a batch's many ids: none when nothing is stored (asked
+    first, without the ids), the stored ones among them otherwise."""
+    from screener.store.postgres import backend
+
+    store = connect(url)
+    many = [f"m{n}" for n in range(backend._MANY_IDS)]
+    assert store.candidates(many) == []
+    store.add_candidate("Mia", candidate_id="m7")
+    assert [c.id for c in store.candidates(many)] == ["m7"]
+    assert [c.id for c in store.candidates(["m7"])] == ["m7"]

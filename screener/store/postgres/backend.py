@@ -460,10 +460,18 @@ class PostgresStore:
             if ids is None:
                 rows = tx.conn.execute(base + order).fetchall()
             else:
+                wanted = set(ids)
+                if len(wanted) >= _MANY_IDS and not self._any_candidate(tx):
+                    return []  # a batch's first import: no 100k-id array to send and parse
                 rows = tx.conn.execute(
-                    base + " WHERE id = ANY(%s::text[])" + order, (_array(set(ids)),)
+                    base + " WHERE id = ANY(%s::text[])" + order, (_array(wanted),)
                 ).fetchall()
             return [Candidate(*r) for r in rows]
+
+    @staticmethod
+    def _any_candidate(tx: _Tx) -> bool:
+        found = tx.conn.execute("SELECT EXISTS (SELECT 1 FROM candidates)").fetchone()
+        return found is None or bool(found[0])
 
     @staticmethod
     def _named(tx: _Tx, name: str) -> list[Candidate]:
@@ -2290,6 +2298,9 @@ def pick_rows(column: Sequence[_T], rows: list[int] | None) -> Sequence[_T]:
     return column if rows is None else [column[i] for i in rows]
 
 
+#: Asked for this many candidates, ``PostgresStore.candidates`` first asks whether
+#: any is stored (a batch's first import: ~0.1 s of sending and parsing 100k ids).
+_MANY_IDS = 1000
 #: Rows of a first import packed (and sent) at a time (``_stream_first_import``).
 STREAM_ROWS = 20_000
 #: Where ``_attempt_columns`` puts the status letters and the outcomes.
