@@ -633,6 +633,7 @@ def test_a_batch_whose_server_process_is_killed_writes_nothing(
         dbname(url),
     ) == [(0, 0)]
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]  # as they were
+    assert len(server.query(PEOPLE_SCHEMA, dbname(url))) == 7  # (a first import drops them)
 
 
 def test_employers_secret_compact_and_audit_rules(url: str) -> None:
