@@ -44,6 +44,16 @@ ATTEMPTS_SCHEMA = (
     " WHERE conrelid = 'screener.attempts'::regclass AND contype IN ('f', 'p', 'u')"
     " ORDER BY 1"
 )
+#: The candidates' keys and indexes, and the keys naming them (schema 7: a first
+#: import drops and makes them again).
+PEOPLE_SCHEMA = (
+    "SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+    " WHERE indrelid = 'screener.candidates'::regclass"
+    " UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)"
+    " FROM pg_constraint WHERE conrelid = 'screener.candidates'::regclass"
+    " OR confrelid = 'screener.candidates'::regclass"
+    " ORDER BY 1"
+)
 #: The attempts' foreign keys, counted (a large batch drops and makes them again).
 FOREIGN_KEYS = (
     "SELECT count(*) FROM pg_constraint WHERE conrelid = 'screener.attempts'::regclass"
@@ -689,6 +699,7 @@ def test_a_batch_whose_server_process_is_killed_writes_nothing(
         dbname(url),
     ) == [(0, 0)]
     assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]  # as they were
+    assert len(server.query(PEOPLE_SCHEMA, dbname(url))) == 7  # (a first import drops them)
 
 
 def test_employers_secret_compact_and_audit_rules(url: str) -> None:
@@ -909,7 +920,8 @@ def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> No
         "DROP INDEX screener.attempts_outcome_pass, screener.attempts_outcome_coaching,"
         " screener.attempts_outcome_incomplete;"
         " CREATE INDEX attempts_outcome ON screener.attempts (outcome, stamp, seq);"
-        " DROP FUNCTION screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
+        " DROP FUNCTION screener.bulk_attempts_begin(boolean, boolean),"
+        " screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
         " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
         " UPDATE screener.meta SET schema_version = 4",
         dbname(url),
@@ -966,8 +978,8 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
     calls: list[bool] = []
     begin = PostgresStore._bulk_keys_begin
 
-    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
-        calls.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+    def spy(tx: object, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
+        calls.append(begin(tx, rows, any_attempt, people=people))  # type: ignore[arg-type]
         return calls[-1]
 
     monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
@@ -1010,6 +1022,105 @@ def test_a_large_batch_checks_its_foreign_keys_at_once_and_keeps_them(
     assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
 
 
+def test_a_first_import_builds_the_candidates_keys_again(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch into a database with no candidate yet stores them without their
+    primary key and name index (schema 7) and makes them again: afterwards the
+    candidates' keys, indexes and the keys naming them are as before and refuse a
+    second candidate with a stored id; with a candidate stored they are kept."""
+    import psycopg
+
+    from screener.store.postgres import backend
+
+    monkeypatch.setattr(backend, "BULK_ROWS", 10)
+    asked: list[bool] = []
+    begin = PostgresStore._bulk_keys_begin
+
+    def spy(tx: object, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
+        asked.append(people)
+        return begin(tx, rows, any_attempt, people=people)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PostgresStore, "_bulk_keys_begin", staticmethod(spy))
+    store = connect(url)
+    with store.transaction():  # (the schema, nothing stored)
+        pass
+    people = server.query(PEOPLE_SCHEMA, dbname(url))
+    attempts = server.query(ATTEMPTS_SCHEMA, dbname(url))
+    assert store.save_scored_batch(_bfi_batch(40, "f")).stored == 40 and asked == [True]
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people and len(people) == 7
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == attempts
+    assert server.query(FOREIGN_KEYS, dbname(url)) == [(2,)]
+    assert [c.id for c in store.candidates(["f0", "f39", "nobody"])] == ["f0", "f39"]
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.UniqueViolation),
+    ):
+        conn.execute(
+            "INSERT INTO screener.candidates (id, name, name_key, created)"
+            " VALUES ('f3', 'again', 'again', 'x')"
+        )
+    # candidates stored, no attempt: the attempts' indexes dropped, theirs kept
+    other = backend.PostgresStore(server.new_database())
+    other.add_candidate("Someone", candidate_id="s1")
+    assert other.save_scored_batch(_bfi_batch(40, "g")).stored == 40 and asked[-1] is False
+    assert server.query(PEOPLE_SCHEMA, dbname(other.url)) == people
+
+
+def test_a_first_import_sent_in_parts_stores_what_one_part_stores(
+    server: PgServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first import is packed and sent ``STREAM_ROWS`` rows at a time: the same
+    attempts, candidates, plan rows and ids (a row repeating an earlier part's row is
+    skipped and given that row's id) as the batch packed whole."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from screener.store import ScoredBatch
+    from screener.store.postgres import backend
+
+    half = _bfi_batch(15, "p")
+    assert isinstance(half, ScoredBatch)
+    twice = replace(
+        half,
+        candidates=[*half.candidates, *half.candidates],
+        answers=[(np.concatenate([c, c]), v) for c, v in half.answers],
+        scores=np.concatenate([half.scores, half.scores]),
+        status=np.concatenate([half.status, half.status]),
+        outcome=np.concatenate([half.outcome, half.outcome]),
+        overall=np.concatenate([half.overall, half.overall]),
+        low=None if half.low is None else np.concatenate([half.low, half.low]),
+        high=None if half.high is None else np.concatenate([half.high, half.high]),
+        near=None if half.near is None else np.concatenate([half.near, half.near]),
+        names=None if half.names is None else [*half.names, *half.names],
+        submitted="2026-01-02T03:04:05Z",
+    )
+    seen: list[str] = []
+    # in parts of 7 rows; then as one batch packed whole (too small to drop any key)
+    for parts, bulk, where in ((7, 10, url), (7, 10**9, server.new_database())):
+        monkeypatch.setattr(backend, "STREAM_ROWS", parts)
+        monkeypatch.setattr(backend, "BULK_ROWS", bulk)
+        store = connect(where)
+        saved = store.save_scored_batch(twice)
+        assert (saved.stored, saved.skipped) == (15, 15)
+        assert saved.attempt_ids[15:] == saved.attempt_ids[:15]
+        assert list(saved.attempt_ids[:15]) == sorted(saved.attempt_ids[:15])
+        by_id = {a.attempt_id: a for a in store.attempts(status=None)}
+        rows = [by_id[aid].to_json() for aid in saved.attempt_ids[:15]]
+        for doc in rows:
+            doc.pop("attempt_id")
+        plans = server.query(
+            "SELECT module, required, count(*) FROM screener.plan_rows GROUP BY 1, 2 ORDER BY 1, 2",
+            dbname(where),
+        )
+        people = server.query(
+            "SELECT id, name, name_key FROM screener.candidates ORDER BY seq", dbname(where)
+        )
+        seen.append(json.dumps([rows, plans, people], sort_keys=True, default=str))
+    assert seen[0] == seen[1]
+
+
 def _bfi_batch(n: int, tag: str) -> object:
     """A scored batch of ``n`` bfi rows, candidates ``<tag>0``, ``<tag>1``..."""
     import tempfile
@@ -1046,6 +1157,21 @@ def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url
         assert conn.execute(ATTEMPTS_SCHEMA).fetchall() == []
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
             conn.commit()
+    assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
+    people = server.query(PEOPLE_SCHEMA, dbname(url))
+    with psycopg.connect(url) as conn:  # the candidates' keys and index too (schema 7)
+        conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+        assert conn.execute(PEOPLE_SCHEMA).fetchall() == [
+            r for r in people if "CHECK" in str(r[0])
+        ]
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
+            conn.commit()
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people and len(people) == 7
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+        conn.execute("SELECT screener.bulk_attempts_end()")
+        conn.commit()
+    assert server.query(PEOPLE_SCHEMA, dbname(url)) == people
     assert server.query(ATTEMPTS_SCHEMA, dbname(url)) == schema
     for indexes in (False, True):  # begin, end: committed with the keys and indexes
         with psycopg.connect(url) as conn:
@@ -1134,3 +1260,16 @@ def test_a_read_begins_with_one_round_trip(url: str, server: PgServer, tmp_path:
     empty = PostgresStore(server.new_database(migrated=False))
     assert empty.attempts() == [] and empty.info().schema_version is None
     assert empty.attempts() == []
+
+
+def test_many_candidates_asked_of_an_empty_or_filled_database(url: str) -> None:
+    """``candidates(ids)`` for a batch's many ids: none when nothing is stored (asked
+    first, without the ids), the stored ones among them otherwise."""
+    from screener.store.postgres import backend
+
+    store = connect(url)
+    many = [f"m{n}" for n in range(backend._MANY_IDS)]
+    assert store.candidates(many) == []
+    store.add_candidate("Mia", candidate_id="m7")
+    assert [c.id for c in store.candidates(many)] == ["m7"]
+    assert [c.id for c in store.candidates(["m7"])] == ["m7"]

@@ -577,8 +577,8 @@ def test_a_recruiters_large_batch_drops_and_remakes_the_keys_a_station_may_not(
     taken: list[bool] = []
     begin = backend.PostgresStore._bulk_keys_begin
 
-    def spy(tx: object, rows: int, any_attempt: bool) -> bool:
-        taken.append(begin(tx, rows, any_attempt))  # type: ignore[arg-type]
+    def spy(tx: object, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
+        taken.append(begin(tx, rows, any_attempt, people=people))  # type: ignore[arg-type]
         return taken[-1]
 
     monkeypatch.setattr(backend.PostgresStore, "_bulk_keys_begin", staticmethod(spy))
@@ -586,7 +586,11 @@ def test_a_recruiters_large_batch_drops_and_remakes_the_keys_a_station_may_not(
     assert taken == [True]
     owner = psycopg.connect(team["owner"], autocommit=True)
     assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)
-    for function in ("bulk_attempts_begin(true)", "bulk_attempts_end()"):
+    for function in (
+        "bulk_attempts_begin(true)",
+        "bulk_attempts_begin(true, true)",
+        "bulk_attempts_end()",
+    ):
         with (
             psycopg.connect(team["station"]) as station,
             pytest.raises(psycopg.errors.InsufficientPrivilege),

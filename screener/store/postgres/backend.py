@@ -591,10 +591,18 @@ class PostgresStore:
             if ids is None:
                 rows = tx.conn.execute(base + order).fetchall()
             else:
+                wanted = set(ids)
+                if len(wanted) >= _MANY_IDS and not self._any_candidate(tx):
+                    return []  # a batch's first import: no 100k-id array to send and parse
                 rows = tx.conn.execute(
-                    base + " WHERE id = ANY(%s::text[])" + order, (_array(set(ids)),)
+                    base + " WHERE id = ANY(%s::text[])" + order, (_array(wanted),)
                 ).fetchall()
             return [Candidate(*r) for r in rows]
+
+    @staticmethod
+    def _any_candidate(tx: _Tx) -> bool:
+        found = tx.conn.execute("SELECT EXISTS (SELECT 1 FROM candidates)").fetchone()
+        return found is None or bool(found[0])
 
     @staticmethod
     def _named(tx: _Tx, name: str) -> list[Candidate]:
@@ -864,6 +872,13 @@ class PostgresStore:
             # keys given row by row need not name the row's candidate: then the new
             # people are those of the rows kept, known only once the keys are packed
             early = batch.keys is None
+            # a first import (no attempt stored: every row is kept but for a key it
+            # repeats): the attempts' keys and indexes dropped before the candidates'
+            # COPY, and the candidates' too when none is stored (schema 7)
+            first_import = early and not any_attempt
+            bulk = first_import and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
+            if bulk:
+                return self._stream_first_import(tx, batch, n, now, any_candidate, command)
 
             def prepare() -> tuple[PackedBatch, list[str]]:
                 return pack_batch(batch, n), _sorted_new_ids(n)
@@ -923,23 +938,109 @@ class PostgresStore:
                 self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
             if m:
                 layout_id = self._layout_id(tx, batch.layout)
-                bulk = self._bulk_keys_begin(tx, m, any_attempt)
+                if not first_import:
+                    bulk = self._bulk_keys_begin(tx, m, any_attempt)
                 self._copy_batch(tx, packed, rows, aids, cands, layout_id, now)
-                if bulk:
-                    tx.conn.execute("SELECT screener.bulk_attempts_end()")
-                if command is not None:
-                    self._audit(tx, "attempts.saved", command, count=m, when=now)
+            if bulk:
+                tx.conn.execute("SELECT screener.bulk_attempts_end()")
+            if m and command is not None:
+                self._audit(tx, "attempts.saved", command, count=m, when=now)
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
+    def _stream_first_import(
+        self,
+        tx: _Tx,
+        batch: ScoredBatch,
+        n: int,
+        submitted: str,
+        any_candidate: bool,
+        command: str | None,
+    ) -> SaveResult:
+        """A first import's save, its keys and indexes dropped (``_bulk_keys_begin``):
+        no attempt is stored, so a row is skipped only for a key an earlier row of the
+        batch has, and each part of ``STREAM_ROWS`` rows is packed and sent while the
+        server stores the part before (one ``COPY``), instead of every row packed
+        before the first is sent; the new candidates are sent first, while the first
+        part is packed. The same rows, ids and text as ``_copy_batch``'s."""
+        from psycopg.copy import QueuedLibpqWriter
+
+        from screener.store.bulk import pack_batch
+
+        drawn = sorted(self._fresh_attempt_ids(tx, n, check=False, drawn=_sorted_new_ids(n)))
+
+        def part(start: int) -> PackedBatch:
+            rows = _batch_rows(batch, start, min(start + STREAM_ROWS, n))
+            return pack_batch(rows, len(rows.candidates))
+
+        ahead = self._copy_candidates(
+            tx, self._new_people(tx, batch.candidates, batch.names, any_candidate), lambda: part(0)
+        )
+        layout_id = self._layout_id(tx, batch.layout)
+        layout_of = self._layout_of(tx)
+        first: dict[str, int] = {}  # each key's first row
+        repeat_of: dict[int, int] = {}
+        aids: list[str] = []
+        codes: list[str] = []
+        outcomes: list[str] = []
+        with tx.conn.cursor() as cur:
+            with cur.copy(_COPY_ATTEMPTS, writer=QueuedLibpqWriter(cur)) as copy:
+                for start in range(0, n, STREAM_ROWS):
+                    packed = ahead if ahead is not None else part(start)
+                    ahead = None
+                    keys = packed.keys
+                    rows: list[int] | None = None
+                    if any(k is not None for k in keys):
+                        rows = []
+                        for at, key in enumerate(keys, start):
+                            if key is not None:
+                                earlier = first.get(key)
+                                if earlier is not None:
+                                    repeat_of[at] = earlier
+                                    continue
+                                first[key] = at
+                            rows.append(at - start)
+                        if len(rows) == len(keys):
+                            rows = None
+                    ids = drawn[start : start + len(keys)]
+                    part_ids = pick_rows(ids, rows)
+                    if not part_ids:
+                        continue
+                    columns = _attempt_columns(
+                        packed,
+                        rows,
+                        part_ids,
+                        pick_rows(batch.candidates[start : start + len(keys)], rows),
+                        layout_id,
+                        submitted,
+                    )
+                    for at in range(0, len(part_ids), COPY_ROWS):
+                        block = [column[at : at + COPY_ROWS] for column in columns]
+                        copy.write(_columns_text(block).encode())
+                    aids.extend(part_ids)
+                    codes.extend(columns[_CODES])  # type: ignore[arg-type]
+                    outcomes.extend(columns[_OUTCOMES])  # type: ignore[arg-type]
+                plans = _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of)
+            if plans[0]:
+                _copy_columns(cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans)
+        tx.conn.execute("SELECT screener.bulk_attempts_end()")
+        m = len(aids)
+        if m and command is not None:
+            self._audit(tx, "attempts.saved", command, count=m, when=submitted)
+        out = [drawn[repeat_of.get(i, i)] for i in range(n)]
+        return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+
     @staticmethod
-    def _bulk_keys_begin(tx: _Tx, rows: int, any_attempt: bool) -> bool:
+    def _bulk_keys_begin(
+        tx: _Tx, rows: int, any_attempt: bool, *, people: bool = False
+    ) -> bool:
         """For a batch of ``rows`` attempts at least ``1 / BULK_SHARE`` of those stored:
         drop the attempts' foreign keys until ``bulk_attempts_end`` makes them again
         (schema 6), which checks every row by one join instead of two queries per new
         row, and for a batch ``BULK_SHARE`` times those stored (a first import) the
-        indexes too, built again sorted; True when dropped. Not when the locks this
-        takes (the tables' own, held to the commit) are not granted at once: then the
-        keys check row by row."""
+        indexes too, built again sorted; ``people`` (no candidate stored: called
+        before their COPY) the candidates' primary key and name index too (schema
+        7). True when dropped. Not when the locks this takes (the tables' own, held
+        to the commit) are not granted at once: then the keys check row by row."""
         if rows < BULK_ROWS or tx.version is None or tx.version < 6:
             return False
         stored = 0.0
@@ -957,9 +1058,11 @@ class PostgresStore:
         try:
             with tx.conn.transaction():  # a savepoint: undone when refused
                 tx.conn.execute("SELECT set_config('lock_timeout', %s, true)", (BULK_LOCK_WAIT,))
-                tx.conn.execute(
-                    "SELECT screener.bulk_attempts_begin(%s)", (stored * BULK_SHARE <= rows,)
-                )
+                indexes = stored * BULK_SHARE <= rows
+                if people and indexes and tx.version >= 7:
+                    tx.conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
+                else:
+                    tx.conn.execute("SELECT screener.bulk_attempts_begin(%s)", (indexes,))
                 tx.conn.execute(
                     "SELECT set_config('lock_timeout', %s, true)",
                     (timeout[0] if timeout else "0",),
@@ -1003,43 +1106,14 @@ class PostgresStore:
         """A scored batch's attempts (the columns ``documents`` would give, taken from
         the packed columns) and then their plan rows, each by one ``COPY``."""
         layout_of = self._layout_of(tx)
-        m = len(aids)
-
-        def pick(column: Sequence[_T]) -> Sequence[_T]:
-            return pick_rows(column, rows)
-
-        overall = pick(packed.overall)
-        if any(v != v for v in overall):  # NaN: not scored, left out
-            overall = [None if v != v else v for v in overall]  # type: ignore[misc]
-        codes, outcomes = pick(packed.codes), pick(packed.outcomes)
-        none: list[None] = [None] * m
-        columns: list[Sequence[object]] = [
-            aids,
-            cands,
-            [str(layout_id)] * m,
-            ["submitted"] * m,
-            none,  # seed
-            none,  # item_order
-            none,  # started
-            [submitted] * m,
-            pick(packed.answers),
-            none,  # seconds
-            pick(packed.extra),
-            pick(packed.scores),
-            codes,
-            pick(packed.intervals),
-            pick(packed.near),
-            outcomes,
-            overall,
-            none,  # plan: the standard one, from the statuses
-            pick(packed.keys),
-        ]
+        columns = _attempt_columns(packed, rows, aids, cands, layout_id, submitted)
+        codes, outcomes = columns[_CODES], columns[_OUTCOMES]
         with tx.conn.cursor() as cur:
             plans = _copy_columns(
                 cur,
                 _COPY_ATTEMPTS,
                 columns,
-                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),
+                lambda: _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of),  # type: ignore[arg-type]
             )
             if plans is not None and plans[0]:
                 _copy_columns(
@@ -2365,6 +2439,82 @@ def _plan_of(doc: Mapping[str, Any], layout_of: Mapping[int, Layout]) -> list[tu
 def pick_rows(column: Sequence[_T], rows: list[int] | None) -> Sequence[_T]:
     """``column``'s values at ``rows`` (None: all of them)."""
     return column if rows is None else [column[i] for i in rows]
+
+
+#: Asked for this many candidates, ``PostgresStore.candidates`` first asks whether
+#: any is stored (a batch's first import: ~0.1 s of sending and parsing 100k ids).
+_MANY_IDS = 1000
+#: Rows of a first import packed (and sent) at a time (``_stream_first_import``).
+STREAM_ROWS = 20_000
+#: Where ``_attempt_columns`` puts the status letters and the outcomes.
+_CODES, _OUTCOMES = 12, 15
+
+
+def _attempt_columns(
+    packed: PackedBatch,
+    rows: list[int] | None,
+    aids: Sequence[str],
+    cands: Sequence[str],
+    layout_id: int,
+    submitted: str,
+) -> list[Sequence[object]]:
+    """The ``_COPY_ATTEMPTS`` columns of the packed rows ``rows`` (None: every row)."""
+    m = len(aids)
+
+    def pick(column: Sequence[_T]) -> Sequence[_T]:
+        return pick_rows(column, rows)
+
+    overall = pick(packed.overall)
+    if any(v != v for v in overall):  # NaN: not scored, left out
+        overall = [None if v != v else v for v in overall]  # type: ignore[misc]
+    none: list[None] = [None] * m
+    return [
+        aids,
+        cands,
+        [str(layout_id)] * m,
+        ["submitted"] * m,
+        none,  # seed
+        none,  # item_order
+        none,  # started
+        [submitted] * m,
+        pick(packed.answers),
+        none,  # seconds
+        pick(packed.extra),
+        pick(packed.scores),
+        pick(packed.codes),  # _CODES
+        pick(packed.intervals),
+        pick(packed.near),
+        pick(packed.outcomes),  # _OUTCOMES
+        overall,
+        none,  # plan: the standard one, from the statuses
+        pick(packed.keys),
+    ]
+
+
+def _batch_rows(batch: ScoredBatch, start: int, end: int) -> ScoredBatch:
+    """Rows ``start`` to ``end`` of ``batch`` (a part packed on its own: each row's
+    packed fields and key depend on that row alone)."""
+
+    def cut(column: Any) -> Any:
+        return None if column is None else column[start:end]
+
+    return replace(
+        batch,
+        candidates=batch.candidates[start:end],
+        answers=[(codes[start:end], values) for codes, values in batch.answers],
+        scores=batch.scores[start:end],
+        status=batch.status[start:end],
+        outcome=batch.outcome[start:end],
+        overall=batch.overall[start:end],
+        reserve_answers=None
+        if batch.reserve_answers is None
+        else [(codes[start:end], values) for codes, values in batch.reserve_answers],
+        low=cut(batch.low),
+        high=cut(batch.high),
+        near=cut(batch.near),
+        names=cut(batch.names),
+        keys=cut(batch.keys),
+    )
 
 
 def _batch_plan_rows(
