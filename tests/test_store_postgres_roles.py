@@ -161,6 +161,30 @@ def test_db_migrate_a_fresh_database_again_and_a_newer_one(
     assert "is a file database" in done.stderr and not file_db.exists()
 
 
+def test_an_upgrade_grants_its_new_functions_to_the_roles_db_init_made(
+    server: PgServer, team: dict[str, str]
+) -> None:
+    """A database set up by ``db init`` before an upgrade: the functions the upgrade
+    creates (here schema 7's bulk_attempts_begin(boolean, boolean), made again from
+    schema 6) can be run by the recruiter and station groups, as every function of the
+    schema could, and by nobody else."""
+    name = dbname(team["owner"])
+    new_function = "screener.bulk_attempts_begin(boolean, boolean)"
+    server.admin(
+        f"DROP FUNCTION {new_function}; UPDATE screener.meta SET schema_version = 6", name
+    )
+    done = run_cli("--db", team["owner"], "db", "migrate")
+    assert done.stderr == f"{team['owner']}: schema 6 \u2192 {LATEST}\n", done.stderr
+    _login(server, "outsider", "pg_read_all_data")
+    granted = server.query(
+        "SELECT r, has_function_privilege(r, %s, 'EXECUTE') FROM unnest(%s::text[]) r ORDER BY 1",
+        name,
+        new_function,
+        [RECRUITER, STATION, "outsider"],
+    )
+    assert dict(granted) == {RECRUITER: True, STATION: True, "outsider": False}
+
+
 def test_db_path_and_info_of_a_server(team: dict[str, str]) -> None:
     url = team["station"]
     done = run_cli("--db", url, "db", "path")

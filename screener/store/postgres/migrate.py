@@ -91,7 +91,32 @@ def apply(conn: psycopg.Connection[Any], location: str) -> tuple[int | None, int
             )
         else:
             conn.execute(f"UPDATE {SCHEMA}.meta SET schema_version = %s WHERE id = 1", (target,))
+            conn.execute(REGRANT_FUNCTIONS)
     return before, target
+
+
+#: An upgrade's new functions get the EXECUTE grant ``db init`` gave every function of
+#: the schema (``GRANT EXECUTE ON ALL FUNCTIONS``): to each role that holds it on one of
+#: them (not the owner, not PUBLIC). Without it a recruiter's large batch on a database
+#: set up before the upgrade could not call the bulk functions; a station that is given
+#: them is still refused inside them.
+REGRANT_FUNCTIONS = f"""
+DO $$
+DECLARE
+    grantee name;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT r.rolname
+        FROM pg_proc p
+        CROSS JOIN LATERAL aclexplode(p.proacl) a
+        JOIN pg_roles r ON r.oid = a.grantee
+        WHERE p.pronamespace = '{SCHEMA}'::regnamespace
+          AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {SCHEMA} TO %I', grantee);
+    END LOOP;
+END
+$$"""
 
 
 def migrate(url: str) -> tuple[int | None, int]:
