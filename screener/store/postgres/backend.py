@@ -103,9 +103,8 @@ PEOPLE_LOCK = 0x736372636E64
 #: ... and by a write that stores a new layout (numbered max + 1): "scr" "lay".
 LAYOUT_LOCK = 0x7363726C6179
 #: Taken shared by every write that stores attempts, and alone by an erasure ("scr"
-#: "era"): an erasure removes a candidate's plan rows and progress (which have no
-#: foreign key) with their attempts, so no attempt or row is stored for a candidate
-#: while they are being erased.
+#: "era"): an erasure never runs beside a write that stores attempts (or their plan
+#: rows, which have no foreign key) for the candidate it removes.
 ERASE_LOCK = 0x736372657261
 #: A batch of at least this many attempts, and at least 1 / BULK_SHARE of those stored,
 #: has its foreign keys checked by one join (``_bulk_keys_begin``, schema 6).
