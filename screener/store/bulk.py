@@ -175,6 +175,35 @@ class ScoredBatch:
         return mine + rest
 
 
+    def rows(self, start: int, stop: int) -> ScoredBatch:
+        """Rows ``start:stop`` as a batch of their own (a part packed on its own: each
+        row's packed fields and key depend on that row alone)."""
+        from dataclasses import replace
+
+        def cut(column: Any) -> Any:
+            return None if column is None else column[start:stop]
+
+        def columns(
+            cols: Sequence[tuple[Any, Sequence[Answer]]] | None,
+        ) -> list[tuple[Any, Sequence[Answer]]] | None:
+            return None if cols is None else [(codes[start:stop], values) for codes, values in cols]
+
+        return replace(
+            self,
+            candidates=self.candidates[start:stop],
+            answers=columns(self.answers) or [],
+            scores=self.scores[start:stop],
+            status=self.status[start:stop],
+            outcome=self.outcome[start:stop],
+            overall=self.overall[start:stop],
+            reserve_answers=columns(self.reserve_answers),
+            low=cut(self.low),
+            high=cut(self.high),
+            near=cut(self.near),
+            names=cut(self.names),
+            keys=cut(self.keys),
+        )
+
 #: Rows per process above which ``ScoredBatch.key_list`` hashes in two processes.
 _FORK_KEYS = 20_000
 
@@ -363,15 +392,15 @@ def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     if n - half < _FORK_PACK or not hasattr(os, "fork") or not spare_core():
         return _pack_rows(batch, n, fork_keys=True)
     theirs = Forked(
-        lambda: _to_wire(_pack_rows(_rows_of(batch, half, n), n - half, fork_keys=False))
+        lambda: _to_wire(_pack_rows(batch.rows(half, n), n - half, fork_keys=False))
     )
     try:
-        mine = _pack_rows(_rows_of(batch, 0, half), half, fork_keys=False)
+        mine = _pack_rows(batch.rows(0, half), half, fork_keys=False)
         rest = _from_wire(theirs.result(), n - half)
     finally:
         theirs.stop()
     if rest is None:  # the child failed: its rows are packed here
-        rest = _pack_rows(_rows_of(batch, half, n), n - half, fork_keys=False)
+        rest = _pack_rows(batch.rows(half, n), n - half, fork_keys=False)
     return PackedBatch(
         answers=mine.answers + rest.answers,
         extra=mine.extra + rest.extra,
@@ -441,35 +470,6 @@ def _from_wire(wire: Any, n: int) -> PackedBatch | None:
     if any(len(column) != n for column in (*columns, packed.near, outcomes, overall, keys)):
         return None
     return packed
-
-
-def _rows_of(batch: ScoredBatch, start: int, stop: int) -> ScoredBatch:
-    """The rows ``start:stop`` of a batch, as a batch of their own."""
-    from dataclasses import replace
-
-    def part(array: Any) -> Any:
-        return None if array is None else array[start:stop]
-
-    def columns(
-        cols: Sequence[tuple[Any, Sequence[Answer]]] | None,
-    ) -> list[tuple[Any, Sequence[Answer]]] | None:
-        return None if cols is None else [(codes[start:stop], values) for codes, values in cols]
-
-    return replace(
-        batch,
-        candidates=batch.candidates[start:stop],
-        answers=columns(batch.answers) or [],
-        scores=batch.scores[start:stop],
-        status=batch.status[start:stop],
-        outcome=batch.outcome[start:stop],
-        overall=batch.overall[start:stop],
-        reserve_answers=columns(batch.reserve_answers),
-        low=part(batch.low),
-        high=part(batch.high),
-        near=part(batch.near),
-        names=part(batch.names),
-        keys=part(batch.keys),
-    )
 
 
 def _pack_rows(batch: ScoredBatch, n: int, *, fork_keys: bool) -> PackedBatch:

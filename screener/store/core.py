@@ -77,6 +77,7 @@ from screener.store.records import (
     follow_up_field,
     invalid_candidate_ids,
     mention_test,
+    new_people,
     new_secret,
     order_field,
     pack,
@@ -757,21 +758,13 @@ class Store:
             known = {d["id"] for d in tx.docs("candidates").values()}
             if tx.segments:
                 known |= tx.archived_candidates(set(cands) - known)
-            given = batch.names if batch.names is not None else [None] * n
-            names = given if rows is None else [given[i] for i in rows]
-            people: list[Doc] = []
+            given = batch.names
+            names = given if given is None or rows is None else [given[i] for i in rows]
             created = utc_stamp()
-            if not any(names) and len(set(cands)) == m:
-                # no names (each is named by their id), each person once: one comprehension
-                people = [
-                    {"id": cid, "name": cid, "created": created} for cid in cands if cid not in known
-                ]
-            else:
-                for cid, name in zip(cands, names, strict=True):
-                    if cid not in known:
-                        known.add(cid)
-                        cleaned = clean_name(name) if name and name.strip() else cid
-                        people.append({"id": cid, "name": cleaned, "created": created})
+            people: list[Doc] = [
+                {"id": cid, "name": name, "created": created}
+                for cid, name in new_people(cands, names, known)
+            ]
             if ahead:
 
                 def made(start: int, stop: int) -> list[Doc]:

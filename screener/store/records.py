@@ -11,7 +11,7 @@ second (measured in docs/performance.md). They are decoded only when read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -217,6 +217,23 @@ def clean_name(name: str) -> str:
     if problem is not None:
         raise problem
     return cleaned
+
+
+def new_people(
+    cands: Sequence[str], names: Sequence[str | None] | None, known: Collection[str]
+) -> list[tuple[str, str]]:
+    """A bulk save's new candidates as ``(id, name)``: each of ``cands`` not in
+    ``known`` once, in the order of their first rows, named by their row's name
+    (``clean_name``) or, without one, by their id. Both backends store these."""
+    if names is None or not any(names):  # each named by their id
+        return [(cid, cid) for cid in dict.fromkeys(cands) if cid not in known]
+    seen = set(known)
+    people: list[tuple[str, str]] = []
+    for cid, name in zip(cands, names, strict=True):
+        if cid not in seen:
+            seen.add(cid)
+            people.append((cid, clean_name(name) if name and name.strip() else cid))
+    return people
 
 
 def clean_contact(contact: str | None) -> str | None:

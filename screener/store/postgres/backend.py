@@ -75,6 +75,7 @@ from screener.store.records import (
     clean_name,
     follow_up_field,
     mention_test,
+    new_people,
     new_secret,
     order_field,
     pack,
@@ -969,7 +970,7 @@ class PostgresStore:
         drawn = sorted(self._fresh_attempt_ids(tx, n, check=False, drawn=_sorted_new_ids(n)))
 
         def part(start: int) -> PackedBatch:
-            rows = _batch_rows(batch, start, min(start + STREAM_ROWS, n))
+            rows = batch.rows(start, min(start + STREAM_ROWS, n))
             return pack_batch(rows, len(rows.candidates))
 
         ahead = self._copy_candidates(
@@ -1082,16 +1083,7 @@ class PostgresStore:
         as ``_copy_candidates`` takes them (named as given, else by their id)."""
         known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
         created = utc_stamp()
-        if names is None or not any(names):  # each named by their id
-            return [(cid, cid, None, created) for cid in dict.fromkeys(cands) if cid not in known]
-        given = names
-        people: list[tuple[str, str, str | None, str]] = []
-        for cid, name in zip(cands, given, strict=True):
-            if cid not in known:
-                known.add(cid)
-                cleaned = clean_name(name) if name and name.strip() else cid
-                people.append((cid, cleaned, None, created))
-        return people
+        return [(cid, name, None, created) for cid, name in new_people(cands, names, known)]
 
     def _copy_batch(
         self,
@@ -2489,32 +2481,6 @@ def _attempt_columns(
         none,  # plan: the standard one, from the statuses
         pick(packed.keys),
     ]
-
-
-def _batch_rows(batch: ScoredBatch, start: int, end: int) -> ScoredBatch:
-    """Rows ``start`` to ``end`` of ``batch`` (a part packed on its own: each row's
-    packed fields and key depend on that row alone)."""
-
-    def cut(column: Any) -> Any:
-        return None if column is None else column[start:end]
-
-    return replace(
-        batch,
-        candidates=batch.candidates[start:end],
-        answers=[(codes[start:end], values) for codes, values in batch.answers],
-        scores=batch.scores[start:end],
-        status=batch.status[start:end],
-        outcome=batch.outcome[start:end],
-        overall=batch.overall[start:end],
-        reserve_answers=None
-        if batch.reserve_answers is None
-        else [(codes[start:end], values) for codes, values in batch.reserve_answers],
-        low=cut(batch.low),
-        high=cut(batch.high),
-        near=cut(batch.near),
-        names=cut(batch.names),
-        keys=cut(batch.keys),
-    )
 
 
 def _batch_plan_rows(
