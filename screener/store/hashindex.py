@@ -17,6 +17,7 @@ arrays, in ``KINDS`` order, as uint64.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import sys
@@ -127,6 +128,7 @@ class SegmentIndex:
             at += 8 * count
         self._raw: dict[str, bytes] = {}
         self._views: dict[str, Sequence[int]] = {}
+        self._map: mmap.mmap | None = None
 
     def _damaged(self, why: str) -> StoreError:
         return StoreError(
@@ -144,12 +146,19 @@ class SegmentIndex:
         return found
 
     def _view(self, kind: str) -> Sequence[int]:
+        """The kind's sorted hashes over the mapped file: a lookup's ``bisect`` reads
+        the few pages it touches, not the whole array (8 MB per kind for 1M
+        attempts: a ``take`` asks three kinds of every segment). Segment files are
+        replaced, never rewritten in place, so the mapping stays valid while held."""
         view = self._views.get(kind)
         if view is None:
-            data = self.raw(kind)
-            if sys.byteorder == "little":
-                view = memoryview(data).cast("Q")
-            else:  # pragma: no cover - big-endian hosts
+            at, count = self.spans[kind]
+            if sys.byteorder == "little" and count:
+                if self._map is None:
+                    self._map = mmap.mmap(self.fd, 0, access=mmap.ACCESS_READ)
+                view = memoryview(self._map)[at : at + 8 * count].cast("Q")
+            else:  # an empty array, or a big-endian host: read it
+                data = self.raw(kind)
                 view = struct.unpack(f"<{len(data) // 8}Q", data)
             self._views[kind] = view
         return view
@@ -178,3 +187,6 @@ class SegmentIndex:
                 view.release()
         self._views.clear()
         self._raw.clear()
+        if self._map is not None:
+            self._map.close()
+            self._map = None
