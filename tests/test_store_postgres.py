@@ -28,7 +28,7 @@ from screener.store import Layout, NewAttempt, NewCandidate, Store, connect
 from screener.store.postgres import migrate_database, postgres_url
 from screener.store.postgres.backend import PostgresStore
 from screener.store.postgres.migrate import schema_version
-from tests.pgserver import PASSWORD, PASSWORD_ROLE, PgServer, _free_port
+from tests.pgserver import PASSWORD, PASSWORD_ROLE, SUPERUSER, PgServer, _free_port
 from tests.test_store import BFI as BFI_MODEL
 from tests.test_store import LAYOUT, answers_for, row, scored
 
@@ -178,6 +178,21 @@ def test_a_url_through_a_path_and_the_environment(server: PgServer, url: str) ->
     assert [c.name for c in connect(Path(socket)).candidates()] == ["Over TCP"]
     done = run_cli("--db", socket, "db", "info", "--json")
     assert json.loads(done.stdout)["candidates"] == 1, done.stderr
+
+
+def test_a_url_without_a_host_through_db_reads_the_pg_variables(server: PgServer, url: str) -> None:
+    """``--db postgresql:///NAME``: libpq takes the host, port and user from ``PG*``
+    (``--db`` once went through a path, which turned ``///`` into ``/``)."""
+    connect(url).add_candidate("By Socket")
+    env = {
+        "PGHOST": str(server.socket_dir),
+        "PGPORT": str(server.port),
+        "PGUSER": SUPERUSER,
+        "SCREENER_DB": None,
+    }
+    done = run_cli("--db", f"postgresql:///{dbname(url)}", "db", "info", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["candidates"] == 1
 
 
 def test_starting_up_imports_no_psycopg() -> None:

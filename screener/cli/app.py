@@ -105,7 +105,7 @@ def _version(value: bool) -> None:
 def _root(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,  # not a Path: that would make postgresql:///name postgresql:/name
         typer.Option(
             "--db",
             help="Results database file (default: $SCREENER_DB, else the user data dir).",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class Settings:
     """Global options, shared by every command through the click context."""
 
-    db: Path | None = None
+    db: str | None = None  # a file's path or a postgresql:// URL, as given
     content_dirs: list[Path] = field(default_factory=list)
     db_typed: bool = False  # --db given on the command line (not $SCREENER_DB)
 
@@ -42,7 +42,7 @@ def settings(ctx: typer.Context) -> Settings:
     params = root.params or {}
     db = params.get("db")
     return Settings(
-        db=Path(db) if db else None, content_dirs=[Path(d) for d in params.get("content_dir") or []]
+        db=str(db) if db else None, content_dirs=[Path(d) for d in params.get("content_dir") or []]
     )
 
 

@@ -73,7 +73,7 @@ class StoreWarning(UserWarning):
     """
 
 
-def resolve_db_path(option: Path | None) -> Path:
+def resolve_db_path(option: Path | str | None) -> Path:
     """The database file: ``--db`` > ``$SCREENER_DB`` > the user data dir.
 
     Symlinks are resolved so the atomic replace updates the real file instead of

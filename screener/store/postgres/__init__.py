@@ -21,10 +21,10 @@ SCHEMES = ("postgresql://", "postgres://")
 def postgres_url(db: Path | str | None) -> str | None:
     """The URL ``db`` is when it names a PostgreSQL database, else None.
 
-    A URL that went through ``pathlib.Path`` (``--db`` is parsed as a path) lost
-    one slash of its ``//``; it is put back. (So through ``--db`` a URL without a
-    host, ``postgresql:///dbname``, cannot be told from ``postgresql://dbname``:
-    give ``postgresql://?dbname=NAME`` or set ``$SCREENER_DB``, read as typed.)
+    A URL that went through ``pathlib.Path`` (a library caller's ``Path(url)``)
+    lost one slash of its ``//``; it is put back. ``--db`` and ``$SCREENER_DB`` are
+    read as typed, so ``postgresql:///dbname`` (no host: libpq's ``PGHOST`` or
+    socket) works there.
     """
     if db is None:
         return None
