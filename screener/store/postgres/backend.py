@@ -30,11 +30,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, overload
 
 import orjson
-import psycopg
-from psycopg import sql as pgsql
 
 from screener.errors import NotFoundError, RecordError, StoreError
 from screener.store.hashindex import name_key
@@ -42,8 +40,10 @@ from screener.store.postgres.connection import (
     SET_SEARCH_PATH,
     check_url,
     open_connection,
+    open_light,
     operation_error,
 )
+from screener.store.postgres.lazy import LazyModule
 from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
 from screener.store.records import (
     STORE_EVENTS,
@@ -87,15 +87,22 @@ from screener.store.records import (
 )
 
 if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql as pgsql
+
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
     from screener.store.bulk import PackedBatch, ScoredBatch
     from screener.store.interface import ResultsStore
 
+else:  # imported on first use (``lazy``): a light read (``show``) never does
+    psycopg = LazyModule("psycopg")
+    pgsql = LazyModule("psycopg.sql")
+
 When = datetime | str | None
 Doc = dict[str, Any]
-Conn = psycopg.Connection[Any]
+Conn: TypeAlias = "psycopg.Connection[Any]"
 
 ID_BYTES = 6  # 12 hex digits, as the TinyDB store's ids
 #: pg_advisory_xact_lock key taken by every write that creates candidates or stores
@@ -201,6 +208,13 @@ _COPY_FIELDS = ("id", "cand", "layout", "status", *_PACKED_FIELDS)
 
 
 
+def _is_light(conn: object) -> bool:
+    """Whether ``conn`` is the libpq reader's (``PostgresStore(light=True)``)."""
+    from screener.store.postgres.libpq import LibpqConnection
+
+    return isinstance(conn, LibpqConnection)
+
+
 def _new_ids(count: int) -> list[str]:
     width = 2 * ID_BYTES
     text = secrets.token_hex(ID_BYTES * count)
@@ -258,11 +272,16 @@ class _Tx:
 class PostgresStore:
     """The results database at a ``postgresql://`` URL (no password in it: libpq reads
     ``$PGPASSWORD`` or ``~/.pgpass``). One connection per store, opened on first use;
-    not thread-safe (one store per thread)."""
+    not thread-safe (one store per thread).
 
-    def __init__(self, url: str) -> None:
+    ``light``: for a command that only reads a little (``show``, ``report``): reads go
+    through the bundled libpq directly (``libpq.LibpqConnection``), without importing
+    psycopg (~140 ms of start-up); the first write switches to psycopg for good."""
+
+    def __init__(self, url: str, *, light: bool = False) -> None:
         self.url = url
         self.params = check_url(url)
+        self.light = light
         self._conn: Conn | None = None
         self._tx: _Tx | None = None
         self._checked = False  # the schema was found current on this connection
@@ -291,11 +310,21 @@ class PostgresStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _connection(self) -> Conn:
+    def _connection(self, *, full: bool = False) -> Conn:
         """The store's connection; its ``search_path`` is set by the first ``_open``
-        (with a read's first statements, ``_begin_read``)."""
+        (with a read's first statements, ``_begin_read``). A light store's is the
+        libpq reader's until something needs psycopg's (``full``: a write)."""
+        if full and self.light:
+            self.light = False
+            if self._conn is not None and _is_light(self._conn):
+                self.close()
         if self._conn is None or self._conn.closed:
-            self._conn = open_connection(self.url, self.params, search_path=False)
+            self._conn = None
+            light = open_light(self.url, self.params) if self.light else None
+            if light is not None:  # only what reads use of a psycopg connection: execute
+                self._conn = cast("Conn", light)
+            else:  # (or: the libpq reader failed to connect; psycopg says why)
+                self._conn = open_connection(self.url, self.params, search_path=False)
             self._checked = False
             self._path_set = False
             self._source = None
@@ -358,7 +387,7 @@ class PostgresStore:
                 raise RuntimeError("a write inside a read-only view of the store")
             yield active
             return
-        conn = self._connection()
+        conn = self._connection(full=write)
         if not write:
             yield from self._read(conn, op)
             return
@@ -371,7 +400,7 @@ class PostgresStore:
                     stack.enter_context(conn.transaction())
                 except psycopg.OperationalError:  # dropped by the server while idle: again
                     self.close()
-                    conn = self._connection()
+                    conn = self._connection(full=True)
                     conn.execute(SET_SEARCH_PATH)
                     self._path_set = True
                     stack.enter_context(conn.transaction())

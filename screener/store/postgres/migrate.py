@@ -14,12 +14,16 @@ import secrets
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from screener.errors import StoreError
 from screener.store.postgres import SCHEMA
+from screener.store.postgres.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import psycopg
+else:  # imported on first use (``lazy``)
+    psycopg = LazyModule("psycopg")
 
 #: pg_advisory_xact_lock key of migrations ("scr" "mig").
 MIGRATION_LOCK = 0x7363726D6967
