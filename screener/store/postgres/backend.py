@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import queue
 import secrets
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, TypeVar, cast, overload
 
 import orjson
 
@@ -206,6 +207,14 @@ _COPY_FIELDS = ("id", "cand", "layout", "status", *_PACKED_FIELDS)
 
 
 
+
+
+def _pg_error(exc: BaseException, *, lost: bool = False) -> TypeGuard[psycopg.Error]:
+    """Whether ``exc`` is a psycopg error (``lost``: an ``OperationalError``), without
+    importing psycopg when it was not: then it cannot be one."""
+    if "psycopg" not in sys.modules:
+        return False
+    return isinstance(exc, psycopg.OperationalError if lost else psycopg.Error)
 
 
 def _is_light(conn: object) -> bool:
@@ -431,28 +440,30 @@ class PostgresStore:
     def _read(self, conn: Conn, op: str) -> Iterator[_Tx]:
         """``_open`` of a read: one snapshot (``_begin_read``), committed at the end (or
         rolled back when what reads fails)."""
+        # (``_pg_error`` rather than ``except psycopg.Error``: what the caller raises
+        # inside a read, ``show``'s NotFoundError, would import psycopg to be compared)
         try:
             try:
                 version = self._begin_read(conn)
-            except psycopg.OperationalError:  # dropped by the server while idle: again
-                self.close()
+            except BaseException as exc:
+                if not _pg_error(exc, lost=True):
+                    raise
+                self.close()  # dropped by the server while idle: again
                 conn = self._connection()
                 version = self._begin_read(conn)
-        except psycopg.Error as exc:
+        except BaseException as exc:
             self._end(conn, "ROLLBACK")
-            raise operation_error(exc, op, self.location) from None
-        except BaseException:
-            self._end(conn, "ROLLBACK")
+            if _pg_error(exc):
+                raise operation_error(exc, op, self.location) from None
             raise
         tx = _Tx(conn, False, version, layouts=self._layouts)
         self._tx = tx
         try:
             yield tx
-        except psycopg.Error as exc:
+        except BaseException as exc:
             self._end(conn, "ROLLBACK")
-            raise operation_error(exc, op, self.location) from None
-        except BaseException:
-            self._end(conn, "ROLLBACK")
+            if _pg_error(exc):
+                raise operation_error(exc, op, self.location) from None
             raise
         else:
             try:

@@ -71,11 +71,11 @@ def library() -> Any:
     """The bundled libpq loaded with its functions' signatures; None when there is none
     (or ``$SCREENER_PG_DRIVER=psycopg``): the caller uses psycopg."""
     global _lib
+    if os.environ.get(DRIVER_ENV, "").strip().lower() == "psycopg":
+        return None
     if _lib is not _UNSET:
         return _lib
     _lib = None
-    if os.environ.get(DRIVER_ENV, "").strip().lower() == "psycopg":
-        return None
     path = libpq_path()
     if path is None:
         return None
@@ -86,12 +86,6 @@ def library() -> Any:
     _declare(lib)
     _lib = lib
     return lib
-
-
-def reset() -> None:
-    """Look for the library again on next use (tests that set ``$SCREENER_PG_DRIVER``)."""
-    global _lib
-    _lib = _UNSET
 
 
 def _declare(lib: Any) -> None:
@@ -373,6 +367,8 @@ def _psycopg() -> Any:
 _PLACEHOLDER = re.compile(r"%(\(([^)]*)\))?(.)", re.DOTALL)
 _INT2, _INT4, _INT8, _NUMERIC = 21, 23, 20, 1700
 _BOOL, _FLOAT8 = 16, 701
+_INT_RANKS = (_INT2, _INT4, _INT8, _NUMERIC)
+_INT_ARRAYS = (1005, 1007, 1016, 1231)  # their arrays
 
 
 def _convert(query: str, params: Sequence[Any]) -> tuple[str, list[bytes | None], list[int]]:
@@ -438,9 +434,11 @@ def _dump(value: Any) -> tuple[bytes | None, int]:
             raise _psycopg().DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
         return value.encode(), 0
     if isinstance(value, list) and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
-    ):
-        return ("{" + ",".join(str(v) for v in value) + "}").encode(), 0
+        v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value
+    ):  # psycopg's list dumper: the array of the widest element's type (none: unknown)
+        widest = max((_INT_RANKS.index(_dump(v)[1]) for v in value if v is not None), default=-1)
+        text = "{" + ",".join("NULL" if v is None else str(v) for v in value) + "}"
+        return text.encode(), (_INT_ARRAYS[widest] if widest >= 0 else 0)
     raise _psycopg().NotSupportedError(
         f"a {type(value).__name__} parameter: not in the light reader"
     )
