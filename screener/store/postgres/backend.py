@@ -22,8 +22,6 @@ the schema (as ``screener db migrate`` does). A newer schema is refused.
 
 from __future__ import annotations
 
-import queue
-import secrets
 import sys
 import threading
 import weakref
@@ -217,6 +215,13 @@ def _pg_error(exc: BaseException, *, lost: bool = False) -> TypeGuard[psycopg.Er
     return isinstance(exc, psycopg.OperationalError if lost else psycopg.Error)
 
 
+def _token() -> str:
+    """A random suffix for a server-side cursor's name."""
+    import secrets
+
+    return secrets.token_hex(4)
+
+
 def _is_light(conn: object) -> bool:
     """Whether ``conn`` is the libpq reader's (``PostgresStore(light=True)``)."""
     from screener.store.postgres.libpq import LibpqConnection
@@ -225,6 +230,8 @@ def _is_light(conn: object) -> bool:
 
 
 def _new_ids(count: int) -> list[str]:
+    import secrets  # (not at the top: only writes use it, and it costs a read ~5 ms)
+
     width = 2 * ID_BYTES
     text = secrets.token_hex(ID_BYTES * count)
     return [text[i : i + width] for i in range(0, len(text), width)]
@@ -234,6 +241,8 @@ def _sorted_new_ids(count: int) -> list[str]:
     """``_new_ids(count)`` in ascending order, sorted as numbers by numpy (a tenth of
     the time of sorting the texts): a batch's rows then go to the right edge of the
     attempts' primary key, where the B-tree inserts without a descent."""
+    import secrets
+
     import numpy as np
 
     pad = 8 - ID_BYTES  # each id read as a big-endian 64-bit number, its top bytes zero
@@ -1890,7 +1899,7 @@ class PostgresStore:
 
         def rows(query: str) -> Iterator[tuple[Any, ...]]:
             try:
-                with conn.cursor(name=f"dump_{secrets.token_hex(4)}") as cur:
+                with conn.cursor(name=f"dump_{_token()}") as cur:
                     cur.execute(query)
                     while batch := cur.fetchmany(CHUNK):
                         yield from batch
@@ -2256,6 +2265,8 @@ class _Prefetch:
     AHEAD = 2
 
     def __init__(self, cursor: psycopg.ServerCursor[Any], total: int) -> None:
+        import queue  # (here: only long streams use it)
+
         self.chunks: queue.Queue[list[Any] | BaseException] = queue.Queue(self.AHEAD)
         self.stop = threading.Event()
         self.close_after: Conn | None = None
@@ -2280,6 +2291,8 @@ class _Prefetch:
                 self.close_after.close()
 
     def _put(self, item: list[Any] | BaseException) -> None:
+        import queue
+
         while not self.stop.is_set():
             try:
                 self.chunks.put(item, timeout=0.1)
@@ -2388,7 +2401,7 @@ class _CursorRows(Sequence[Doc]):
     def _fetch(self) -> None:
         try:
             if self._cursor is None:
-                self._cursor = self.source.conn.cursor(name=f"stream_{secrets.token_hex(4)}")
+                self._cursor = self.source.conn.cursor(name=f"stream_{_token()}")
                 self._cursor.execute(self.query, self.params)
                 if self.source.owned is not None:  # a connection of the stream's own
                     self.source.prefetch = _Prefetch(self._cursor, self.total)
