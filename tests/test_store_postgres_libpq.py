@@ -58,8 +58,7 @@ def url(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 @pytest.fixture
 def both(url: str) -> Iterator[tuple[psycopg.Connection[Any], libpq.LibpqConnection]]:
     """A psycopg connection and a libpq reader's to one database."""
-    params = check_url(url)
-    light = libpq.connect(url, params, 10, "screener")
+    light = libpq.connect(url, 10, "screener")
     assert light is not None
     with psycopg.connect(url, autocommit=True) as conn:
         yield conn, light
@@ -485,6 +484,26 @@ def test_the_connection_errors_are_todays_one_line_messages(
             full = run_cli("--db", db, command, "someone", env={**env, **PSYCOPG}, subprocess=True)
             assert message in one_line_error(light) and "wrong-guess" not in light.stderr
             assert light.stderr == full.stderr
+
+
+def test_a_server_that_does_not_answer_is_waited_for_once(tmp_path: Path) -> None:
+    """A port that takes the connection but never answers: libpq gives up after
+    ``connect_timeout``, and psycopg is not left to wait as long again."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        db = f"postgresql://x@127.0.0.1:{port}/results?connect_timeout=2"
+        started = time.monotonic()
+        done = run_cli("--db", db, "show", "someone", subprocess=True)
+        took = time.monotonic() - started
+        full = run_cli("--db", db, "show", "someone", env=PSYCOPG, subprocess=True)
+    err = one_line_error(done)
+    assert err == full.stderr
+    assert f"cannot reach the PostgreSQL server at 127.0.0.1:{port}" in err
+    assert 2 <= took < 3.8, took  # one timeout (psycopg's again would be 4 s)
 
 
 def test_a_connection_lost_during_show_is_one_line(

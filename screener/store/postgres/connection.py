@@ -112,14 +112,21 @@ def open_light(url: str, params: dict[str, Any]) -> LibpqConnection | None:
     keywords ``open_connection`` gives psycopg; ``search_path`` is the caller's (as
     ``open_connection(search_path=False)``). None when there is no bundled libpq or the
     connection failed: the caller then uses ``open_connection``, which fails the same
-    way with today's one-line message."""
-    from screener.store.postgres.libpq import connect
+    way with today's one-line message (but a server that did not answer in time is
+    not waited for twice: its line is said now)."""
+    from screener.store.postgres.libpq import ConnectFailed, connect
 
-    return connect(url, params, _timeout(params), _application(params))
+    try:
+        return connect(url, _timeout(params), _application(params))
+    except ConnectFailed as failed:
+        if "timeout expired" in str(failed):
+            raise connect_error(failed, params) from None
+        return None
 
 
-def connect_error(exc: psycopg.OperationalError, params: dict[str, Any]) -> StoreError:
-    """What went wrong while connecting, in one line without the password."""
+def connect_error(exc: Exception, params: dict[str, Any]) -> StoreError:
+    """What went wrong while connecting (psycopg's ``OperationalError``, or the light
+    reader's ``ConnectFailed``), in one line without the password."""
     text = _line(str(exc))
     low = str(exc).lower()
     user = params.get("user") or "(your login name)"

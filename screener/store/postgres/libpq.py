@@ -177,13 +177,15 @@ def conninfo_to_dict(conninfo: str) -> dict[str, str] | None:
         lib.PQconninfoFree(options)
 
 
-def connect(
-    url: str, params: dict[str, Any], timeout: int, application: str
-) -> LibpqConnection | None:
+class ConnectFailed(Exception):
+    """libpq could not connect: its message."""
+
+
+def connect(url: str, timeout: int, application: str) -> LibpqConnection | None:
     """A connection to ``url`` with the keywords ``connection.open_connection`` gives
     psycopg (their values override the URL's, as psycopg's ``connect`` makes them);
-    None when there is no libpq or the connection failed (the caller then connects with
-    psycopg, which fails the same way and says so as today)."""
+    None when there is no libpq. ``ConnectFailed`` with libpq's message when the
+    connection failed."""
     lib = library()
     if lib is None:
         return None
@@ -198,10 +200,11 @@ def connect(
     values = (ctypes.c_char_p * count)(*[v.encode() for _, v in pairs], None)
     pgconn = lib.PQconnectdbParams(keywords, values, 1)
     if not pgconn:
-        return None
+        raise ConnectFailed("out of memory")
     if lib.PQstatus(pgconn) != _CONNECTION_OK:
+        message = (lib.PQerrorMessage(pgconn) or b"").decode("utf-8", "replace")
         lib.PQfinish(pgconn)
-        return None
+        raise ConnectFailed(message.strip())
     return LibpqConnection(lib, pgconn)
 
 
