@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, TypeVar, cast, over
 import orjson
 
 from screener.errors import NotFoundError, RecordError, StoreError
+from screener.store import records  # (its whole-store records: imported when first made)
 from screener.store.hashindex import name_key
 from screener.store.postgres.connection import (
     SET_SEARCH_PATH,
@@ -51,19 +52,11 @@ from screener.store.records import (
     AttemptStream,
     AuditEvent,
     Candidate,
-    CompactResult,
-    Erasure,
     Layout,
     NameConflict,
-    NewAttempt,
     PartData,
     Progress,
-    RestoreCounts,
-    SaveResult,
-    StoreDump,
-    StoreInfo,
     StreamKey,
-    StreamPart,
     Who,
     attempt_fields,
     candidate_key,
@@ -94,6 +87,16 @@ if TYPE_CHECKING:
     from screener.scoring import Answer, Scorecard
     from screener.store.bulk import PackedBatch, ScoredBatch
     from screener.store.interface import ResultsStore
+    from screener.store.summaries import (
+        CompactResult,
+        Erasure,
+        NewAttempt,
+        RestoreCounts,
+        SaveResult,
+        StoreDump,
+        StoreInfo,
+        StreamPart,
+    )
 
 else:  # imported on first use (``lazy``): a light read (``show``) never does
     psycopg = LazyModule("psycopg")
@@ -524,7 +527,7 @@ class PostgresStore:
     def info(self) -> StoreInfo:
         with self._open(write=False, op="read the database's summary (db info)") as tx:
             if tx.empty:
-                return StoreInfo(self.location, False, 0, None, 0, 0, 0, 0, 0, 0)
+                return records.StoreInfo(self.location, False, 0, None, 0, 0, 0, 0, 0, 0)
             counts = tx.conn.execute(
                 "SELECT (SELECT count(*) FROM candidates),"
                 # every attempt, less those in progress (their partial index): a plain
@@ -541,7 +544,7 @@ class PostgresStore:
             assert counts is not None
             cands, every, pending, layouts, progress, audit, employers, events, size = counts
             done = every - pending
-            return StoreInfo(
+            return records.StoreInfo(
                 path=self.location,
                 exists=self._holds_data(tx),
                 size=int(size),
@@ -579,7 +582,7 @@ class PostgresStore:
 
     def compact(self, *, command: str | None = "db compact") -> CompactResult:
         """Nothing to do: the server keeps its own storage (autovacuum)."""
-        return CompactResult(0, 0, 0, 0)
+        return records.CompactResult(0, 0, 0, 0)
 
     # -- candidates -----------------------------------------------------------------------
 
@@ -833,7 +836,7 @@ class PostgresStore:
         key: str | None = None,
         command: str | None = None,
     ) -> AttemptRecord:
-        row = NewAttempt(
+        row = records.NewAttempt(
             candidate_id,
             layout,
             scorecard,
@@ -895,7 +898,7 @@ class PostgresStore:
                 self._copy_attempts(tx, docs)
                 if command is not None:
                     self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
-            return SaveResult(
+            return records.SaveResult(
                 stored=len(docs), skipped=len(packed) - len(docs), attempt_ids=tuple(out)
             )
 
@@ -995,7 +998,7 @@ class PostgresStore:
                 tx.conn.execute("SELECT screener.bulk_attempts_end()")
             if m and command is not None:
                 self._audit(tx, "attempts.saved", command, count=m, when=now)
-            return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+            return records.SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     def _stream_first_import(
         self,
@@ -1077,7 +1080,7 @@ class PostgresStore:
         if m and command is not None:
             self._audit(tx, "attempts.saved", command, count=m, when=submitted)
         out = [drawn[repeat_of.get(i, i)] for i in range(n)]
-        return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+        return records.SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     @staticmethod
     def _bulk_keys_begin(
@@ -1542,7 +1545,7 @@ class PostgresStore:
                 conn.execute(_STREAM_SETTINGS)
                 source = _Source(conn, conn)
             rows_of = _CursorRows(source, query, params, total, self.location)
-            part = StreamPart(("", 0, 0), total, firsts, rows_of.load)
+            part = records.StreamPart(("", 0, 0), total, firsts, rows_of.load)
             stream = AttemptStream([part], layout_of, person=self._person_lookup())
             weakref.finalize(stream, source.close)
             return stream
@@ -1856,7 +1859,7 @@ class PostgresStore:
                 {"c": candidate_id},
             ).fetchone()
             assert counted is not None
-            erasure = Erasure(
+            erasure = records.Erasure(
                 candidate_id,
                 person.name,
                 len(attempt_ids),
@@ -1885,7 +1888,7 @@ class PostgresStore:
         (closed once every part has been read, or with the dump)."""
         with self._open(write=False, op="read everything (db copy)") as tx:
             if tx.empty:
-                return StoreDump(new_secret(), (), (), (), (), (), ())
+                return records.StoreDump(new_secret(), (), (), (), (), (), ())
             layout_of = self._layout_of(tx)
             row = tx.conn.execute("SELECT secret FROM meta WHERE id = 1").fetchone()
             secret = row[0] if row and row[0] else new_secret()
@@ -1925,7 +1928,7 @@ class PostgresStore:
             for _, doc in rows("SELECT seq, doc FROM events ORDER BY seq"):
                 yield Event.from_dict(orjson.loads(doc))
 
-        dumped = StoreDump(
+        dumped = records.StoreDump(
             secret=secret,
             candidates=_Replayable(
                 lambda: (
@@ -2080,7 +2083,7 @@ class PostgresStore:
                     as_dict = event.as_dict()
                     copy.write_row((as_dict["person"], orjson.dumps(as_dict).decode()))
                     events += 1
-        return RestoreCounts(len(people), attempts, progress, audit, employers, events)
+        return records.RestoreCounts(len(people), attempts, progress, audit, employers, events)
 
 
 # -- COPY text ---------------------------------------------------------------------------------
@@ -2343,7 +2346,7 @@ def _eager_part(rows: Sequence[Sequence[Any]]) -> StreamPart:
     def load() -> PartData:
         return docs, names, contacts, key_at
 
-    return StreamPart(keys[0], len(docs), firsts, load, last=keys[-1])
+    return records.StreamPart(keys[0], len(docs), firsts, load, last=keys[-1])
 
 
 class _CursorRows(Sequence[Doc]):
