@@ -538,3 +538,71 @@ def test_a_connection_lost_during_show_is_one_line(
     assert show.returncode == 1 and err.count("\n") == 1, err
     assert err.startswith("error: lost the connection to the PostgreSQL server"), err
     assert "terminating connection due to administrator command" in err and out == ""
+
+
+def _interrupted_when(show: subprocess.Popen[str], ready: Any) -> tuple[int, str, float]:
+    """Ctrl-C (SIGINT) to ``show`` once ``ready()``: its exit code, stderr and how long
+    it took to end after the signal."""
+    import signal
+
+    deadline = time.monotonic() + 60
+    while not ready() and show.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert show.poll() is None, show.communicate()
+    sent = time.monotonic()
+    show.send_signal(signal.SIGINT)
+    _, err = show.communicate(timeout=60)
+    return show.returncode, err, time.monotonic() - sent
+
+
+def test_ctrl_c_while_show_waits_on_a_lock_cancels_it(
+    server: PgServer, url: str, tmp_path: Path
+) -> None:
+    """The light reader waits on the socket, not inside libpq: Ctrl-C ends ``show`` at
+    once (as with psycopg), its query cancelled, though the lock is still held."""
+    _take(tmp_path, A_GOOD, "--name", "Ann Lee")
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        " AND application_name = 'screener' AND wait_event_type = 'Lock'"
+    )
+    with psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE screener.progress IN ACCESS EXCLUSIVE MODE")
+        show = subprocess.Popen(
+            [sys.executable, "-m", "screener", "show", "Ann Lee"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        code, err, took = _interrupted_when(
+            show, lambda: server.query(waiting, "postgres", dbname(url)) == [(1,)]
+        )
+        assert (code, err) == (130, "interrupted\n") and took < 5, (code, err, took)
+        assert server.query(waiting, "postgres", dbname(url)) == [(0,)]
+
+
+def test_ctrl_c_while_connecting_to_a_silent_server() -> None:
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        show = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "screener",
+                "--db",
+                f"postgresql://x@127.0.0.1:{port}/results?connect_timeout=60",
+                "show",
+                "someone",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        code, err, took = _interrupted_when(show, lambda: time.monotonic() > started + 1.5)
+    assert (code, err) == (130, "interrupted\n") and took < 5, (code, err, took)

@@ -34,7 +34,10 @@ _UNSET: Any = object()
 _lib: Any = _UNSET  # the loaded libpq (None: not found), once looked for
 
 # libpq's enums (libpq-fe.h)
-_CONNECTION_OK = 0
+_CONNECTION_OK, _CONNECTION_BAD = 0, 1
+_POLLING_FAILED, _POLLING_READING, _POLLING_WRITING, _POLLING_OK = 0, 1, 2, 3
+#: Seconds psycopg waits for a connection when ``connect_timeout`` is 0 (none).
+_NO_TIMEOUT = 130
 _PGRES_EMPTY_QUERY, _PGRES_COMMAND_OK, _PGRES_TUPLES_OK = 0, 1, 2
 _PGRES_COPY_OUT, _PGRES_COPY_IN, _PGRES_BAD_RESPONSE = 3, 4, 5
 _PGRES_NONFATAL_ERROR, _PGRES_FATAL_ERROR, _PGRES_COPY_BOTH = 6, 7, 8
@@ -96,10 +99,17 @@ def _declare(lib: Any) -> None:
         ctypes.c_uint,
     )
     signatures: dict[str, tuple[list[Any], Any]] = {
-        "PQconnectdbParams": (
+        "PQconnectStartParams": (
             [ctypes.POINTER(c_char_p), ctypes.POINTER(c_char_p), c_int],
             c_void_p,
         ),
+        "PQconnectPoll": ([c_void_p], c_int),
+        "PQsocket": ([c_void_p], c_int),
+        "PQconsumeInput": ([c_void_p], c_int),
+        "PQisBusy": ([c_void_p], c_int),
+        "PQgetCancel": ([c_void_p], c_void_p),
+        "PQcancel": ([c_void_p, c_char_p, c_int], c_int),
+        "PQfreeCancel": ([c_void_p], None),
         "PQstatus": ([c_void_p], c_int),
         "PQerrorMessage": ([c_void_p], c_char_p),
         "PQfinish": ([c_void_p], None),
@@ -184,8 +194,12 @@ class ConnectFailed(Exception):
 def connect(url: str, timeout: int, application: str) -> LibpqConnection | None:
     """A connection to ``url`` with the keywords ``connection.open_connection`` gives
     psycopg (their values override the URL's, as psycopg's ``connect`` makes them);
-    None when there is no libpq. ``ConnectFailed`` with libpq's message when the
-    connection failed."""
+    None when there is no libpq, or a server of several (``host=a,b``) did not answer
+    in time (psycopg tries each one in turn). ``ConnectFailed`` with libpq's message
+    when the connection failed.
+
+    Connected without blocking, as psycopg connects: a signal (Ctrl-C) is handled
+    while it waits, and ``timeout`` bounds each wait of an attempt on a socket."""
     lib = library()
     if lib is None:
         return None
@@ -198,14 +212,48 @@ def connect(url: str, timeout: int, application: str) -> LibpqConnection | None:
     count = len(pairs) + 1
     keywords = (ctypes.c_char_p * count)(*[k.encode() for k, _ in pairs], None)
     values = (ctypes.c_char_p * count)(*[v.encode() for _, v in pairs], None)
-    pgconn = lib.PQconnectdbParams(keywords, values, 1)
+    pgconn = lib.PQconnectStartParams(keywords, values, 1)
     if not pgconn:
         raise ConnectFailed("out of memory")
-    if lib.PQstatus(pgconn) != _CONNECTION_OK:
-        message = (lib.PQerrorMessage(pgconn) or b"").decode("utf-8", "replace")
+    import time
+
+    # psycopg's timeout: at least 2 s, and 130 s for none (``timeout_from_conninfo``)
+    deadline = time.monotonic() + (max(timeout, 2) if timeout > 0 else _NO_TIMEOUT)
+    timed_out = False
+    try:
+        status = _POLLING_WRITING
+        while lib.PQstatus(pgconn) != _CONNECTION_BAD:
+            if status == _POLLING_OK:
+                return LibpqConnection(lib, pgconn)
+            if status == _POLLING_FAILED:
+                break
+            socket = lib.PQsocket(pgconn)
+            left = max(deadline - time.monotonic(), 0.0)
+            if not _wait(socket, write=status == _POLLING_WRITING, timeout=left):
+                timed_out = True
+                break
+            status = lib.PQconnectPoll(pgconn)
+    except BaseException:  # (Ctrl-C while waiting)
         lib.PQfinish(pgconn)
+        raise
+    message = (lib.PQerrorMessage(pgconn) or b"").decode("utf-8", "replace")
+    lib.PQfinish(pgconn)
+    if not timed_out:
         raise ConnectFailed(message.strip())
-    return LibpqConnection(lib, pgconn)
+    if "," in (conninfo_to_dict(url) or {}).get("host", ""):
+        return None  # psycopg tries the next server, in its own time
+    raise ConnectFailed("timeout expired")
+
+
+def _wait(socket: int, *, write: bool, timeout: float | None = None) -> bool:
+    """Wait until ``socket`` can be read (or written); False when ``timeout`` seconds
+    went by first. A signal's handler runs meanwhile (Ctrl-C raises here)."""
+    import select
+
+    if socket < 0:
+        return True  # (no socket: libpq reports the error)
+    ready = select.select([] if write else [socket], [socket] if write else [], [], timeout)
+    return bool(ready[0] or ready[1])
 
 
 class LibpqConnection:
@@ -256,6 +304,7 @@ class LibpqConnection:
         results: list[_Result] = []
         error: Exception | None = None
         while True:
+            self._ready(pgconn)
             res = lib.PQgetResult(pgconn)
             if not res:
                 break
@@ -279,6 +328,26 @@ class LibpqConnection:
         if self.closed:
             raise self._lost("consuming input failed")
         return LibpqCursor(results)
+
+    def _ready(self, pgconn: int) -> None:
+        """Wait, without blocking in libpq, until a result can be read: a signal's
+        handler runs meanwhile. On Ctrl-C the query is cancelled on the server and the
+        connection closed (psycopg cancels it too), and the interrupt goes on."""
+        lib = self._lib
+        while True:
+            if not lib.PQconsumeInput(pgconn):
+                raise self._lost("consuming input failed")
+            if not lib.PQisBusy(pgconn):
+                return
+            try:
+                _wait(lib.PQsocket(pgconn), write=False)
+            except BaseException:
+                cancel = lib.PQgetCancel(pgconn)
+                if cancel:
+                    lib.PQcancel(cancel, ctypes.create_string_buffer(256), 256)
+                    lib.PQfreeCancel(cancel)
+                self.close()
+                raise
 
     def _error(self, res: int) -> Exception:
         """psycopg's exception for a failed result (its class by SQLSTATE, its message
