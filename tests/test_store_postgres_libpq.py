@@ -344,6 +344,26 @@ def test_the_store_reads_the_same_through_either_driver(url: str, server: PgServ
     assert typed(reads(light)) == typed(got)  # again, with the layouts cached
 
 
+def test_a_database_without_the_schema_reads_as_empty_through_the_light_reader(
+    server: PgServer,
+) -> None:
+    """The meta table missing: the version is asked the old way (``to_regclass``, a
+    regclass the reader gives as psycopg does), still read-only, still light."""
+    store = PostgresStore(server.new_database(migrated=False), light=True)
+    assert store.attempts() == [] and store.candidates() == [] and not store.exists()
+    assert store.info().schema_version is None and store.progress() == []
+    assert _is_light(store._conn)
+
+
+def test_the_backend_imports_no_psycopg() -> None:
+    code = (
+        "import sys, screener.store.postgres.backend, screener.store.postgres.libpq;"
+        " print('psycopg' in sys.modules, 'screener.store.summaries' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
 def test_a_write_on_a_light_store_goes_through_psycopg(url: str) -> None:
     store = PostgresStore(url, light=True)
     assert store.candidates() == [] and _is_light(store._conn)
