@@ -11,8 +11,8 @@ SSL and authentication are libpq's own).
 use: ``execute`` (``%s`` parameters sent as text, as psycopg sends them; every result
 of a multi-statement string), a cursor's ``fetchone`` / ``fetchall`` / ``nextset``,
 ``closed`` and ``close``. Values come back as psycopg gives them for the types the
-schema uses; a column of another type psycopg would turn into something else than a
-string is refused (``NotSupportedError``), never read differently. Errors are the
+schema uses (numbers, booleans, text and their arrays); a column of another built-in
+type is refused (``NotSupportedError``), never read differently. Errors are the
 exceptions psycopg raises (psycopg is imported then, on the error path only), so every
 ``except psycopg...`` and ``connection.operation_error`` work unchanged.
 
@@ -199,7 +199,8 @@ def connect(url: str, timeout: int, application: str) -> LibpqConnection | None:
     when the connection failed.
 
     Connected without blocking, as psycopg connects: a signal (Ctrl-C) is handled
-    while it waits, and ``timeout`` bounds each wait of an attempt on a socket."""
+    while it waits, and ``timeout`` bounds the whole attempt (psycopg's reading of
+    ``connect_timeout``: at least 2 s, 0 for its default)."""
     lib = library()
     if lib is None:
         return None
