@@ -230,7 +230,8 @@ def test_placeholders_and_percent_signs(
     with pytest.raises(psycopg.ProgrammingError):
         light.execute("SELECT %s, %s", [1])
     with pytest.raises(psycopg.NotSupportedError):
-        light.execute("SELECT now()").fetchall()  # timestamptz: psycopg gives a datetime
+        light.execute("SELECT now(); SELECT 1").fetchall()  # timestamptz: psycopg: a datetime
+    assert light.execute("SELECT 2").fetchall() == [(2,)]  # every result was read
 
 
 def test_every_type_read_is_read_as_psycopg_reads_it() -> None:

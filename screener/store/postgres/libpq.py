@@ -312,7 +312,10 @@ class LibpqConnection:
             try:
                 status = lib.PQresultStatus(res)
                 if status == _PGRES_TUPLES_OK:
-                    results.append(_Result(_rows(lib, res), True, ""))
+                    try:
+                        results.append(_Result(_rows(lib, res), True, ""))
+                    except Exception as exc:  # a type not read: the other results still are
+                        error = error or exc
                 elif status in (_PGRES_COMMAND_OK, _PGRES_EMPTY_QUERY):
                     results.append(_Result([], False, (lib.PQcmdStatus(res) or b"").decode()))
                 elif status in (_PGRES_COPY_OUT, _PGRES_COPY_IN, _PGRES_COPY_BOTH):
