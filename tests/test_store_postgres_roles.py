@@ -621,3 +621,19 @@ def test_a_recruiters_large_batch_drops_and_remakes_the_keys_a_station_may_not(
         ):
             station.execute(f"SELECT screener.{function}")
     assert owner.execute(FOREIGN_KEYS).fetchone() == (2,)
+
+
+def test_the_stations_refusals_of_show_and_report_are_the_same_through_libpq(
+    team: dict[str, str], answers: Path
+) -> None:
+    """``show`` and ``report`` read through the bundled libpq (tests/test_store_postgres_libpq.py):
+    a station's refusal is the same line as through psycopg."""
+    other = connect(team["owner"]).add_candidate("Olga Other")
+    done = take(team["owner"], answers, "--candidate", other.id)
+    assert done.returncode == 0, done.stderr
+    for command in ("show", "report"):
+        lines = set()
+        for driver in ("libpq", "psycopg"):
+            env = {"SCREENER_DB": team["station"], "SCREENER_PG_DRIVER": driver}
+            lines.add(one_line_error(run_cli(*TINY, command, other.id, env=env, subprocess=True)))
+        assert len(lines) == 1 and next(iter(lines)).startswith("error: permission denied"), lines

@@ -90,7 +90,9 @@ READ_ONLY_COMMANDS = frozenset(
 )
 
 
-def open_store(ctx: typer.Context, *, read_only: bool = False) -> ResultsStore:
+def open_store(
+    ctx: typer.Context, *, read_only: bool = False, reads_only: bool = False
+) -> ResultsStore:
     """The results store of ``--db`` / ``$SCREENER_DB`` / the user data dir; opening
     it reads nothing (each store call, or one ``transaction``, reads the file).
 
@@ -100,10 +102,13 @@ def open_store(ctx: typer.Context, *, read_only: bool = False) -> ResultsStore:
     waits elsewhere (``read_only``: this run will not write, as ``batch --dry-run``).
     The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
+
+    ``reads_only``: the command only reads a few rows (``show``, ``report``); on
+    PostgreSQL it reads through the bundled libpq without importing psycopg.
     """
     from screener.store import connect, is_server_db
 
-    store = connect(settings(ctx).db)
+    store = connect(settings(ctx).db, reads_only=reads_only)
     command = " ".join(ctx.command_path.split()[1:])
     if is_server_db(settings(ctx).db):  # a postgresql:// URL: no folder to check
         return store

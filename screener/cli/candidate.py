@@ -398,7 +398,7 @@ def show(
     """A candidate's latest results, plan, coaching progress and history."""
     from screener.render import console, show_candidate
 
-    store = open_store(ctx)
+    store = open_store(ctx, reads_only=True)
     with store.reading():  # one read of the database for everything below
         who = store.resolve_candidate(candidate)
         every = store.attempts(candidate=who.id, status=None)

@@ -562,7 +562,7 @@ def report(
 
     to_file = _named(output)
     guard_output(ctx, "--output", to_file)
-    store = open_store(ctx)
+    store = open_store(ctx, reads_only=True)
     with store.reading():  # one read of the database for all three
         person = store.resolve_candidate(candidate)
         attempts = store.attempts(candidate=person.id)

@@ -81,16 +81,17 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def connect(db: Path | str | None = None) -> ResultsStore:
+def connect(db: Path | str | None = None, *, reads_only: bool = False) -> ResultsStore:
     """The results database ``db`` names (``--db``; else ``$SCREENER_DB``, else the user
     data dir). Opening reads nothing. A ``postgresql://`` (or ``postgres://``) URL is a
     PostgreSQL database (``store.postgres``, imported only then); anything else is a
-    TinyDB database."""
+    TinyDB database. ``reads_only``: the caller mostly reads (``show``): a PostgreSQL
+    store then reads without psycopg's start-up (``PostgresStore(light=True)``)."""
     from screener.store.postgres import open_postgres, postgres_url
 
     url = postgres_url(db if db is not None else os.environ.get(DB_ENV) or None)
     if url is not None:
-        return open_postgres(url)
+        return open_postgres(url, light=reads_only)
     from screener.store.core import Store
 
     return Store(db)

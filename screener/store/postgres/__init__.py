@@ -1,7 +1,8 @@
 """The PostgreSQL backend of the results store (issue 16): ``--db postgresql://...``.
 
-Only this package imports psycopg, and only when a PostgreSQL database is opened:
-this module itself imports nothing heavy, so ``screener.store.connect`` can ask
+Only this package imports psycopg, and only when a PostgreSQL database is written or
+read by a command that is not a light reader (``show``, ``report``: ``libpq``): this
+module itself imports nothing heavy, so ``screener.store.connect`` can ask
 ``is_postgres_url`` on every start-up for free.
 """
 
@@ -44,11 +45,12 @@ def is_postgres_url(db: Path | str | None) -> bool:
     return postgres_url(db) is not None
 
 
-def open_postgres(url: str) -> PostgresStore:
-    """The store at ``url`` (imports psycopg); nothing is read until it is used."""
+def open_postgres(url: str, *, light: bool = False) -> PostgresStore:
+    """The store at ``url``; nothing is read until it is used. ``light``: its reads go
+    through the bundled libpq without importing psycopg (``PostgresStore``)."""
     from screener.store.postgres.backend import PostgresStore
 
-    return PostgresStore(url)
+    return PostgresStore(url, light=light)
 
 
 def migrate_database(url: str) -> tuple[int | None, int]:

@@ -22,28 +22,28 @@ the schema (as ``screener db migrate`` does). A newer schema is refused.
 
 from __future__ import annotations
 
-import queue
-import secrets
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, TypeVar, cast, overload
 
 import orjson
-import psycopg
-from psycopg import sql as pgsql
 
 from screener.errors import NotFoundError, RecordError, StoreError
+from screener.store import records  # (its whole-store records: imported when first made)
 from screener.store.hashindex import name_key
 from screener.store.postgres.connection import (
     SET_SEARCH_PATH,
     check_url,
     open_connection,
+    open_light,
     operation_error,
 )
+from screener.store.postgres.lazy import LazyModule
 from screener.store.postgres.migrate import apply, schema_version, stored_version, too_new
 from screener.store.records import (
     STORE_EVENTS,
@@ -52,19 +52,11 @@ from screener.store.records import (
     AttemptStream,
     AuditEvent,
     Candidate,
-    CompactResult,
-    Erasure,
     Layout,
     NameConflict,
-    NewAttempt,
     PartData,
     Progress,
-    RestoreCounts,
-    SaveResult,
-    StoreDump,
-    StoreInfo,
     StreamKey,
-    StreamPart,
     Who,
     attempt_fields,
     candidate_key,
@@ -87,15 +79,32 @@ from screener.store.records import (
 )
 
 if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql as pgsql
+
     from screener.coaching import PlanEntry
     from screener.pathway import Employer, Event
     from screener.scoring import Answer, Scorecard
     from screener.store.bulk import PackedBatch, ScoredBatch
     from screener.store.interface import ResultsStore
+    from screener.store.summaries import (
+        CompactResult,
+        Erasure,
+        NewAttempt,
+        RestoreCounts,
+        SaveResult,
+        StoreDump,
+        StoreInfo,
+        StreamPart,
+    )
+
+else:  # imported on first use (``lazy``): a light read (``show``) never does
+    psycopg = LazyModule("psycopg")
+    pgsql = LazyModule("psycopg.sql")
 
 When = datetime | str | None
 Doc = dict[str, Any]
-Conn = psycopg.Connection[Any]
+Conn: TypeAlias = "psycopg.Connection[Any]"
 
 ID_BYTES = 6  # 12 hex digits, as the TinyDB store's ids
 #: pg_advisory_xact_lock key taken by every write that creates candidates or stores
@@ -201,7 +210,31 @@ _COPY_FIELDS = ("id", "cand", "layout", "status", *_PACKED_FIELDS)
 
 
 
+def _pg_error(exc: BaseException, *, lost: bool = False) -> TypeGuard[psycopg.Error]:
+    """Whether ``exc`` is a psycopg error (``lost``: an ``OperationalError``), without
+    importing psycopg when it was not: then it cannot be one."""
+    if "psycopg" not in sys.modules:
+        return False
+    return isinstance(exc, psycopg.OperationalError if lost else psycopg.Error)
+
+
+def _token() -> str:
+    """A random suffix for a server-side cursor's name."""
+    import secrets
+
+    return secrets.token_hex(4)
+
+
+def _is_light(conn: object) -> bool:
+    """Whether ``conn`` is the libpq reader's (``PostgresStore(light=True)``)."""
+    from screener.store.postgres.libpq import LibpqConnection
+
+    return isinstance(conn, LibpqConnection)
+
+
 def _new_ids(count: int) -> list[str]:
+    import secrets  # (not at the top: only writes use it, and it costs a read ~5 ms)
+
     width = 2 * ID_BYTES
     text = secrets.token_hex(ID_BYTES * count)
     return [text[i : i + width] for i in range(0, len(text), width)]
@@ -211,6 +244,8 @@ def _sorted_new_ids(count: int) -> list[str]:
     """``_new_ids(count)`` in ascending order, sorted as numbers by numpy (a tenth of
     the time of sorting the texts): a batch's rows then go to the right edge of the
     attempts' primary key, where the B-tree inserts without a descent."""
+    import secrets
+
     import numpy as np
 
     pad = 8 - ID_BYTES  # each id read as a big-endian 64-bit number, its top bytes zero
@@ -258,11 +293,16 @@ class _Tx:
 class PostgresStore:
     """The results database at a ``postgresql://`` URL (no password in it: libpq reads
     ``$PGPASSWORD`` or ``~/.pgpass``). One connection per store, opened on first use;
-    not thread-safe (one store per thread)."""
+    not thread-safe (one store per thread).
 
-    def __init__(self, url: str) -> None:
+    ``light``: for a command that only reads a little (``show``, ``report``): reads go
+    through the bundled libpq directly (``libpq.LibpqConnection``), without importing
+    psycopg (~140 ms of start-up); the first write switches to psycopg for good."""
+
+    def __init__(self, url: str, *, light: bool = False) -> None:
         self.url = url
         self.params = check_url(url)
+        self.light = light
         self._conn: Conn | None = None
         self._tx: _Tx | None = None
         self._checked = False  # the schema was found current on this connection
@@ -291,11 +331,21 @@ class PostgresStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _connection(self) -> Conn:
+    def _connection(self, *, full: bool = False) -> Conn:
         """The store's connection; its ``search_path`` is set by the first ``_open``
-        (with a read's first statements, ``_begin_read``)."""
+        (with a read's first statements, ``_begin_read``). A light store's is the
+        libpq reader's until something needs psycopg's (``full``: a write)."""
+        if full and self.light:
+            self.light = False
+            if self._conn is not None and _is_light(self._conn):
+                self.close()
         if self._conn is None or self._conn.closed:
-            self._conn = open_connection(self.url, self.params, search_path=False)
+            self._conn = None
+            light = open_light(self.url, self.params) if self.light else None
+            if light is not None:  # only what reads use of a psycopg connection: execute
+                self._conn = cast("Conn", light)
+            else:  # (or: the libpq reader failed to connect; psycopg says why)
+                self._conn = open_connection(self.url, self.params, search_path=False)
             self._checked = False
             self._path_set = False
             self._source = None
@@ -358,7 +408,7 @@ class PostgresStore:
                 raise RuntimeError("a write inside a read-only view of the store")
             yield active
             return
-        conn = self._connection()
+        conn = self._connection(full=write)
         if not write:
             yield from self._read(conn, op)
             return
@@ -371,7 +421,7 @@ class PostgresStore:
                     stack.enter_context(conn.transaction())
                 except psycopg.OperationalError:  # dropped by the server while idle: again
                     self.close()
-                    conn = self._connection()
+                    conn = self._connection(full=True)
                     conn.execute(SET_SEARCH_PATH)
                     self._path_set = True
                     stack.enter_context(conn.transaction())
@@ -402,28 +452,30 @@ class PostgresStore:
     def _read(self, conn: Conn, op: str) -> Iterator[_Tx]:
         """``_open`` of a read: one snapshot (``_begin_read``), committed at the end (or
         rolled back when what reads fails)."""
+        # (``_pg_error`` rather than ``except psycopg.Error``: what the caller raises
+        # inside a read, ``show``'s NotFoundError, would import psycopg to be compared)
         try:
             try:
                 version = self._begin_read(conn)
-            except psycopg.OperationalError:  # dropped by the server while idle: again
-                self.close()
+            except BaseException as exc:
+                if not _pg_error(exc, lost=True):
+                    raise
+                self.close()  # dropped by the server while idle: again
                 conn = self._connection()
                 version = self._begin_read(conn)
-        except psycopg.Error as exc:
+        except BaseException as exc:
             self._end(conn, "ROLLBACK")
-            raise operation_error(exc, op, self.location) from None
-        except BaseException:
-            self._end(conn, "ROLLBACK")
+            if _pg_error(exc):
+                raise operation_error(exc, op, self.location) from None
             raise
         tx = _Tx(conn, False, version, layouts=self._layouts)
         self._tx = tx
         try:
             yield tx
-        except psycopg.Error as exc:
+        except BaseException as exc:
             self._end(conn, "ROLLBACK")
-            raise operation_error(exc, op, self.location) from None
-        except BaseException:
-            self._end(conn, "ROLLBACK")
+            if _pg_error(exc):
+                raise operation_error(exc, op, self.location) from None
             raise
         else:
             try:
@@ -475,7 +527,7 @@ class PostgresStore:
     def info(self) -> StoreInfo:
         with self._open(write=False, op="read the database's summary (db info)") as tx:
             if tx.empty:
-                return StoreInfo(self.location, False, 0, None, 0, 0, 0, 0, 0, 0)
+                return records.StoreInfo(self.location, False, 0, None, 0, 0, 0, 0, 0, 0)
             counts = tx.conn.execute(
                 "SELECT (SELECT count(*) FROM candidates),"
                 # every attempt, less those in progress (their partial index): a plain
@@ -492,7 +544,7 @@ class PostgresStore:
             assert counts is not None
             cands, every, pending, layouts, progress, audit, employers, events, size = counts
             done = every - pending
-            return StoreInfo(
+            return records.StoreInfo(
                 path=self.location,
                 exists=self._holds_data(tx),
                 size=int(size),
@@ -530,7 +582,7 @@ class PostgresStore:
 
     def compact(self, *, command: str | None = "db compact") -> CompactResult:
         """Nothing to do: the server keeps its own storage (autovacuum)."""
-        return CompactResult(0, 0, 0, 0)
+        return records.CompactResult(0, 0, 0, 0)
 
     # -- candidates -----------------------------------------------------------------------
 
@@ -784,7 +836,7 @@ class PostgresStore:
         key: str | None = None,
         command: str | None = None,
     ) -> AttemptRecord:
-        row = NewAttempt(
+        row = records.NewAttempt(
             candidate_id,
             layout,
             scorecard,
@@ -846,7 +898,7 @@ class PostgresStore:
                 self._copy_attempts(tx, docs)
                 if command is not None:
                     self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
-            return SaveResult(
+            return records.SaveResult(
                 stored=len(docs), skipped=len(packed) - len(docs), attempt_ids=tuple(out)
             )
 
@@ -946,7 +998,7 @@ class PostgresStore:
                 tx.conn.execute("SELECT screener.bulk_attempts_end()")
             if m and command is not None:
                 self._audit(tx, "attempts.saved", command, count=m, when=now)
-            return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+            return records.SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     def _stream_first_import(
         self,
@@ -1028,7 +1080,7 @@ class PostgresStore:
         if m and command is not None:
             self._audit(tx, "attempts.saved", command, count=m, when=submitted)
         out = [drawn[repeat_of.get(i, i)] for i in range(n)]
-        return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
+        return records.SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     @staticmethod
     def _bulk_keys_begin(
@@ -1493,7 +1545,7 @@ class PostgresStore:
                 conn.execute(_STREAM_SETTINGS)
                 source = _Source(conn, conn)
             rows_of = _CursorRows(source, query, params, total, self.location)
-            part = StreamPart(("", 0, 0), total, firsts, rows_of.load)
+            part = records.StreamPart(("", 0, 0), total, firsts, rows_of.load)
             stream = AttemptStream([part], layout_of, person=self._person_lookup())
             weakref.finalize(stream, source.close)
             return stream
@@ -1807,7 +1859,7 @@ class PostgresStore:
                 {"c": candidate_id},
             ).fetchone()
             assert counted is not None
-            erasure = Erasure(
+            erasure = records.Erasure(
                 candidate_id,
                 person.name,
                 len(attempt_ids),
@@ -1836,7 +1888,7 @@ class PostgresStore:
         (closed once every part has been read, or with the dump)."""
         with self._open(write=False, op="read everything (db copy)") as tx:
             if tx.empty:
-                return StoreDump(new_secret(), (), (), (), (), (), ())
+                return records.StoreDump(new_secret(), (), (), (), (), (), ())
             layout_of = self._layout_of(tx)
             row = tx.conn.execute("SELECT secret FROM meta WHERE id = 1").fetchone()
             secret = row[0] if row and row[0] else new_secret()
@@ -1850,7 +1902,7 @@ class PostgresStore:
 
         def rows(query: str) -> Iterator[tuple[Any, ...]]:
             try:
-                with conn.cursor(name=f"dump_{secrets.token_hex(4)}") as cur:
+                with conn.cursor(name=f"dump_{_token()}") as cur:
                     cur.execute(query)
                     while batch := cur.fetchmany(CHUNK):
                         yield from batch
@@ -1876,7 +1928,7 @@ class PostgresStore:
             for _, doc in rows("SELECT seq, doc FROM events ORDER BY seq"):
                 yield Event.from_dict(orjson.loads(doc))
 
-        dumped = StoreDump(
+        dumped = records.StoreDump(
             secret=secret,
             candidates=_Replayable(
                 lambda: (
@@ -2031,7 +2083,7 @@ class PostgresStore:
                     as_dict = event.as_dict()
                     copy.write_row((as_dict["person"], orjson.dumps(as_dict).decode()))
                     events += 1
-        return RestoreCounts(len(people), attempts, progress, audit, employers, events)
+        return records.RestoreCounts(len(people), attempts, progress, audit, employers, events)
 
 
 # -- COPY text ---------------------------------------------------------------------------------
@@ -2216,6 +2268,8 @@ class _Prefetch:
     AHEAD = 2
 
     def __init__(self, cursor: psycopg.ServerCursor[Any], total: int) -> None:
+        import queue  # (here: only long streams use it)
+
         self.chunks: queue.Queue[list[Any] | BaseException] = queue.Queue(self.AHEAD)
         self.stop = threading.Event()
         self.close_after: Conn | None = None
@@ -2240,6 +2294,8 @@ class _Prefetch:
                 self.close_after.close()
 
     def _put(self, item: list[Any] | BaseException) -> None:
+        import queue
+
         while not self.stop.is_set():
             try:
                 self.chunks.put(item, timeout=0.1)
@@ -2290,7 +2346,7 @@ def _eager_part(rows: Sequence[Sequence[Any]]) -> StreamPart:
     def load() -> PartData:
         return docs, names, contacts, key_at
 
-    return StreamPart(keys[0], len(docs), firsts, load, last=keys[-1])
+    return records.StreamPart(keys[0], len(docs), firsts, load, last=keys[-1])
 
 
 class _CursorRows(Sequence[Doc]):
@@ -2348,7 +2404,7 @@ class _CursorRows(Sequence[Doc]):
     def _fetch(self) -> None:
         try:
             if self._cursor is None:
-                self._cursor = self.source.conn.cursor(name=f"stream_{secrets.token_hex(4)}")
+                self._cursor = self.source.conn.cursor(name=f"stream_{_token()}")
                 self._cursor.execute(self.query, self.params)
                 if self.source.owned is not None:  # a connection of the stream's own
                     self.source.prefetch = _Prefetch(self._cursor, self.total)

@@ -9,23 +9,23 @@ therefore holds no password.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-import psycopg
-from psycopg import errors as pg_errors
-from psycopg.conninfo import conninfo_to_dict
+from typing import TYPE_CHECKING, Any
 
 from screener.errors import StoreError
 from screener.store.postgres import SCHEMA, is_postgres_url
+from screener.store.postgres.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import errors as pg_errors
+
+    from screener.store.postgres.libpq import LibpqConnection
+else:  # imported on first use (``lazy``): a light read never does
+    psycopg = LazyModule("psycopg")
+    pg_errors = LazyModule("psycopg.errors")
 
 #: Seconds to wait for a server that does not answer (libpq's default: forever).
 CONNECT_TIMEOUT = 10
-
-# psycopg logs what it ignores while cleaning up after an error (a COPY cut short by
-# a lost connection); without a handler Python would print that to stderr beside the
-# one-line error the user gets. An application that configures logging still sees it.
-logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def check_url(url: str) -> dict[str, Any]:
@@ -33,10 +33,16 @@ def check_url(url: str) -> dict[str, Any]:
     that holds a password."""
     if not is_postgres_url(url):
         raise StoreError(f"not a PostgreSQL URL: {url}")
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise StoreError(f"not a usable PostgreSQL URL: {_line(str(exc))}") from None
+    from screener.store.postgres.libpq import conninfo_to_dict as parsed
+
+    params: dict[str, Any] | None = parsed(url)  # the bundled libpq's own parse: no psycopg
+    if params is None:  # no libpq found, or not a valid URL: psycopg's (its message)
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise StoreError(f"not a usable PostgreSQL URL: {_line(str(exc))}") from None
     if params.get("password") is not None or _has_password(url):
         raise StoreError(
             "the database URL holds a password: put the password in ~/.pgpass or "
@@ -78,8 +84,8 @@ def open_connection(
         conn = psycopg.connect(
             url,
             autocommit=True,
-            connect_timeout=int(params.get("connect_timeout") or CONNECT_TIMEOUT),
-            application_name=params.get("application_name") or "screener",
+            connect_timeout=_timeout(params),
+            application_name=_application(params),
         )
     except psycopg.OperationalError as exc:
         raise connect_error(exc, params) from None
@@ -93,8 +99,34 @@ def open_connection(
     return conn
 
 
-def connect_error(exc: psycopg.OperationalError, params: dict[str, Any]) -> StoreError:
-    """What went wrong while connecting, in one line without the password."""
+def _timeout(params: dict[str, Any]) -> int:
+    return int(params.get("connect_timeout") or CONNECT_TIMEOUT)
+
+
+def _application(params: dict[str, Any]) -> str:
+    return str(params.get("application_name") or "screener")
+
+
+def open_light(url: str, params: dict[str, Any]) -> LibpqConnection | None:
+    """A read-only connection through the bundled libpq (``libpq``), with the same
+    keywords ``open_connection`` gives psycopg; ``search_path`` is the caller's (as
+    ``open_connection(search_path=False)``). None when there is no bundled libpq or the
+    connection failed: the caller then uses ``open_connection``, which fails the same
+    way with today's one-line message (but a server that did not answer in time is
+    not waited for twice: its line is said now)."""
+    from screener.store.postgres.libpq import ConnectFailed, connect
+
+    try:
+        return connect(url, _timeout(params), _application(params))
+    except ConnectFailed as failed:
+        if "timeout expired" in str(failed):
+            raise connect_error(failed, params) from None
+        return None
+
+
+def connect_error(exc: Exception, params: dict[str, Any]) -> StoreError:
+    """What went wrong while connecting (psycopg's ``OperationalError``, or the light
+    reader's ``ConnectFailed``), in one line without the password."""
     text = _line(str(exc))
     low = str(exc).lower()
     user = params.get("user") or "(your login name)"
