@@ -1085,7 +1085,7 @@ def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
         monkeypatch.setattr(store_archive, "spare_core", lambda: False)
     saved = store.save_scored_batch(batch, command="batch")
     assert saved.stored == 31 and len(forked) == forks + fork
-    monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, count: 0)
+    monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
     monkeypatch.setattr(store_archive, "PARALLEL_MIN", 10**9)
     other = _bulk_history(flushed) if history else small(flushed)
     assert other.save_scored_batch(batch, command="batch").stored == 31
@@ -1104,26 +1104,124 @@ def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
 def test_a_bulk_save_writes_ahead_only_what_its_commit_would_write_so(
     tmp_path: Path,
 ) -> None:
-    """No segment is written ahead when the commit would not write the batch's attempts
-    into whole segments of their own: a small last segment to merge with, submitted
-    attempts in the live file, or a batch the live file holds."""
-    cands = [f"n-{i}" for i in range(31)]
-    batch = _bulk_batch(tmp_path, cands)
-    tail = tmp_path / "tail" / "screener.json"
-    small(tail).save_attempts(people_rows(7))  # segments of 5 and 2
-    live = tmp_path / "live" / "screener.json"
-    small(live, live=40).save_attempts(people_rows(3))
-    for store in (small(tail), small(live)):
-        with store.transaction():
-            tx = store._txn
-            assert tx is not None
-            assert tx.bulk_ahead(31) == 0
-        assert store.save_scored_batch(batch).stored == 31
+    """Segments are written ahead only when the commit would write the batch's attempts
+    into whole segments after whatever it merges with them: none when the live file
+    holds the batch, or when a submitted attempt in the live file or in a small last
+    segment is later than the batch (the commit's flush sorts it among the new ones);
+    else the whole segments of the earlier ones followed by the new ones."""
+    batch_at, before, after = "2024-05-01T10:20:00Z", "2024-01-01T10:00:00Z", "2025-01-01T00:00:00Z"
+    for when, ahead in ((before, 28), (after, 0)):
+        tail = tmp_path / when[:4] / "tail" / "screener.json"
+        small(tail).save_attempts(
+            [replace(r, submitted=when) for r in people_rows(7)]
+        )  # segments of 5 and 2
+        live = tmp_path / when[:4] / "live" / "screener.json"
+        small(live, live=10).save_attempts([replace(r, submitted=when) for r in people_rows(3)])
+        for store, got in ((small(tail), ahead), (small(live, live=10), ahead and 27)):
+            with store.transaction():
+                tx = store._txn
+                assert tx is not None
+                assert tx.bulk_ahead(31, batch_at) == got
+                holds = max(tx.limits.live, tx.limits.segment)  # the live file holds them
+                assert tx.bulk_ahead(holds, batch_at) == 0 < tx.bulk_ahead(holds + 1, batch_at) + 1
     fresh = small(tmp_path / "fresh.json")
     with fresh.transaction():
         assert fresh._txn is not None
-        assert fresh._txn.bulk_ahead(31) == 30 and fresh._txn.bulk_ahead(30) == 25
-        assert fresh._txn.bulk_ahead(5) == 0
+        assert fresh._txn.bulk_ahead(31, batch_at) == 30
+        assert fresh._txn.bulk_ahead(30, batch_at) == 25
+        assert fresh._txn.bulk_ahead(5, batch_at) == 0
+
+
+def _history(db: Path, kind: str) -> Store:
+    """A database with history, before a batch: ``live``: submitted attempts in the live
+    file; ``tail``: a small last segment (with a person without attempts and the store's
+    audit events in it); ``both``. All of it earlier than ``_bulk_batch``'s time."""
+
+    def at(rows: list[NewAttempt], hour: int) -> list[NewAttempt]:
+        return [
+            replace(r, submitted=f"2024-01-01T{hour:02d}:00:{n:02d}Z") for n, r in enumerate(rows)
+        ]
+
+    store = small(db)
+    if kind in ("tail", "both"):
+        store.add_candidate("With Contact", "c@example.org", candidate_id="q-3")
+        rows = at(people_rows(7), 10)
+        rows[6] = replace(rows[6], submitted=rows[5].submitted)  # a tie: kept in stored order
+        store.save_attempts(rows, command="import")
+        assert [r["attempts"] for r in _segment_rows(db)] == [5, 2]
+    if kind in ("live", "both"):
+        roomy = small(db, live=12)
+        roomy.save_attempts(at(people_rows(3, prefix="r"), 11)[::-1], command="import")
+        # at the time of the small segment's last two: a tie, the segment's go first
+        roomy.save_attempts([replace(people_rows(9)[8], submitted="2024-01-01T10:00:05Z")])
+        roomy.start_attempt("r-1", LAYOUT)
+        assert sum(d["status"] == "submitted" for d in live_data(db)["attempts"].values()) == 4
+    return small(db, live=12)
+
+
+@pytest.mark.parametrize("kind", ["live", "tail", "both", "twice"])
+def test_a_big_bulk_save_into_history_writes_ahead_as_its_commit_would(
+    tmp_path: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A big bulk save into a database whose live file holds submitted attempts, or whose
+    last segment is small, writes its whole segments ahead too, those earlier attempts
+    (and the small segment's) first: the same segments, live file, results and export
+    as when the commit's flush writes them all (write-ahead off). ``twice``: two bulk
+    saves in one transaction, the second after the first's rest."""
+    from screener.store import txn as store_txn
+
+    cands = [f"n-{i}" for i in range(31)]
+    cands[4] = cands[26] = "n-dup"  # in the first segment and in the sixth
+    cands[9] = "p-3"  # archived in a whole segment
+    cands[11] = "p-6"  # in the small last segment
+    cands[12] = cands[29] = "q-3"  # added with contact details, in the small segment
+    cands[20] = "r-1"  # submitted and in progress in the live file
+    cands[30] = cands[2] = "n-dup2"  # in the first segment and the last
+    batch = _bulk_batch(tmp_path, cands)
+    second = replace(
+        _bulk_batch(tmp_path, [f"m-{i}" for i in range(14)] + ["n-dup2", "p-0"]),
+        submitted="2024-05-01T10:20:01Z",
+    )
+    history = "both" if kind == "twice" else kind
+    ahead = tmp_path / "ahead" / "screener.json"
+    flushed = tmp_path / "flushed" / "screener.json"
+    calls: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def seen_before_commit(tx: Any, count: int, *args: Any) -> Any:
+        before = len(segment_files(ahead))
+        committed = ahead.read_bytes()
+        left = real(tx, count, *args)
+        assert ahead.read_bytes() == committed  # not listed
+        assert len(segment_files(ahead)) > before  # written
+        calls.append(count)
+        return left
+
+    def run(db: Path) -> None:
+        store = _history(db, history)
+        with store.transaction():
+            assert store.save_scored_batch(batch, command="batch").stored == 31
+            if kind == "twice":
+                assert store.save_scored_batch(second, command="batch").stored == 16
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", seen_before_commit)
+        run(ahead)
+    assert calls and all(calls)
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
+        run(flushed)
+    assert _stored_shape(ahead) == _stored_shape(flushed)
+    got = [(a.candidate_id, a.key, a.submitted, a.competencies) for a in small(ahead).attempts()]
+    want = [(a.candidate_id, a.key, a.submitted, a.competencies) for a in small(flushed).attempts()]
+    assert got == want and len(got) == 31 + 16 * (kind == "twice") + {"live": 4, "tail": 7}.get(
+        history, 11
+    )
+    assert small(ahead).save_scored_batch(batch).skipped == 31  # keys found in the archive
+    for path in db_files(ahead):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert temp_files(ahead) == []
+    assert small(ahead).compact().segments_before > 0
 
 
 @pytest.mark.parametrize("how", ["error", "killed"])

@@ -738,7 +738,7 @@ class Store:
             layout_id = tx.layout_id(batch.layout) if m else 0  # a new layout only when storing
             # a big batch's whole segments are written now, each one's documents made by
             # the process writing it (``Txn.write_ahead``); the rest go to the live file
-            ahead = tx.bulk_ahead(m) if m else 0
+            ahead = tx.bulk_ahead(m, now) if m else 0
             chosen = range(n) if rows is None else rows
             if ahead:
                 docs = documents(
