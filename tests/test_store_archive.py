@@ -1251,3 +1251,31 @@ def test_a_failing_ahead_writer_process_stores_nothing(
     assert snapshot(db) == before
     assert temp_files(db) == []
     assert len(small(db).attempts()) == 10
+
+
+def test_a_bulk_save_draws_again_the_attempt_ids_the_archive_may_hold(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New attempt ids that an archive segment's index may hold (a hash hit is enough)
+    are drawn again, and only the new draws are asked about again."""
+    from screener.store import txn as store_txn
+
+    store = _bulk_history(db)
+    batch = _bulk_batch(db.parent, [f"n-{i}" for i in range(31)])
+    real = store_txn.Txn.taken_attempt_ids
+    asked: list[list[str]] = []
+
+    def clashing(tx: Any, ids: Any) -> set[str]:
+        asked.append(list(ids))
+        found = real(tx, ids)
+        return found | set(ids[:3]) if len(asked) == 1 else found
+
+    monkeypatch.setattr(store_txn.Txn, "taken_attempt_ids", clashing)
+    saved = store.save_scored_batch(batch)
+    assert [len(a) for a in asked] == [31, 3]
+    assert not set(asked[0][:3]) & set(saved.attempt_ids)
+    assert set(asked[1]) <= set(saved.attempt_ids) and len(set(saved.attempt_ids)) == 31
+    assert set(asked[0][3:]) <= set(saved.attempt_ids)
+    assert [a.attempt_id for a in small(db).attempts() if a.candidate_id.startswith("n-")] == list(
+        saved.attempt_ids
+    )

@@ -1640,14 +1640,14 @@ def _fresh_ids(tx: Txn, taken: set[str], count: int) -> list[str]:
     out = source.many(count)
     if not tx.segments or not out:
         return out
-    cleared: set[str] = set()
+    pending = out  # the ids not checked against the archive yet
     while True:
-        pending = [i for i in out if i not in cleared]
         clash = tx.taken_attempt_ids(pending)
-        cleared.update(i for i in pending if i not in clash)
         if not clash:
             return out
-        out = [source.take() if i in clash else i for i in out]
+        redrawn = {i: source.take() for i in clash}  # (a hash hit is enough to avoid)
+        out = [redrawn.get(i, i) for i in out]
+        pending = list(redrawn.values())
 
 
 def _record(tx: Txn, doc: Doc) -> AttemptRecord:

@@ -117,7 +117,8 @@ class Txn:
         self.ahead_placed: set[str] = set()
         self.carry_people: dict[str, Doc] = {}
         self.carry_audit: list[Doc] = []
-        self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
+        self._asked: set[str] = set()  # ids asked of the archive (``archived_people``)
+        self._found: dict[str, Doc] = {}  # the archived people of those, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
         #: big commits may write segments in a forked process: only when the write lock
@@ -247,23 +248,28 @@ class Txn:
 
     def archived_people(self, ids: Iterable[str]) -> dict[str, Doc]:
         """The archived candidate records of ``ids`` (those found). Answers are kept for
-        the rest of the transaction (a batch asks about its people more than once)."""
+        the rest of the transaction (a batch asks about its people more than once: the
+        second time costs set operations over the found few, not a loop over all)."""
         if not self.archive.segments:  # nothing archived (a batch into a new database)
             return {}
-        memo = self._people
-        wanted = set(ids)
-        ask = sorted(wanted - memo.keys())
+        found = self._found
+        wanted = ids if isinstance(ids, set) else set(ids)
+        ask = list(wanted - self._asked)  # any order: the segments' order decides
         if ask:
-            for cid in ask:
-                memo[cid] = None
+            self._asked.update(ask)
             for segment, mask in self.archive.probe_many("cand", ask):
-                maybe = {cid for cid, hit in zip(ask, mask, strict=True) if hit}
-                maybe -= {cid for cid in maybe if memo[cid] is not None}
+                if hasattr(mask, "nonzero"):  # numpy: its hits, not a loop over all
+                    maybe = set(map(ask.__getitem__, mask.nonzero()[0].tolist()))
+                else:
+                    maybe = {cid for cid, hit in zip(ask, mask, strict=True) if hit}
+                maybe -= found.keys()  # the first segment holding someone answers
                 if maybe:
                     for doc in self.seg(segment)["candidates"].values():
                         if doc["id"] in maybe:
-                            memo[doc["id"]] = doc
-        return {cid: doc for cid in wanted if (doc := memo[cid]) is not None}
+                            found[doc["id"]] = doc
+        if not found:
+            return {}
+        return {cid: found[cid] for cid in found.keys() & wanted}
 
     def taken_attempt_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` the archive may already use (a hash hit is enough to avoid)."""
@@ -387,7 +393,8 @@ class Txn:
         """Replace a segment by what ``change`` makes of a copy of its tables (None or
         nothing left: drop it). Written now under a new number, listed at the commit."""
         assert self.writable
-        self._people.clear()  # a rename or an erasure: what was looked up may change
+        self._asked.clear()  # a rename or an erasure: what was looked up may change
+        self._found.clear()
         old = self.seg(segment, keep=False)
         copy = {name: dict(table) for name, table in old.items()}
         new = change(copy)
