@@ -27,7 +27,7 @@ from screener.store import archive as store_archive
 from screener.store import core as store_core
 from screener.store.files import sealed_bytes
 from screener.store.hashindex import hash64, name_key
-from tests.helpers import DATA, run_cli
+from tests.helpers import DATA, ROOT, run_cli
 from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
 from tests.test_store import LAYOUT, answers_for, row, scored
 
@@ -1278,4 +1278,81 @@ def test_a_bulk_save_draws_again_the_attempt_ids_the_archive_may_hold(
     assert set(asked[0][3:]) <= set(saved.attempt_ids)
     assert [a.attempt_id for a in small(db).attempts() if a.candidate_id.startswith("n-")] == list(
         saved.attempt_ids
+    )
+
+
+def test_batches_into_history_read_back_as_with_the_commit_flushing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    """``batch`` into a database with history (its last segment small), ``take``, then
+    ``batch`` again (a submitted attempt in the live file now), whole commands: what
+    ``results --json`` and ``export --format csv`` print, and every stored byte but the
+    seals, are those of the same commands with no segment written ahead (the commit's
+    flush writing them all, as before write-ahead knew about history)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from screener import tracking
+    from screener.store import records as store_records
+    from screener.store import txn as store_txn
+    from tests.test_batch import BFI, bfi_rows, write_csv
+
+    monkeypatch.setenv("SCREENER_LIVE_LIMIT", "6")
+    monkeypatch.setenv("SCREENER_SEGMENT_ATTEMPTS", "5")
+    first = write_csv(tmp_path / "first.csv", bfi_rows(7))
+    second = write_csv(tmp_path / "second.csv", bfi_rows(23, start=5))  # p5, p6 return
+    third = write_csv(tmp_path / "third.csv", bfi_rows(17, start=40))
+    answers = str(ROOT / "docs" / "examples" / "answers-form-a.yaml")
+    clock = [datetime(2024, 5, 1, 10, 0, tzinfo=UTC)]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            return clock[0]
+
+    monkeypatch.setattr(store_records, "datetime", Clock)
+    monkeypatch.setattr(tracking, "datetime", Clock)
+
+    def session(db: Path) -> list[str]:
+        db.parent.mkdir()
+        draws = random.Random(15)
+        monkeypatch.setattr(secrets, "token_hex", lambda n=32: draws.randbytes(n).hex())
+        steps: list[tuple[str, ...]] = [
+            ("batch", str(first), "-a", BFI),
+            ("batch", str(second), "-a", BFI, "--keep-both"),
+            ("take", "--answers", answers, "--name", "Ann Lee"),
+            ("batch", str(third), "-a", BFI),
+        ]
+        out = []
+        for minute, step in enumerate(steps):
+            clock[0] = datetime(2024, 5, 1, 10, minute, tzinfo=UTC)
+            done = run_cli("--db", str(db), *step)
+            assert done.returncode == 0, done.stderr
+        for read in (("results", "--json"), ("export", "--format", "csv")):
+            done = run_cli("--db", str(db), *read)
+            assert done.returncode == 0, done.stderr
+            out.append(done.stdout)
+        return out
+
+    written: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        written.append(count)
+        return real(tx, count, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", counted)
+        ahead = session(tmp_path / "ahead" / "screener.json")
+    # the first batch into no history, the second (checked first, then again) into a
+    # small last segment, the third into one and a take's attempt in the live file
+    assert written == [5, 18, 18, 12], written
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
+        flushed = session(tmp_path / "flushed" / "screener.json")
+    assert ahead == flushed
+    # p5-p7 of the second file were stored by the first (same answers: same keys)
+    assert "Ann Lee" in ahead[1] and ahead[0].count("\n") == 7 + 20 + 1 + 17
+    assert _stored_shape(tmp_path / "ahead" / "screener.json") == _stored_shape(
+        tmp_path / "flushed" / "screener.json"
     )
