@@ -1356,3 +1356,131 @@ def test_batches_into_history_read_back_as_with_the_commit_flushing_them(
     assert _stored_shape(tmp_path / "ahead" / "screener.json") == _stored_shape(
         tmp_path / "flushed" / "screener.json"
     )
+
+
+BULK_BATCH: list[Any] = []
+
+
+def _bulk_writer(path: str, tag: str, report: int) -> None:
+    # As ``_segment_writer``: every fsync waits 3 ms first, so kills land inside writes.
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.003)
+        real_fsync(fd)
+
+    os.fsync = slow_fsync  # type: ignore[assignment]
+    store_archive.PARALLEL_MIN = 0  # half of the segments in a forked child
+    store_archive.spare_core = lambda: True  # type: ignore[assignment]
+    from screener.store import txn as store_txn
+
+    real = store_txn.Txn.write_ahead
+    ahead: list[bool] = []
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        ahead.append(bool(tx.archive.segments and tx.docs("attempts")))  # into history
+        return real(tx, count, *args)
+
+    store_txn.Txn.write_ahead = counted  # type: ignore[method-assign]
+    n = 0
+    while True:
+        store = Store(path, live_limit=30, segment_attempts=20)
+        # history before each batch: submitted attempts waiting in the live file, and
+        # (every second round) a small last segment; all earlier than the batch
+        store.save_attempts(
+            [
+                replace(r, submitted="2024-01-01T10:00:00Z")
+                for r in people_rows(3 + 9 * (n % 2), prefix=f"{tag}.{n}.s")
+            ]
+        )
+        cands = [f"{tag}.{n}.b-{i}" for i in range(len(BULK_BATCH[0].candidates))]
+        store.save_scored_batch(replace(BULK_BATCH[0], candidates=cands, key_scope=None))
+        os.write(report, f"{n} {ahead[-1] if ahead else False}\n".encode())
+        n += 1
+
+
+def test_sigkill_during_a_bulk_save_into_history_loses_nothing_committed(
+    tmp_path: Path, db: Path
+) -> None:
+    """20 kills of a writer storing big bulk saves into a database with history (its
+    segments written ahead, the live file's submitted attempts and a small last segment
+    merged into them, half of them by a forked child), each while a segment is half
+    written: every save reported committed is there whole, nothing of a killed one is,
+    the small segment a killed save was replacing is still listed and readable, and the
+    next writer removes what the killed one left."""
+    BULK_BATCH[:] = [_bulk_batch(tmp_path, [f"x-{i}" for i in range(90)])]
+    committed: set[str] = set()
+    landed = 0
+    rng = random.Random(11)
+    for round_ in range(20):
+        read_end, write_end = os.pipe()
+        proc = FORK.Process(target=_bulk_writer, args=(str(db), f"r{round_}", write_end))
+        proc.start()
+        os.close(write_end)
+        with os.fdopen(read_end) as reports:
+            first = reports.readline()
+            assert first, f"writer died (exit {proc.exitcode})"
+            deadline = time.monotonic() + 20
+            folder = archive_of(db)
+            # inside the n-th segment file write from now: a segment written ahead, the
+            # commit's last one, or (the last files of a save) the next save's
+            seen: set[str] = set()
+            target = rng.randint(1, 12)
+            while time.monotonic() < deadline and len(seen) < target:
+                seen.update(p.name for p in folder.glob(".seg-*.tmp"))
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, 0.002))
+            landed += bool(list(folder.glob(".seg-*.tmp")))
+            _kill(proc)
+            done = [first, *reports.readlines()]
+        lines = [line.split() for line in done if line.strip()]
+        assert all(into_history == "True" for _, into_history in lines[round_ == 0 :]), lines
+        committed |= {f"r{round_}.{n}" for n, _ in lines}
+        per_save: dict[str, int] = {}
+        for record in Store(db).attempts():  # every listed segment read
+            if ".b-" in record.candidate_id:
+                save = record.candidate_id.rsplit(".", 1)[0]
+                per_save[save] = per_save.get(save, 0) + 1
+        assert all(count == 90 for count in per_save.values()), per_save
+        assert committed <= set(per_save)
+    assert landed >= 10, landed  # most kills did land inside a segment write
+    Store(db, live_limit=30, segment_attempts=20).add_candidate("After")
+    assert temp_files(db) == []
+    listed = {f"seg-{s['n']:08d}" for s in _segment_rows(db)}
+    assert {p.stem for p in archive_of(db).iterdir()} == listed  # no orphan segment
+    assert Store(db).compact().segments_before == len(listed)
+
+
+@pytest.mark.parametrize("kind", ["live", "tail", "both"])
+def test_a_bulk_save_into_history_failing_at_its_commit_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The commit of a bulk save that wrote segments ahead fails (here: the live file's
+    replace): the database is byte for byte as before (the small last segment it merged
+    still there), nothing it wrote is left, and the next save goes ahead."""
+    from screener.store import files as store_files
+    from screener.store import txn as store_txn
+
+    db = tmp_path / "db" / "screener.json"
+    _history(db, kind)
+    before = snapshot(db)
+    batch = _bulk_batch(tmp_path, [f"n-{i}" for i in range(31)])
+    calls: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        calls.append(count)
+        return real(tx, count, *args)
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", counted)
+        patched.setattr(store_files.BufferedMiddleware, "commit", full)
+        with pytest.raises(OSError):
+            small(db, live=12).save_scored_batch(batch, command="batch")
+    assert calls  # segments were written ahead
+    assert snapshot(db) == before
+    assert temp_files(db) == []
+    assert small(db, live=12).save_scored_batch(batch, command="batch").stored == 31
