@@ -702,12 +702,16 @@ class Store:
                     # a scoped key hashes the candidate's id, so only people already in
                     # the archive can have one there (a new cohort asks about none)
                     old = tx.archived_candidates(set(batch.candidates))
-                    asked = sorted(
-                        {
-                            k
-                            for k, c in zip(keys, batch.candidates, strict=True)
-                            if k is not None and c in old and k not in by_key
-                        }
+                    asked = (
+                        sorted(
+                            {
+                                k
+                                for k, c in zip(keys, batch.candidates, strict=True)
+                                if k is not None and c in old and k not in by_key
+                            }
+                        )
+                        if old
+                        else []
                     )
                 else:
                     asked = sorted({k for k in keys if k is not None and k not in by_key})

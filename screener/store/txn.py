@@ -254,9 +254,14 @@ class Txn:
             return {}
         found = self._found
         wanted = ids if isinstance(ids, set) else set(ids)
-        ask = list(wanted - self._asked)  # any order: the segments' order decides
+        if self._asked:
+            fresh = wanted - self._asked
+            self._asked |= fresh
+        else:  # the first question (a batch's people): one copy
+            fresh = wanted
+            self._asked = set(wanted)
+        ask = list(fresh)  # any order: the segments' order decides
         if ask:
-            self._asked.update(ask)
             for segment, mask in self.archive.probe_many("cand", ask):
                 if hasattr(mask, "nonzero"):  # numpy: its hits, not a loop over all
                     maybe = set(map(ask.__getitem__, mask.nonzero()[0].tolist()))
