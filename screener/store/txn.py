@@ -675,6 +675,7 @@ class Txn:
         self.archive.record.candidates += len(people)
         self.carry_people = {}
         self.carry_audit = []
+        self.ahead_placed = set()
         self.tables.clear()
         return moved
 
