@@ -1484,3 +1484,25 @@ def test_a_bulk_save_into_history_failing_at_its_commit_changes_nothing(
     assert snapshot(db) == before
     assert temp_files(db) == []
     assert small(db, live=12).save_scored_batch(batch, command="batch").stored == 31
+
+
+def test_many_hashes_at_once_are_the_hashes_one_by_one() -> None:
+    """``hash64_many`` gives ``hash64``'s numbers: texts of one length in ASCII (hashed
+    as a matrix of bytes) and every other kind (one ``zlib.crc32`` call per text)."""
+    from screener.store.hashindex import hash64_many
+
+    rng = random.Random(3)
+    hex_ids = [f"{rng.getrandbits(48):012x}" for _ in range(3000)]
+    cases = [
+        hex_ids,  # attempt ids
+        [f"batch:{rng.getrandbits(128):032x}" for _ in range(500)],  # submission keys
+        [f"p-{n}" for n in range(1500)],  # widths differ
+        ["éé", "ab"] * 40,  # the same length in characters, not in bytes
+        ["x" * 41, "y" * 41],  # wider than the matrix path takes
+        ["\ud800ab", "abc"],  # a lone surrogate
+        ["a", "b", "\x00", "\x7f"],
+        ["only one"],
+        [],
+    ]
+    for texts in cases:
+        assert hash64_many(texts).tolist() == [hash64(t) for t in texts], texts[:3]
