@@ -27,7 +27,7 @@ from screener.store import archive as store_archive
 from screener.store import core as store_core
 from screener.store.files import sealed_bytes
 from screener.store.hashindex import hash64, name_key
-from tests.helpers import DATA, run_cli
+from tests.helpers import DATA, ROOT, run_cli
 from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
 from tests.test_store import LAYOUT, answers_for, row, scored
 
@@ -1085,7 +1085,7 @@ def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
         monkeypatch.setattr(store_archive, "spare_core", lambda: False)
     saved = store.save_scored_batch(batch, command="batch")
     assert saved.stored == 31 and len(forked) == forks + fork
-    monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, count: 0)
+    monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
     monkeypatch.setattr(store_archive, "PARALLEL_MIN", 10**9)
     other = _bulk_history(flushed) if history else small(flushed)
     assert other.save_scored_batch(batch, command="batch").stored == 31
@@ -1104,26 +1104,124 @@ def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
 def test_a_bulk_save_writes_ahead_only_what_its_commit_would_write_so(
     tmp_path: Path,
 ) -> None:
-    """No segment is written ahead when the commit would not write the batch's attempts
-    into whole segments of their own: a small last segment to merge with, submitted
-    attempts in the live file, or a batch the live file holds."""
-    cands = [f"n-{i}" for i in range(31)]
-    batch = _bulk_batch(tmp_path, cands)
-    tail = tmp_path / "tail" / "screener.json"
-    small(tail).save_attempts(people_rows(7))  # segments of 5 and 2
-    live = tmp_path / "live" / "screener.json"
-    small(live, live=40).save_attempts(people_rows(3))
-    for store in (small(tail), small(live)):
-        with store.transaction():
-            tx = store._txn
-            assert tx is not None
-            assert tx.bulk_ahead(31) == 0
-        assert store.save_scored_batch(batch).stored == 31
+    """Segments are written ahead only when the commit would write the batch's attempts
+    into whole segments after whatever it merges with them: none when the live file
+    holds the batch, or when a submitted attempt in the live file or in a small last
+    segment is later than the batch (the commit's flush sorts it among the new ones);
+    else the whole segments of the earlier ones followed by the new ones."""
+    batch_at, before, after = "2024-05-01T10:20:00Z", "2024-01-01T10:00:00Z", "2025-01-01T00:00:00Z"
+    for when, ahead in ((before, 28), (after, 0)):
+        tail = tmp_path / when[:4] / "tail" / "screener.json"
+        small(tail).save_attempts(
+            [replace(r, submitted=when) for r in people_rows(7)]
+        )  # segments of 5 and 2
+        live = tmp_path / when[:4] / "live" / "screener.json"
+        small(live, live=10).save_attempts([replace(r, submitted=when) for r in people_rows(3)])
+        for store, got in ((small(tail), ahead), (small(live, live=10), ahead and 27)):
+            with store.transaction():
+                tx = store._txn
+                assert tx is not None
+                assert tx.bulk_ahead(31, batch_at) == got
+                holds = max(tx.limits.live, tx.limits.segment)  # the live file holds them
+                assert tx.bulk_ahead(holds, batch_at) == 0 < tx.bulk_ahead(holds + 1, batch_at) + 1
     fresh = small(tmp_path / "fresh.json")
     with fresh.transaction():
         assert fresh._txn is not None
-        assert fresh._txn.bulk_ahead(31) == 30 and fresh._txn.bulk_ahead(30) == 25
-        assert fresh._txn.bulk_ahead(5) == 0
+        assert fresh._txn.bulk_ahead(31, batch_at) == 30
+        assert fresh._txn.bulk_ahead(30, batch_at) == 25
+        assert fresh._txn.bulk_ahead(5, batch_at) == 0
+
+
+def _history(db: Path, kind: str) -> Store:
+    """A database with history, before a batch: ``live``: submitted attempts in the live
+    file; ``tail``: a small last segment (with a person without attempts and the store's
+    audit events in it); ``both``. All of it earlier than ``_bulk_batch``'s time."""
+
+    def at(rows: list[NewAttempt], hour: int) -> list[NewAttempt]:
+        return [
+            replace(r, submitted=f"2024-01-01T{hour:02d}:00:{n:02d}Z") for n, r in enumerate(rows)
+        ]
+
+    store = small(db)
+    if kind in ("tail", "both"):
+        store.add_candidate("With Contact", "c@example.org", candidate_id="q-3")
+        rows = at(people_rows(7), 10)
+        rows[6] = replace(rows[6], submitted=rows[5].submitted)  # a tie: kept in stored order
+        store.save_attempts(rows, command="import")
+        assert [r["attempts"] for r in _segment_rows(db)] == [5, 2]
+    if kind in ("live", "both"):
+        roomy = small(db, live=12)
+        roomy.save_attempts(at(people_rows(3, prefix="r"), 11)[::-1], command="import")
+        # at the time of the small segment's last two: a tie, the segment's go first
+        roomy.save_attempts([replace(people_rows(9)[8], submitted="2024-01-01T10:00:05Z")])
+        roomy.start_attempt("r-1", LAYOUT)
+        assert sum(d["status"] == "submitted" for d in live_data(db)["attempts"].values()) == 4
+    return small(db, live=12)
+
+
+@pytest.mark.parametrize("kind", ["live", "tail", "both", "twice"])
+def test_a_big_bulk_save_into_history_writes_ahead_as_its_commit_would(
+    tmp_path: Path, forked: list[int], monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A big bulk save into a database whose live file holds submitted attempts, or whose
+    last segment is small, writes its whole segments ahead too, those earlier attempts
+    (and the small segment's) first: the same segments, live file, results and export
+    as when the commit's flush writes them all (write-ahead off). ``twice``: two bulk
+    saves in one transaction, the second after the first's rest."""
+    from screener.store import txn as store_txn
+
+    cands = [f"n-{i}" for i in range(31)]
+    cands[4] = cands[26] = "n-dup"  # in the first segment and in the sixth
+    cands[9] = "p-3"  # archived in a whole segment
+    cands[11] = "p-6"  # in the small last segment
+    cands[12] = cands[29] = "q-3"  # added with contact details, in the small segment
+    cands[20] = "r-1"  # submitted and in progress in the live file
+    cands[30] = cands[2] = "n-dup2"  # in the first segment and the last
+    batch = _bulk_batch(tmp_path, cands)
+    second = replace(
+        _bulk_batch(tmp_path, [f"m-{i}" for i in range(14)] + ["n-dup2", "p-0"]),
+        submitted="2024-05-01T10:20:01Z",
+    )
+    history = "both" if kind == "twice" else kind
+    ahead = tmp_path / "ahead" / "screener.json"
+    flushed = tmp_path / "flushed" / "screener.json"
+    calls: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def seen_before_commit(tx: Any, count: int, *args: Any) -> Any:
+        before = len(segment_files(ahead))
+        committed = ahead.read_bytes()
+        left = real(tx, count, *args)
+        assert ahead.read_bytes() == committed  # not listed
+        assert len(segment_files(ahead)) > before  # written
+        calls.append(count)
+        return left
+
+    def run(db: Path) -> None:
+        store = _history(db, history)
+        with store.transaction():
+            assert store.save_scored_batch(batch, command="batch").stored == 31
+            if kind == "twice":
+                assert store.save_scored_batch(second, command="batch").stored == 16
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", seen_before_commit)
+        run(ahead)
+    assert calls and all(calls)
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
+        run(flushed)
+    assert _stored_shape(ahead) == _stored_shape(flushed)
+    got = [(a.candidate_id, a.key, a.submitted, a.competencies) for a in small(ahead).attempts()]
+    want = [(a.candidate_id, a.key, a.submitted, a.competencies) for a in small(flushed).attempts()]
+    assert got == want and len(got) == 31 + 16 * (kind == "twice") + {"live": 4, "tail": 7}.get(
+        history, 11
+    )
+    assert small(ahead).save_scored_batch(batch).skipped == 31  # keys found in the archive
+    for path in db_files(ahead):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert temp_files(ahead) == []
+    assert small(ahead).compact().segments_before > 0
 
 
 @pytest.mark.parametrize("how", ["error", "killed"])
@@ -1153,3 +1251,258 @@ def test_a_failing_ahead_writer_process_stores_nothing(
     assert snapshot(db) == before
     assert temp_files(db) == []
     assert len(small(db).attempts()) == 10
+
+
+def test_a_bulk_save_draws_again_the_attempt_ids_the_archive_may_hold(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New attempt ids that an archive segment's index may hold (a hash hit is enough)
+    are drawn again, and only the new draws are asked about again."""
+    from screener.store import txn as store_txn
+
+    store = _bulk_history(db)
+    batch = _bulk_batch(db.parent, [f"n-{i}" for i in range(31)])
+    real = store_txn.Txn.taken_attempt_ids
+    asked: list[list[str]] = []
+
+    def clashing(tx: Any, ids: Any) -> set[str]:
+        asked.append(list(ids))
+        found = real(tx, ids)
+        return found | set(ids[:3]) if len(asked) == 1 else found
+
+    monkeypatch.setattr(store_txn.Txn, "taken_attempt_ids", clashing)
+    saved = store.save_scored_batch(batch)
+    assert [len(a) for a in asked] == [31, 3]
+    assert not set(asked[0][:3]) & set(saved.attempt_ids)
+    assert set(asked[1]) <= set(saved.attempt_ids) and len(set(saved.attempt_ids)) == 31
+    assert set(asked[0][3:]) <= set(saved.attempt_ids)
+    assert [a.attempt_id for a in small(db).attempts() if a.candidate_id.startswith("n-")] == list(
+        saved.attempt_ids
+    )
+
+
+def test_batches_into_history_read_back_as_with_the_commit_flushing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    """``batch`` into a database with history (its last segment small), ``take``, then
+    ``batch`` again (a submitted attempt in the live file now), whole commands: what
+    ``results --json`` and ``export --format csv`` print, and every stored byte but the
+    seals, are those of the same commands with no segment written ahead (the commit's
+    flush writing them all, as before write-ahead knew about history)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from screener import tracking
+    from screener.store import records as store_records
+    from screener.store import txn as store_txn
+    from tests.test_batch import BFI, bfi_rows, write_csv
+
+    monkeypatch.setenv("SCREENER_LIVE_LIMIT", "6")
+    monkeypatch.setenv("SCREENER_SEGMENT_ATTEMPTS", "5")
+    first = write_csv(tmp_path / "first.csv", bfi_rows(7))
+    second = write_csv(tmp_path / "second.csv", bfi_rows(23, start=5))  # p5, p6 return
+    third = write_csv(tmp_path / "third.csv", bfi_rows(17, start=40))
+    answers = str(ROOT / "docs" / "examples" / "answers-form-a.yaml")
+    clock = [datetime(2024, 5, 1, 10, 0, tzinfo=UTC)]
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+            return clock[0]
+
+    monkeypatch.setattr(store_records, "datetime", Clock)
+    monkeypatch.setattr(tracking, "datetime", Clock)
+
+    def session(db: Path) -> list[str]:
+        db.parent.mkdir()
+        draws = random.Random(15)
+        monkeypatch.setattr(secrets, "token_hex", lambda n=32: draws.randbytes(n).hex())
+        steps: list[tuple[str, ...]] = [
+            ("batch", str(first), "-a", BFI),
+            ("batch", str(second), "-a", BFI, "--keep-both"),
+            ("take", "--answers", answers, "--name", "Ann Lee"),
+            ("batch", str(third), "-a", BFI),
+        ]
+        out = []
+        for minute, step in enumerate(steps):
+            clock[0] = datetime(2024, 5, 1, 10, minute, tzinfo=UTC)
+            done = run_cli("--db", str(db), *step)
+            assert done.returncode == 0, done.stderr
+        for read in (("results", "--json"), ("export", "--format", "csv")):
+            done = run_cli("--db", str(db), *read)
+            assert done.returncode == 0, done.stderr
+            out.append(done.stdout)
+        return out
+
+    written: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        written.append(count)
+        return real(tx, count, *args)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", counted)
+        ahead = session(tmp_path / "ahead" / "screener.json")
+    # the first batch into no history, the second (checked first, then again) into a
+    # small last segment, the third into one and a take's attempt in the live file
+    assert written == [5, 18, 18, 12], written
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
+        flushed = session(tmp_path / "flushed" / "screener.json")
+    assert ahead == flushed
+    # p5-p7 of the second file were stored by the first (same answers: same keys)
+    assert "Ann Lee" in ahead[1] and ahead[0].count("\n") == 7 + 20 + 1 + 17
+    assert _stored_shape(tmp_path / "ahead" / "screener.json") == _stored_shape(
+        tmp_path / "flushed" / "screener.json"
+    )
+
+
+BULK_BATCH: list[Any] = []
+
+
+def _bulk_writer(path: str, tag: str, report: int) -> None:
+    # As ``_segment_writer``: every fsync waits 3 ms first, so kills land inside writes.
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.003)
+        real_fsync(fd)
+
+    os.fsync = slow_fsync  # type: ignore[assignment]
+    store_archive.PARALLEL_MIN = 0  # half of the segments in a forked child
+    store_archive.spare_core = lambda: True  # type: ignore[assignment]
+    from screener.store import txn as store_txn
+
+    real = store_txn.Txn.write_ahead
+    ahead: list[bool] = []
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        ahead.append(bool(tx.archive.segments and tx.docs("attempts")))  # into history
+        return real(tx, count, *args)
+
+    store_txn.Txn.write_ahead = counted  # type: ignore[method-assign]
+    n = 0
+    while True:
+        store = Store(path, live_limit=30, segment_attempts=20)
+        # history before each batch: submitted attempts waiting in the live file, and
+        # (every second round) a small last segment; all earlier than the batch
+        store.save_attempts(
+            [
+                replace(r, submitted="2024-01-01T10:00:00Z")
+                for r in people_rows(3 + 9 * (n % 2), prefix=f"{tag}.{n}.s")
+            ]
+        )
+        cands = [f"{tag}.{n}.b-{i}" for i in range(len(BULK_BATCH[0].candidates))]
+        store.save_scored_batch(replace(BULK_BATCH[0], candidates=cands, key_scope=None))
+        os.write(report, f"{n} {ahead[-1] if ahead else False}\n".encode())
+        n += 1
+
+
+def test_sigkill_during_a_bulk_save_into_history_loses_nothing_committed(
+    tmp_path: Path, db: Path
+) -> None:
+    """20 kills of a writer storing big bulk saves into a database with history (its
+    segments written ahead, the live file's submitted attempts and a small last segment
+    merged into them, half of them by a forked child), each while a segment is half
+    written: every save reported committed is there whole, nothing of a killed one is,
+    the small segment a killed save was replacing is still listed and readable, and the
+    next writer removes what the killed one left."""
+    BULK_BATCH[:] = [_bulk_batch(tmp_path, [f"x-{i}" for i in range(90)])]
+    committed: set[str] = set()
+    landed = 0
+    rng = random.Random(11)
+    for round_ in range(20):
+        read_end, write_end = os.pipe()
+        proc = FORK.Process(target=_bulk_writer, args=(str(db), f"r{round_}", write_end))
+        proc.start()
+        os.close(write_end)
+        with os.fdopen(read_end) as reports:
+            first = reports.readline()
+            assert first, f"writer died (exit {proc.exitcode})"
+            deadline = time.monotonic() + 20
+            folder = archive_of(db)
+            # inside the n-th segment file write from now: a segment written ahead, the
+            # commit's last one, or (the last files of a save) the next save's
+            seen: set[str] = set()
+            target = rng.randint(1, 12)
+            while time.monotonic() < deadline and len(seen) < target:
+                seen.update(p.name for p in folder.glob(".seg-*.tmp"))
+                time.sleep(0.0002)
+            time.sleep(rng.uniform(0, 0.002))
+            landed += bool(list(folder.glob(".seg-*.tmp")))
+            _kill(proc)
+            done = [first, *reports.readlines()]
+        lines = [line.split() for line in done if line.strip()]
+        assert all(into_history == "True" for _, into_history in lines[round_ == 0 :]), lines
+        committed |= {f"r{round_}.{n}" for n, _ in lines}
+        per_save: dict[str, int] = {}
+        for record in Store(db).attempts():  # every listed segment read
+            if ".b-" in record.candidate_id:
+                save = record.candidate_id.rsplit(".", 1)[0]
+                per_save[save] = per_save.get(save, 0) + 1
+        assert all(count == 90 for count in per_save.values()), per_save
+        assert committed <= set(per_save)
+    assert landed >= 10, landed  # most kills did land inside a segment write
+    Store(db, live_limit=30, segment_attempts=20).add_candidate("After")
+    assert temp_files(db) == []
+    listed = {f"seg-{s['n']:08d}" for s in _segment_rows(db)}
+    assert {p.stem for p in archive_of(db).iterdir()} == listed  # no orphan segment
+    assert Store(db).compact().segments_before == len(listed)
+
+
+@pytest.mark.parametrize("kind", ["live", "tail", "both"])
+def test_a_bulk_save_into_history_failing_at_its_commit_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The commit of a bulk save that wrote segments ahead fails (here: the live file's
+    replace): the database is byte for byte as before (the small last segment it merged
+    still there), nothing it wrote is left, and the next save goes ahead."""
+    from screener.store import files as store_files
+    from screener.store import txn as store_txn
+
+    db = tmp_path / "db" / "screener.json"
+    _history(db, kind)
+    before = snapshot(db)
+    batch = _bulk_batch(tmp_path, [f"n-{i}" for i in range(31)])
+    calls: list[int] = []
+    real = store_txn.Txn.write_ahead
+
+    def counted(tx: Any, count: int, *args: Any) -> Any:
+        calls.append(count)
+        return real(tx, count, *args)
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_txn.Txn, "write_ahead", counted)
+        patched.setattr(store_files.BufferedMiddleware, "commit", full)
+        with pytest.raises(OSError):
+            small(db, live=12).save_scored_batch(batch, command="batch")
+    assert calls  # segments were written ahead
+    assert snapshot(db) == before
+    assert temp_files(db) == []
+    assert small(db, live=12).save_scored_batch(batch, command="batch").stored == 31
+
+
+def test_many_hashes_at_once_are_the_hashes_one_by_one() -> None:
+    """``hash64_many`` gives ``hash64``'s numbers: texts of one length in ASCII (hashed
+    as a matrix of bytes) and every other kind (one ``zlib.crc32`` call per text)."""
+    from screener.store.hashindex import hash64_many
+
+    rng = random.Random(3)
+    hex_ids = [f"{rng.getrandbits(48):012x}" for _ in range(3000)]
+    cases = [
+        hex_ids,  # attempt ids
+        [f"batch:{rng.getrandbits(128):032x}" for _ in range(500)],  # submission keys
+        [f"p-{n}" for n in range(1500)],  # widths differ
+        ["éé", "ab"] * 40,  # the same length in characters, not in bytes
+        ["x" * 41, "y" * 41],  # wider than the matrix path takes
+        ["\ud800ab", "abc"],  # a lone surrogate
+        ["a", "b", "\x00", "\x7f"],
+        ["only one"],
+        [],
+    ]
+    for texts in cases:
+        assert hash64_many(texts).tolist() == [hash64(t) for t in texts], texts[:3]

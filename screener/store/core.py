@@ -702,12 +702,16 @@ class Store:
                     # a scoped key hashes the candidate's id, so only people already in
                     # the archive can have one there (a new cohort asks about none)
                     old = tx.archived_candidates(set(batch.candidates))
-                    asked = sorted(
-                        {
-                            k
-                            for k, c in zip(keys, batch.candidates, strict=True)
-                            if k is not None and c in old and k not in by_key
-                        }
+                    asked = (
+                        sorted(
+                            {
+                                k
+                                for k, c in zip(keys, batch.candidates, strict=True)
+                                if k is not None and c in old and k not in by_key
+                            }
+                        )
+                        if old
+                        else []
                     )
                 else:
                     asked = sorted({k for k in keys if k is not None and k not in by_key})
@@ -738,7 +742,7 @@ class Store:
             layout_id = tx.layout_id(batch.layout) if m else 0  # a new layout only when storing
             # a big batch's whole segments are written now, each one's documents made by
             # the process writing it (``Txn.write_ahead``); the rest go to the live file
-            ahead = tx.bulk_ahead(m) if m else 0
+            ahead = tx.bulk_ahead(m, now) if m else 0
             chosen = range(n) if rows is None else rows
             if ahead:
                 docs = documents(
@@ -1640,14 +1644,14 @@ def _fresh_ids(tx: Txn, taken: set[str], count: int) -> list[str]:
     out = source.many(count)
     if not tx.segments or not out:
         return out
-    cleared: set[str] = set()
+    pending = out  # the ids not checked against the archive yet
     while True:
-        pending = [i for i in out if i not in cleared]
         clash = tx.taken_attempt_ids(pending)
-        cleared.update(i for i in pending if i not in clash)
         if not clash:
             return out
-        out = [source.take() if i in clash else i for i in out]
+        redrawn = {i: source.take() for i in clash}  # (a hash hit is enough to avoid)
+        out = [redrawn.get(i, i) for i in out]
+        pending = list(redrawn.values())
 
 
 def _record(tx: Txn, doc: Doc) -> AttemptRecord:

@@ -66,14 +66,20 @@ def _ahead_job(
     number: int,
     everyone: dict[str, Doc],
     candidates: Sequence[str],
+    earlier: Sequence[Doc],
     attempts: Callable[[int, int], list[Doc]],
     start: int,
     stop: int,
 ) -> tuple[int, list[Doc], list[Doc], list[Doc]]:
-    """Segment ``number`` of ``Txn.write_ahead``: attempts ``start:stop`` and their people
-    (in order of first attempt, as ``Txn._groups`` lists them), made where it is written."""
+    """Segment ``number`` of ``Txn.write_ahead``: attempts ``start:stop`` of ``earlier``
+    (archived ones first) followed by the new ones, with their people (in order of
+    first attempt, as ``Txn._groups`` lists them), made where it is written."""
     people = list(map(everyone.__getitem__, dict.fromkeys(candidates[start:stop])))
-    return number, people, attempts(start, stop), []
+    old = len(earlier)
+    docs = list(earlier[start:stop]) if start < old else []
+    if stop > old:
+        docs += attempts(max(start - old, 0), stop - old)
+    return number, people, docs, []
 
 
 class Limits:
@@ -105,7 +111,14 @@ class Txn:
         self.version: int | None = None
         self.flush_all = False  # compaction: move every archivable document
         self.flush_due = False  # a bulk save wrote segments ahead: the commit flushes
-        self._people: dict[str, Doc | None] = {}  # archived people asked about, by id
+        #: what a write ahead took from the commit's flush for the segments it wrote: the
+        #: people placed in them, and the merged small last segment's people and audit
+        #: events (the flush's last segment gets those as it would have)
+        self.ahead_placed: set[str] = set()
+        self.carry_people: dict[str, Doc] = {}
+        self.carry_audit: list[Doc] = []
+        self._asked: set[str] = set()  # ids asked of the archive (``archived_people``)
+        self._found: dict[str, Doc] = {}  # the archived people of those, by id
         self.dropped: list[int] = []  # segment numbers replaced in this transaction
         self.written: list[int] = []  # segment numbers written in this transaction
         #: big commits may write segments in a forked process: only when the write lock
@@ -235,23 +248,33 @@ class Txn:
 
     def archived_people(self, ids: Iterable[str]) -> dict[str, Doc]:
         """The archived candidate records of ``ids`` (those found). Answers are kept for
-        the rest of the transaction (a batch asks about its people more than once)."""
+        the rest of the transaction (a batch asks about its people more than once: the
+        second time costs set operations over the found few, not a loop over all)."""
         if not self.archive.segments:  # nothing archived (a batch into a new database)
             return {}
-        memo = self._people
-        wanted = set(ids)
-        ask = sorted(wanted - memo.keys())
+        found = self._found
+        wanted = ids if isinstance(ids, set) else set(ids)
+        if self._asked:
+            fresh = wanted - self._asked
+            self._asked |= fresh
+        else:  # the first question (a batch's people): one copy
+            fresh = wanted
+            self._asked = set(wanted)
+        ask = list(fresh)  # any order: the segments' order decides
         if ask:
-            for cid in ask:
-                memo[cid] = None
             for segment, mask in self.archive.probe_many("cand", ask):
-                maybe = {cid for cid, hit in zip(ask, mask, strict=True) if hit}
-                maybe -= {cid for cid in maybe if memo[cid] is not None}
+                if hasattr(mask, "nonzero"):  # numpy: its hits, not a loop over all
+                    maybe = set(map(ask.__getitem__, mask.nonzero()[0].tolist()))
+                else:
+                    maybe = {cid for cid, hit in zip(ask, mask, strict=True) if hit}
+                maybe -= found.keys()  # the first segment holding someone answers
                 if maybe:
                     for doc in self.seg(segment)["candidates"].values():
                         if doc["id"] in maybe:
-                            memo[doc["id"]] = doc
-        return {cid: doc for cid in wanted if (doc := memo[cid]) is not None}
+                            found[doc["id"]] = doc
+        if not found:
+            return {}
+        return {cid: found[cid] for cid in found.keys() & wanted}
 
     def taken_attempt_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` the archive may already use (a hash hit is enough to avoid)."""
@@ -375,7 +398,8 @@ class Txn:
         """Replace a segment by what ``change`` makes of a copy of its tables (None or
         nothing left: drop it). Written now under a new number, listed at the commit."""
         assert self.writable
-        self._people.clear()  # a rename or an erasure: what was looked up may change
+        self._asked.clear()  # a rename or an erasure: what was looked up may change
+        self._found.clear()
         old = self.seg(segment, keep=False)
         copy = {name: dict(table) for name, table in old.items()}
         new = change(copy)
@@ -394,18 +418,23 @@ class Txn:
             self.archive.add(self._new_segment(people, attempts, audit))
 
     def _groups(
-        self, attempts: list[Doc], people: dict[str, Doc], audit: list[Doc]
+        self,
+        attempts: list[Doc],
+        people: dict[str, Doc],
+        audit: list[Doc],
+        placed: set[str] | None = None,
     ) -> list[tuple[list[Doc], list[Doc], list[Doc]]]:
         """Split attempts (in time order) into segments of at most ``limits.segment``,
         each with the records of its attempts' candidates (from ``people``, else copied
-        from the archive); people without attempts here and the audit events go last."""
+        from the archive); people without attempts here and the audit events go last.
+        ``placed``: people of segments written ahead of these (never listed again)."""
         missing = set(map(_cand_of, attempts)) - people.keys()
         copies = self.archived_people(missing) if missing else {}
         unknown = missing - copies.keys()
         if unknown:  # pragma: no cover - the documents were checked when read
             raise StoreError(f"{self.path}: attempts of unknown candidate {shown(min(unknown))}")
         out: list[tuple[list[Doc], list[Doc], list[Doc]]] = []
-        placed: set[str] = set()
+        placed = set(placed or ())
         parts = list(chunks(attempts, self.limits.segment)) or [[]]
         known = {**copies, **people} if copies else people
         for i, part in enumerate(parts):
@@ -417,26 +446,50 @@ class Txn:
             out.append((mine, list(part), audit if i == len(parts) - 1 else []))
         return [g for g in out if g[0] or g[1] or g[2]]
 
-    def bulk_ahead(self, count: int) -> int:
-        """How many of a bulk save's ``count`` new attempts (all submitted at one time,
-        in row order) can be written into segments now (``write_ahead``): the whole
-        segments the commit's flush would make of them, all but the last. Only when
-        that flush surely comes and would write them so: more attempts than the live
-        file holds and than a segment holds, no submitted attempt in the live file
-        (the flush would sort it among them), no small last segment to merge with."""
-        size = self.limits.segment
-        if not self.writable or self.flush_all or count <= max(self.limits.live, size):
-            return 0
+    def _small_tail(self) -> list[Segment]:
+        """The last segment when the next flush merges it with what it moves: small, and
+        not written by this transaction."""
         last = self.segments[-1] if self.segments else None
         if (
             last is not None
             and last.number not in self.written
-            and last.attempts < min(SMALL_SEGMENT, size // 2 + 1)
+            and last.attempts < min(SMALL_SEGMENT, self.limits.segment // 2 + 1)
         ):
+            return [last]
+        return []
+
+    @staticmethod
+    def _live_submitted(data: Tables) -> tuple[list[tuple[str, Doc]], list[str]]:
+        """The live file's submitted attempts (key, document) in the order a flush writes
+        them: by time, then by document number; and their times."""
+        live_attempts = data.get("attempts", {})
+        submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
+        stamps = [d.get("submitted") or d.get("started") or "" for _, d in submitted]
+        if stamps != sorted(stamps):  # else: in order (sorting a sorted list is one pass)
+            order = sorted(range(len(submitted)), key=lambda i: (stamps[i], int(submitted[i][0])))
+            submitted = [submitted[i] for i in order]
+            stamps = [stamps[i] for i in order]
+        return submitted, stamps
+
+    def bulk_ahead(self, count: int, stamp: str) -> int:
+        """How many of a bulk save's ``count`` new attempts (all submitted at ``stamp``,
+        in row order) can be written into segments now (``write_ahead``): those of the
+        whole segments the commit's flush would make, all but the last. Only when that
+        flush surely comes (more attempts than the live file holds and than a segment
+        holds) and would put the new attempts after everything it merges with them: the
+        live file's submitted attempts and a small last segment, all of them no later
+        than ``stamp`` (else the flush sorts them among the new ones)."""
+        size = self.limits.segment
+        if not self.writable or self.flush_all or count <= max(self.limits.live, size):
             return 0
-        if any(d["status"] == "submitted" for d in self.docs("attempts").values()):
+        tail = self._small_tail()
+        if tail and tail[0].last > stamp:  # its attempts are in time order: ``last`` is latest
             return 0
-        return (count - 1) // size * size
+        submitted, stamps = self._live_submitted(self.buffer.read() or {})
+        if stamps and stamps[-1] > stamp:
+            return 0
+        old = len(submitted) + (tail[0].attempts if tail else 0)
+        return (old + count - 1) // size * size - old
 
     def write_ahead(
         self,
@@ -451,33 +504,65 @@ class Txn:
         ``count``). ``candidates`` are every new attempt's candidate in order;
         ``attempts(start, stop)`` makes the documents of attempts ``start:stop``: each
         segment's are made by the process that writes it (``archive.write_segments``:
-        half of them in a forked child). The rest (a segment's worth at most), the
-        live file's people and its events follow at the commit, which is forced to
-        flush; the segments are listed by the commit record, as always."""
+        half of them in a forked child). What the flush would merge with them comes
+        first, in the same order: a small last segment's attempts and the live file's
+        submitted ones (which leave it now); the small segment is replaced. The rest
+        (a segment's worth at most), the live file's people and its events follow at
+        the commit, which is forced to flush, with the small segment's people not
+        placed yet and its events (``carry_people``, ``carry_audit``); the segments are
+        listed by the commit record, as always."""
+        import heapq
+
         size = self.limits.segment
-        live = self.data().setdefault("candidates", {})
+        data = self.data()
+        live = data.setdefault("candidates", {})
+        tail = self._small_tail()
+        keyed, tail_people, tail_audit = self._collect(tail)
+        submitted, stamps = self._live_submitted(data)
+        if tail:  # merged as the flush merges them (``flush``)
+            keyed.append(
+                [((t, len(tail), int(k)), d) for t, (k, d) in zip(stamps, submitted, strict=True)]
+            )
+            earlier = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
+        else:
+            earlier = [d for _, d in submitted]
+        old = len(earlier)
         known: dict[str, Doc] = {d["id"]: d for d in live.values()}
         known.update(zip(map(itemgetter("id"), new_people), new_people, strict=True))
-        head = candidates[:count]
+        head = [*map(_cand_of, earlier), *candidates[:count]] if earlier else candidates[:count]
         in_head = set(head)
-        missing = in_head - known.keys()
+        missing = in_head - known.keys() - tail_people.keys()
         copies = self.archived_people(missing) if missing else {}
         if missing - copies.keys():  # pragma: no cover - the caller made every new person
             raise StoreError(f"{self.path}: attempts of unknown candidates")
-        everyone = {**copies, **known} if copies else known
+        everyone = {**copies, **tail_people, **known} if copies or tail_people else known
         record = self.archive.record
         like = self._like()
         make_folder(self.folder, like)
         jobs: list[SegmentJob] = []
-        for start in range(0, count, size):
+        total = old + count
+        for start in range(0, total, size):
             number = record.next
             record.next += 1
             self.written.append(number)
-            stop = min(start + size, count)
-            jobs.append(partial(_ahead_job, number, everyone, head, attempts, start, stop))
-        written = write_segments(self.folder, jobs, like, fork=self.fork_writes, size=count)
-        for segment in written:
-            self.archive.add(segment)
+            stop = min(start + size, total)
+            job = partial(_ahead_job, number, everyone, head, earlier, attempts, start, stop)
+            jobs.append(job)
+        written = write_segments(self.folder, jobs, like, fork=self.fork_writes, size=total)
+        if tail:
+            self.archive.replace_run(tail, written)
+            self.dropped.append(tail[0].number)
+            self.carry_people.update(tail_people)
+            self.carry_audit.extend(tail_audit)
+        else:
+            for segment in written:
+                self.archive.add(segment)
+        if submitted:  # in segments now
+            live_attempts = data["attempts"]
+            for key, _ in submitted:
+                del live_attempts[key]
+            self.buffer.dirty = True
+            self.tables.pop("attempts", None)
         # people moved now: those of the live file and new ones with no attempt after
         # ``count`` (the archived ones' copies were counted when first archived)
         moved = (in_head - set(candidates[count:])) & known.keys()
@@ -488,6 +573,7 @@ class Txn:
             self.buffer.dirty = True
             self.tables.pop("candidates", None)
         record.candidates += len(moved)
+        self.ahead_placed |= in_head
         self.flush_due = True
         return [doc for doc in new_people if doc["id"] not in moved]
 
@@ -547,26 +633,14 @@ class Txn:
         if not self.flush_all and not self.flush_due and not self.over_limit(data):
             return 0
         live_attempts = data.get("attempts", {})
-        submitted = [(k, d) for k, d in live_attempts.items() if d["status"] == "submitted"]
-        stamps = [d.get("submitted") or d.get("started") or "" for _, d in submitted]
-        if stamps != sorted(stamps):  # else: in order (sorting a sorted list is one pass)
-            order = sorted(range(len(submitted)), key=lambda i: (stamps[i], int(submitted[i][0])))
-            submitted = [submitted[i] for i in order]
-            stamps = [stamps[i] for i in order]
+        submitted, stamps = self._live_submitted(data)
         people = {d["id"]: d for d in data.get("candidates", {}).values()}
         audit = data.get("audit", {})
         events = [(k, d) for k, d in audit.items() if d["event"] in STORE_EVENTS]
         moved = len(submitted) + len(people) + len(events)
-        if not moved:
+        if not moved and not self.carry_people and not self.carry_audit:
             return 0
-        tail: list[Segment] = []
-        last = self.segments[-1] if self.segments else None
-        if (
-            last is not None
-            and last.number not in self.written
-            and last.attempts < min(SMALL_SEGMENT, self.limits.segment // 2 + 1)
-        ):
-            tail = [last]
+        tail = self._small_tail()
         keyed, old_people, old_audit = self._collect(tail)
         if tail:
             rank = len(tail)
@@ -576,8 +650,13 @@ class Txn:
             attempts = [d for _, d in heapq.merge(*keyed, key=lambda kd: kd[0])]
         else:  # a bulk save: nothing to merge with
             attempts = [d for _, d in submitted]
+        if self.carry_people:  # a write ahead's merged small segment (``write_ahead``)
+            old_people = {**self.carry_people, **old_people}
         everyone = {**old_people, **people} if old_people else people
-        groups = self._groups(attempts, everyone, old_audit + [d for _, d in events])
+        old_audit = self.carry_audit + old_audit
+        groups = self._groups(
+            attempts, everyone, old_audit + [d for _, d in events], self.ahead_placed
+        )
         written = self._new_segments(groups)
         if tail:
             self.archive.replace_run(tail, written)
@@ -594,6 +673,9 @@ class Txn:
         for key, _ in events:
             del audit[key]
         self.archive.record.candidates += len(people)
+        self.carry_people = {}
+        self.carry_audit = []
+        self.ahead_placed = set()
         self.tables.clear()
         return moved
 
