@@ -398,12 +398,17 @@ def _screen_once(
         _summarise(result, assessment, scores, planned)
         on_step("storing")
         if parts is not None and store is not None:
-            picked = index.tolist()
-            people = [
-                (table.ids[i], table.names[i], table.contacts[i] if table.contacts else None)
-                for i in picked
-            ]
-            numbers = [int(r) for r in table.rows[index].tolist()]
+            contacts = table.contacts
+            # the rows' ids and names were picked for the batch already (``batch_rows``)
+            people = list(
+                zip(
+                    parts.candidates,
+                    parts.names,
+                    [contacts[i] for i in index.tolist()] if contacts else [None] * len(index),
+                    strict=True,
+                )
+            )
+            numbers: list[int] = table.rows[index].tolist()
             header = (table.id_column, table.name_column or "")
             scored = scored_batch(assessment, encoded, scores, index, parts=parts)
             # the file's cells, the points matrix and the plans are not needed any
@@ -591,7 +596,7 @@ def _store_once(
 
     with store.transaction():
         # only the file's people: listing everyone reads a large database's whole archive
-        stored = {c.id: c.name for c in store.candidates([cid for cid, _, _ in people])}
+        stored = {c.id: c.name for c in store.candidates(scored.candidates)}  # people's ids
         if not update_names:
             wrong = _name_errors(stored, people, numbers, header[1])
             if wrong:

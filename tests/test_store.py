@@ -1140,6 +1140,32 @@ def test_bulk_documents_of_consecutive_rows_are_those_of_the_rows_one_by_one(
         sliced = bulk.documents(packed, rows, aids, cands, 3, "2024-05-01T10:20:00Z")
         assert orjson.dumps(sliced) == orjson.dumps(one_by_one)
         assert [list(d) for d in sliced] == [list(d) for d in one_by_one]  # key order too
+        # without follow-ups, intervals and near-cut letters (no borderline rule): the
+        # documents hold no such field, the others in the order save_attempts writes
+        plain = replace(packed, extra=[None] * 120, intervals=[None] * 120, near=[None] * 120)
+        want = [
+            {
+                "id": aid,
+                "cand": cid,
+                "layout": 3,
+                "status": "submitted",
+                "submitted": "2024-05-01T10:20:00Z",
+                "answers": plain.answers[row],
+                "scores": plain.scores[row],
+                "codes": plain.codes[row],
+                "outcome": plain.outcomes[row],
+                "overall": plain.overall[row],
+                "key": plain.keys[row],
+            }
+            for row, aid, cid in zip(rows, aids, cands, strict=True)
+        ]
+        got = bulk.documents(plain, rows, aids, cands, 3, "2024-05-01T10:20:00Z")
+        assert orjson.dumps(got) == orjson.dumps(want)
+        gaps = [rows[0], *rows[2:]]  # not consecutive: picked one by one
+        got = bulk.documents(
+            plain, gaps, [aids[0], *aids[2:]], [cands[0], *cands[2:]], 3, "2024-05-01T10:20:00Z"
+        )
+        assert orjson.dumps(got) == orjson.dumps([want[0], *want[2:]])
     assert bulk._split_rows("[[],[],[]]", 3) == ["[]", "[]", "[]"]
     assert bulk._split_rows("[[1,null],[2,3]]", 2) == ["[1,null]", "[2,3]"]
 

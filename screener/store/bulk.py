@@ -369,8 +369,19 @@ def _code_texts(batch: ScoredBatch, n: int) -> list[str]:
     if n == 0 or width == 0:
         return [""] * n
     letters = np.frombuffer("".join(STATUS_CODE[s] for s in batch.statuses).encode(), np.uint8)
-    text = letters[np.asarray(batch.status, dtype=np.intp)].tobytes().decode("ascii")
-    return [text[i : i + width] for i in range(0, n * width, width)]
+    return _letter_rows(letters[np.asarray(batch.status, dtype=np.intp)])
+
+
+def _letter_rows(grid: npt.NDArray[np.uint8]) -> list[str]:
+    """Each row of a matrix of ASCII letters as a text: a newline put after each row
+    and the whole cut by one split (slicing a long text row by row costs twice as much)."""
+    import numpy as np
+
+    n, width = grid.shape
+    lines = np.empty((n, width + 1), dtype=np.uint8)
+    lines[:, :width] = grid
+    lines[:, width] = ord("\n")
+    return lines.tobytes()[:-1].decode("ascii").split("\n")
 
 
 def _answer_texts(
@@ -467,11 +478,12 @@ def _near_texts(batch: ScoredBatch, n: int) -> list[str | None]:
 
     if batch.near is None or n == 0 or not batch.near.any():
         return [None] * n
-    width = len(batch.layout.competencies)
     letters = np.frombuffer(b"01", np.uint8)[np.asarray(batch.near, dtype=np.intp)]
-    text = letters.tobytes().decode("ascii")
-    near_rows = set(np.flatnonzero(np.asarray(batch.near, dtype=bool).any(axis=1)).tolist())
-    return [text[i * width : (i + 1) * width] if i in near_rows else None for i in range(n)]
+    near_rows: list[bool] = np.asarray(batch.near, dtype=bool).any(axis=1).tolist()  # type: ignore[assignment]
+    return [
+        text if near else None
+        for text, near in zip(_letter_rows(letters), near_rows, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -667,6 +679,55 @@ def documents(
     def pick(column: Sequence[Any]) -> Sequence[Any]:
         return column if rows is None else [column[i] for i in rows]
 
+    answers, extra, scores, codes = (
+        pick(packed.answers),
+        pick(packed.extra),
+        pick(packed.scores),
+        pick(packed.codes),
+    )
+    intervals, near, outcomes, overall, keys = (
+        pick(packed.intervals),
+        pick(packed.near),
+        pick(packed.outcomes),
+        pick(packed.overall),
+        pick(packed.keys),
+    )
+    no_overall = any(value != value for value in overall)  # NaN: not all scored
+    n = len(answers)
+    if (
+        not no_overall
+        and None not in keys
+        and extra.count(None) == intervals.count(None) == near.count(None) == n
+    ):
+        # no follow-ups, intervals nor near-cut letters (an assessment without a
+        # borderline rule): the documents without those fields, made as they are
+        # (leaving them out afterwards costs a third more)
+        return [
+            {
+                "id": aid,
+                "cand": cid,
+                "layout": layout_id,
+                "status": "submitted",
+                "submitted": submitted,
+                "answers": answer,
+                "scores": score,
+                "codes": code,
+                "outcome": outcome,
+                "overall": value,
+                "key": key,
+            }
+            for aid, cid, answer, score, code, outcome, value, key in zip(
+                attempt_ids,
+                candidates,
+                answers,
+                scores,
+                codes,
+                outcomes,
+                overall,
+                keys,
+                strict=True,
+            )
+        ]
     docs: list[Doc] = [
         {
             "id": aid,
@@ -675,41 +736,40 @@ def documents(
             "status": "submitted",
             "submitted": submitted,
             "answers": answer,
-            "extra": extra,
+            "extra": extra_text,
             "scores": score,
             "codes": code,
             "intervals": interval,
-            "near": near,
+            "near": near_text,
             "outcome": outcome,
             "overall": value,
             "key": key,
         }
-        for aid, cid, answer, extra, score, code, interval, near, outcome, value, key in zip(
+        for aid, cid, answer, extra_text, score, code, interval, near_text, outcome, value, key in zip(
             attempt_ids,
             candidates,
-            pick(packed.answers),
-            pick(packed.extra),
-            pick(packed.scores),
-            pick(packed.codes),
-            pick(packed.intervals),
-            pick(packed.near),
-            pick(packed.outcomes),
-            pick(packed.overall),
-            pick(packed.keys),
+            answers,
+            extra,
+            scores,
+            codes,
+            intervals,
+            near,
+            outcomes,
+            overall,
+            keys,
             strict=True,
         )
     ]
     absent = [
         name
         for name, column in (
-            ("extra", packed.extra),
-            ("intervals", packed.intervals),
-            ("near", packed.near),
-            ("key", packed.keys),
+            ("extra", extra),
+            ("intervals", intervals),
+            ("near", near),
+            ("key", keys),
         )
-        if None in pick(column)
+        if None in column
     ]
-    no_overall = any(value != value for value in pick(packed.overall))  # NaN: not all scored
     if absent or no_overall:
         for doc in docs:
             if no_overall and doc["overall"] != doc["overall"]:
