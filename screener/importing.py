@@ -37,7 +37,7 @@ import re
 import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -596,7 +596,8 @@ class _Builder:
             return
         ids = map(itemgetter(self.id_pos), rows)
         chunk_ids = list(map(str.strip, ids) if self.text_cells else map(_id_text, ids))
-        comments = any(ident.startswith("#") for ident in chunk_ids)  # "# " after strip: "#"
+        # "# " after strip: "#" (a C-level loop: this runs for every row of a file)
+        comments = any(map(str.startswith, chunk_ids, repeat("#")))
         if ("" in chunk_ids and not keep_blank) or comments:
             keep = [
                 k
