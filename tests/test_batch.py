@@ -681,6 +681,18 @@ def test_a_file_read_ahead_is_the_table_screen_file_reads(
         assert ahead.take(_default_options(path)) is None
         with pytest.raises(ChildProcessError):  # stopped and reaped
             os.waitpid(forks[-1], os.WNOHANG)
+    # a mapping file: read by the child too (a ``Mapping`` in the table it sends)
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text(
+        'columns:\n  "Timestamp": candidate_id\n  "candidate_id": ref\n'
+        'answers:\n  "*":\n    "seven": 7\n'
+    )
+    ahead = read_ahead(path, id_column="ref", map_file=mapping, contact_columns=None)
+    assert ahead is not None
+    taken = ahead.take(ahead.options)
+    mapped = _read_file(ahead.options)
+    assert taken is not None and _table_facts(taken) == _table_facts(mapped)
+    assert mapped.mapping is not None and mapped.ids[0] == "p1"
     ahead = read_ahead(path, contact_columns=None)
     assert ahead is not None
     ahead.stop()  # the command failed before screening: stopped, reaped
