@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from screener.content import Assessment
+    from screener.forked import Forked
     from screener.importing import RowError, Table
     from screener.store import SaveResult
     from screener.store.interface import ResultsStore
@@ -47,6 +48,8 @@ __all__ = [
     "KEPT_BOTH",
     "SHOWN_ERRORS",
     "BatchResult",
+    "ReadAhead",
+    "read_ahead",
     "screen_file",
     "write_errors",
 ]
@@ -143,6 +146,112 @@ class _DryRun(Exception):
         self.saved = saved
 
 
+@dataclass(frozen=True)
+class _ReadOptions:
+    """What ``screen_file`` reads: the file and the options its table depends on."""
+
+    file: Path
+    id_column: str
+    name_column: str
+    map_file: Path | None
+    contact_columns: tuple[str, ...] | None
+
+
+def _read_file(options: _ReadOptions, *, split: bool = True) -> Table:
+    """The batch file's table (one reader for both ``screen_file`` and ``read_ahead``)."""
+    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_table
+
+    map_file = options.map_file
+    return read_table(
+        options.file,
+        id_column=options.id_column,
+        name_column=options.name_column,
+        mapping=read_mapping(map_file) if map_file is not None else None,
+        contact_columns=options.contact_columns,
+        leave_out=FORM_TOOL_HEADERS,
+        split=split,
+    )
+
+
+#: CSV files from this size up to ``_AHEAD_MAX`` are read ahead (``read_ahead``).
+#: Bigger ones are read by two processes once the assessment is loaded
+#: (``importing._read_split``), which is quicker past ~15 MB (~250k rows).
+_AHEAD_MIN = 2 << 20
+_AHEAD_MAX = 12 << 20
+
+
+class ReadAhead:
+    """A batch file being read by a forked child (``read_ahead``) while this process
+    loads the assessment, the store and numpy: a third of a 100k-row batch's start-up
+    done on the other core. Its table is taken once, by ``screen_file``; a child that
+    failed (a file it cannot read) leaves the reading to ``screen_file``, which then
+    reports what is wrong as it always does."""
+
+    def __init__(self, options: _ReadOptions, child: Forked) -> None:
+        self.options = options
+        self._child: Forked | None = child
+
+    def take(self, options: _ReadOptions) -> Table | None:
+        """The child's table when it read with ``options`` (None: other options, or it
+        failed); only the first call may get it."""
+        from screener.importing import Table
+
+        child, self._child = self._child, None
+        if child is None:
+            return None
+        if options != self.options:
+            child.stop()
+            return None
+        table = child.result()
+        return table if isinstance(table, Table) else None
+
+    def stop(self) -> None:
+        """Stop the child when its table was never taken (the command failed first)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+
+def read_ahead(
+    file: Path,
+    *,
+    id_column: str = "candidate_id",
+    name_column: str = "name",
+    map_file: Path | None = None,
+    contact_columns: Sequence[str] | None = None,
+) -> ReadAhead | None:
+    """Start reading a big CSV ``file`` in a forked child, for ``screen_file`` with the
+    same options (its ``ahead``); None when it is not worth a process (small, not a
+    regular CSV file, no idle core). Call ``stop`` when the command ends."""
+    import os
+    import stat
+
+    from screener.forked import Forked, spare_core
+
+    if not hasattr(os, "fork") or file.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        return None
+    try:
+        info = file.stat()
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or not _AHEAD_MIN <= info.st_size <= _AHEAD_MAX:
+        return None
+    if not spare_core():
+        return None
+    options = _ReadOptions(
+        file,
+        id_column,
+        name_column,
+        map_file,
+        None if contact_columns is None else tuple(contact_columns),
+    )
+    # the reader (and numpy) first: this process needs them too, and the child then
+    # starts reading at once while this process loads the assessment and the store
+    import screener.importing  # noqa: F401
+
+    return ReadAhead(options, Forked(lambda: _read_file(options, split=False)))
+
+
 def screen_file(
     assessment: Assessment,
     file: Path,
@@ -160,6 +269,7 @@ def screen_file(
     update_names: bool = False,
     keep_both: bool = False,
     dry_run: bool = False,
+    ahead: ReadAhead | None = None,
 ) -> BatchResult:
     """Score every good row of ``file`` and store them in ``store``.
 
@@ -174,28 +284,35 @@ def screen_file(
     Timestamp, Start time, ...) are always left out. ``dry_run`` (or no ``store``) stores nothing; with a store
     whose file exists, a dry run still finds the rows the store would refuse.
     ``on_step`` hears ``"scoring"``, ``"storing"`` and ``"done"`` as the work
-    gets there.
+    gets there. ``ahead``: the file as ``read_ahead`` started reading it (used when
+    its options are these).
     """
     from screener.gcpause import paused_gc
 
+    options = _ReadOptions(
+        file,
+        id_column,
+        name_column,
+        map_file,
+        None if contact_columns is None else tuple(contact_columns),
+    )
     refused: list[RowError] = []
     for _ in range(8):  # each round refuses more rows; a second is rare, a third rarer
         try:
             # the cycle collector paused for the whole file: the rows, scores, plans and
             # documents hold no cycles, and each collection walks them all (~20% of a batch)
             with paused_gc():
+                # the table read ahead is for the first round only (each reads the file)
+                table = ahead.take(options) if ahead is not None else None
                 return _screen_once(
                     assessment,
-                    file,
+                    options,
+                    table,
                     store=store,
                     form=form,
-                    id_column=id_column,
-                    name_column=name_column,
-                    map_file=map_file,
                     errors_file=errors_file,
                     on_step=on_step,
                     command=command,
-                    contact_columns=contact_columns,
                     ignore_extra=ignore_extra,
                     update_names=update_names,
                     keep_both=keep_both,
@@ -215,17 +332,14 @@ def extra_columns(assessment: Assessment, table: Table) -> list[str]:
 
 def _screen_once(
     assessment: Assessment,
-    file: Path,
+    options: _ReadOptions,
+    table: Table | None,
     *,
     store: ResultsStore | None,
     form: str | None,
-    id_column: str,
-    name_column: str,
-    map_file: Path | None,
     errors_file: Path | None,
     on_step: Callable[[str], None],
     command: str | None,
-    contact_columns: Sequence[str] | None,
     ignore_extra: bool,
     update_names: bool,
     keep_both: bool,
@@ -234,19 +348,12 @@ def _screen_once(
 ) -> BatchResult:
     import numpy as np
 
-    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_table
-    from screener.vectorscore import encode, plans, score_points, scored_batch
+    from screener.vectorscore import batch_rows, encode, plans, score_points, scored_batch
 
+    file = options.file
     name = assessment.form(form)
-    mapping = read_mapping(map_file) if map_file is not None else None
-    table = read_table(
-        file,
-        id_column=id_column,
-        name_column=name_column,
-        mapping=mapping,
-        contact_columns=contact_columns,
-        leave_out=FORM_TOOL_HEADERS,
-    )
+    if table is None:
+        table = _read_file(options)
     if ignore_extra:
         table = table.without(extra_columns(assessment, table))
     on_step("scoring")
@@ -262,58 +369,73 @@ def _screen_once(
         errors = sorted([*errors, *late], key=lambda e: e.row)
     # the points of the rows kept (both indexes rise, so each kept row is found by search)
     points = encoded.points[np.searchsorted(encoded.index, index)]
-    scores = score_points(assessment, name, points)
-    planned = plans(assessment, scores)
-    if errors_file is not None:
-        write_errors(errors_file, table, errors)
-    result = BatchResult(
-        file=str(file),
-        assessment=assessment.id,
-        version=assessment.version,
-        form=name,
-        rows=len(table),
-        scored=len(index),
-        rejected=len({e.row for e in errors}),
-        dry_run=store is None or dry_run,
-        errors=errors,
-        errors_file=str(errors_file) if errors_file is not None else None,
-        missing_items=list(encoded.missing_items),
-        ignored_columns=list(table.ignored),
-        contact_columns=list(table.contact_headers),
+    # the rows to store, their answers and keys packed on the other core while scoring
+    parts = (
+        batch_rows(assessment, encoded, index, pack_ahead=True)
+        if checking and store is not None
+        else None
     )
-    _summarise(result, assessment, scores, planned)
-    on_step("storing")
-    if checking and store is not None:
-        picked = index.tolist()
-        people = [
-            (table.ids[i], table.names[i], table.contacts[i] if table.contacts else None)
-            for i in picked
-        ]
-        numbers = [int(r) for r in table.rows[index].tolist()]
-        header = (table.id_column, table.name_column or "")
-        scored = scored_batch(assessment, encoded, scores, index)
-        # the file's cells, the points matrix and the plans are not needed any
-        # more: dropping them keeps the peak (during the write) ~40 MiB lower
-        del encoded, table, points, scores, planned
-        try:
-            saved = _store_rows(
-                store,
-                scored,
-                people,
-                numbers,
-                header,
-                assessment=assessment,
-                form=name,
-                result=result,
-                command=command,
-                update_names=update_names,
-                keep_both=keep_both,
-                dry_run=dry_run,
+    try:
+        scores = score_points(assessment, name, points)
+        planned = plans(assessment, scores)
+        if errors_file is not None:
+            write_errors(errors_file, table, errors)
+        result = BatchResult(
+            file=str(file),
+            assessment=assessment.id,
+            version=assessment.version,
+            form=name,
+            rows=len(table),
+            scored=len(index),
+            rejected=len({e.row for e in errors}),
+            dry_run=store is None or dry_run,
+            errors=errors,
+            errors_file=str(errors_file) if errors_file is not None else None,
+            missing_items=list(encoded.missing_items),
+            ignored_columns=list(table.ignored),
+            contact_columns=list(table.contact_headers),
+        )
+        _summarise(result, assessment, scores, planned)
+        on_step("storing")
+        if parts is not None and store is not None:
+            contacts = table.contacts
+            # the rows' ids and names were picked for the batch already (``batch_rows``)
+            people = list(
+                zip(
+                    parts.candidates,
+                    parts.names,
+                    [contacts[i] for i in index.tolist()] if contacts else [None] * len(index),
+                    strict=True,
+                )
             )
-        except _DryRun as done:
-            saved = done.saved
-        result.stored, result.skipped = saved.stored, saved.skipped
-        result.candidates = list(scored.candidates)
+            numbers: list[int] = table.rows[index].tolist()
+            header = (table.id_column, table.name_column or "")
+            scored = scored_batch(assessment, encoded, scores, index, parts=parts)
+            # the file's cells, the points matrix and the plans are not needed any
+            # more: dropping them keeps the peak (during the write) ~40 MiB lower
+            del encoded, table, points, scores, planned
+            try:
+                saved = _store_rows(
+                    store,
+                    scored,
+                    people,
+                    numbers,
+                    header,
+                    assessment=assessment,
+                    form=name,
+                    result=result,
+                    command=command,
+                    update_names=update_names,
+                    keep_both=keep_both,
+                    dry_run=dry_run,
+                )
+            except _DryRun as done:
+                saved = done.saved
+            result.stored, result.skipped = saved.stored, saved.skipped
+            result.candidates = list(scored.candidates)
+    finally:
+        if parts is not None and parts.ahead is not None:
+            parts.ahead.stop()  # taken by the save (a no-op then), or nothing was stored
     on_step("done")
     return result
 
@@ -474,7 +596,7 @@ def _store_once(
 
     with store.transaction():
         # only the file's people: listing everyone reads a large database's whole archive
-        stored = {c.id: c.name for c in store.candidates([cid for cid, _, _ in people])}
+        stored = {c.id: c.name for c in store.candidates(scored.candidates)}  # people's ids
         if not update_names:
             wrong = _name_errors(stored, people, numbers, header[1])
             if wrong:

@@ -37,7 +37,7 @@ import re
 import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -400,6 +400,7 @@ def read_table(
     mapping: Mapping | None = None,
     contact_columns: Sequence[str] | None = (),
     leave_out: Collection[str] = (),
+    split: bool = True,
 ) -> Table:
     """Read a batch file; the format comes from the extension.
 
@@ -417,6 +418,8 @@ def read_table(
     (joined by ``"; "``); None recognises the usual headers (``CONTACT_HEADERS``).
     Columns headed as in ``leave_out`` (``fold``ed, as ``FORM_TOOL_HEADERS``) are
     left out and listed in ``Table.ignored``, as a mapping's ``ignore`` list is.
+    ``split`` False: one process reads a big CSV file (this one is a forked reader
+    already, ``batch.read_ahead``), never two (``_read_split``).
     """
     path = Path(path)
     refuse_special(path)
@@ -424,6 +427,7 @@ def read_table(
     builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
     builder.contact_wanted = contact_columns
     builder.leave_out = frozenset(leave_out)
+    builder.split = split
     readers = {".xlsx": _read_xlsx, ".json": _read_json}
     readers |= dict.fromkeys(DELIMITED, _read_delimited)
     readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
@@ -494,6 +498,7 @@ class _Builder:
         self.contacts: list[str | None] = []
         self.ignored: list[str] = []
         self.leave_out: frozenset[str] = frozenset()
+        self.split = True  # a big CSV file may be read by two processes (``_read_split``)
 
     # header ---------------------------------------------------------------------
 
@@ -591,7 +596,8 @@ class _Builder:
             return
         ids = map(itemgetter(self.id_pos), rows)
         chunk_ids = list(map(str.strip, ids) if self.text_cells else map(_id_text, ids))
-        comments = any(ident.startswith("#") for ident in chunk_ids)  # "# " after strip: "#"
+        # "# " after strip: "#" (a C-level loop: this runs for every row of a file)
+        comments = any(map(str.startswith, chunk_ids, repeat("#")))
         if ("" in chunk_ids and not keep_blank) or comments:
             keep = [
                 k
@@ -969,7 +975,7 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             delimiter = sniff_delimiter(sample, path.suffix.lower())
             delimiter = _delimiter_giving_id(sample, delimiter, out)
             fh.seek(0)
-            if _worth_splitting(path):
+            if out.split and _worth_splitting(path):
                 try:
                     text = fh.read()
                 except UnicodeDecodeError:  # one reader says where, after what comes first

@@ -70,7 +70,8 @@ from screener.scoring import (
 )
 
 if TYPE_CHECKING:
-    from screener.store import ScoredBatch
+    from screener.store import Layout, ScoredBatch
+    from screener.store.bulk import AnswersAhead
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -797,6 +798,55 @@ def factorise_rows(columns: Sequence[npt.NDArray[np.generic]]) -> tuple[Ints, In
 # -- to the store --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BatchRows:
+    """What a scored batch holds besides the scores: rows ``index`` of an encoded
+    table as ``Store.save_scored_batch`` takes them (``scored_batch``), and
+    ``ahead``, their answers and keys being packed meanwhile by a forked child
+    (``store.bulk.AnswersAhead``), or None."""
+
+    index: Ints
+    layout: Layout
+    candidates: list[str]
+    names: list[str | None]
+    answers: list[tuple[Ints, list[Answer]]]
+    reserve_answers: list[tuple[Ints, list[Answer]]] | None
+    key_scope: str | None
+    ahead: AnswersAhead | None = None
+
+
+def batch_rows(
+    assessment: Assessment,
+    encoded: Encoded,
+    index: Ints | None = None,
+    *,
+    key_scope: str | None = "batch",
+    pack_ahead: bool = False,
+) -> BatchRows:
+    """Rows ``index`` (default: every good row) of ``encoded`` as a batch to store; with
+    ``pack_ahead``, a big batch's answers and keys are packed by a forked child while
+    this process scores the rows (stop it, ``ahead.stop()``, when nothing is stored)."""
+    from screener.store import Layout
+    from screener.store.bulk import answers_ahead
+
+    rows = encoded.index if index is None else index
+    layout = Layout.of(assessment, encoded.form)
+    if layout.items != encoded.item_ids or layout.reserve != encoded.reserve_ids:
+        raise ValueError("the encoded items are not the layout's")
+    k = len(encoded.item_ids)
+    columns = encoded.answer_codes(rows)
+    ids = encoded.table.ids
+    names = encoded.table.names
+    picked = rows.tolist()
+    candidates = [ids[i] for i in picked]
+    answers = columns[:k]
+    reserve = columns[k:] if encoded.reserve_ids else None
+    ahead = answers_ahead(layout, candidates, answers, reserve, key_scope) if pack_ahead else None
+    return BatchRows(
+        rows, layout, candidates, [names[i] for i in picked], answers, reserve, key_scope, ahead
+    )
+
+
 def scored_batch(
     assessment: Assessment,
     encoded: Encoded,
@@ -804,35 +854,35 @@ def scored_batch(
     index: Ints | None = None,
     *,
     key_scope: str | None = "batch",
+    parts: BatchRows | None = None,
 ) -> ScoredBatch:
     """The scored rows as ``Store.save_scored_batch`` takes them (one layout, column-wise).
 
     ``index`` picks the table rows (default: ``encoded.index``, every good row) and
     must be the rows ``scores`` were computed from, in the same order. Answers to
     reserve items, intervals and near-cut flags are carried along, so the stored
-    attempts read back as ``score_form`` scored them.
+    attempts read back as ``score_form`` scored them. ``parts``: those rows as
+    ``batch_rows`` gave them before scoring (their ``index`` and ``key_scope`` are
+    used).
     """
-    from screener.store import Layout, ScoredBatch
+    from screener.store import ScoredBatch
 
-    rows = encoded.index if index is None else index
-    if len(rows) != len(scores):
-        raise ValueError(f"{len(rows)} rows for {len(scores)} scored rows")
-    layout = Layout.of(assessment, encoded.form)
-    if layout.items != encoded.item_ids or layout.reserve != encoded.reserve_ids:
-        raise ValueError("the encoded items are not the layout's")
+    if parts is None:
+        rows = encoded.index if index is None else index
+        if len(rows) != len(scores):
+            raise ValueError(f"{len(rows)} rows for {len(scores)} scored rows")
+        parts = batch_rows(assessment, encoded, rows, key_scope=key_scope)
+    elif len(parts.index) != len(scores):
+        raise ValueError(f"{len(parts.index)} rows for {len(scores)} scored rows")
     k = len(encoded.item_ids)
     if encoded.reserve_ids and scores.points.shape[1] != k + len(encoded.reserve_ids):
         raise ValueError("these scores leave out the reserve items' answers")
-    columns = encoded.answer_codes(rows)
-    ids = encoded.table.ids
-    names = encoded.table.names
-    picked = rows.tolist()
     return ScoredBatch(
-        layout=layout,
-        candidates=[ids[i] for i in picked],
-        names=[names[i] for i in picked],
-        answers=columns[:k],
-        reserve_answers=columns[k:] if encoded.reserve_ids else None,
+        layout=parts.layout,
+        candidates=parts.candidates,
+        names=parts.names,
+        answers=parts.answers,
+        reserve_answers=parts.reserve_answers,
         scores=scores.score,
         status=scores.status,
         outcome=scores.outcome,
@@ -840,7 +890,8 @@ def scored_batch(
         low=scores.low,
         high=scores.high,
         near=scores.near,
-        key_scope=key_scope,
+        key_scope=parts.key_scope,
         statuses=STATUSES,
         outcomes=OUTCOMES,
+        ahead=parts.ahead,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import DATA, SHARED_BFI, run_cli
@@ -595,3 +596,169 @@ def test_template_usage_errors(tmp_path: Path) -> None:
     assert done.returncode == 2 and "use --format csv" in done.stderr
     done = run_cli("template", "wblc-screening", "--form", "Z")
     assert done.returncode == 2 and "--form" in done.stderr
+
+
+def _read_ahead_file(tmp_path: Path) -> Path:
+    """A CSV file with names, contacts, a form tool's column, a bad cell, a duplicate
+    id and a missing id: every part of a table."""
+    header = ["candidate_id", "name", "Timestamp", "email", *ITEMS]
+    rows = [[r[0], r[1], "2024-05-01", f"{r[0]}@example.com", *r[2:]] for r in bfi_rows(3000)]
+    rows[10][5] = "seven"
+    rows[20][0] = rows[19][0]
+    rows[30][0] = ""
+    return write_csv(tmp_path / "ahead.csv", rows, header)
+
+
+def _table_facts(table: Any) -> tuple[object, ...]:
+    cells = [[table.values[c] for c in column] for column in table.codes.tolist()]
+    return (
+        table.rows.tolist(),
+        table.ids,
+        table.names,
+        table.contacts,
+        cells,
+        table.errors,
+        table.columns,
+        table.headers,
+        table.ignored,
+        table.contact_headers,
+        table.mapping,
+    )
+
+
+def _default_options(path: Path) -> Any:
+    """``screen_file``'s read options for ``path`` with every default."""
+    from screener.batch import _ReadOptions
+
+    return _ReadOptions(path, "candidate_id", "name", None, None)
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children forked from here on; ``read_ahead`` reads every file ahead (any size,
+    however busy the machine)."""
+    import os
+
+    import screener.batch as batch_module
+    import screener.forked
+
+    found: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            found.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
+    monkeypatch.setattr(batch_module, "_AHEAD_MIN", 0)
+    return found
+
+
+def test_a_file_read_ahead_is_the_table_screen_file_reads(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table a forked child read while the assessment loaded is the one read here
+    (rows, ids, names, contacts, cells, errors, columns left out), taken once; with
+    other options it is not used, and its child is stopped."""
+    import os
+
+    from screener.batch import _read_file, read_ahead
+
+    path = _read_ahead_file(tmp_path)
+    ahead = read_ahead(path, contact_columns=None)
+    assert ahead is not None and len(forks) == 1
+    here = _read_file(ahead.options)
+    taken = ahead.take(ahead.options)
+    assert taken is not None and _table_facts(taken) == _table_facts(here)
+    assert here.errors and here.ignored == ("Timestamp",) and here.contacts
+    assert ahead.take(ahead.options) is None  # once only
+    for other in ({"id_column": "name"}, {"contact_columns": ["email"]}):
+        ahead = read_ahead(path, **{"contact_columns": None, **other})  # type: ignore[arg-type]
+        assert ahead is not None
+        assert ahead.take(_default_options(path)) is None
+        with pytest.raises(ChildProcessError):  # stopped and reaped
+            os.waitpid(forks[-1], os.WNOHANG)
+    # a mapping file: read by the child too (a ``Mapping`` in the table it sends)
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text(
+        'columns:\n  "Timestamp": candidate_id\n  "candidate_id": ref\n'
+        'answers:\n  "*":\n    "seven": 7\n'
+    )
+    ahead = read_ahead(path, id_column="ref", map_file=mapping, contact_columns=None)
+    assert ahead is not None
+    taken = ahead.take(ahead.options)
+    mapped = _read_file(ahead.options)
+    assert taken is not None and _table_facts(taken) == _table_facts(mapped)
+    assert mapped.mapping is not None and mapped.ids[0] == "p1"
+    ahead = read_ahead(path, contact_columns=None)
+    assert ahead is not None
+    ahead.stop()  # the command failed before screening: stopped, reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[-1], os.WNOHANG)
+
+
+def test_read_ahead_only_for_a_big_regular_csv_file_and_an_idle_core(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import screener.batch as batch_module
+    import screener.forked
+    from screener.batch import read_ahead
+
+    path = _read_ahead_file(tmp_path)
+    other = tmp_path / "ahead.json"
+    other.write_text("[]")
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    assert read_ahead(other) is None and read_ahead(fifo) is None
+    assert read_ahead(tmp_path / "missing.csv") is None
+    monkeypatch.setattr(batch_module, "_AHEAD_MAX", path.stat().st_size - 1)
+    assert read_ahead(path) is None
+    monkeypatch.setattr(batch_module, "_AHEAD_MAX", path.stat().st_size)
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: False)
+    assert read_ahead(path) is None and not forks
+
+
+@pytest.mark.parametrize("how", ["ahead", "child fails", "not utf-8"])
+def test_batch_with_the_file_read_ahead_is_the_batch_without(
+    tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The whole command, its file read ahead or not: the same output, errors file and
+    stored rows; a child that fails (or a file it cannot read) leaves the reading to
+    ``screen_file``, which reports what is wrong as it always does."""
+    import os
+
+    import screener.batch as batch_module
+
+    path = _read_ahead_file(tmp_path)
+    if how == "not utf-8":
+        path.write_bytes(path.read_bytes().replace(b"Person 2999", b"Person \xff"))
+    if how == "child fails":
+        parent = os.getpid()
+        real = batch_module._read_file
+
+        def dies(*args: Any, **kwargs: Any) -> Any:
+            if os.getpid() != parent:
+                os._exit(3)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(batch_module, "_read_file", dies)
+    runs = []
+    for folder, big in (("plain", 10**12), ("ahead", 0)):
+        monkeypatch.setattr(batch_module, "_AHEAD_MIN", big)
+        (tmp_path / folder).mkdir()
+        db, errors = tmp_path / folder / "db.json", tmp_path / folder / "errors.csv"
+        done = run_cli("--db", str(db), "batch", str(path), "-a", BFI, "--errors", str(errors))
+        attempts = Store(db).attempts() if db.exists() else []
+        rows = [(r.candidate_id, r.answers, r.scorecard.competencies) for r in attempts]
+        text = errors.read_text() if errors.exists() else ""
+        runs.append((done.returncode, done.stdout, done.stderr, text, sorted(rows)))
+    assert runs[0] == runs[1] and len(forks) == 1
+    if how == "not utf-8":
+        assert runs[0][0] == 1 and "not UTF-8" in runs[0][2]
+    else:
+        assert runs[0][0] == 3 and len(runs[0][4]) == 2997

@@ -1015,6 +1015,161 @@ def test_bulk_rows_packed_by_two_processes_are_the_ones_one_packs(
         forks.clear()
 
 
+def test_bulk_answers_packed_ahead_while_scoring_are_the_ones_pack_batch_packs(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big batch's answers, follow-up answers and keys packed by a forked child before
+    the rows are scored (``vectorscore.batch_rows(pack_ahead=True)``): ``pack_batch``
+    gives every column exactly as without them, and a save stores the same documents;
+    a child that fails, or a batch not made of those rows, is packed as if there were
+    none."""
+    import numpy as np
+
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.store import bulk
+    from screener.vectorscore import batch_rows, encode, score_points, scored_batch
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
+    monkeypatch.setattr(bulk, "_FORK_PACK", 1000)  # no half-and-half packing: one process
+    parent = os.getpid()
+    real = bulk._answer_texts
+    for action in ("follow_up", "recommend"):
+        a = _six(action)
+        path = tmp_path / f"{action}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            write_csv(list(simulate(a, "A", 301, seed=5)), fh)
+        encoded = encode(a, "A", read_table(path))
+        index = encoded.index[1:]  # a row left out, as a row refused late is
+        points = encoded.points[1:]
+        monkeypatch.setattr(bulk, "_FORK_PACK", 1000)
+        assert batch_rows(a, encoded, index, pack_ahead=True).ahead is None  # too small
+        one = bulk.pack_batch(scored_batch(a, encoded, score_points(a, "A", points), index), 300)
+        assert not forks and any(one.near) and (any(one.extra) == (action == "follow_up"))
+        monkeypatch.setattr(bulk, "_FORK_PACK", 2)
+        parts = batch_rows(a, encoded, index, pack_ahead=True)
+        assert parts.ahead is not None and len(forks) == 1
+        batch = scored_batch(a, encoded, score_points(a, "A", points), index, parts=parts)
+        assert batch.ahead is parts.ahead and np.array_equal(parts.index, index)
+        assert bulk.pack_batch(batch, 300) == one and len(forks) == 1  # no fork to pack
+        assert bulk.pack_batch(batch, 300) == one  # a second save: the same texts
+        # a batch of other rows (or keys) is packed as always: two processes here
+        other = replace(batch, candidates=[f"x-{c}" for c in batch.candidates])
+        assert bulk.pack_batch(other, 300).keys != one.keys and len(forks) == 2
+        assert bulk.pack_batch(replace(batch, keys=one.keys), 300) == one
+
+        def dies_in_the_child(*args: Any) -> list[str]:
+            if os.getpid() != parent:
+                os._exit(3)
+            return real(*args)
+
+        monkeypatch.setattr(bulk, "_answer_texts", dies_in_the_child)
+        parts = batch_rows(a, encoded, index, pack_ahead=True)
+        failed = scored_batch(a, encoded, score_points(a, "A", points), index, parts=parts)
+        monkeypatch.setattr(bulk, "_FORK_PACK", 1000)
+        assert bulk.pack_batch(failed, 300) == one  # packed here, in one process
+        monkeypatch.setattr(bulk, "_answer_texts", real)
+        # not stored: the child is stopped, and reaped
+        monkeypatch.setattr(bulk, "_FORK_PACK", 2)
+        parts = batch_rows(a, encoded, index, pack_ahead=True)
+        assert parts.ahead is not None
+        parts.ahead.stop()
+        with pytest.raises(ChildProcessError):
+            os.waitpid(forks[-1], os.WNOHANG)
+        forks.clear()
+    # stored: the same documents as without packing ahead
+    monkeypatch.setattr(bulk, "_FORK_PACK", 2)
+    plain, ahead = tmp_path / "plain.json", tmp_path / "ahead.json"
+    saved = []
+    for target, pack in ((plain, False), (ahead, True)):
+        parts = batch_rows(a, encoded, index, pack_ahead=pack)
+        batch = scored_batch(a, encoded, score_points(a, "A", points), index, parts=parts)
+        saved.append(Store(target).save_scored_batch(batch, command="batch"))
+    assert saved[0].stored == saved[1].stored == 300
+    docs = [stored_docs(target)["attempts"] for target in (plain, ahead)]
+    for doc in (*docs[0], *docs[1]):
+        doc.pop("id"), doc.pop("submitted")
+    assert orjson.dumps(docs[0]) == orjson.dumps(docs[1])
+
+
+def test_bulk_documents_of_consecutive_rows_are_those_of_the_rows_one_by_one(
+    tmp_path: Path,
+) -> None:
+    """A segment's rows are consecutive: their documents are made from slices of the
+    packed columns, and are the documents of those rows picked one by one (every
+    field, in order, absent ones left out); a row with no answer columns is ``[]``."""
+    from screener.importing import read_table
+    from screener.simulate import simulate, write_csv
+    from screener.store import bulk
+    from screener.vectorscore import encode, score_points, scored_batch
+
+    a = _six("follow_up")
+    path = tmp_path / "six.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        write_csv(list(simulate(a, "A", 120, seed=6)), fh)
+    encoded = encode(a, "A", read_table(path))
+    packed = bulk.pack_batch(scored_batch(a, encoded, score_points(a, "A", encoded.points)), 120)
+    assert None in packed.extra and any(packed.extra) and None in packed.near
+    aids = [f"a-{i}" for i in range(40)]
+    cands = [f"c-{i}" for i in range(40)]
+    for rows in (list(range(30, 70)), list(range(0, 40)), list(range(80, 120))):
+        picked = bulk.PackedBatch(
+            *([column[i] for i in rows] for column in (
+                packed.answers,
+                packed.extra,
+                packed.scores,
+                packed.codes,
+                packed.intervals,
+                packed.near,
+                packed.outcomes,
+                packed.overall,
+                packed.keys,
+            ))
+        )
+        one_by_one = bulk.documents(picked, None, aids, cands, 3, "2024-05-01T10:20:00Z")
+        sliced = bulk.documents(packed, rows, aids, cands, 3, "2024-05-01T10:20:00Z")
+        assert orjson.dumps(sliced) == orjson.dumps(one_by_one)
+        assert [list(d) for d in sliced] == [list(d) for d in one_by_one]  # key order too
+        # without follow-ups, intervals and near-cut letters (no borderline rule): the
+        # documents hold no such field, the others in the order save_attempts writes
+        plain = replace(packed, extra=[None] * 120, intervals=[None] * 120, near=[None] * 120)
+        want = [
+            {
+                "id": aid,
+                "cand": cid,
+                "layout": 3,
+                "status": "submitted",
+                "submitted": "2024-05-01T10:20:00Z",
+                "answers": plain.answers[row],
+                "scores": plain.scores[row],
+                "codes": plain.codes[row],
+                "outcome": plain.outcomes[row],
+                "overall": plain.overall[row],
+                "key": plain.keys[row],
+            }
+            for row, aid, cid in zip(rows, aids, cands, strict=True)
+        ]
+        got = bulk.documents(plain, rows, aids, cands, 3, "2024-05-01T10:20:00Z")
+        assert orjson.dumps(got) == orjson.dumps(want)
+        gaps = [rows[0], *rows[2:]]  # not consecutive: picked one by one
+        got = bulk.documents(
+            plain, gaps, [aids[0], *aids[2:]], [cands[0], *cands[2:]], 3, "2024-05-01T10:20:00Z"
+        )
+        assert orjson.dumps(got) == orjson.dumps([want[0], *want[2:]])
+    assert bulk._split_rows("[[],[],[]]", 3) == ["[]", "[]", "[]"]
+    assert bulk._split_rows("[[1,null],[2,3]]", 2) == ["[1,null]", "[2,3]"]
+
+
 def test_bulk_new_people_are_created_once_in_row_order(db: Path, tmp_path: Path) -> None:
     """A batch's new candidates: each once, in the order of their first row, named by the
     row (or by their id when it has no name), people already stored left as they are;

@@ -171,11 +171,19 @@ def batch(
     candidates by outcome, the competencies most often below their cut and the
     coaching seats needed per module.
     """
-    from screener.batch import SHOWN_ERRORS, screen_file
+    from screener.batch import SHOWN_ERRORS, read_ahead, screen_file
     from screener.batchtext import Steps, batch_summary
 
     guard_output(ctx, "--errors", errors_file, file, *([map_file] if map_file else []))
     steps = Steps(total=4)
+    # a big file is read on the other core while the assessment loads
+    ahead = read_ahead(
+        file,
+        id_column=id_column,
+        name_column=name_column,
+        map_file=map_file,
+        contact_columns=contact_column or None,
+    )
     try:
         chosen = assessment_for(ctx, assessment)
         result = screen_file(
@@ -193,6 +201,7 @@ def batch(
             update_names=update_names,
             keep_both=keep_both,
             dry_run=dry_run,
+            ahead=ahead,
         )
     except KeyboardInterrupt:
         # typer would exit 130 without a word; the store's write is one atomic rename
@@ -206,6 +215,8 @@ def batch(
         raise typer.Exit(130) from None
     finally:
         steps.close()
+        if ahead is not None:
+            ahead.stop()
     if not dry_run:  # the program's automatic events for the rows stored
         after_screening(
             ctx, chosen.id, result.candidates, nominated_by=nominated_by, region=region

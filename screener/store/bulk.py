@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,8 @@ class ScoredBatch:
     submitted: When = None
     statuses: tuple[str, ...] = ("meets", "below", "incomplete", "borderline")
     outcomes: tuple[str, ...] = ("pass", "coaching", "incomplete")
+    #: these rows' answers and keys being packed already (``AnswersAhead``), or None
+    ahead: AnswersAhead | None = field(default=None, compare=False, repr=False)
 
     def check(self) -> int:
         """The number of rows; ``ValueError`` when the parts do not fit the layout or each other."""
@@ -157,7 +159,7 @@ class ScoredBatch:
         if self.key_scope is None:
             return [None] * len(self.candidates)
         layout = self.layout
-        head = f"{layout.assessment}\0{layout.version}\0{layout.form}\0"
+        head = _key_head(layout)
         scope = self.key_scope + ":"
         cands = self.candidates
         if len(cands) != len(answers):
@@ -202,10 +204,116 @@ class ScoredBatch:
             near=cut(self.near),
             names=cut(self.names),
             keys=cut(self.keys),
+            ahead=None,
         )
 
 #: Rows per process above which ``ScoredBatch.key_list`` hashes in two processes.
 _FORK_KEYS = 20_000
+
+#: Answer texts (stored answers, follow-up answers) and keys of a batch's rows.
+AnswerTexts = tuple[list[str], list[str | None], Sequence[str | None]]
+
+
+class AnswersAhead:
+    """A batch's stored answers, follow-up answers and submission keys, packed by a
+    forked child while this process scores the rows (``vectorscore.batch_rows``):
+    they do not depend on the scores, and they are most of a batch's packing (the
+    keys' hashes above all). ``pack_batch`` takes them for the ``ScoredBatch`` made of
+    exactly these parts (the same objects); a child that failed leaves the packing
+    to ``pack_batch``, which then packs as if there were none."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        candidates: Sequence[str],
+        answers: Sequence[tuple[Any, Sequence[Answer]]],
+        reserve_answers: Sequence[tuple[Any, Sequence[Answer]]] | None,
+        key_scope: str | None,
+    ) -> None:
+        self.layout = layout
+        self.candidates = candidates
+        self.answers = answers
+        self.reserve_answers = reserve_answers
+        self.key_scope = key_scope
+        self._texts: AnswerTexts | None = None
+        self._child: Forked | None = Forked(lambda: _answers_wire(self._pack()))
+
+    def _pack(self) -> AnswerTexts:
+        """(In the child.) Each row's stored answers, follow-up answers and key."""
+        n = len(self.candidates)
+        answers = _answer_texts(self.layout, self.answers, n)
+        extra = _extra_texts(self.reserve_answers, n)
+        keyed = [a if e is None else f"{a}\0{e}" for a, e in zip(answers, extra, strict=True)]
+        scope = self.key_scope
+        keys = [None] * n if scope is None else _layout_keys(self.layout, scope, self.candidates, keyed)
+        return answers, extra, keys
+
+    def fits(self, batch: ScoredBatch) -> bool:
+        """Whether ``batch`` is made of the rows and answers these texts were packed from."""
+        return (
+            batch.keys is None
+            and batch.candidates is self.candidates
+            and batch.answers is self.answers
+            and batch.reserve_answers is self.reserve_answers
+            and batch.key_scope == self.key_scope
+            and batch.layout == self.layout
+        )
+
+    def texts(self) -> AnswerTexts | None:
+        """The child's texts (waiting for it; kept for a second save of the batch), or
+        None when it failed."""
+        child, self._child = self._child, None
+        if child is not None:
+            self._texts = _answers_from_wire(child.result(), len(self.candidates))
+        return self._texts
+
+    def stop(self) -> None:
+        """Stop the child when its texts are not wanted (the batch is not stored)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+
+def answers_ahead(
+    layout: Layout,
+    candidates: Sequence[str],
+    answers: Sequence[tuple[Any, Sequence[Answer]]],
+    reserve_answers: Sequence[tuple[Any, Sequence[Answer]]] | None,
+    key_scope: str | None,
+) -> AnswersAhead | None:
+    """Start packing a big batch's answers and keys in a forked child (``AnswersAhead``);
+    None when it is not worth a process (a small batch, no idle core)."""
+    if len(candidates) < _FORK_PACK or not hasattr(os, "fork") or not spare_core():
+        return None
+    return AnswersAhead(layout, candidates, answers, reserve_answers, key_scope)
+
+
+def _answers_wire(texts: AnswerTexts) -> tuple[Any, ...]:
+    """``_answer_parts``' texts as a few long texts (see ``_to_wire``)."""
+    answers, extra, keys = texts
+    return ("\n".join(answers), _joined(extra), _joined_keys(keys))
+
+
+def _answers_from_wire(wire: Any, n: int) -> AnswerTexts | None:
+    """``_answers_wire``'s texts of ``n`` rows back (None: not those of ``n`` rows)."""
+    if type(wire) is not tuple or len(wire) != 3 or n == 0:
+        return None
+    answers, extra, keys = wire[0].split("\n"), _unjoined(wire[1], n), _unjoined_keys(wire[2], n)
+    if any(len(column) != n for column in (answers, extra, keys)):
+        return None
+    return answers, extra, keys
+
+
+def _key_head(layout: Layout) -> str:
+    """What each key of ``layout``'s rows hashes first: its assessment, version, form."""
+    return f"{layout.assessment}\0{layout.version}\0{layout.form}\0"
+
+
+def _layout_keys(
+    layout: Layout, key_scope: str, candidates: Sequence[str], answers: Sequence[str]
+) -> list[str | None]:
+    """``ScoredBatch.key_list``'s scoped keys, in this process."""
+    return _scoped_keys(key_scope + ":", _key_head(layout), candidates, answers)
 
 
 def _scoped_keys(
@@ -235,10 +343,12 @@ def _split_rows(text: str, n: int) -> list[str]:
     """orjson's ``[[..],[..]]`` of a matrix without nested lists -> each row's ``[..]``."""
     if n == 0:
         return []
-    rows = text[2:-2].split("],[")
-    if len(rows) != n:  # a row with no columns: every row is []
-        return ["[]"] * n
-    return [f"[{row}]" for row in rows]
+    # each row keeps its brackets: one C pass to mark the cuts, one to cut (a row's
+    # text holds numbers and nulls only, never a newline)
+    rows = text[1:-1].replace("],[", "]\n[").split("\n")
+    if len(rows) != n:  # pragma: no cover - n rows give n texts ("[]" each without columns)
+        raise ValueError(f"{len(rows)} row texts for {n} rows")
+    return rows
 
 
 def _row_texts(matrix: npt.NDArray[np.float64], n: int) -> list[str]:
@@ -259,8 +369,19 @@ def _code_texts(batch: ScoredBatch, n: int) -> list[str]:
     if n == 0 or width == 0:
         return [""] * n
     letters = np.frombuffer("".join(STATUS_CODE[s] for s in batch.statuses).encode(), np.uint8)
-    text = letters[np.asarray(batch.status, dtype=np.intp)].tobytes().decode("ascii")
-    return [text[i : i + width] for i in range(0, n * width, width)]
+    return _letter_rows(letters[np.asarray(batch.status, dtype=np.intp)])
+
+
+def _letter_rows(grid: npt.NDArray[np.uint8]) -> list[str]:
+    """Each row of a matrix of ASCII letters as a text: a newline put after each row
+    and the whole cut by one split (slicing a long text row by row costs twice as much)."""
+    import numpy as np
+
+    n, width = grid.shape
+    lines = np.empty((n, width + 1), dtype=np.uint8)
+    lines[:, :width] = grid
+    lines[:, width] = ord("\n")
+    return lines.tobytes()[:-1].decode("ascii").split("\n")
 
 
 def _answer_texts(
@@ -306,13 +427,15 @@ def _answer_texts(
     return [f"[{row}]" for row in map(",".join, zip(*tokens, strict=True))]
 
 
-def _extra_texts(batch: ScoredBatch, n: int) -> list[str | None]:
+def _extra_texts(
+    columns: Sequence[tuple[Any, Sequence[Answer]]] | None, n: int
+) -> list[str | None]:
     """Each row's follow-up answers as stored (``records.extra_field``): ``[[reserve
-    position, answer], ...]`` in reserve order, None for a row that answered none."""
+    position, answer], ...]`` in reserve order (``columns``: the batch's reserve
+    answers), None for a row that answered none."""
     import numpy as np
 
     out: list[str | None] = [None] * n
-    columns = batch.reserve_answers
     if not columns or n == 0:
         return out
     entries: list[list[list[Any]] | None] = [None] * n
@@ -355,11 +478,12 @@ def _near_texts(batch: ScoredBatch, n: int) -> list[str | None]:
 
     if batch.near is None or n == 0 or not batch.near.any():
         return [None] * n
-    width = len(batch.layout.competencies)
     letters = np.frombuffer(b"01", np.uint8)[np.asarray(batch.near, dtype=np.intp)]
-    text = letters.tobytes().decode("ascii")
-    near_rows = set(np.flatnonzero(np.asarray(batch.near, dtype=bool).any(axis=1)).tolist())
-    return [text[i * width : (i + 1) * width] if i in near_rows else None for i in range(n)]
+    near_rows: list[bool] = np.asarray(batch.near, dtype=bool).any(axis=1).tolist()  # type: ignore[assignment]
+    return [
+        text if near else None
+        for text, near in zip(_letter_rows(letters), near_rows, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -376,6 +500,20 @@ class PackedBatch:
     overall: list[float]
     keys: Sequence[str | None]
 
+    def slice(self, start: int, stop: int) -> PackedBatch:
+        """Rows ``start:stop`` (a segment's consecutive rows: slices, not a list per row)."""
+        return PackedBatch(
+            answers=self.answers[start:stop],
+            extra=self.extra[start:stop],
+            scores=self.scores[start:stop],
+            codes=self.codes[start:stop],
+            intervals=self.intervals[start:stop],
+            near=self.near[start:stop],
+            outcomes=self.outcomes[start:stop],
+            overall=self.overall[start:stop],
+            keys=self.keys[start:stop],
+        )
+
 
 def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     """Serialise every row's fields, column by column (no lock held).
@@ -387,6 +525,11 @@ def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     halves joined are what one process makes; a child that fails is made up for
     here.
     """
+    ahead = batch.ahead
+    if ahead is not None and ahead.fits(batch):
+        texts = ahead.texts()
+        if texts is not None and len(texts[0]) == n:  # the rest is quick: no fork
+            return _pack_rows(batch, n, fork_keys=False, texts=texts)
     # the child's share is smaller: it also pickles its columns, which this process loads
     half = n * _PARENT_SHARE // 100
     if n - half < _FORK_PACK or not hasattr(os, "fork") or not spare_core():
@@ -422,24 +565,44 @@ _FORK_PACK = 20_000
 _PARENT_SHARE = 56
 
 
+def _joined(column: list[str | None]) -> str | None:
+    """A column of texts (JSON or letters: no newline) or None, as one text; None when
+    every row is None."""
+    return "\n".join([text or "" for text in column]) if any(column) else None
+
+
+def _unjoined(text: str | None, n: int) -> list[str | None]:
+    return [None] * n if text is None else [t or None for t in text.split("\n")]
+
+
+def _joined_keys(keys: Sequence[str | None]) -> str | list[str | None]:
+    """Submission keys as one text when none is None, empty or holds a newline (a
+    scoped key never does); else the list itself."""
+    if all(keys):
+        text = "\n".join(keys)  # type: ignore[arg-type]
+        if text.count("\n") == len(keys) - 1:
+            return text
+    return list(keys)
+
+
+def _unjoined_keys(keys: str | list[str | None], n: int) -> Sequence[str | None]:
+    return keys.split("\n") if type(keys) is str and n else keys
+
+
 def _to_wire(packed: PackedBatch) -> tuple[Any, ...]:
     """A packed part as a few long texts (each column's rows joined by newlines, which
     none of their JSON texts or letters holds; "" for None): pickled and loaded several
     times faster than lists of short strings."""
-
-    def joined(column: list[str | None]) -> str | None:
-        return "\n".join([text or "" for text in column]) if any(column) else None
-
     return (
         "\n".join(packed.answers),
-        joined(packed.extra),
+        _joined(packed.extra),
         "\n".join(packed.scores),
         "\n".join(packed.codes),
-        joined(packed.intervals),
-        joined(packed.near),
+        _joined(packed.intervals),
+        _joined(packed.near),
         packed.outcomes,
         packed.overall,
-        list(packed.keys),
+        _joined_keys(packed.keys),
     )
 
 
@@ -448,23 +611,17 @@ def _from_wire(wire: Any, n: int) -> PackedBatch | None:
     if type(wire) is not tuple or len(wire) != 9 or n == 0:
         return None
 
-    def rows(text: str) -> list[str]:
-        return text.split("\n")
-
-    def maybe(text: str | None) -> list[str | None]:
-        return [None] * n if text is None else [t or None for t in text.split("\n")]
-
     answers, extra, scores, codes, intervals, near, outcomes, overall, keys = wire
     packed = PackedBatch(
-        answers=rows(answers),
-        extra=maybe(extra),
-        scores=rows(scores),
-        codes=rows(codes),
-        intervals=maybe(intervals),
-        near=maybe(near),
+        answers=answers.split("\n"),
+        extra=_unjoined(extra, n),
+        scores=scores.split("\n"),
+        codes=codes.split("\n"),
+        intervals=_unjoined(intervals, n),
+        near=_unjoined(near, n),
         outcomes=outcomes,
         overall=overall,
-        keys=keys,
+        keys=_unjoined_keys(keys, n),
     )
     columns = (packed.answers, packed.extra, packed.scores, packed.codes, packed.intervals)
     if any(len(column) != n for column in (*columns, packed.near, outcomes, overall, keys)):
@@ -472,12 +629,20 @@ def _from_wire(wire: Any, n: int) -> PackedBatch | None:
     return packed
 
 
-def _pack_rows(batch: ScoredBatch, n: int, *, fork_keys: bool) -> PackedBatch:
+def _pack_rows(
+    batch: ScoredBatch, n: int, *, fork_keys: bool, texts: AnswerTexts | None = None
+) -> PackedBatch:
+    """Every row's fields; ``texts``: the answers' and keys' (``AnswersAhead``) when
+    packed already."""
     import numpy as np
 
-    answers = _answer_texts(batch.layout, batch.answers, n)
-    extra = _extra_texts(batch, n)
-    keyed = [a if e is None else f"{a}\0{e}" for a, e in zip(answers, extra, strict=True)]
+    if texts is None:
+        answers = _answer_texts(batch.layout, batch.answers, n)
+        extra = _extra_texts(batch.reserve_answers, n)
+        keyed = [a if e is None else f"{a}\0{e}" for a, e in zip(answers, extra, strict=True)]
+        keys = batch.key_list(keyed, fork=fork_keys)
+    else:
+        answers, extra, keys = texts
     return PackedBatch(
         answers=answers,
         extra=extra,
@@ -487,7 +652,7 @@ def _pack_rows(batch: ScoredBatch, n: int, *, fork_keys: bool) -> PackedBatch:
         near=_near_texts(batch, n),
         outcomes=list(map(batch.outcomes.__getitem__, np.asarray(batch.outcome).tolist())),
         overall=np.asarray(batch.overall, dtype=np.float64).tolist(),
-        keys=batch.key_list(keyed, fork=fork_keys),
+        keys=keys,
     )
 
 
@@ -503,9 +668,66 @@ def documents(
     ``save_attempts`` writes; absent fields (no overall, key, follow-ups, intervals)
     are left out."""
 
+    if rows is not None and rows and rows[-1] - rows[0] == len(rows) - 1:
+        first = rows[0]
+        if rows == list(range(first, first + len(rows))):  # consecutive rows (a segment's)
+            stop = first + len(rows)
+            return documents(
+                packed.slice(first, stop), None, attempt_ids, candidates, layout_id, submitted
+            )
+
     def pick(column: Sequence[Any]) -> Sequence[Any]:
         return column if rows is None else [column[i] for i in rows]
 
+    answers, extra, scores, codes = (
+        pick(packed.answers),
+        pick(packed.extra),
+        pick(packed.scores),
+        pick(packed.codes),
+    )
+    intervals, near, outcomes, overall, keys = (
+        pick(packed.intervals),
+        pick(packed.near),
+        pick(packed.outcomes),
+        pick(packed.overall),
+        pick(packed.keys),
+    )
+    no_overall = any(value != value for value in overall)  # NaN: not all scored
+    n = len(answers)
+    if (
+        not no_overall
+        and None not in keys
+        and extra.count(None) == intervals.count(None) == near.count(None) == n
+    ):
+        # no follow-ups, intervals nor near-cut letters (an assessment without a
+        # borderline rule): the documents without those fields, made as they are
+        # (leaving them out afterwards costs a third more)
+        return [
+            {
+                "id": aid,
+                "cand": cid,
+                "layout": layout_id,
+                "status": "submitted",
+                "submitted": submitted,
+                "answers": answer,
+                "scores": score,
+                "codes": code,
+                "outcome": outcome,
+                "overall": value,
+                "key": key,
+            }
+            for aid, cid, answer, score, code, outcome, value, key in zip(
+                attempt_ids,
+                candidates,
+                answers,
+                scores,
+                codes,
+                outcomes,
+                overall,
+                keys,
+                strict=True,
+            )
+        ]
     docs: list[Doc] = [
         {
             "id": aid,
@@ -514,41 +736,40 @@ def documents(
             "status": "submitted",
             "submitted": submitted,
             "answers": answer,
-            "extra": extra,
+            "extra": extra_text,
             "scores": score,
             "codes": code,
             "intervals": interval,
-            "near": near,
+            "near": near_text,
             "outcome": outcome,
             "overall": value,
             "key": key,
         }
-        for aid, cid, answer, extra, score, code, interval, near, outcome, value, key in zip(
+        for aid, cid, answer, extra_text, score, code, interval, near_text, outcome, value, key in zip(
             attempt_ids,
             candidates,
-            pick(packed.answers),
-            pick(packed.extra),
-            pick(packed.scores),
-            pick(packed.codes),
-            pick(packed.intervals),
-            pick(packed.near),
-            pick(packed.outcomes),
-            pick(packed.overall),
-            pick(packed.keys),
+            answers,
+            extra,
+            scores,
+            codes,
+            intervals,
+            near,
+            outcomes,
+            overall,
+            keys,
             strict=True,
         )
     ]
     absent = [
         name
         for name, column in (
-            ("extra", packed.extra),
-            ("intervals", packed.intervals),
-            ("near", packed.near),
-            ("key", packed.keys),
+            ("extra", extra),
+            ("intervals", intervals),
+            ("near", near),
+            ("key", keys),
         )
-        if None in pick(column)
+        if None in column
     ]
-    no_overall = any(value != value for value in pick(packed.overall))  # NaN: not all scored
     if absent or no_overall:
         for doc in docs:
             if no_overall and doc["overall"] != doc["overall"]:
