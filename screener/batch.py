@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -411,6 +410,10 @@ def _screen_once(
             numbers: list[int] = table.rows[index].tolist()
             header = (table.id_column, table.name_column or "")
             scored = scored_batch(assessment, encoded, scores, index, parts=parts)
+            if contacts:  # new people are stored with theirs by the bulk save
+                from dataclasses import replace
+
+                scored = replace(scored, contacts=[contact for _, _, contact in people])
             # the file's cells, the points matrix and the plans are not needed any
             # more: dropping them keeps the peak (during the write) ~40 MiB lower
             del encoded, table, points, scores, planned
@@ -601,18 +604,14 @@ def _store_once(
             wrong = _name_errors(stored, people, numbers, header[1])
             if wrong:
                 raise _Refused(wrong)
-        renamed = added = 0
+        renamed = 0
+        # new people are stored by the bulk save, with the contact details of their
+        # first row that has some (one write for all: one by one took minutes)
+        added = len({cid for cid, _, contact in people if contact and cid not in stored})
         returning: set[str] = set()
-        # a new cohort without contact details (nobody stored, no contact cell): no row
-        # has anything to add or rename
-        quiet = not stored and not any(map(itemgetter(2), people))
-        for cid, given, contact in () if quiet else people:
+        for cid, given, _ in people if stored else ():  # a new cohort: nobody to rename
             known = stored.get(cid)
             if known is None:
-                if contact:
-                    label = given if given and given.strip() else cid
-                    store.add_candidate(label, contact, candidate_id=cid)
-                    added += 1
                 continue
             returning.add(cid)
             if update_names and given and clean_name(given) != known:

@@ -267,6 +267,26 @@ def test_contact_and_extra_columns(tmp_path: Path, isolated_db: Path) -> None:
     assert Store(isolated_db).get_candidate("q0").contact == "q0@example.org"
 
 
+def test_new_people_with_contacts_are_stored_by_the_one_bulk_save(
+    tmp_path: Path, isolated_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each new person with contact details was once added by its own ``add_candidate``
+    before the bulk save: quadratic on the file store (8,000 rows 13 s, 60,000 rows
+    nearly 9 minutes). Now the bulk save stores them, contacts and all."""
+
+    def one_by_one(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a batch added a person on their own")
+
+    monkeypatch.setattr(Store, "add_candidate", one_by_one)
+    header = ["candidate_id", "name", "Email", *ITEMS]
+    rows = [[r[0], r[1], f"{r[0]}@example.com", *r[2:]] for r in bfi_rows(50)]
+    code, out, err = batch(str(write_csv(tmp_path / "in.csv", rows, header)), "-a", BFI, "--json")
+    assert code == 0, err
+    assert json.loads(out)["contacts_added"] == 50
+    people = Store(isolated_db).candidates()
+    assert {c.id: c.contact for c in people} == {r[0]: f"{r[0]}@example.com" for r in rows}
+
+
 @pytest.mark.parametrize(
     ("header", "hint"),
     [

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import DATA, run_cli
 from results_data import NASTY, START, TINY_DIR, tiny_answers
-from test_batch import BFI, bfi_rows, write_csv
+from test_batch import BFI, ITEMS, bfi_rows, write_csv
 
 from screener.errors import StoreError
 from screener.store import Layout, NewAttempt, NewCandidate, Store, connect
@@ -274,6 +274,39 @@ def test_batch_and_results_json_equal_to_the_file_store(url: str, tmp_path: Path
 
     on_server = lines(url)
     assert len(on_server) == 30 and on_server == lines(str(file_db))
+
+
+def test_a_batchs_new_people_keep_their_contacts_on_both_backends(
+    url: str, tmp_path: Path
+) -> None:
+    """New people with contact details are stored by the bulk save, with their row's
+    contact (cleaned); a returning person's stored contact is left as it was. (They
+    were once added one ``add_candidate`` at a time: a 60,000-row file took minutes.)"""
+    rows = bfi_rows(6)
+    header = ["candidate_id", "name", "Email", *ITEMS]
+    first = [
+        [r[0], r[1], f"  {r[0]}@example.org " if n % 2 == 0 else "", *r[2:]]
+        for n, r in enumerate(rows[:4])
+    ]
+    later = [[rows[0][0], rows[0][1], "new@example.org", *rows[4][2:]]]  # a returning person
+    later += [[r[0], r[1], f"{r[0]}@x.org", *r[2:]] for r in rows[5:]]
+    file_db = tmp_path / "file" / "screener.json"
+    file_db.parent.mkdir()
+    for db in (url, str(file_db)):
+        for n, part in enumerate((first, later)):
+            csv_file = write_csv(tmp_path / f"part{n}.csv", part, header)
+            again = ["--keep-both"] if n else []  # the returning person's retake
+            done = run_cli("--db", db, "batch", str(csv_file), "-a", BFI, "--json", *again)
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["contacts_added"] == (2, 1)[n], done.stdout
+        people = {c.id: c.contact for c in connect(db).candidates()}
+        assert people == {
+            rows[0][0]: f"{rows[0][0]}@example.org",  # kept, not the later file's
+            rows[1][0]: None,
+            rows[2][0]: f"{rows[2][0]}@example.org",
+            rows[3][0]: None,
+            rows[5][0]: f"{rows[5][0]}@x.org",
+        }, db
 
 
 def test_the_packed_attempt_is_the_file_stores(server: PgServer, url: str, tmp_path: Path) -> None:

@@ -51,7 +51,8 @@ class ScoredBatch:
     """Scored attempts of one layout, column-wise: what ``Store.save_scored_batch`` takes.
 
     Row ``i`` is candidate ``candidates[i]`` (created with ``names[i]``, or the
-    id as the name, when new). ``answers`` has one dictionary-encoded column
+    id as the name, and ``contacts[i]``, when new: a person's first row with a
+    contact gives theirs). ``answers`` has one dictionary-encoded column
     per layout item: ``(codes, values)`` where ``codes`` holds an integer per
     row (a numpy array or list) and ``values[code]`` is the normalised answer
     (None = unanswered). ``scores`` (n x competencies, NaN = not scored),
@@ -78,6 +79,7 @@ class ScoredBatch:
     high: npt.NDArray[np.float64] | None = None
     near: npt.NDArray[np.bool_] | None = None
     names: Sequence[str | None] | None = None
+    contacts: Sequence[str | None] | None = None
     keys: Sequence[str | None] | None = None
     key_scope: str | None = None
     submitted: When = None
@@ -131,7 +133,7 @@ class ScoredBatch:
             and (np.asarray(self.status) == self.statuses.index("borderline")).any()
         ):
             problems.append("borderline statuses without intervals (low, high)")
-        for name, seq in (("names", self.names), ("keys", self.keys)):
+        for name, seq in (("names", self.names), ("contacts", self.contacts), ("keys", self.keys)):
             if seq is not None and len(seq) != n:
                 problems.append(f"{len(seq)} {name} for {n} rows")
         if any(s not in STATUS_CODE for s in self.statuses):
@@ -203,6 +205,7 @@ class ScoredBatch:
             high=cut(self.high),
             near=cut(self.near),
             names=cut(self.names),
+            contacts=cut(self.contacts),
             keys=cut(self.keys),
             ahead=None,
         )

@@ -762,12 +762,13 @@ class Store:
             known = {d["id"] for d in tx.docs("candidates").values()}
             if tx.segments:
                 known |= tx.archived_candidates(set(cands) - known)
-            given = batch.names
+            given, reach = batch.names, batch.contacts
             names = given if given is None or rows is None else [given[i] for i in rows]
+            contacts = reach if reach is None or rows is None else [reach[i] for i in rows]
             created = utc_stamp()
             people: list[Doc] = [
-                {"id": cid, "name": name, "created": created}
-                for cid, name in new_people(cands, names, known)
+                self._candidate_doc(cid, name, contact, created)
+                for cid, name, contact in new_people(cands, names, known, contacts)
             ]
             if ahead:
 

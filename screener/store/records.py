@@ -242,20 +242,35 @@ def clean_name(name: str) -> str:
 
 
 def new_people(
-    cands: Sequence[str], names: Sequence[str | None] | None, known: Collection[str]
-) -> list[tuple[str, str]]:
-    """A bulk save's new candidates as ``(id, name)``: each of ``cands`` not in
-    ``known`` once, in the order of their first rows, named by their row's name
-    (``clean_name``) or, without one, by their id. Both backends store these."""
+    cands: Sequence[str],
+    names: Sequence[str | None] | None,
+    known: Collection[str],
+    contacts: Sequence[str | None] | None = None,
+) -> list[tuple[str, str, str | None]]:
+    """A bulk save's new candidates as ``(id, name, contact)``: each of ``cands`` not
+    in ``known`` once, in the order of their first rows, named by their first row's
+    name (``clean_name``) or, without one, by their id, with the contact details of
+    their first row that has some (``clean_contact``; None without). Both backends
+    store these."""
+    people: list[tuple[str, str, str | None]]
     if names is None or not any(names):  # each named by their id
-        return [(cid, cid) for cid in dict.fromkeys(cands) if cid not in known]
-    seen = set(known)
-    people: list[tuple[str, str]] = []
-    for cid, name in zip(cands, names, strict=True):
-        if cid not in seen:
-            seen.add(cid)
-            people.append((cid, clean_name(name) if name and name.strip() else cid))
-    return people
+        people = [(cid, cid, None) for cid in dict.fromkeys(cands) if cid not in known]
+    else:
+        seen = set(known)
+        people = []
+        for cid, name in zip(cands, names, strict=True):
+            if cid not in seen:
+                seen.add(cid)
+                people.append((cid, clean_name(name) if name and name.strip() else cid, None))
+    if contacts is None or not people or not any(contacts):
+        return people
+    first: dict[str, str] = {}
+    for cid, contact in zip(cands, contacts, strict=True):
+        if contact and cid not in first:
+            cleaned = clean_contact(contact)
+            if cleaned is not None:
+                first[cid] = cleaned
+    return [(cid, name, first.get(cid)) for cid, name, _ in people]
 
 
 def clean_contact(contact: str | None) -> str | None:

@@ -939,7 +939,9 @@ class PostgresStore:
             prepared = (
                 self._copy_candidates(
                     tx,
-                    self._new_people(tx, batch.candidates, batch.names, any_candidate),
+                    self._new_people(
+                        tx, batch.candidates, batch.names, batch.contacts, any_candidate
+                    ),
                     prepare,
                 )
                 if early
@@ -988,7 +990,8 @@ class PostgresStore:
                 ]
             if not early:
                 names = None if batch.names is None else pick_rows(batch.names, rows)
-                self._copy_candidates(tx, self._new_people(tx, cands, names, any_candidate))
+                reach = None if batch.contacts is None else pick_rows(batch.contacts, rows)
+                self._copy_candidates(tx, self._new_people(tx, cands, names, reach, any_candidate))
             if m:
                 layout_id = self._layout_id(tx, batch.layout)
                 if not first_import:
@@ -1025,9 +1028,8 @@ class PostgresStore:
             rows = batch.rows(start, min(start + STREAM_ROWS, n))
             return pack_batch(rows, len(rows.candidates))
 
-        ahead = self._copy_candidates(
-            tx, self._new_people(tx, batch.candidates, batch.names, any_candidate), lambda: part(0)
-        )
+        people = self._new_people(tx, batch.candidates, batch.names, batch.contacts, any_candidate)
+        ahead = self._copy_candidates(tx, people, lambda: part(0))
         layout_id = self._layout_id(tx, batch.layout)
         layout_of = self._layout_of(tx)
         first: dict[str, int] = {}  # each key's first row
@@ -1129,13 +1131,18 @@ class PostgresStore:
         tx: _Tx,
         cands: Sequence[str],
         names: Sequence[str | None] | None,
+        contacts: Sequence[str | None] | None,
         any_candidate: bool,
     ) -> list[tuple[str, str, str | None, str]]:
         """The candidates of ``cands`` not stored yet, in the order of their first rows,
-        as ``_copy_candidates`` takes them (named as given, else by their id)."""
+        as ``_copy_candidates`` takes them (named as given, else by their id; with the
+        contact details of their first row that has some)."""
         known = self._stored_candidates(tx, set(cands)) if any_candidate else set()
         created = utc_stamp()
-        return [(cid, name, None, created) for cid, name in new_people(cands, names, known)]
+        return [
+            (cid, name, contact, created)
+            for cid, name, contact in new_people(cands, names, known, contacts)
+        ]
 
     def _copy_batch(
         self,
