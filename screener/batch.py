@@ -604,19 +604,20 @@ def _store_once(
             wrong = _name_errors(stored, people, numbers, header[1])
             if wrong:
                 raise _Refused(wrong)
-        renamed = 0
         # new people are stored by the bulk save, with the contact details of their
-        # first row that has some (one write for all: one by one took minutes)
+        # first row that has some, and stored people renamed by one call (one write
+        # for all: one at a time took minutes for thousands)
         added = len({cid for cid, _, contact in people if contact and cid not in stored})
         returning: set[str] = set()
+        names: dict[str, str] = {}
         for cid, given, _ in people if stored else ():  # a new cohort: nobody to rename
             known = stored.get(cid)
             if known is None:
                 continue
             returning.add(cid)
             if update_names and given and clean_name(given) != known:
-                store.resolve_or_add_candidate(cid, given, rename=True, command=command)
-                renamed += 1
+                names[cid] = given
+        renamed = store.rename_candidates(names, command=command) if names else 0
         earlier = (
             _earlier_attempts(store, assessment.id, form, returning)
             if returning and check_first

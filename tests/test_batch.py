@@ -287,6 +287,30 @@ def test_new_people_with_contacts_are_stored_by_the_one_bulk_save(
     assert {c.id: c.contact for c in people} == {r[0]: f"{r[0]}@example.com" for r in rows}
 
 
+def test_update_names_renames_everyone_in_one_call(
+    tmp_path: Path, isolated_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--update-names`` renamed each person by its own ``resolve_or_add_candidate``,
+    which rewrote their segment each time: 8,000 renamed people took over two minutes.
+    Now one ``rename_candidates`` call renames them all (and audits each)."""
+    first = bfi_rows(40)
+    assert batch(str(write_csv(tmp_path / "first.csv", first)), "-a", BFI)[0] == 0
+
+    def one_by_one(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a batch renamed a person on their own")
+
+    monkeypatch.setattr(Store, "resolve_or_add_candidate", one_by_one)
+    later = [[r[0], f"Renamed {r[1]}", *r[2:]] for r in first]
+    code, out, err = batch(
+        str(write_csv(tmp_path / "later.csv", later)), "-a", BFI, "--update-names", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["renamed"] == 40
+    store = Store(isolated_db)
+    assert {c.id: c.name for c in store.candidates()} == {r[0]: f"Renamed {r[1]}" for r in first}
+    assert len(store.audit_events(event="candidate.renamed")) == 40
+
+
 @pytest.mark.parametrize(
     ("header", "hint"),
     [

@@ -80,6 +80,36 @@ def test_candidates_by_id_and_by_name(backend: Factory) -> None:
     assert backend().resolve_candidate("ada king").id == "ada-1"
 
 
+def test_many_candidates_renamed_in_one_write(backend: Factory) -> None:
+    """``rename_candidates`` (a batch's ``--update-names``): every new name stored and
+    found by name, the old names gone, one ``candidate.renamed`` event each (no names
+    in it), those already so named left alone, an unknown id refused whole."""
+    store = backend()
+    people = [store.add_candidate(f"Person {n}", candidate_id=f"p{n}") for n in range(8)]
+    store.save_attempts([row(p.id, n) for n, p in enumerate(people)])  # archived ones too
+    again = backend()
+    names = {"p0": "  New   Zero ", "p3": "New Three", "p7": "New Seven", "p5": "person 5"}
+    with pytest.raises(NotFoundError):
+        again.rename_candidates({**names, "nobody": "X"}, command="batch")
+    assert backend().get_candidate("p0").name == "Person 0"  # nothing renamed
+    assert again.rename_candidates(names, command="batch") == 4
+    after = backend()
+    assert [after.get_candidate(f"p{n}").name for n in (0, 3, 7, 5)] == [
+        "New Zero",
+        "New Three",
+        "New Seven",
+        "person 5",
+    ]
+    assert after.resolve_candidate("new zero").id == "p0"
+    with pytest.raises(NotFoundError):
+        after.resolve_candidate("Person 3")
+    events = after.audit_events(event="candidate.renamed")
+    assert sorted(e.candidate_id or "" for e in events) == ["p0", "p3", "p5", "p7"]
+    assert all(e.command == "batch" and e.detail is None for e in events)
+    assert after.rename_candidates({"p3": "New  Three"}) == 0  # already so named
+    assert len(after.attempts()) == 8
+
+
 def test_an_attempt_taken_answer_by_answer(backend: Factory) -> None:
     store = backend()
     person = store.add_candidate("Taker")

@@ -542,6 +542,63 @@ class Store:
             self._audit(tx, "candidate.renamed", command, found.id)
             return replace(found, name=cleaned), False
 
+    def rename_candidates(self, names: Mapping[str, str], *, command: str | None = None) -> int:
+        """Store new names of stored candidates (id -> name) in ONE write, each audited
+        ``candidate.renamed`` (no names in it); those already so named are left alone.
+        Returns how many were renamed. Each segment holding some of them is rewritten
+        once (``resolve_or_add_candidate`` one by one rewrote it per person: a batch
+        renaming thousands took minutes). An unknown id is ``NotFoundError``."""
+        cleaned = {cid: clean_name(name) for cid, name in names.items()}
+        if not cleaned:
+            return 0
+        with self._open(write=True) as tx:
+            live = {d["id"]: (k, d) for k, d in tx.docs("candidates").items() if d["id"] in cleaned}
+            rest = [cid for cid in cleaned if cid not in live]
+            found: dict[str, str] = {cid: d["name"] for cid, (_, d) in live.items()}
+            holding: list[tuple[Segment, set[str]]] = []  # segments and whom they hold
+            for segment, mask in tx.archive.probe_many("cand", rest) if rest else []:
+                maybe = {cid for cid, hit in zip(rest, mask, strict=True) if hit}
+                here = {
+                    d["id"]: d["name"]
+                    for d in tx.seg(segment)["candidates"].values()
+                    if d["id"] in maybe
+                }
+                if here:
+                    holding.append((segment, set(here)))
+                found.update(here)
+            unknown = [cid for cid in cleaned if cid not in found]
+            if unknown:
+                raise NotFoundError(f"no candidate {shown(unknown[0])}")
+            changed = {cid: new for cid, new in cleaned.items() if found[cid] != new}
+            if not changed:
+                return 0
+            table = tx.data().setdefault("candidates", {})
+            for cid, (key, doc) in live.items():
+                if cid in changed:
+                    table[key] = {**doc, "name": changed[cid]}
+            tx.buffer.dirty = True
+            tx.tables.pop("candidates", None)
+
+            def renamed(tables: Tables) -> Tables:
+                tables["candidates"] = {
+                    k: ({**d, "name": changed[d["id"]]} if d["id"] in changed else d)
+                    for k, d in tables["candidates"].items()
+                }
+                return tables
+
+            for segment, held in holding:
+                if not held.isdisjoint(changed):
+                    tx.rewrite(segment, renamed)
+            now = utc_stamp()
+            tx.append(
+                "audit",
+                [
+                    _audit_doc(AuditEvent("candidate.renamed", now, command, cid, None, None, None))
+                    for cid in changed
+                ],
+            )
+            return len(changed)
+
     @staticmethod
     def _rename(tx: Txn, candidate_id: str, name: str) -> None:
         """Store a new name: in the live file, or in every segment that holds the person."""

@@ -160,6 +160,10 @@ class ResultsStore(Protocol):
         command: str | None = ...,
     ) -> tuple[Candidate, bool]: ...
 
+    def rename_candidates(
+        self, names: Mapping[str, str], *, command: str | None = ...
+    ) -> int: ...
+
     # -- attempts -----------------------------------------------------------------------
 
     def save_attempt(

@@ -750,6 +750,41 @@ class PostgresStore:
             self._audit(tx, "candidate.renamed", command, found.id)
             return replace(found, name=cleaned), False
 
+    def rename_candidates(self, names: Mapping[str, str], *, command: str | None = None) -> int:
+        """Store new names of stored candidates (id -> name) in one transaction: one
+        ``UPDATE`` and one ``INSERT`` of their ``candidate.renamed`` events for all;
+        those already so named are left alone. ``NotFoundError`` for an unknown id."""
+        cleaned = {cid: clean_name(name) for cid, name in names.items()}
+        if not cleaned:
+            return 0
+        with self._open(write=True, op="rename candidates") as tx:
+            ids = list(cleaned)
+            rows = tx.conn.execute(
+                "SELECT id, name FROM candidates WHERE id = ANY(%s::text[]) FOR UPDATE",
+                (_array(ids),),
+            ).fetchall()
+            found = dict(rows)
+            unknown = [cid for cid in ids if cid not in found]
+            if unknown:
+                raise NotFoundError(f"no candidate {shown(unknown[0])}")
+            changed = {cid: new for cid, new in cleaned.items() if found[cid] != new}
+            if not changed:
+                return 0
+            moved, new_names = list(changed), list(changed.values())
+            tx.conn.execute(
+                "UPDATE candidates c SET name = n.name, name_key = n.name_key"
+                " FROM unnest(%s::text[], %s::text[], %s::text[]) AS n (id, name, name_key)"
+                " WHERE c.id = n.id",
+                (_array(moved), _array(new_names), _array([name_key(n) for n in new_names])),
+            )
+            tx.conn.execute(
+                "INSERT INTO audit (event, at, command, candidate_id)"
+                " SELECT 'candidate.renamed', %s, %s, id FROM unnest(%s::text[]) WITH ORDINALITY"
+                " AS r (id, n) ORDER BY n",
+                (utc_stamp(), command, _array(moved)),
+            )
+            return len(changed)
+
     # -- layouts ---------------------------------------------------------------------------
 
     def _layout_of(self, tx: _Tx) -> dict[int, Layout]:
