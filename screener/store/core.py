@@ -1091,7 +1091,7 @@ class Store:
         ):
             if value is not None:
                 doc[name] = value
-        tx.table("audit").insert(doc)
+        tx.append("audit", [doc])  # TinyDB's insert rewrites the table: one per event
         return doc
 
     def audit_events(

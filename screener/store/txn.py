@@ -106,6 +106,8 @@ class Txn:
         self.db = TinyDB(str(path), storage=BufferedMiddleware(AtomicJSONStorage))
         self.buffer = cast(BufferedMiddleware, self.db.storage)
         self.tables: dict[str, Table] = {}
+        #: per live table, the dict ``append`` last added to and the id after its last
+        self._next_key: dict[str, tuple[dict[str, Doc], int]] = {}
         self.layout_ids: dict[Layout, int] | None = None
         self.layout_cache: dict[int, Layout] = {}
         self.version: int | None = None
@@ -196,8 +198,18 @@ class Txn:
         counter is recomputed from the data.
         """
         table = self.data().setdefault(name, {})
-        first = max(map(int, table), default=0) + 1
+        # the next id: remembered from the last append to this very table, unless a
+        # TinyDB insert took it since (which takes the highest id + 1: that one);
+        # else the highest id + 1, a pass over every id (one event at a time into a
+        # table of thousands was quadratic: ``batch --keep-both``'s audit events)
+        known = self._next_key.get(name)
+        first = (
+            known[1]
+            if known is not None and known[0] is table and str(known[1]) not in table
+            else max(map(int, table), default=0) + 1
+        )
         table.update(zip(map(str, range(first, first + len(docs))), docs, strict=True))
+        self._next_key[name] = (table, first + len(docs))
         self.buffer.dirty = True
         self.tables.pop(name, None)
 
