@@ -528,7 +528,7 @@ class Store:
         One write transaction: inside ``transaction()`` the attempt saved next
         shares its lock, so parallel runs for one new person create them once.
         """
-        with self._open(write=True) as tx:
+        with self._open(write=True):
             found = self.match_candidate(ref, name, rename=rename)
             if found is None:
                 assert name is not None  # a ref alone that is unknown raised
@@ -538,8 +538,7 @@ class Store:
             cleaned = clean_name(name)
             if cleaned == found.name:
                 return found, False
-            self._rename(tx, found.id, cleaned)
-            self._audit(tx, "candidate.renamed", command, found.id)
+            self.rename_candidates({found.id: cleaned}, command=command)
             return replace(found, name=cleaned), False
 
     def rename_candidates(self, names: Mapping[str, str], *, command: str | None = None) -> int:
@@ -598,26 +597,6 @@ class Store:
                 ],
             )
             return len(changed)
-
-    @staticmethod
-    def _rename(tx: Txn, candidate_id: str, name: str) -> None:
-        """Store a new name: in the live file, or in every segment that holds the person."""
-        live = next((k for k, d in tx.docs("candidates").items() if d["id"] == candidate_id), None)
-        if live is not None:
-            tx.table("candidates").update({"name": name}, doc_ids=[int(live)])
-            return
-
-        def renamed(tables: Tables) -> Tables:
-            tables["candidates"] = {
-                k: ({**d, "name": name} if d["id"] == candidate_id else d)
-                for k, d in tables["candidates"].items()
-            }
-            return tables
-
-        for segment in tx.probe("cand", candidate_id):
-            if any(d["id"] == candidate_id for d in tx.seg(segment)["candidates"].values()):
-                tx.rewrite(segment, renamed)
-        tx.buffer.dirty = True
 
     # -- attempts ----------------------------------------------------------------
 

@@ -743,11 +743,7 @@ class PostgresStore:
             cleaned = clean_name(name)
             if cleaned == found.name:
                 return found, False
-            tx.conn.execute(
-                "UPDATE candidates SET name = %s, name_key = %s WHERE id = %s",
-                (cleaned, name_key(cleaned), found.id),
-            )
-            self._audit(tx, "candidate.renamed", command, found.id)
+            self.rename_candidates({found.id: cleaned}, command=command)
             return replace(found, name=cleaned), False
 
     def rename_candidates(self, names: Mapping[str, str], *, command: str | None = None) -> int:
