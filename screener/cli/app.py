@@ -24,8 +24,8 @@ import typer
 
 from screener import __version__
 from screener.cli.base import Settings
+from screener.cli.ending import finish, warning_line
 from screener.cli.helptext import GroupedGroup, WordyCommand
-from screener.errors import ContentError, ScreenerError
 
 _BATCH_EPILOG = (
     "Exit codes: 0 every row scored and stored (or stored before); 3 some rows were "
@@ -228,94 +228,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     library errors become one line and an exit code."""
     import warnings
 
-    warnings.showwarning = _warning_line
+    warnings.showwarning = warning_line
     sys.exit(_run(argv))
 
 
-def _warning_line(message: Warning | str, *_: Any, **__: Any) -> None:
-    """A library warning (a write saved, then its folder sync failed) as one line on stderr."""
-    from screener.terminal import printable
-
-    sys.stderr.write(f"warning: {printable(str(message))}\n")
-
-
 def _run(argv: Sequence[str] | None = None) -> int:
-    """Run the app; every way it can end becomes an exit code, with at most one line.
-
-    stdout is flushed here, not at interpreter exit, so a full device or a
-    closed pipe is reported (or ignored) like any other error instead of as
-    "Exception ignored" after the fact.
-    """
+    """Run the app; every way it can end becomes an exit code (``ending.finish``)."""
     only: str | None = None
     args: list[str] = []
-    try:
-        try:
-            args = sys.argv[1:] if argv is None else list(argv)
-            only = _completing() if "_SCREENER_COMPLETE" in os.environ else _named(args)
-            _command(only).main(args=None if argv is None else list(argv), prog_name="screener")
-            code: int = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            if exc.code is not None and not isinstance(exc.code, int):
-                sys.stderr.write(f"{exc.code}\n")
-            stop = _interrupt_behind(exc)
-            if stop is not None:  # typer turns Ctrl-C into a silent exit 130
-                code = int(getattr(stop, "exit_code", 130))
-                sys.stderr.write("interrupted\n" if code == 130 else "terminated\n")
-        sys.stdout.flush()
-        return code
-    except ContentError as exc:
-        from screener.terminal import printable
 
-        for problem in exc.problems:
-            sys.stderr.write(f"error: {printable(str(problem))}\n")
-        return exc.exit_code
-    except ScreenerError as exc:
-        from screener.terminal import printable
+    def call() -> None:
+        nonlocal only, args
+        args = sys.argv[1:] if argv is None else list(argv)
+        only = _completing() if "_SCREENER_COMPLETE" in os.environ else _named(args)
+        _command(only).main(args=None if argv is None else list(argv), prog_name="screener")
 
-        message = str(exc)
-        if message.startswith("permission denied"):  # a server's: name the command refused
-            from screener.store.postgres.roles import refusal
-
-            message = refusal(only, message, args)
-        sys.stderr.write(f"error: {printable(message)}\n")
-        return exc.exit_code
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP during an output (Terminated)
-        code = getattr(exc, "exit_code", 130)
-        sys.stderr.write("interrupted\n" if code == 130 else "terminated\n")
-        return int(code)
-    except BrokenPipeError:
-        _drop_stdout()  # the reader stopped early (`| head`): end quietly
-        return 1
-    except OSError as exc:  # library file errors are ScreenerErrors: this is stdout
-        from screener.terminal import printable
-
-        _drop_stdout()
-        if exc.filename is None:
-            sys.stderr.write(f"error: cannot write to stdout: {exc.strerror or exc}\n")
-        else:
-            sys.stderr.write(f"error: {printable(str(exc.filename))}: {exc.strerror or exc}\n")
-        return 1
-
-
-def _interrupt_behind(exc: BaseException) -> KeyboardInterrupt | None:
-    """The Ctrl-C (or ``Terminated``) an exit was raised from, unless the command said
-    ``from None`` because it already told the user (``take``: "Your answers are saved")."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, KeyboardInterrupt):
-            return seen
-        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
-    return None
-
-
-def _drop_stdout() -> None:
-    """Point stdout at the null device, so the flush at exit cannot fail a second time."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-    except (OSError, ValueError):
-        pass
+    return finish(call, lambda: (only, args))

@@ -8,14 +8,15 @@ tables) are imported inside functions, so ``screener --help`` stays quick.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
+
+from screener.cli.output import emit_json as emit_json  # every command's JSON
 
 if TYPE_CHECKING:
     from screener.catalog import Catalog
@@ -141,13 +142,6 @@ def refuse_missing_folder(db: Path) -> None:
         f"cannot write {printable(str(db))}: the folder {printable(str(folder))} does not "
         f"exist; create it first (mkdir -p) or choose another --db"
     )
-
-
-def emit_json(data: Any) -> None:
-    """Data for machines: one JSON document on stdout."""
-    from screener.terminal import json_text
-
-    sys.stdout.write(json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
 
 
 def guard_output(ctx: typer.Context, option: str, output: Path | None, *inputs: Path) -> None:

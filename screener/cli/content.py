@@ -135,23 +135,13 @@ def schema(
 
 def list_assessments(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the assessments available (bundled and added)."""
-    from screener.catalog import listing
-    from screener.render import catalog_table, console
+    from screener.cli.quick import list_content
 
-    rows = listing("assessments", settings(ctx).content_dirs)  # cached: no parsing, no models
-    if as_json:
-        emit_json(rows)
-        return
-    console().print(catalog_table(rows))
+    list_content("assessments", settings(ctx).content_dirs, as_json)
 
 
 def list_modules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the coaching modules available."""
-    from screener.catalog import listing
-    from screener.render import console, modules_table
+    from screener.cli.quick import list_content
 
-    rows = listing("modules", settings(ctx).content_dirs)  # cached: no parsing, no models
-    if as_json:
-        emit_json(rows)
-        return
-    console().print(modules_table(rows))
+    list_content("modules", settings(ctx).content_dirs, as_json)
