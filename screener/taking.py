@@ -46,6 +46,7 @@ __all__ = [
     "people_named",
     "previous_attempt",
     "question_order",
+    "take_answers_file",
     "take_from_file",
 ]
 
@@ -189,11 +190,16 @@ def previous_attempt(store: ResultsStore, record: AttemptRecord) -> AttemptRecor
     """The candidate's latest other submitted attempt at the same assessment, when it was
     submitted before ``record`` (the "change since last time" of a results screen); None
     when this role may not read its results (a station, issue 16: the change is not shown)."""
-    done = [
-        a
-        for a in store.attempts(candidate=record.candidate_id, assessment=record.assessment)
-        if a.attempt_id != record.attempt_id
-    ]
+    return _latest_before(
+        store.attempts(candidate=record.candidate_id, assessment=record.assessment), record
+    )
+
+
+def _latest_before(
+    attempts: Sequence[AttemptRecord], record: AttemptRecord
+) -> AttemptRecord | None:
+    """``previous_attempt`` among ``attempts`` (the candidate's, oldest first)."""
+    done = [a for a in attempts if a.attempt_id != record.attempt_id]
     if not done or done[-1].masked or (done[-1].submitted or "") > (record.submitted or ""):
         return None
     return done[-1]
@@ -215,6 +221,26 @@ def take_from_file(
     attempt saved under ONE lock, so parallel runs for a new person make one person,
     and a crash cannot leave a person without their attempt. Nothing is written
     unless every answer scores."""
+    return take_answers_file(
+        store, assessment, answers, candidate, name, form, seed, rename=rename, command=command
+    )[0]
+
+
+def take_answers_file(
+    store: ResultsStore,
+    assessment: Assessment,
+    answers: Path,
+    candidate: str | None,
+    name: str | None,
+    form: str | None = None,
+    seed: int | None = None,
+    *,
+    rename: bool = False,
+    command: str = "take --answers",
+) -> tuple[AttemptRecord, AttemptRecord | None]:
+    """``take_from_file``, and the attempt's ``previous_attempt`` as read in the same
+    transaction (the results screen shows the change since then without reading the
+    store again: on a big database a second read costs as much as the save)."""
     from screener.answers import read_answers
     from screener.store import Layout
     from screener.store.records import NewCandidate
@@ -242,7 +268,7 @@ def take_from_file(
             form_name = chosen
             values = read_answers(answers, assessment, form_name)
         card, plan = score_answers(assessment, form_name, values)
-        return store.save_attempt(
+        record = store.save_attempt(
             who.id,
             card,
             plan,
@@ -251,6 +277,7 @@ def take_from_file(
             seed=seed,
             command=command,
         )
+        return record, _latest_before(earlier, record)
 
 
 # -- the interactive attempt -------------------------------------------------------------

@@ -199,7 +199,7 @@ def take(
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import attempt_screen, console
-    from screener.taking import EXTRA_TIMES, previous_attempt, take_from_file
+    from screener.taking import EXTRA_TIMES, take_answers_file
 
     check_who_options(candidate, name, update_name)
     if extra_time is not None and extra_time not in EXTRA_TIMES:
@@ -246,14 +246,14 @@ def take(
         )
         return
     with who_errors(candidate, name):
-        record = take_from_file(
+        record, previous = take_answers_file(
             store, chosen, answers, candidate, name, form, seed, rename=update_name
         )
     after_screening(ctx, chosen.id, [record.candidate_id], nominated_by=nominated_by, region=region)
     if as_json:
         emit_json(record.to_json())
         return
-    attempt_screen(console(), catalog, record, previous_attempt(store, record), taken=chosen)
+    attempt_screen(console(), catalog, record, previous, taken=chosen)
 
 
 def _take_interactive(
