@@ -147,15 +147,32 @@ def cached(raw: bytes, filename: str, kind: type[_T], check: Callable[[], _T]) -
     cache (``cached_check``) under the SHA-256 of ``_code_stamp``, the name of ``kind``
     (the record a check gives: ``Checked``, a program's ``CheckedProgram``), the
     file's name and its bytes; a result of another type or file is checked again."""
+    found = cache_peek(raw, filename, kind)
+    if found is not None:
+        return found
+    checked = check()
+    cache_put(raw, filename, checked)
+    return checked
+
+
+def _cache_entry(raw: bytes, filename: str, kind: type[Any]) -> Path | None:
     import hashlib
-    import pickle
 
     folder = _cache_folder()
     if folder is None:
-        return check()
+        return None
     stamp = _code_stamp() if kind.__name__ == "Checked" else f"{_code_stamp()}\0{kind.__name__}"
     key = hashlib.sha256(b"\0".join((stamp.encode(), filename.encode(), raw)))
-    entry = folder / f"{key.hexdigest()}.pickle"
+    return folder / f"{key.hexdigest()}.pickle"
+
+
+def cache_peek(raw: bytes, filename: str, kind: type[_T]) -> _T | None:
+    """What ``cached`` keeps for this file and ``kind``, or None when nothing is kept."""
+    import pickle
+
+    entry = _cache_entry(raw, filename, kind)
+    if entry is None:
+        return None
     try:
         with entry.open("rb") as handle:
             found = pickle.load(handle)
@@ -163,9 +180,64 @@ def cached(raw: bytes, filename: str, kind: type[_T], check: Callable[[], _T]) -
             return found
     except Exception:  # missing, partial or from another version: check again
         pass
-    checked = check()
-    _store(entry, pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
-    return checked
+    return None
+
+
+def cache_put(raw: bytes, filename: str, value: object) -> None:
+    """Keep ``value`` (a record with ``filename``) for this file, under its type's name."""
+    import pickle
+
+    entry = _cache_entry(raw, filename, type(value))
+    if entry is not None:
+        _store(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+# -- program files: which assessment each gates, without the program models ----------------
+
+
+def program_dirs(extra: Sequence[Path] = ()) -> list[Path]:
+    """The ``programs/`` folder of every content root, bundled first."""
+    return [root / PROGRAMS_DIR for root in content_roots(extra)]
+
+
+def program_files(extra: Sequence[Path] = ()) -> list[Path]:
+    """Every program file in use: the bundled ones, then each added content root's."""
+    return [f for folder in program_dirs(extra) for f in program_yaml_under(folder)]
+
+
+def program_yaml_under(folder: Path) -> list[Path]:
+    """The program files in one ``programs/`` folder (and below), sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(f for f in folder.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file())
+
+
+@dataclass(frozen=True)
+class ProgramGate:
+    """A program file that checked clean: its id and the assessment it gates (kept in the
+    content cache beside its full check by ``screener.program.check_program_file``)."""
+
+    filename: str
+    id: str
+    gate: str
+
+
+def program_gates(files: Sequence[Path]) -> list[ProgramGate] | None:
+    """The id and gate of each program file, from the content cache; None when a file
+    has none kept (never checked as it is now, or with problems): then check the files
+    (``screener.program``). A screening of an assessment no program gates learns it
+    here without loading the program models (pydantic)."""
+    found: list[ProgramGate] = []
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        gate = cache_peek(raw, str(path), ProgramGate)
+        if gate is None:
+            return None
+        found.append(gate)
+    return found
 
 
 def _store(entry: Path, payload: bytes) -> None:

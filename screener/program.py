@@ -24,6 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from screener.catalog import program_dirs, program_files, program_yaml_under
 from screener.content import Id, Text
 from screener.errors import ContentError, NotFoundError
 from screener.lint import _at, _duplicates, _from_pydantic
@@ -281,7 +282,7 @@ def check_program_text(text: str, filename: str) -> CheckedProgram:
 def check_program_file(path: Path) -> CheckedProgram:
     """``check_program_text`` of a file, through the content cache (``catalog.cached``):
     a program file checked before is read back, not parsed and validated again."""
-    from screener.catalog import cached
+    from screener.catalog import ProgramGate, cache_peek, cache_put, cached
 
     try:
         raw = path.read_bytes()
@@ -295,7 +296,12 @@ def check_program_file(path: Path) -> CheckedProgram:
         checked = check_program_text("", str(path))
         checked.problems = [Problem(str(path), 1, 1, f"cannot read: {exc.strerror}")]
         return checked
-    return cached(raw, str(path), CheckedProgram, lambda: check_program_text(text, str(path)))
+    checked = cached(raw, str(path), CheckedProgram, lambda: check_program_text(text, str(path)))
+    if not checked.problems and checked.model is not None:
+        gate = ProgramGate(str(path), checked.model.id, checked.model.gate)
+        if cache_peek(raw, str(path), ProgramGate) != gate:
+            cache_put(raw, str(path), gate)
+    return checked
 
 
 def _open_to(move: Move, routes: Sequence[str]) -> list[str]:
@@ -565,24 +571,6 @@ def check_program_references(
 # -- where programs come from -----------------------------------------------------------
 
 
-def program_dirs(extra: Sequence[Path] = ()) -> list[Path]:
-    """The ``programs/`` folder of every content root, bundled first (as ``catalog``)."""
-    from screener.catalog import content_roots
-
-    return [root / PROGRAMS_DIR for root in content_roots(extra)]
-
-
-def _yaml_under(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(f for f in folder.rglob("*") if f.suffix in YAML_SUFFIXES and f.is_file())
-
-
-def program_files(extra: Sequence[Path] = ()) -> list[Path]:
-    """Every program file in use: the bundled ones, then each added content root's."""
-    return [f for folder in program_dirs(extra) for f in _yaml_under(folder)]
-
-
 def is_program_file(path: Path) -> bool:
     """Whether a PROGRAM argument names a YAML file rather than an id."""
     return path.suffix in YAML_SUFFIXES and path.is_file()
@@ -634,7 +622,7 @@ def load_programs(
     problems: list[Problem] = []
     for folder in program_dirs(extra):
         # a later content root may define a program id again: it replaces the earlier one
-        checked, found = check_programs(_yaml_under(folder), assessments, modules)
+        checked, found = check_programs(program_yaml_under(folder), assessments, modules)
         problems += found
         programs.update({c.model.id: c.model for c in checked if c.model is not None})
     if problems:

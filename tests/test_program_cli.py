@@ -852,3 +852,34 @@ def test_record_json_and_hostile_text_shown_as_text(tmp_path: Path) -> None:
     assert "Zed [link=http://x]me[/link]" in page and "[red]now[/red]" in page
     assert "\\x1b[2J" in page
     assert "Evil [bold]Corp[/bold]" in ok("employer", "list").stdout
+
+
+def test_take_reads_which_assessment_a_program_gates_as_its_file_says_now(
+    tmp_path: Path,
+) -> None:
+    """``take`` learns from the content cache that no program gates its assessment, without
+    loading the program models (issue 15); a program file edited to gate it is read
+    again, and its events are stored."""
+    import shutil
+
+    from test_startup_imports import _loaded
+
+    root = tmp_path / "content"
+    shutil.copytree(DATA / "tiny", root)
+    (root / "programs").mkdir()
+    program = root / "programs" / "small.yaml"
+    text = (PILOT / "small.yaml").read_text()
+    program.write_text(text.replace("gate: tiny", "gate: elsewhere"))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("m1: a\nm2: 3\nt1: 5\nt2: 1\ns1: b\n")  # a gap in math: coaching
+    take = ("--content-dir", str(root), "take", "tiny", "--answers", str(answers))
+    ok(*take, "--name", "First")
+    out, loaded = _loaded(*take, "--name", "Second", probe=("screener.program",))
+    assert "Coaching plan" in out and loaded == set()
+    assert stored_events() == []
+    program.write_text(text)  # now it gates tiny
+    ok(*take, "--name", "Third")
+    assert [(e["kind"], e["name"]) for e in stored_events()] == [("coaching", "Third")]
+    _, loaded = _loaded(*take, "--name", "Fourth", probe=("screener.program",))
+    assert loaded == {"screener.program"}  # a program gates it: loaded, its events stored
+    assert [e["name"] for e in stored_events()] == ["Third", "Fourth"]

@@ -482,13 +482,22 @@ def _gating(ctx: typer.Context, assessment_id: str) -> Program | None:
     Read without the content catalog, which ``take`` and ``batch`` have loaded
     already (a second load would cost more than the screening): each program file's
     own rules are checked here, its references to assessments and modules by
-    ``validate`` and the program commands.
+    ``validate`` and the program commands. When the content cache says which
+    assessment each file gates and none is this one, the files are not loaded.
     """
+    from screener.catalog import program_files, program_gates
+
+    files = program_files(settings(ctx).content_dirs)
+    gates = program_gates(files)
+    if gates is not None and all(
+        g.gate != assessment_id for g in {g.id: g for g in gates}.values()
+    ):
+        return None
     from screener.errors import ContentError
-    from screener.program import check_program_file, program_files
+    from screener.program import check_program_file
 
     found: dict[str, Program] = {}
-    for path in program_files(settings(ctx).content_dirs):
+    for path in files:
         checked = check_program_file(path)
         if checked.problems or checked.model is None:
             raise ContentError([str(p) for p in checked.problems] or [f"{path}: not a program"])
