@@ -1,18 +1,18 @@
-"""Pydantic models of the two content formats: assessments and coaching modules.
+"""The content every command works with: assessments and coaching modules as plain,
+frozen classes.
 
-The models only check the shape of one file; rules that look across items,
-forms and files live in ``lint``. Every model forbids unknown fields and is
-strict, so ``cut: "70"`` or ``label: No`` (a YAML boolean) is an error rather
-than a silent conversion.
-
-No ``from __future__ import annotations`` here: pydantic reads these annotations when
-each model is defined, and evaluating them from strings cost a fifth of this
-module's import (every command that reads content pays it).
+A file is checked by the pydantic models of ``screener.contentschema`` (one per
+class here, same name, same fields) and turned into these classes, which is
+what the content cache keeps: a command that reads checked content back, scores
+and renders it never imports pydantic (about a third of a short command's time).
+``model_validate``, ``model_copy``, ``model_dump`` and ``model_json_schema`` keep
+the names of the pydantic API, so a caller need not know which it holds.
 """
 
-from typing import Annotated, Literal
+from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, Self
 
 from screener.errors import NotFoundError
 
@@ -21,105 +21,141 @@ from screener.views import DOMAIN_TITLES as DOMAIN_TITLES
 from screener.views import DOMAINS as DOMAINS
 from screener.views import Domain
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+
+def _dumped(value: Any, exclude_none: bool) -> Any:
+    if isinstance(value, _Content):
+        return value.model_dump(exclude_none=exclude_none)
+    if isinstance(value, list):
+        return [_dumped(v, exclude_none) for v in value]
+    if isinstance(value, dict):
+        return {k: _dumped(v, exclude_none) for k, v in value.items()}
+    return value
 
 
-class _Model(BaseModel):
-    # defer_build: the validators are built when a file is first validated, not at
-    # import; content read back from the cache (``catalog.cached_check``) never needs them
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class _Content:
+    """What every content class shares."""
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        """``data`` (parsed YAML or JSON) checked by this class's pydantic model
+        (``contentschema``): pydantic's ``ValidationError`` when it does not fit."""
+        from screener import contentschema
+
+        model = getattr(contentschema, cls.__name__).model_validate(data)
+        made: Self = contentschema.to_content(model)
+        return made
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of this class's file format (``screener schema``)."""
+        from screener import contentschema
+
+        schema: dict[str, Any] = getattr(contentschema, cls.__name__).model_json_schema()
+        return schema
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:
+        """A copy with the fields in ``update`` changed (not checked again)."""
+        return replace(self, **(update or {}))
+
+    def model_dump(self, *, exclude_none: bool = False) -> dict[str, Any]:
+        """The fields as plain data (nested content as mappings), in field order."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and exclude_none:
+                continue
+            out[f.name] = _dumped(value, exclude_none)
+        return out
 
 
-class Competency(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Competency(_Content):
     """What is scored and compared with a cut."""
 
-    id: Id
-    name: Text
+    id: str
+    name: str
     domain: Domain
-    cut: float = Field(ge=0, le=100, description="POMP (0-100) the score must reach")
-    min_answered: float = Field(
-        0.5, gt=0, le=1, description="share of its items that must be answered to score it"
-    )
-    modules: list[Id] = Field(
-        default_factory=list, description="ids of the coaching modules for a gap here"
-    )
+    cut: float
+    min_answered: float = 0.5
+    modules: list[str] = field(default_factory=list)
     description: str | None = None
 
 
-class _Item(_Model):
-    id: Id
-    competency: Id
-    prompt: Text
-    weight: float = Field(1.0, gt=0)
-    time_limit: int | None = Field(None, gt=0, description="seconds")
-    shuffle: bool | None = Field(
-        None,
-        description="option order: None = automatic (numeric or ordered option sets keep "
-        "their order), false = never shuffle, true = shuffle",
-    )
-    type: Id | None = Field(
-        None, description="the item type it tests, e.g. `fraction-to-decimal`, `cube-net`"
-    )
-    figure: str | None = Field(
-        None, description="a monospaced drawing shown with the prompt, lines of 60 columns at most"
-    )
-    alt: str | None = Field(None, description="the figure's text alternative")
+@dataclass(frozen=True, kw_only=True)
+class _Item(_Content):
+    id: str
+    competency: str
+    prompt: str
+    weight: float = 1.0
+    time_limit: int | None = None
+    shuffle: bool | None = None
+    type: str | None = None
+    figure: str | None = None
+    alt: str | None = None
 
 
-class Option(_Model):
-    id: Id
-    label: Text
+@dataclass(frozen=True, kw_only=True)
+class Option(_Content):
+    id: str
+    label: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class JudgementOption(Option):
     points: float
 
 
+@dataclass(frozen=True, kw_only=True)
 class ChoiceItem(_Item):
     """A keyed question: ``points`` for the key, 0 for any other option."""
 
-    kind: Literal["choice"]
-    options: list[Option] = Field(min_length=2)
-    key: Id
-    points: float = Field(1.0, gt=0)
+    kind: Literal["choice"] = "choice"
+    options: list[Option]
+    key: str
+    points: float = 1.0
 
 
+@dataclass(frozen=True, kw_only=True)
 class JudgementItem(_Item):
     """A situational-judgement question: every option carries its own points."""
 
-    kind: Literal["judgement"]
-    options: list[JudgementOption] = Field(min_length=2)
+    kind: Literal["judgement"] = "judgement"
+    options: list[JudgementOption]
 
 
-class Scale(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Scale(_Content):
     min: int
     max: int
-    labels: dict[int, Text] = Field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
 class LikertItem(_Item):
     """A self-report rating; reverse-keyed items score ``min + max - value``."""
 
-    kind: Literal["likert"]
-    scale: Scale | Id = Field(description="an inline scale or the name of one in `scales`")
+    kind: Literal["likert"] = "likert"
+    scale: Scale | str
     reverse: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
 class NumericItem(_Item):
     """A number to compute: ``points`` when within ``tolerance`` of ``answer``."""
 
-    kind: Literal["numeric"]
+    kind: Literal["numeric"] = "numeric"
     answer: float
-    tolerance: float = Field(0.0, ge=0)
+    tolerance: float = 0.0
     unit: str | None = None
-    points: float = Field(1.0, gt=0)
+    points: float = 1.0
 
 
-Item = Annotated[ChoiceItem | JudgementItem | LikertItem | NumericItem, Field(discriminator="kind")]
+AnyItem = ChoiceItem | JudgementItem | LikertItem | NumericItem
 
 
-class Borderline(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Borderline(_Content):
     """What a score whose interval straddles its cut means (see docs/psychometrics.md).
 
     ``follow_up`` asks the competency's reserve items one at a time until the
@@ -128,47 +164,36 @@ class Borderline(_Model):
     recommended, not required; ``gap`` treats borderline as a gap.
     """
 
-    confidence: float = Field(0.8, gt=0, lt=1, description="coverage of the score interval")
+    confidence: float = 0.8
     action: Literal["follow_up", "recommend", "gap"] = "recommend"
-    max_extra: int = Field(
-        4, ge=0, le=50, description="most reserve items asked per competency (follow_up)"
-    )
+    max_extra: int = 4
 
 
-class Decision(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Decision(_Content):
     """How competency statuses become an outcome."""
 
     rule: Literal["non_compensatory", "compensatory"] = "non_compensatory"
-    overall_cut: float | None = Field(
-        None, ge=0, le=100, description="mean competency POMP needed to pass (compensatory only)"
-    )
-    borderline: Borderline | None = Field(
-        None, description="give each score an interval and a borderline status near the cut"
-    )
+    overall_cut: float | None = None
+    borderline: Borderline | None = None
 
 
-class Assessment(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Assessment(_Content):
     """One screening instrument: competencies, items, parallel forms, decision rule."""
 
-    id: Id
-    title: Text
-    version: Text
-    description: Text
-    minutes: int | None = Field(None, gt=0, description="expected duration shown to candidates")
-    decision: Decision = Decision.model_construct()  # the defaults, without a validator
-    scales: dict[Id, Scale] = Field(default_factory=dict)
-    competencies: list[Competency] = Field(min_length=1)
-    items: list[Item] = Field(min_length=1)
-    forms: dict[Id, list[Id]] | None = Field(
-        None, description="named subsets of item ids; without it one form `A` holds every item"
-    )
-    reserve: list[Id] = Field(
-        default_factory=list,
-        description="item ids in no form, asked one at a time for borderline competencies",
-    )
-    glossary: dict[str, Text] = Field(
-        default_factory=dict, description="shop word -> plain-language meaning"
-    )
+    id: str
+    title: str
+    version: str
+    description: str
+    minutes: int | None = None
+    decision: Decision = field(default_factory=Decision)
+    scales: dict[str, Scale] = field(default_factory=dict)
+    competencies: list[Competency]
+    items: list[AnyItem]
+    forms: dict[str, list[str]] | None = None
+    reserve: list[str] = field(default_factory=list)
+    glossary: dict[str, str] = field(default_factory=dict)
 
     def form_names(self) -> list[str]:
         return list(self.forms) if self.forms else ["A"]
@@ -183,9 +208,7 @@ class Assessment(_Model):
             raise NotFoundError(f"no form {chosen!r} in {self.id} (forms: {', '.join(names)})")
         return chosen
 
-    def form_items(
-        self, form: str | None = None
-    ) -> list[ChoiceItem | JudgementItem | LikertItem | NumericItem]:
+    def form_items(self, form: str | None = None) -> list[AnyItem]:
         """The items of a form in the form's order (the first form when ``None``)."""
         by_id = {item.id: item for item in self.items}
         if not self.forms:
@@ -196,7 +219,7 @@ class Assessment(_Model):
         name = form if form is not None else next(iter(self.forms))
         return [by_id[i] for i in self.forms[name]]
 
-    def reserve_items(self, competency_id: str | None = None) -> "list[AnyItem]":
+    def reserve_items(self, competency_id: str | None = None) -> list[AnyItem]:
         """The reserve items (of one competency), in the order they are asked."""
         by_id = {item.id: item for item in self.items}
         chosen = [by_id[i] for i in self.reserve if i in by_id]
@@ -204,7 +227,7 @@ class Assessment(_Model):
             return chosen
         return [item for item in chosen if item.competency == competency_id]
 
-    def item(self, item_id: str) -> "AnyItem":
+    def item(self, item_id: str) -> AnyItem:
         for candidate in self.items:
             if candidate.id == item_id:
                 return candidate
@@ -220,66 +243,61 @@ class Assessment(_Model):
         return item.scale if isinstance(item.scale, Scale) else self.scales[item.scale]
 
 
-AnyItem = ChoiceItem | JudgementItem | LikertItem | NumericItem
+@dataclass(frozen=True, kw_only=True)
+class ModuleOption(_Content):
+    id: str
+    label: str
+    feedback: str | None = None
 
 
-class ModuleOption(_Model):
-    id: Id
-    label: Text
-    feedback: str | None = Field(None, description="shown at once when this option is chosen")
-
-
-class ModuleQuestion(_Model):
+@dataclass(frozen=True, kw_only=True)
+class ModuleQuestion(_Content):
     """A practice or check question with a keyed answer."""
 
-    id: Id
-    prompt: Text
-    options: list[ModuleOption] = Field(min_length=2)
-    key: Id
-    lesson: Id | None = Field(None, description="the lesson to review when this is missed")
-    types: list[Id] = Field(default_factory=list, description="item types this question practises")
-    figure: str | None = Field(
-        None, description="a monospaced drawing, lines of 60 columns at most"
-    )
-    alt: str | None = Field(None, description="the figure's text alternative")
+    id: str
+    prompt: str
+    options: list[ModuleOption]
+    key: str
+    lesson: str | None = None
+    types: list[str] = field(default_factory=list)
+    figure: str | None = None
+    alt: str | None = None
 
 
-class Lesson(_Model):
-    id: Id
-    title: Text
-    body: Text = Field(description="Markdown")
-    types: list[Id] = Field(default_factory=list, description="item types this lesson teaches")
-    figure: str | None = Field(
-        None, description="a monospaced drawing, lines of 60 columns at most"
-    )
-    alt: str | None = Field(None, description="the figure's text alternative")
+@dataclass(frozen=True, kw_only=True)
+class Lesson(_Content):
+    id: str
+    title: str
+    body: str
+    types: list[str] = field(default_factory=list)
+    figure: str | None = None
+    alt: str | None = None
 
 
-class Example(_Model):
-    title: Text
-    body: Text = Field(description="Markdown: a worked example from the shop floor")
+@dataclass(frozen=True, kw_only=True)
+class Example(_Content):
+    title: str
+    body: str
 
 
-class Check(_Model):
-    pass_mark: float = Field(
-        ge=0, le=100, description="percent of check questions right to complete"
-    )
-    items: list[ModuleQuestion] = Field(min_length=1)
+@dataclass(frozen=True, kw_only=True)
+class Check(_Content):
+    pass_mark: float
+    items: list[ModuleQuestion]
 
 
-class Module(_Model):
+@dataclass(frozen=True, kw_only=True)
+class Module(_Content):
     """A short Bridging Competency Gaps coaching module."""
 
-    id: Id
-    title: Text
-    summary: Text
-    competencies: list[Id] = Field(description="competency ids this module coaches")
-    minutes: int = Field(gt=0)
-    objectives: list[Text] = Field(min_length=1)
-    lessons: list[Lesson] = Field(min_length=1)
-    examples: list[Example] = Field(default_factory=list)
-    practice: list[ModuleQuestion] = Field(default_factory=list)
+    id: str
+    title: str
+    summary: str
+    competencies: list[str]
+    minutes: int
+    objectives: list[str]
+    lessons: list[Lesson]
+    examples: list[Example] = field(default_factory=list)
+    practice: list[ModuleQuestion] = field(default_factory=list)
     check: Check
-    glossary: dict[str, Text] = Field(
-        default_factory=dict, description="shop word -> plain-language meaning"
-    )
+    glossary: dict[str, str] = field(default_factory=dict)

@@ -11,9 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from screener.content import (
     Assessment,
@@ -26,8 +24,11 @@ from screener.content import (
 )
 from screener.yamlsource import Parsed, Path_, Problem, parse
 
+if TYPE_CHECKING:  # pydantic is imported only to check a file (contentschema)
+    from pydantic import ValidationError
+
 Kind = Literal["assessment", "module"]
-MODELS: dict[Kind, type[BaseModel]] = {"assessment": Assessment, "module": Module}
+MODELS: dict[Kind, type[Assessment | Module]] = {"assessment": Assessment, "module": Module}
 
 
 @dataclass
@@ -77,8 +78,10 @@ def check_text(text: str, filename: str, kind: Kind | None = None) -> Checked:
     if parsed.problems:
         # duplicate keys: the data is not what the author wrote, so stop at the YAML level
         return result
+    from pydantic import ValidationError
+
     try:
-        model = MODELS[kind].model_validate(parsed.value)
+        model = MODELS[kind].model_validate(parsed.value)  # contentschema's model, then plain
     except ValidationError as exc:
         result.problems.extend(_from_pydantic(exc, parsed, filename))
         return result
@@ -634,7 +637,15 @@ def _shop_pattern(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])({SHOP_WORDS[word]})(?![\w-])", flags)
 
 
-_SHOP_PATTERNS = {word: _shop_pattern(word) for word in SHOP_WORDS}
+_SHOP_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _shop_patterns() -> dict[str, re.Pattern[str]]:
+    """Every shop word's pattern, compiled when a file is first linted (not at import:
+    a command that reads checked content from the cache never needs them)."""
+    if not _SHOP_PATTERNS:
+        _SHOP_PATTERNS.update({word: _shop_pattern(word) for word in SHOP_WORDS})
+    return _SHOP_PATTERNS
 
 
 def glossary_covers(glossary: Iterable[str], word: str) -> bool:
@@ -712,7 +723,7 @@ def lint_shop_words(
         candidate_text(model),
         key=lambda part: (parsed.mark(part[0]).line, parsed.mark(part[0]).col),
     )
-    for word, pattern in _SHOP_PATTERNS.items():
+    for word, pattern in _shop_patterns().items():
         if glossary_covers(model.glossary, word):
             continue
         for path, value in parts:

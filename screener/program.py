@@ -25,7 +25,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from screener.catalog import program_dirs, program_files, program_yaml_under
-from screener.content import Id, Text
+from screener.contentschema import Id, Text
 from screener.errors import ContentError, NotFoundError
 from screener.lint import _at, _duplicates, _from_pydantic
 from screener.yamlsource import Parsed, Path_, Problem, parse

@@ -1,0 +1,126 @@
+"""The plain content classes (``screener.content``) and the pydantic models that check a
+file (``screener.contentschema``) agree: the same classes, fields, order and defaults,
+and a checked file gives the same data through either (issue 15: commands that read
+checked content from the cache do not import pydantic)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from helpers import DATA, ROOT
+from pydantic import BaseModel
+
+from screener import content, contentschema
+from screener.catalog import load_catalog, yaml_files
+from screener.yamlsource import parse
+
+
+def _plain_classes() -> dict[str, type[Any]]:
+    return {
+        name: value
+        for name, value in vars(content).items()
+        if isinstance(value, type)
+        and issubclass(value, content._Content)
+        and value is not content._Content
+    }
+
+
+def _schema_classes() -> dict[str, type[BaseModel]]:
+    return {
+        name: value
+        for name, value in vars(contentschema).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value is not BaseModel
+        and value is not contentschema._Model
+    }
+
+
+def test_every_class_has_its_model_with_the_same_fields_and_defaults() -> None:
+    plain, schema = _plain_classes(), _schema_classes()
+    assert plain.keys() == schema.keys()
+    for name, cls in plain.items():
+        model = schema[name]
+        fields = dataclasses.fields(cls)
+        assert [f.name for f in fields] == list(model.model_fields), name
+        for f in fields:
+            info = model.model_fields[f.name]
+            if info.is_required():
+                # a kind tag is the only field with a default here that pydantic requires
+                assert f.name == "kind" or (
+                    f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                ), (name, f.name)
+                continue
+            if f.default_factory is not dataclasses.MISSING:
+                mine = f.default_factory()
+            else:
+                mine = f.default
+            theirs = contentschema.to_content(info.get_default(call_default_factory=True))
+            assert mine == theirs, (name, f.name)
+        assert cls.__doc__ == model.__doc__ or model.__doc__ is None or name.startswith("_")
+
+
+def _content_files() -> list[Any]:
+    files = [*yaml_files(ROOT, bundled_layout=True), *yaml_files(DATA / "tiny")]
+    files += yaml_files(DATA / "bfi")
+    return files
+
+
+@pytest.mark.parametrize("path", _content_files(), ids=lambda p: p.name)
+def test_a_checked_file_gives_the_same_data_through_either(path: Any) -> None:
+    data = parse(path.read_text(encoding="utf-8"), str(path)).value
+    kind = "Module" if "lessons" in data else "Assessment"
+    model = getattr(contentschema, kind).model_validate(data)
+    plain = getattr(content, kind).model_validate(data)
+    assert type(plain) is getattr(content, kind)
+    assert plain.model_dump() == model.model_dump()
+    assert plain.model_dump(exclude_none=True) == model.model_dump(exclude_none=True)
+    assert type(plain).model_validate(plain.model_dump()) == plain  # and back
+
+
+def test_the_bundled_catalog_holds_plain_classes_only() -> None:
+    catalog = load_catalog()
+
+    def walk(value: Any) -> None:
+        assert not isinstance(value, BaseModel), type(value)
+        if isinstance(value, content._Content):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    for model in [*catalog.assessments.values(), *catalog.modules.values()]:
+        assert isinstance(model, content.Assessment | content.Module)
+        walk(model)
+
+
+def test_copies_and_frozen_fields() -> None:
+    rule = content.Decision()
+    changed = rule.model_copy(update={"borderline": content.Borderline(action="gap")})
+    assert rule.borderline is None and changed.borderline == content.Borderline(action="gap")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.rule = "compensatory"  # type: ignore[misc]
+
+
+def test_reading_checked_content_imports_no_pydantic() -> None:
+    code = (
+        "import sys\n"
+        "from screener.catalog import load_catalog\n"
+        "load_catalog()  # from the cache, warmed by this run's earlier tests\n"
+        "a = load_catalog().assessments['wblc-screening']\n"
+        "assert a.form_items('A')\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert warm.returncode == 0, warm.stderr
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "False"
