@@ -11,8 +11,10 @@ the names of the pydantic API, so a caller need not know which it holds.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal, Self
+from importlib import import_module
+from typing import Any, ClassVar, Literal, Self
 
 from screener.errors import NotFoundError
 
@@ -34,24 +36,28 @@ def _dumped(value: Any, exclude_none: bool) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class _Content:
-    """What every content class shares."""
+    """What every content class shares (also the program classes, ``screener.program``)."""
+
+    #: The module of the pydantic model of each class: the same name there.
+    _SCHEMA: ClassVar[str] = "screener.contentschema"
+
+    @classmethod
+    def _model(cls) -> Any:
+        return getattr(import_module(cls._SCHEMA), cls.__name__)
 
     @classmethod
     def model_validate(cls, data: Any) -> Self:
         """``data`` (parsed YAML or JSON) checked by this class's pydantic model
         (``contentschema``): pydantic's ``ValidationError`` when it does not fit."""
-        from screener import contentschema
+        from screener.contentschema import to_plain
 
-        model = getattr(contentschema, cls.__name__).model_validate(data)
-        made: Self = contentschema.to_content(model)
+        made: Self = to_plain(cls._model().model_validate(data), sys.modules[cls.__module__])
         return made
 
     @classmethod
     def model_json_schema(cls) -> dict[str, Any]:
         """The JSON Schema of this class's file format (``screener schema``)."""
-        from screener import contentschema
-
-        schema: dict[str, Any] = getattr(contentschema, cls.__name__).model_json_schema()
+        schema: dict[str, Any] = cls._model().model_json_schema()
         return schema
 
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Self:

@@ -16,6 +16,7 @@ No ``from __future__ import annotations`` here: pydantic reads these annotations
 each model is defined, and evaluating them from strings costs more.
 """
 
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -237,15 +238,22 @@ class Module(_Model):
 
 
 def to_content(value: Any) -> Any:
-    """A validated model (or a list or mapping of them) as ``screener.content``'s plain
+    """A checked model (or a list or mapping of them) as ``screener.content``'s plain
     classes, field for field."""
-    if isinstance(value, BaseModel):
-        from screener import content
+    from screener import content
 
-        plain = getattr(content, type(value).__name__)
-        return plain(**{name: to_content(getattr(value, name)) for name in type(value).model_fields})
+    return to_plain(value, content)
+
+
+def to_plain(value: Any, into: ModuleType) -> Any:
+    """``value`` with every model in it made the class of the same name in ``into``."""
+    if isinstance(value, BaseModel):
+        plain = getattr(into, type(value).__name__)
+        return plain(
+            **{name: to_plain(getattr(value, name), into) for name in type(value).model_fields}
+        )
     if isinstance(value, list):
-        return [to_content(v) for v in value]
+        return [to_plain(v, into) for v in value]
     if isinstance(value, dict):
-        return {k: to_content(v) for k, v in value.items()}
+        return {k: to_plain(v, into) for k, v in value.items()}
     return value

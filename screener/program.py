@@ -9,23 +9,22 @@ describes the format.
 
 Loading follows the assessments (``screener.lint``): the YAML is read by
 ``screener.yamlsource`` with line numbers, the shape is checked by the strict
-pydantic models below, and the rules that look across stages, moves and routes
-are written out in ``lint_program``; every fault is a ``file:line:col: message``
-problem. Nothing here touches the store.
+pydantic models of ``screener.programschema`` and turned into the plain classes
+below (what the content cache keeps and the commands use), and the rules that
+look across stages, moves and routes are written out in ``lint_program``; every
+fault is a ``file:line:col: message`` problem. Nothing here touches the store.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import ClassVar, Literal
 
 from screener.catalog import program_dirs, program_files, program_yaml_under
-from screener.contentschema import Id, Text
+from screener.content import _Content
 from screener.errors import ContentError, NotFoundError
 from screener.lint import _at, _duplicates, _from_pydantic
 from screener.yamlsource import Parsed, Path_, Problem, parse
@@ -40,151 +39,137 @@ StageKind = Literal[
 TERMINAL_KINDS: frozenset[str] = frozenset({"completed", "left"})
 
 
-class _Model(BaseModel):
-    # the same settings as screener.content: unknown fields and silent conversions refused
-    # defer_build as there: validators built on first validation, not at import
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+@dataclass(frozen=True, kw_only=True)
+class _Model(_Content):
+    _SCHEMA: ClassVar[str] = "screener.programschema"
 
 
+@dataclass(frozen=True, kw_only=True)
 class Range(_Model):
     """A span such as 40-50 hours or 3-4 months."""
 
-    min: float = Field(gt=0)
-    max: float = Field(gt=0)
+    min: float
+    max: float
 
 
+@dataclass(frozen=True, kw_only=True)
 class ElearningModule(_Model):
-    id: Id
-    title: Text
-    hours: float = Field(gt=0)
+    id: str
+    title: str
+    hours: float
 
 
+@dataclass(frozen=True, kw_only=True)
 class Elearning(_Model):
     """Self-paced online modules of basic technical knowledge."""
 
-    kind: Literal["elearning"]
-    id: Id
-    name: Text
+    kind: Literal["elearning"] = "elearning"
+    id: str
+    name: str
     description: str | None = None
-    weeks: float = Field(gt=0, description="about how long the modules take")
-    hours: Range = Field(description="total hours; the modules' hours must add up within it")
-    modules: list[ElearningModule] = Field(min_length=1)
+    weeks: float
+    hours: Range
+    modules: list[ElearningModule]
 
 
+@dataclass(frozen=True, kw_only=True)
 class ShopSession(_Model):
     """An in-person practical session in a training shop."""
 
-    kind: Literal["shop_session"]
-    id: Id
-    name: Text
+    kind: Literal["shop_session"] = "shop_session"
+    id: str
+    name: str
     description: str | None = None
-    days: int = Field(gt=0)
+    days: int
 
 
+@dataclass(frozen=True, kw_only=True)
 class ShopFloor(_Model):
     """Learning on the employer's shop floor with a trainer."""
 
-    kind: Literal["shop_floor"]
-    id: Id
-    name: Text
+    kind: Literal["shop_floor"] = "shop_floor"
+    id: str
+    name: str
     description: str | None = None
     months: Range
-    trainer: Text = Field(description="who trains, e.g. an employer-provided trainer")
+    trainer: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class Certification(_Model):
     """The industry certification that ends the core program."""
 
-    kind: Literal["certification"]
-    id: Id
-    name: Text
+    kind: Literal["certification"] = "certification"
+    id: str
+    name: str
     description: str | None = None
-    certificate: Text = Field(description="the certificate's name")
+    certificate: str
 
 
-Component = Annotated[
-    Elearning | ShopSession | ShopFloor | Certification, Field(discriminator="kind")
-]
+Component = Elearning | ShopSession | ShopFloor | Certification
 
 
+@dataclass(frozen=True, kw_only=True)
 class Move(_Model):
     """An event that moves a person from the stage it is listed under to ``to``."""
 
-    event: Id = Field(description="the event kind, e.g. `hired`")
-    to: Id = Field(description="the stage the person moves to")
-    routes: list[Id] | None = Field(
-        None, description="the entry routes this move is open to; every route when left out"
-    )
-    needs_employer: bool = Field(False, description="the event must name an employer")
-    takes_seat: bool = Field(
-        False, description="the named employer's seat is taken by the person (a hire)"
-    )
+    event: str
+    to: str
+    routes: list[str] | None = None
+    needs_employer: bool = False
+    takes_seat: bool = False
     description: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Stage(_Model):
     """Where a person can be."""
 
-    id: Id
-    name: Text
-    kind: StageKind = Field(
-        description="screening, coaching, waiting (for an employer), interview, core (a "
-        "component of the core program), track (the e-learning-only track), completed or "
-        "left (both end the program: no moves)"
-    )
-    component: Id | None = Field(
-        None, description="the component this stage is (core and track stages)"
-    )
+    id: str
+    name: str
+    kind: StageKind
+    component: str | None = None
     description: str | None = None
-    moves: list[Move] = Field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Route(_Model):
     """A way into the program, e.g. new candidates or employees nominated by their employer."""
 
-    id: Id
-    name: Text
+    id: str
+    name: str
     description: str | None = None
-    skips: list[Id] = Field(
-        default_factory=list, description="stages people on this route never pass through"
-    )
-    leaves_out_modules: list[Id] = Field(
-        default_factory=list,
-        description="coaching modules left out of this route's plans (e.g. interviewing)",
-    )
+    skips: list[str] = field(default_factory=list)
+    leaves_out_modules: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
 class Automatic(_Model):
     """The event kinds screener records by itself."""
 
-    screening_pass: Id = Field(description="recorded when the gate screening is passed")
-    screening_coaching: Id = Field(description="recorded when the screening finds gaps")
-    plan_done: Id = Field(description="recorded when every module of the plan is completed")
-    waiting_offer: Id = Field(
-        description="recorded when someone has waited for an employer longer than waiting_days"
-    )
+    screening_pass: str
+    screening_coaching: str
+    plan_done: str
+    waiting_offer: str
 
 
+@dataclass(frozen=True, kw_only=True)
 class Program(_Model):
     """A work-based learning program around a gate screening."""
 
-    id: Id
-    title: Text
-    version: Text
-    description: Text
-    gate: Id = Field(description="the assessment whose outcome moves people in")
-    start: Id = Field(description="the stage everyone starts in")
-    waiting_days: int = Field(
-        gt=0,
-        description="days someone may wait for an employer before the waiting offer is made",
-    )
+    id: str
+    title: str
+    version: str
+    description: str
+    gate: str
+    start: str
+    waiting_days: int
     automatic: Automatic
-    routes: list[Route] = Field(min_length=1, description="the first is the default route")
-    components: list[Component] = Field(default_factory=list)
-    stages: list[Stage] = Field(min_length=1)
-    funnel: list[Id] = Field(
-        min_length=1, description="the stages of the main line, in order, for conversion rates"
-    )
+    routes: list[Route]
+    components: list[Component] = field(default_factory=list)
+    stages: list[Stage]
+    funnel: list[str]
 
     # -- lookups ----------------------------------------------------------------
 
@@ -269,8 +254,10 @@ def check_program_text(text: str, filename: str) -> CheckedProgram:
         return result
     if parsed.problems:
         return result  # duplicate keys: the data is not what the author wrote
+    from pydantic import ValidationError
+
     try:
-        model = Program.model_validate(parsed.value)
+        model = Program.model_validate(parsed.value)  # programschema's model, then plain
     except ValidationError as exc:
         result.problems.extend(_from_pydantic(exc, parsed, filename))
         return result
@@ -509,7 +496,7 @@ def _lint_reach(p: Program, parsed: Parsed, filename: str) -> list[Problem]:
     for n, route in enumerate(p.routes):
         if not any(p.stage(s).kind == "completed" for s in reached[route.id]):
             at(("routes", n, "id"), f"route '{route.id}' can never reach a completed stage")
-    for field_name, kind in p.automatic:
+    for field_name, kind in p.automatic.model_dump().items():
         if kind not in event_kinds:
             at(
                 ("automatic", field_name),

@@ -1,47 +1,56 @@
-"""The plain content classes (``screener.content``) and the pydantic models that check a
-file (``screener.contentschema``) agree: the same classes, fields, order and defaults,
-and a checked file gives the same data through either (issue 15: commands that read
-checked content from the cache do not import pydantic)."""
+"""The plain content classes (``screener.content``, ``screener.program``) and the pydantic
+models that check a file (``screener.contentschema``, ``screener.programschema``) agree:
+the same classes, fields, order and defaults, and a checked file gives the same data
+through either (issue 15: commands that read checked content from the cache do not
+import pydantic)."""
 
 from __future__ import annotations
 
 import dataclasses
 import subprocess
 import sys
+from types import ModuleType
 from typing import Any
 
 import pytest
 from helpers import DATA, ROOT
 from pydantic import BaseModel
 
-from screener import content, contentschema
+from screener import content, contentschema, program, programschema
 from screener.catalog import load_catalog, yaml_files
 from screener.yamlsource import parse
 
+PAIRS = [(content, contentschema), (program, programschema)]
 
-def _plain_classes() -> dict[str, type[Any]]:
+
+def _plain_classes(module: ModuleType) -> dict[str, type[Any]]:
     return {
         name: value
-        for name, value in vars(content).items()
+        for name, value in vars(module).items()
         if isinstance(value, type)
         and issubclass(value, content._Content)
-        and value is not content._Content
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
     }
 
 
-def _schema_classes() -> dict[str, type[BaseModel]]:
+def _schema_classes(module: ModuleType) -> dict[str, type[BaseModel]]:
     return {
         name: value
-        for name, value in vars(contentschema).items()
+        for name, value in vars(module).items()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
-        and value is not BaseModel
-        and value is not contentschema._Model
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
     }
 
 
-def test_every_class_has_its_model_with_the_same_fields_and_defaults() -> None:
-    plain, schema = _plain_classes(), _schema_classes()
+@pytest.mark.parametrize(("plain_module", "schema_module"), PAIRS, ids=["content", "program"])
+def test_every_class_has_its_model_with_the_same_fields_and_defaults(
+    plain_module: ModuleType, schema_module: ModuleType
+) -> None:
+    plain, schema = _plain_classes(plain_module), _schema_classes(schema_module)
+    assert len(plain) > 10
     assert plain.keys() == schema.keys()
     for name, cls in plain.items():
         model = schema[name]
@@ -59,9 +68,11 @@ def test_every_class_has_its_model_with_the_same_fields_and_defaults() -> None:
                 mine = f.default_factory()
             else:
                 mine = f.default
-            theirs = contentschema.to_content(info.get_default(call_default_factory=True))
+            theirs = contentschema.to_plain(
+                info.get_default(call_default_factory=True), plain_module
+            )
             assert mine == theirs, (name, f.name)
-        assert cls.__doc__ == model.__doc__ or model.__doc__ is None or name.startswith("_")
+        assert cls.__doc__ == model.__doc__ or model.__doc__ is None
 
 
 def _content_files() -> list[Any]:
@@ -100,6 +111,22 @@ def test_the_bundled_catalog_holds_plain_classes_only() -> None:
     for model in [*catalog.assessments.values(), *catalog.modules.values()]:
         assert isinstance(model, content.Assessment | content.Module)
         walk(model)
+    for path in program.program_files():
+        checked = program.check_program_file(path)
+        assert isinstance(checked.model, program.Program)
+        walk(checked.model)
+
+
+@pytest.mark.parametrize(
+    "path", [*program.program_files(), DATA / "program" / "small.yaml"], ids=lambda p: p.name
+)
+def test_a_checked_program_gives_the_same_data_through_either(path: Any) -> None:
+    data = parse(path.read_text(encoding="utf-8"), str(path)).value
+    model = programschema.Program.model_validate(data)
+    plain = program.Program.model_validate(data)
+    assert type(plain) is program.Program
+    assert plain.model_dump() == model.model_dump()
+    assert program.Program.model_validate(plain.model_dump()) == plain
 
 
 def test_copies_and_frozen_fields() -> None:
@@ -117,6 +144,8 @@ def test_reading_checked_content_imports_no_pydantic() -> None:
         "load_catalog()  # from the cache, warmed by this run's earlier tests\n"
         "a = load_catalog().assessments['wblc-screening']\n"
         "assert a.form_items('A')\n"
+        "from screener.program import check_program_file, program_files\n"
+        "assert [check_program_file(f).model.gate for f in program_files()]\n"
         "print('pydantic' in sys.modules)\n"
     )
     warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
