@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from screener.catalog import program_dirs, program_files, program_yaml_under
-from screener.content import _Content
+from screener.content import _Content, many
 from screener.errors import ContentError, NotFoundError
 from screener.lint import _at, _duplicates, _from_pydantic
 from screener.yamlsource import Parsed, Path_, Problem, parse
@@ -39,12 +39,10 @@ StageKind = Literal[
 TERMINAL_KINDS: frozenset[str] = frozenset({"completed", "left"})
 
 
-@dataclass(frozen=True, kw_only=True)
 class _Model(_Content):
     _SCHEMA: ClassVar[str] = "screener.programschema"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Range(_Model):
     """A span such as 40-50 hours or 3-4 months."""
 
@@ -52,14 +50,12 @@ class Range(_Model):
     max: float
 
 
-@dataclass(frozen=True, kw_only=True)
 class ElearningModule(_Model):
     id: str
     title: str
     hours: float
 
 
-@dataclass(frozen=True, kw_only=True)
 class Elearning(_Model):
     """Self-paced online modules of basic technical knowledge."""
 
@@ -72,7 +68,6 @@ class Elearning(_Model):
     modules: list[ElearningModule]
 
 
-@dataclass(frozen=True, kw_only=True)
 class ShopSession(_Model):
     """An in-person practical session in a training shop."""
 
@@ -83,7 +78,6 @@ class ShopSession(_Model):
     days: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class ShopFloor(_Model):
     """Learning on the employer's shop floor with a trainer."""
 
@@ -95,7 +89,6 @@ class ShopFloor(_Model):
     trainer: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class Certification(_Model):
     """The industry certification that ends the core program."""
 
@@ -109,7 +102,6 @@ class Certification(_Model):
 Component = Elearning | ShopSession | ShopFloor | Certification
 
 
-@dataclass(frozen=True, kw_only=True)
 class Move(_Model):
     """An event that moves a person from the stage it is listed under to ``to``."""
 
@@ -121,7 +113,6 @@ class Move(_Model):
     description: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Stage(_Model):
     """Where a person can be."""
 
@@ -130,21 +121,19 @@ class Stage(_Model):
     kind: StageKind
     component: str | None = None
     description: str | None = None
-    moves: list[Move] = field(default_factory=list)
+    moves: list[Move] = many(list)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Route(_Model):
     """A way into the program, e.g. new candidates or employees nominated by their employer."""
 
     id: str
     name: str
     description: str | None = None
-    skips: list[str] = field(default_factory=list)
-    leaves_out_modules: list[str] = field(default_factory=list)
+    skips: list[str] = many(list)
+    leaves_out_modules: list[str] = many(list)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Automatic(_Model):
     """The event kinds screener records by itself."""
 
@@ -154,7 +143,6 @@ class Automatic(_Model):
     waiting_offer: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class Program(_Model):
     """A work-based learning program around a gate screening."""
 
@@ -167,7 +155,7 @@ class Program(_Model):
     waiting_days: int
     automatic: Automatic
     routes: list[Route]
-    components: list[Component] = field(default_factory=list)
+    components: list[Component] = many(list)
     stages: list[Stage]
     funnel: list[str]
 

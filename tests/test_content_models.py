@@ -54,24 +54,19 @@ def test_every_class_has_its_model_with_the_same_fields_and_defaults(
     assert plain.keys() == schema.keys()
     for name, cls in plain.items():
         model = schema[name]
-        fields = dataclasses.fields(cls)
-        assert [f.name for f in fields] == list(model.model_fields), name
-        for f in fields:
-            info = model.model_fields[f.name]
+        assert list(cls._FIELDS) == list(model.model_fields), name
+        for field_name in cls._FIELDS:
+            info = model.model_fields[field_name]
+            default = cls._DEFAULTS.get(field_name, content._MISSING)
             if info.is_required():
                 # a kind tag is the only field with a default here that pydantic requires
-                assert f.name == "kind" or (
-                    f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-                ), (name, f.name)
+                assert field_name == "kind" or default is content._MISSING, (name, field_name)
                 continue
-            if f.default_factory is not dataclasses.MISSING:
-                mine = f.default_factory()
-            else:
-                mine = f.default
+            mine = default.make() if isinstance(default, content._Factory) else default
             theirs = contentschema.to_plain(
                 info.get_default(call_default_factory=True), plain_module
             )
-            assert mine == theirs, (name, f.name)
+            assert mine == theirs, (name, field_name)
         assert cls.__doc__ == model.__doc__ or model.__doc__ is None
 
 
@@ -99,8 +94,8 @@ def test_the_bundled_catalog_holds_plain_classes_only() -> None:
     def walk(value: Any) -> None:
         assert not isinstance(value, BaseModel), type(value)
         if isinstance(value, content._Content):
-            for f in dataclasses.fields(value):
-                walk(getattr(value, f.name))
+            for field_name in value._FIELDS:
+                walk(getattr(value, field_name))
         elif isinstance(value, list | tuple):
             for v in value:
                 walk(v)
@@ -129,12 +124,42 @@ def test_a_checked_program_gives_the_same_data_through_either(path: Any) -> None
     assert program.Program.model_validate(plain.model_dump()) == plain
 
 
-def test_copies_and_frozen_fields() -> None:
+def test_construction_copies_equality_and_frozen_fields() -> None:
     rule = content.Decision()
+    assert rule == content.Decision(rule="non_compensatory", overall_cut=None, borderline=None)
     changed = rule.model_copy(update={"borderline": content.Borderline(action="gap")})
     assert rule.borderline is None and changed.borderline == content.Borderline(action="gap")
+    assert changed != rule and hash(changed) != hash(rule)
+    assert hash(rule) == hash(content.Decision())
+    assert repr(changed) == (
+        "Decision(rule='non_compensatory', overall_cut=None, "
+        "borderline=Borderline(confidence=0.8, action='gap', max_extra=4))"
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         rule.rule = "compensatory"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del rule.rule  # type: ignore[misc]
+    with pytest.raises(TypeError, match="missing field 'cut'"):
+        content.Competency(id="c", name="C", domain="cognitive")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unknown field 'colour'"):
+        content.Option(id="o", label="O", colour="red")  # type: ignore[call-arg]
+    # a default made anew for each object; a subclass's fields after its parents'
+    one = content.Competency(id="a", name="A", domain="cognitive", cut=50)
+    two = content.Competency(id="b", name="B", domain="cognitive", cut=50)
+    assert one.modules == [] and one.modules is not two.modules
+    assert content.JudgementOption._FIELDS == ("id", "label", "points")
+    assert content.ChoiceItem._FIELDS[:3] == ("id", "competency", "prompt")
+    assert "_SCHEMA" not in content.ChoiceItem._FIELDS
+
+
+def test_pickled_objects_come_back_equal() -> None:
+    import pickle
+
+    catalog = load_catalog()
+    for model in [*catalog.assessments.values(), *catalog.modules.values()]:
+        again = pickle.loads(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == model and again is not model
+        assert again.model_dump() == model.model_dump()
 
 
 def test_reading_checked_content_imports_no_pydantic() -> None:

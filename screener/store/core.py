@@ -53,19 +53,11 @@ from screener.store.records import (
     AttemptStream,
     AuditEvent,
     Candidate,
-    CompactResult,
-    Erasure,
     Layout,
     NameConflict,
-    NewAttempt,
     PartData,
     Progress,
-    RestoreCounts,
-    SaveResult,
-    StoreDump,
-    StoreInfo,
     StreamKey,
-    StreamPart,
     Who,
     attempt_fields,
     candidate_key,
@@ -97,6 +89,17 @@ if TYPE_CHECKING:
     from screener.scoring import Answer, Scorecard
     from screener.store.bulk import ScoredBatch
     from screener.store.interface import ResultsStore
+    from screener.store.summaries import (
+        CompactResult,
+        Erasure,
+        NewAttempt,
+        RestoreCounts,
+        SaveResult,
+        StoreDump,
+        StoreInfo,
+        StreamPart,
+    )
+
 
 #: Environment variables that override the archive's sizes (tests use small ones).
 LIVE_LIMIT_ENV = "SCREENER_LIVE_LIMIT"
@@ -332,6 +335,8 @@ class Store:
             exists = self.path.is_file()
             record = tx.archive.record
             folder = self.archive_path
+            from screener.store.summaries import StoreInfo
+
             return StoreInfo(
                 path=str(self.path),
                 exists=exists,
@@ -617,6 +622,8 @@ class Store:
         command: str | None = None,
     ) -> AttemptRecord:
         """Store one scored attempt (or return the stored one with the same ``key``)."""
+        from screener.store.summaries import NewAttempt
+
         row = NewAttempt(
             candidate_id,
             layout,
@@ -710,6 +717,8 @@ class Store:
                 tx.append("attempts", docs)
                 if command is not None:
                     self._audit(tx, "attempts.saved", command, count=len(docs), when=now)
+            from screener.store.summaries import SaveResult
+
             return SaveResult(stored=len(docs), skipped=skipped, attempt_ids=tuple(out))
 
     def save_scored_batch(self, batch: ScoredBatch, *, command: str | None = None) -> SaveResult:
@@ -820,6 +829,8 @@ class Store:
                 tx.append("attempts", docs)
             if m and command is not None:
                 self._audit(tx, "attempts.saved", command, count=m, when=now)
+            from screener.store.summaries import SaveResult
+
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     def start_attempt(
@@ -1252,6 +1263,8 @@ class Store:
             progress = [d for d in tx.docs("progress").values() if d["cand"] == candidate_id]
             events = [d for d in tx.docs("audit").values() if names_them(d)]
             program = sum(1 for d in tx.docs("events").values() if d["person"] == candidate_id)
+            from screener.store.summaries import Erasure
+
             erasure = Erasure(
                 candidate_id,
                 name,
@@ -1407,6 +1420,8 @@ class Store:
         small segments into full ones and rebuild any damaged segment index. Atomic
         like every write: a crash leaves the database as before or as after."""
         if not self.exists():  # nothing to compact: create nothing
+            from screener.store.summaries import CompactResult
+
             return CompactResult(0, 0, 0, 0)
         with self._open(write=True) as tx:
             before = len(tx.segments)
@@ -1442,6 +1457,8 @@ class Store:
                 self._audit(tx, "db.compacted", command, count=moved)
             if tx.dropped or tx.written:
                 tx.buffer.dirty = True
+            from screener.store.summaries import CompactResult
+
             return CompactResult(before, len(tx.segments), moved, len(tx.dropped))
 
     # -- copying between stores (issue 16: ``screener db copy``) ----------------------
@@ -1475,6 +1492,8 @@ class Store:
         except BaseException:
             txn.close()
             raise
+        from screener.store.summaries import StoreDump
+
         return StoreDump(
             secret=secret,
             candidates=_Snapshot(txn).candidates(),
@@ -1716,6 +1735,8 @@ def _eager_part(rows: list[tuple[StreamKey, Doc]], people: Mapping[str, Doc]) ->
     def key_at(at: int, doc: Mapping[str, Any]) -> StreamKey:
         return keys[at]
 
+    from screener.store.summaries import StreamPart
+
     return StreamPart(
         rows[0][0], len(rows), firsts, lambda: (docs, names, contacts, key_at), last=keys[-1]
     )
@@ -1774,6 +1795,8 @@ def _segment_parts(
             first, count = (segment.first, r, 0), sum(t[1] for t in kept)
         assert archive is not None
         last = (segment.last, r, segment.attempts)  # no attempt of it comes later
+        from screener.store.summaries import StreamPart
+
         parts.append(StreamPart(first, count, firsts, _lazy(archive, segment, r, match), last))
     return parts, archive
 
@@ -2017,6 +2040,8 @@ class _Restore:
         ):
             if docs:
                 tx.append(name, docs)
+        from screener.store.summaries import RestoreCounts
+
         return RestoreCounts(
             candidates=len(self.people),
             attempts=self.attempt_count,
