@@ -156,8 +156,8 @@ class _ReadOptions:
     contact_columns: tuple[str, ...] | None
 
 
-def _read_file(options: _ReadOptions, *, split: bool = True) -> Table:
-    """The batch file's table (one reader for both ``screen_file`` and ``read_ahead``)."""
+def _read_file(options: _ReadOptions, *, ahead: Forked | None = None) -> Table:
+    """The batch file's table (``ahead``: a child reading its second half already)."""
     from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_table
 
     map_file = options.map_file
@@ -168,7 +168,22 @@ def _read_file(options: _ReadOptions, *, split: bool = True) -> Table:
         mapping=read_mapping(map_file) if map_file is not None else None,
         contact_columns=options.contact_columns,
         leave_out=FORM_TOOL_HEADERS,
-        split=split,
+        ahead=ahead,
+    )
+
+
+def _second_half(options: _ReadOptions) -> object:
+    """In ``read_ahead``'s child: the second half of the file's rows (``importing``)."""
+    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_second_half
+
+    map_file = options.map_file
+    return read_second_half(
+        options.file,
+        id_column=options.id_column,
+        name_column=options.name_column,
+        mapping=read_mapping(map_file) if map_file is not None else None,
+        contact_columns=options.contact_columns,
+        leave_out=FORM_TOOL_HEADERS,
     )
 
 
@@ -180,29 +195,30 @@ _AHEAD_MAX = 12 << 20
 
 
 class ReadAhead:
-    """A batch file being read by a forked child (``read_ahead``) while this process
-    loads the assessment, the store and numpy: a third of a 100k-row batch's start-up
-    done on the other core. Its table is taken once, by ``screen_file``; a child that
-    failed (a file it cannot read) leaves the reading to ``screen_file``, which then
-    reports what is wrong as it always does."""
+    """A batch file's second half being read by a forked child (``read_ahead``) while
+    this process loads the assessment, the store and numpy, then reads the first half
+    (``take``): the file read on both cores, most of it while this process would
+    otherwise wait. A child that failed, or read a file that changed since, leaves its
+    half to this process (``importing._read_split``), which reports what is wrong
+    with the file as it always does."""
 
     def __init__(self, options: _ReadOptions, child: Forked) -> None:
         self.options = options
         self._child: Forked | None = child
 
     def take(self, options: _ReadOptions) -> Table | None:
-        """The child's table when it read with ``options`` (None: other options, or it
-        failed); only the first call may get it."""
-        from screener.importing import Table
-
+        """The file's table, read with the child's half, when it reads with ``options``
+        (None: other options: ``screen_file`` reads it); only the first call may."""
         child, self._child = self._child, None
         if child is None:
             return None
         if options != self.options:
             child.stop()
             return None
-        table = child.result()
-        return table if isinstance(table, Table) else None
+        try:
+            return _read_file(options, ahead=child)
+        finally:
+            child.stop()
 
     def stop(self) -> None:
         """Stop the child when its table was never taken (the command failed first)."""
@@ -248,7 +264,7 @@ def read_ahead(
     # starts reading at once while this process loads the assessment and the store
     import screener.importing  # noqa: F401
 
-    return ReadAhead(options, Forked(lambda: _read_file(options, split=False)))
+    return ReadAhead(options, Forked(lambda: _second_half(options)))
 
 
 def screen_file(

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain, islice, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +48,9 @@ import numpy.typing as npt
 from screener.errors import ContentError
 from screener.gcpause import paused_gc
 from screener.yamlsource import parse
+
+if TYPE_CHECKING:
+    from screener.forked import Forked
 
 CellValue = str | int | float | None
 """What a mapping can turn an answer label into: an option id or a number."""
@@ -401,6 +404,7 @@ def read_table(
     contact_columns: Sequence[str] | None = (),
     leave_out: Collection[str] = (),
     split: bool = True,
+    ahead: Forked | None = None,
 ) -> Table:
     """Read a batch file; the format comes from the extension.
 
@@ -418,16 +422,17 @@ def read_table(
     (joined by ``"; "``); None recognises the usual headers (``CONTACT_HEADERS``).
     Columns headed as in ``leave_out`` (``fold``ed, as ``FORM_TOOL_HEADERS``) are
     left out and listed in ``Table.ignored``, as a mapping's ``ignore`` list is.
-    ``split`` False: one process reads a big CSV file (this one is a forked reader
-    already, ``batch.read_ahead``), never two (``_read_split``).
+    ``split`` False: one process reads a big CSV file, never two (``_read_split``).
+    ``ahead``: a forked child already reading the second half of this CSV file
+    (``read_second_half``, started by ``batch.read_ahead`` with the same options);
+    its rows are used when it cut the same text at the same place.
     """
     path = Path(path)
     refuse_special(path)
     suffix = path.suffix.lower()
-    builder = _Builder(path, suffix.lstrip("."), id_column, name_column, mapping)
-    builder.contact_wanted = contact_columns
-    builder.leave_out = frozenset(leave_out)
+    builder = _new_builder(path, id_column, name_column, mapping, contact_columns, leave_out)
     builder.split = split
+    builder.ahead = ahead
     readers = {".xlsx": _read_xlsx, ".json": _read_json}
     readers |= dict.fromkeys(DELIMITED, _read_delimited)
     readers |= dict.fromkeys(JSON_LINES, _read_json_lines)
@@ -443,6 +448,44 @@ def read_table(
             ]
         )
     return builder.finish()
+
+
+def _new_builder(
+    path: Path,
+    id_column: str,
+    name_column: str,
+    mapping: Mapping | None,
+    contact_columns: Sequence[str] | None,
+    leave_out: Collection[str],
+) -> _Builder:
+    builder = _Builder(path, path.suffix.lower().lstrip("."), id_column, name_column, mapping)
+    builder.contact_wanted = contact_columns
+    builder.leave_out = frozenset(leave_out)
+    return builder
+
+
+def read_second_half(
+    path: Path,
+    *,
+    id_column: str = "candidate_id",
+    name_column: str = "name",
+    mapping: Mapping | None = None,
+    contact_columns: Sequence[str] | None = (),
+    leave_out: Collection[str] = (),
+) -> tuple[_Part, tuple[int, int, int]] | None:
+    """In a forked child (``batch.read_ahead``): the rows of the second half of a CSV
+    file, cut as ``_read_split`` cuts it, and the cut (its position, and the length and
+    hash of the whole text: the parent reads the first half and takes these rows only
+    when its own text and cut are the same). None when the file is not cut in two."""
+    builder = _new_builder(path, id_column, name_column, mapping, contact_columns, leave_out)
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        delimiter = _sniffed(fh, path, builder)
+        text = fh.read()
+    cut = _cut(text, delimiter, builder, path)
+    if cut is None:
+        return None
+    middle = cut[2]
+    return _read_part(text[middle + 1 :], delimiter, builder), (middle, len(text), hash(text))
 
 
 def refuse_special(path: Path) -> None:
@@ -499,6 +542,7 @@ class _Builder:
         self.ignored: list[str] = []
         self.leave_out: frozenset[str] = frozenset()
         self.split = True  # a big CSV file may be read by two processes (``_read_split``)
+        self.ahead: Forked | None = None  # its second half read by a child already
 
     # header ---------------------------------------------------------------------
 
@@ -969,13 +1013,8 @@ def _read_delimited(path: Path, out: _Builder) -> None:
     at = _Position()
     try:
         with fh:
-            sample = fh.read(_SAMPLE)
-            if len(sample) == _SAMPLE and "\n" in sample:
-                sample = sample[: sample.rindex("\n") + 1]  # whole lines only
-            delimiter = sniff_delimiter(sample, path.suffix.lower())
-            delimiter = _delimiter_giving_id(sample, delimiter, out)
-            fh.seek(0)
-            if out.split and _worth_splitting(path):
+            delimiter = _sniffed(fh, path, out)
+            if out.ahead is not None or (out.split and _worth_splitting(path)):
                 try:
                     text = fh.read()
                 except UnicodeDecodeError:  # one reader says where, after what comes first
@@ -1000,6 +1039,17 @@ def _read_delimited(path: Path, out: _Builder) -> None:
             else str(exc)
         )
         raise ContentError([f"{path}:{at.line()}: {problem}"]) from None  # the physical line
+
+
+def _sniffed(fh: TextIO, path: Path, out: _Builder) -> str:
+    """The delimiter of the open CSV file ``fh`` (left at its start)."""
+    sample = fh.read(_SAMPLE)
+    if len(sample) == _SAMPLE and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]  # whole lines only
+    delimiter = sniff_delimiter(sample, path.suffix.lower())
+    delimiter = _delimiter_giving_id(sample, delimiter, out)
+    fh.seek(0)
+    return delimiter
 
 
 def _add_records(reader: Any, out: _Builder, number: int) -> int:
@@ -1044,20 +1094,20 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
     """
     from screener.forked import Forked
 
-    at.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    found = _take_header(at.reader, out, path)
-    if found is None:
+    ahead, out.ahead = out.ahead, None
+    cut = _cut(text, delimiter, out, path, at)
+    if cut is None or cut[2] < 0:  # no header, or one reader (as a small file)
+        if ahead is not None:
+            ahead.stop()
+        if cut is not None:
+            _add_records(at.reader, out, cut[0])
         return
-    out.text_cells = True
-    head_lines = at.reader.line_num
+    found, head_lines, middle = cut
     head_end = _after_lines(text, head_lines)
-    middle = text.find("\n", head_end + (len(text) - head_end) // 2) if head_end >= 0 else -1
-    if middle < 0 or text.count("\r") != text.count("\r\n"):  # one reader, as a small file
-        _add_records(at.reader, out, found)
-        return
     first, second = text[head_end : middle + 1], text[middle + 1 :]
+    key = (middle, len(text), hash(text)) if ahead is not None else None
     del text
-    child = Forked(lambda: _read_part(second, delimiter, out))
+    child = ahead or Forked(lambda: _read_part(second, delimiter, out))
     try:
         at.reader = csv.reader(io.StringIO(first, newline=""), delimiter=delimiter)
         at.lines_before = head_lines
@@ -1082,6 +1132,8 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
             number = _add_chunk(out, number, held)
         del held
         part = child.result()
+        if key is not None:  # read ahead: its rows, when it cut the same text in the same place
+            part = part[0] if isinstance(part, tuple) and part[1] == key else None
     finally:
         child.stop()
     if type(part) is not _Part:  # the child failed: this process reads the rest
@@ -1090,6 +1142,27 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
         _add_records(at.reader, out, number)
         return
     out.merge(part, number)
+
+
+def _cut(
+    text: str, delimiter: str, out: _Builder, path: Path, at: _Position | None = None
+) -> tuple[int, int, int] | None:
+    """Where ``_read_split`` cuts a CSV text in two: (the header's row number, the lines
+    up to and with the header, the newline ending the first half; -1 when the text is
+    read by one reader: too short, or lone carriage returns), with the header taken
+    into ``out`` and ``at`` reading the text; None when it has no header."""
+    at = at or _Position()
+    at.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    found = _take_header(at.reader, out, path)
+    if found is None:
+        return None
+    out.text_cells = True
+    head_lines = at.reader.line_num
+    head_end = _after_lines(text, head_lines)
+    middle = text.find("\n", head_end + (len(text) - head_end) // 2) if head_end >= 0 else -1
+    if text.count("\r") != text.count("\r\n"):
+        middle = -1
+    return found, head_lines, middle
 
 
 def _after_lines(text: str, lines: int) -> int:

@@ -744,6 +744,74 @@ def test_a_file_read_ahead_is_the_table_screen_file_reads(
         os.waitpid(forks[-1], os.WNOHANG)
 
 
+def _ahead_variants(tmp_path: Path) -> dict[str, tuple[Path, Path | None]]:
+    """CSV files to read with a child reading their second half ahead: (the file, the
+    file the child reads instead when it is to read a stale copy)."""
+    plain = _read_ahead_file(tmp_path)
+    text = plain.read_text()
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    quoted = tmp_path / "quoted.csv"  # a cell with newlines where the text is cut
+    cells = lines[middle].rstrip("\n").split(",")
+    cells[1] = '"Person\nover\nthree lines"'
+    quoted.write_text("".join([*lines[:middle], ",".join(cells) + "\n", *lines[middle + 1 :]]))
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(text.replace("\n", "\r\n").encode())
+    lone_cr = tmp_path / "lone-cr.csv"
+    lone_cr.write_bytes(text.replace("\n", "\r", 5).encode())
+    header_only = tmp_path / "header.csv"
+    header_only.write_text(lines[0])
+    stale = tmp_path / "stale.csv"  # the child read the file before it was changed
+    stale.write_text(text.replace("Person 17", "Someone 17"))
+    return {
+        "plain": (plain, None),
+        "quoted newlines at the cut": (quoted, None),
+        "crlf": (crlf, None),
+        "lone carriage returns": (lone_cr, None),
+        "header only": (header_only, None),
+        "changed since the child read it": (plain, stale),
+    }
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "plain",
+        "quoted newlines at the cut",
+        "crlf",
+        "lone carriage returns",
+        "header only",
+        "changed since the child read it",
+    ],
+)
+def test_a_file_read_by_halves_ahead_is_the_file_read_alone(
+    tmp_path: Path, forks: list[int], variant: str
+) -> None:
+    """The child reads the second half while this process loads, this process the
+    first (``ReadAhead.take``): the same table as one reader's, whatever the file, and
+    the child's rows are dropped when it cut another text (the file changed) or cut
+    inside a quoted cell."""
+    import os
+    from dataclasses import replace
+
+    import screener.batch as batch_module
+    from screener.batch import ReadAhead, _read_file, _second_half
+    from screener.forked import Forked
+
+    path, child_reads = _ahead_variants(tmp_path)[variant]
+    options = replace(_default_options(path), contact_columns=None)
+    alone = _table_facts(_read_file(options))
+    ahead = ReadAhead(options, Forked(lambda: _second_half(replace(options, file=child_reads or path))))
+    taken = ahead.take(options)
+    assert taken is not None and _table_facts(taken) == alone
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(forks[-1], os.WNOHANG)
+    if variant in ("plain", "crlf"):  # cut in two: the child's rows used
+        child = _second_half(options)
+        assert child is not None and len(child[0].ids) > 1000  # type: ignore[index]
+    assert batch_module._ReadOptions  # the options type the child gets
+
+
 def test_read_ahead_only_for_a_big_regular_csv_file_and_an_idle_core(
     tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -783,14 +851,14 @@ def test_batch_with_the_file_read_ahead_is_the_batch_without(
         path.write_bytes(path.read_bytes().replace(b"Person 2999", b"Person \xff"))
     if how == "child fails":
         parent = os.getpid()
-        real = batch_module._read_file
+        real = batch_module._second_half
 
         def dies(*args: Any, **kwargs: Any) -> Any:
             if os.getpid() != parent:
                 os._exit(3)
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(batch_module, "_read_file", dies)
+        monkeypatch.setattr(batch_module, "_second_half", dies)
     runs = []
     for folder, big in (("plain", 10**12), ("ahead", 0)):
         monkeypatch.setattr(batch_module, "_AHEAD_MIN", big)
