@@ -615,6 +615,68 @@ def test_attack_21_full_stdout_is_one_line(isolated_db: Path, args: tuple[str, .
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
+@pytest.mark.parametrize("args", [("--version",), ("assessments",), ("modules", "--json")])
+def test_attack_21b_full_stdout_of_the_quick_commands_is_one_line(args: tuple[str, ...]) -> None:
+    """'screener --version > /dev/full: traceback' (once --version ran without typer)"""
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "screener", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: cannot write to stdout: No space left on device\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--version",), ("assessments",), ("db", "path"), ("schema", "module"), ("export", "-f", "csv")],
+)
+def test_attack_21c_closed_stdout_is_one_line(isolated_db: Path, args: tuple[str, ...]) -> None:
+    """'screener --version >&- (stdout closed): AttributeError traceback'"""
+    done = subprocess.run(
+        [sys.executable, "-m", "screener", *TINY, *args],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: cannot write to stdout: Bad file descriptor\n",
+    )
+
+
+def test_attack_21c_closed_stdout_still_stores_a_take(tmp_path: Path, isolated_db: Path) -> None:
+    """The answers are stored before the results screen fails to print, and a command
+    that prints nothing on stdout is not refused."""
+    answers = tmp_path / "a.yaml"
+    answers.write_text("m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n")
+    take = [*TINY, "take", "tiny", "--answers", str(answers), "--name", "Closed Out"]
+    done = subprocess.run(
+        [sys.executable, "-m", "screener", *take],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: cannot write to stdout: Bad file descriptor\n",
+    )
+    shown = run_cli(*TINY, "show", "Closed Out", "--json")
+    assert shown.returncode == 0 and len(json.loads(shown.stdout)["attempts"]) == 1
+
+
 def test_attack_21_reader_closing_early_ends_quietly() -> None:
     """'piped output closed early (| head) ends quietly with exit 1'"""
     proc = subprocess.Popen(

@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     # garbage holds few cycles, so collect far less often (bulk work pauses the
     # collector altogether: ``gcpause``).
     gc.set_threshold(50_000, 20, 20)
+    if sys.stdout is None:  # started with stdout closed
+        from screener.cli.ending import ClosedStdout
+
+        sys.stdout = ClosedStdout()
     from screener.cli.quick import quick
 
     code = quick(sys.argv[1:] if argv is None else argv)

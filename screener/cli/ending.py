@@ -9,6 +9,8 @@ needs it.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -103,3 +105,34 @@ def drop_stdout() -> None:
         os.close(null)
     except (OSError, ValueError):
         pass
+
+
+class _ClosedBytes(io.RawIOBase):
+    """``ClosedStdout.buffer``: bytes written fail the same way."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def writable(self) -> bool:
+        return True
+
+
+class ClosedStdout(io.TextIOBase):
+    """stdout when the process started without one (``screener ... >&-``: Python then
+    sets ``sys.stdout`` to None): writing fails as writing to a closed descriptor does,
+    so a command that has data to print ends with one line (``finish``), and one that
+    prints nothing runs as usual."""
+
+    buffer = _ClosedBytes()
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False

@@ -77,11 +77,9 @@ def quick(args: Sequence[str]) -> int | None:
         return None
     dirs, rest = shape
     if rest == ["--version"]:
-        from screener import __version__
+        from screener.cli.ending import finish
 
-        sys.stdout.write(f"screener {__version__}\n")
-        sys.stdout.flush()
-        return 0
+        return finish(_version, lambda: ("", list(args)))
     if not rest or rest[0] not in LISTINGS or rest[1:] not in ([], ["--json"]):
         return None
     import warnings
@@ -92,3 +90,9 @@ def quick(args: Sequence[str]) -> int | None:
     return finish(
         lambda: list_content(rest[0], dirs, rest[1:] == ["--json"]), lambda: (rest[0], list(args))
     )
+
+
+def _version() -> None:
+    from screener import __version__
+
+    sys.stdout.write(f"screener {__version__}\n")
