@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError
+from dataclasses import Field, FrozenInstanceError, field
 from importlib import import_module
 from typing import Any, ClassVar, Literal, Self, dataclass_transform
 
@@ -37,7 +37,7 @@ def _dumped(value: Any, exclude_none: bool) -> Any:
 
 
 class _Factory:
-    """A field's default made anew for each object (``many(list)``)."""
+    """A field's default made anew for each object (``field(default_factory=list)``)."""
 
     __slots__ = ("make",)
 
@@ -45,15 +45,10 @@ class _Factory:
         self.make = make
 
 
-def many(make: Callable[[], Any]) -> Any:
-    """The default of a field that holds a new list or mapping for each object."""
-    return _Factory(make)
-
-
 _MISSING = object()
 
 
-@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(many,))
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
 class _Content:
     """What every content class shares (also the program classes, ``screener.program``):
     keyword construction with defaults, frozen fields, equality and hashing by value,
@@ -78,10 +73,11 @@ class _Content:
             if name not in names:
                 names.append(name)
             default = cls.__dict__.get(name, _MISSING)
+            if isinstance(default, Field):  # field(default_factory=list): made per object
+                delattr(cls, name)
+                default = _Factory(default.default_factory)  # type: ignore[arg-type]
             if default is not _MISSING:
                 defaults[name] = default
-                if isinstance(default, _Factory):
-                    delattr(cls, name)
         cls._FIELDS = tuple(names)
         cls._DEFAULTS = defaults
 
@@ -165,7 +161,7 @@ class Competency(_Content):
     domain: Domain
     cut: float
     min_answered: float = 0.5
-    modules: list[str] = many(list)
+    modules: list[str] = field(default_factory=list)
     description: str | None = None
 
 
@@ -209,7 +205,7 @@ class JudgementItem(_Item):
 class Scale(_Content):
     min: int
     max: int
-    labels: dict[int, str] = many(dict)
+    labels: dict[int, str] = field(default_factory=dict)
 
 
 class LikertItem(_Item):
@@ -263,13 +259,13 @@ class Assessment(_Content):
     version: str
     description: str
     minutes: int | None = None
-    decision: Decision = many(Decision)
-    scales: dict[str, Scale] = many(dict)
+    decision: Decision = field(default_factory=Decision)
+    scales: dict[str, Scale] = field(default_factory=dict)
     competencies: list[Competency]
     items: list[AnyItem]
     forms: dict[str, list[str]] | None = None
-    reserve: list[str] = many(list)
-    glossary: dict[str, str] = many(dict)
+    reserve: list[str] = field(default_factory=list)
+    glossary: dict[str, str] = field(default_factory=dict)
 
     def form_names(self) -> list[str]:
         return list(self.forms) if self.forms else ["A"]
@@ -333,7 +329,7 @@ class ModuleQuestion(_Content):
     options: list[ModuleOption]
     key: str
     lesson: str | None = None
-    types: list[str] = many(list)
+    types: list[str] = field(default_factory=list)
     figure: str | None = None
     alt: str | None = None
 
@@ -342,7 +338,7 @@ class Lesson(_Content):
     id: str
     title: str
     body: str
-    types: list[str] = many(list)
+    types: list[str] = field(default_factory=list)
     figure: str | None = None
     alt: str | None = None
 
@@ -367,7 +363,7 @@ class Module(_Content):
     minutes: int
     objectives: list[str]
     lessons: list[Lesson]
-    examples: list[Example] = many(list)
-    practice: list[ModuleQuestion] = many(list)
+    examples: list[Example] = field(default_factory=list)
+    practice: list[ModuleQuestion] = field(default_factory=list)
     check: Check
-    glossary: dict[str, str] = many(dict)
+    glossary: dict[str, str] = field(default_factory=dict)

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from screener.catalog import program_dirs, program_files, program_yaml_under
-from screener.content import _Content, many
+from screener.content import _Content
 from screener.errors import ContentError, NotFoundError
 from screener.lint import _at, _duplicates, _from_pydantic
 from screener.yamlsource import Parsed, Path_, Problem, parse
@@ -121,7 +121,7 @@ class Stage(_Model):
     kind: StageKind
     component: str | None = None
     description: str | None = None
-    moves: list[Move] = many(list)
+    moves: list[Move] = field(default_factory=list)
 
 
 class Route(_Model):
@@ -130,8 +130,8 @@ class Route(_Model):
     id: str
     name: str
     description: str | None = None
-    skips: list[str] = many(list)
-    leaves_out_modules: list[str] = many(list)
+    skips: list[str] = field(default_factory=list)
+    leaves_out_modules: list[str] = field(default_factory=list)
 
 
 class Automatic(_Model):
@@ -155,7 +155,7 @@ class Program(_Model):
     waiting_days: int
     automatic: Automatic
     routes: list[Route]
-    components: list[Component] = many(list)
+    components: list[Component] = field(default_factory=list)
     stages: list[Stage]
     funnel: list[str]
 
