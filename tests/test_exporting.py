@@ -13,6 +13,8 @@ import openpyxl
 import orjson
 import pytest
 from helpers import run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from results_data import NASTY, TINY_DIR, fill_tiny
 
 from screener.exporting import Cell, Column, Format, csvfile, safe_text, writer_for
@@ -529,3 +531,50 @@ def test_an_output_named_for_another_format_is_a_usage_error(
     code, out, err = cli("export", "--format", fmt, "--output", str(target))
     assert code == 2 and err.count("\n") == 1, err
     assert hint in err and not target.exists() and out == b""
+
+
+_NUMBERS = st.one_of(
+    st.none(),
+    st.floats(min_value=-1e12, max_value=1e12, width=64),
+    st.just(float("nan")),
+    st.sampled_from([0.0, -0.0, 62.5, 66.66666666666667, 0.005, 0.015, 2.675, 1e-9, 100.0]),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.booleans(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(st.lists(_NUMBERS, min_size=3, max_size=3), min_size=1, max_size=40),
+        min_size=1,
+        max_size=4,
+    ),
+    repeat=st.integers(min_value=1, max_value=30),
+)
+def test_number_cells_kept_across_chunks_are_the_ones_made_afresh(
+    chunks: list[list[list[object]]], repeat: int
+) -> None:
+    """A chunk's number cells, looked up in the cells kept from earlier chunks (or made
+    for the new numbers), are the cells one numpy rounding gives (issue 15's export)."""
+    known: dict[object, str] = {}
+    for rows in chunks:
+        rows = rows * repeat  # few distinct numbers: most are looked up
+        cells = list(zip(*rows, strict=True))
+        want = csvfile._number_cells([list(c) for c in cells])
+        assert csvfile._number_columns(cells, [0, 1, 2], known) == want
+    assert len(known) <= csvfile._KNOWN_MAX
+
+
+def test_number_cells_of_many_distinct_numbers_are_made_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(7)
+    values = [rng.random() * 100 for _ in range(5000)]
+    cells = [values, [round(v) for v in values]]
+    known: dict[object, str] = {}
+    want = csvfile._number_cells(cells)
+    assert csvfile._number_columns(cells, [0, 1], known) == want
+    assert len(known) == 101  # the rounded column kept; the first made whole
+    monkeypatch.setattr(csvfile, "_KNOWN_MAX", 50)  # past the limit: made whole
+    assert csvfile._number_columns(cells, [1], {}) == [want[1]]

@@ -86,12 +86,14 @@ class CsvWriter:
             count = 0
             iterator = iter(rows)
             lists: dict[str, str] = {}  # a list cell (the plan) by its text: few distinct ones
+            known: dict[object, str] = {}  # a number's cell: scores take few values
             while chunk := list(islice(iterator, _CHUNK)):
                 # a column at a time: a chunk's cells are checked, converted and joined by
                 # C code (zip, map, join, one regex scan per column) instead of per cell
                 cells: list[Sequence[object]] = list(zip(*chunk, strict=True))
                 if numbers:
-                    for n, column in zip(numbers, _number_columns(cells, numbers), strict=True):
+                    made = _number_columns(cells, numbers, known)
+                    for n, column in zip(numbers, made, strict=True):
                         cells[n] = column
                 for n in texts:
                     cells[n] = _text_column(cells[n], lists)
@@ -168,14 +170,55 @@ def _text_column(column: Sequence[object], lists: dict[str, str]) -> Sequence[ob
     return out
 
 
-def _number_columns(cells: Sequence[Sequence[object]], numbers: list[int]) -> list[list[str]]:
+def _number_columns(
+    cells: Sequence[Sequence[object]], numbers: list[int], known: dict[object, str] | None = None
+) -> list[list[str]]:
     """The number columns of a chunk (``cells``, by column) as CSV cells, rounded to
     ``SPREADSHEET_DECIMALS`` places (``""`` when empty).
 
-    One numpy rounding and one orjson call per chunk (shortest round-trip digits,
-    as ``repr``): rounding each of 100k rows x 52 numbers in Python cost 1 s.
+    A column's cells are looked up in ``known`` (each number's cell, kept across a
+    file's chunks: scores of a few items take few values), the numbers not there yet
+    made by ``_number_cells``; a column of many new numbers (intervals) is made by it
+    whole.
     """
-    matrix = np.array([cells[n] for n in numbers], dtype=np.float64)  # None -> NaN
+    if known is None:
+        known = {}
+    out: list[list[str]] = []
+    fresh: list[int] = []  # positions in ``out`` of columns made whole below
+    for n in numbers:
+        column = cells[n]
+        try:
+            out.append(list(map(known.__getitem__, column)))
+            continue
+        except (KeyError, TypeError):  # a new number (or a cell no dict key can be)
+            pass
+        try:
+            new = set(column).difference(known)
+        except TypeError:
+            new = None
+        if new is None or len(new) > len(column) // 8 or len(known) + len(new) > _KNOWN_MAX:
+            fresh.append(len(out))
+            out.append([])  # made whole below
+            continue
+        values = list(new)
+        known.update(zip(values, _number_cells([values])[0], strict=True))
+        out.append(list(map(known.__getitem__, column)))
+    if fresh:
+        made = _number_cells([cells[numbers[i]] for i in fresh])
+        for i, column_cells in zip(fresh, made, strict=True):
+            out[i] = column_cells
+    return out
+
+
+#: Most numbers ``_number_columns`` keeps the cell of, per file.
+_KNOWN_MAX = 1 << 16
+
+
+def _number_cells(columns: Sequence[Sequence[object]]) -> list[list[str]]:
+    """Columns of numbers as CSV cells: one numpy rounding and one orjson call for all
+    (shortest round-trip digits, as ``repr``): rounding each of 100k rows x 52
+    numbers in Python cost 1 s."""
+    matrix = np.array(columns, dtype=np.float64)  # None -> NaN
     rounded = np.round(matrix, SPREADSHEET_DECIMALS) + 0.0  # + 0.0: no "-0.0"
     encoded = orjson.dumps(rounded, option=orjson.OPT_SERIALIZE_NUMPY).decode()
     lines = encoded[2:-2].replace("null", "").split("],[")  # "[[62.5,null],[..]]"
