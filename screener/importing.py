@@ -481,11 +481,13 @@ def read_second_half(
     with path.open(encoding="utf-8-sig", newline="") as fh:
         delimiter = _sniffed(fh, path, builder)
         text = fh.read()
-    cut = _cut(text, delimiter, builder, path)
-    if cut is None:
-        return None
-    middle = cut[2]
-    return _read_part(text[middle + 1 :], delimiter, builder), (middle, len(text), hash(text))
+    with paused_gc():  # rows are lists, as in ``read_table``
+        cut = _cut(text, delimiter, builder, path)
+        if cut is None or cut[2] < 0:
+            return None
+        middle = cut[2]
+        part = _read_part(text[middle + 1 :], delimiter, builder)
+    return part, (middle, len(text), hash(text))
 
 
 def refuse_special(path: Path) -> None:
