@@ -2,7 +2,7 @@
 coaching module must hold, checked field by field.
 
 These models validate a file and give the JSON Schema (``screener schema``);
-``to_content`` turns a validated model into the plain classes of
+``to_plain`` turns a validated model into the plain classes of
 ``screener.content`` that everything else uses, so reading content back from
 the cache, scoring and rendering never import pydantic (about a third of a
 short command's time). The models only check the shape of one file; rules that
@@ -235,14 +235,6 @@ class Module(_Model):
     glossary: dict[str, Text] = Field(
         default_factory=dict, description="shop word -> plain-language meaning"
     )
-
-
-def to_content(value: Any) -> Any:
-    """A checked model (or a list or mapping of them) as ``screener.content``'s plain
-    classes, field for field."""
-    from screener import content
-
-    return to_plain(value, content)
 
 
 def to_plain(value: Any, into: ModuleType) -> Any:

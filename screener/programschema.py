@@ -2,17 +2,17 @@
 field by field.
 
 As ``screener.contentschema`` for assessments and modules: these models check a
-file and give its JSON Schema; ``to_program`` turns a checked model into the
-plain classes of ``screener.program`` that the commands use, so a command that
-reads a checked program back from the content cache imports no pydantic. Class
-names and docstrings are those of ``screener.program``.
+file and give its JSON Schema; ``contentschema.to_plain`` turns a checked model
+into the plain classes of ``screener.program`` that the commands use, so a
+command that reads a checked program back from the content cache imports no
+pydantic. Class names and docstrings are those of ``screener.program``.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from screener.contentschema import Id, Text, to_plain
+from screener.contentschema import Id, Text
 from screener.program import StageKind
 
 
@@ -162,9 +162,3 @@ class Program(_Model):
         min_length=1, description="the stages of the main line, in order, for conversion rates"
     )
 
-
-def to_program(value: Any) -> Any:
-    """A checked model as ``screener.program``'s plain classes, field for field."""
-    from screener import program
-
-    return to_plain(value, program)
