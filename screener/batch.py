@@ -158,33 +158,30 @@ class _ReadOptions:
 
 def _read_file(options: _ReadOptions, *, ahead: Forked | None = None) -> Table:
     """The batch file's table (``ahead``: a child reading its second half already)."""
-    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_table
+    from screener.importing import read_table
 
-    map_file = options.map_file
-    return read_table(
-        options.file,
-        id_column=options.id_column,
-        name_column=options.name_column,
-        mapping=read_mapping(map_file) if map_file is not None else None,
-        contact_columns=options.contact_columns,
-        leave_out=FORM_TOOL_HEADERS,
-        ahead=ahead,
-    )
+    return read_table(options.file, **_reading(options), ahead=ahead)
 
 
 def _second_half(options: _ReadOptions) -> object:
     """In ``read_ahead``'s child: the second half of the file's rows (``importing``)."""
-    from screener.importing import FORM_TOOL_HEADERS, read_mapping, read_second_half
+    from screener.importing import read_second_half
+
+    return read_second_half(options.file, **_reading(options))
+
+
+def _reading(options: _ReadOptions) -> dict[str, Any]:
+    """How ``options`` say the file is read: ``importing.read_table``'s keywords."""
+    from screener.importing import FORM_TOOL_HEADERS, read_mapping
 
     map_file = options.map_file
-    return read_second_half(
-        options.file,
-        id_column=options.id_column,
-        name_column=options.name_column,
-        mapping=read_mapping(map_file) if map_file is not None else None,
-        contact_columns=options.contact_columns,
-        leave_out=FORM_TOOL_HEADERS,
-    )
+    return {
+        "id_column": options.id_column,
+        "name_column": options.name_column,
+        "mapping": read_mapping(map_file) if map_file is not None else None,
+        "contact_columns": options.contact_columns,
+        "leave_out": FORM_TOOL_HEADERS,
+    }
 
 
 #: CSV files from this size up to ``_AHEAD_MAX`` are read ahead (``read_ahead``).

@@ -26,6 +26,7 @@ from screener import __version__
 from screener.cli.base import Settings
 from screener.cli.ending import finish, warning_line
 from screener.cli.helptext import GroupedGroup, WordyCommand
+from screener.cli.quick import VALUED as _VALUED
 
 _BATCH_EPILOG = (
     "Exit codes: 0 every row scored and stored (or stored before); 3 some rows were "
@@ -83,10 +84,6 @@ GROUPS: dict[str, tuple[str, str]] = {
     "employer": ("Participating employers: regions and seats.", "Program"),
     "db": ("The results database file.", "Data"),
 }
-
-#: The global options that take a value (``--db FILE``): skipped when ``main`` looks
-#: for the command's name.
-_VALUED = ("--db", "--content-dir")
 
 
 def command(

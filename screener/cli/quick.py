@@ -22,9 +22,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-#: The global options that take a value (``app._root``): ``--db`` is read by typer
-#: from the arguments or $SCREENER_DB and unused by these commands.
-_GLOBAL = ("--db", "--content-dir")
+#: The global options that take a value (``app._root``), skipped wherever the command's
+#: name is looked for (here and ``app._named``). ``--db`` is unused by the commands
+#: run here (typer reads it, or $SCREENER_DB, for the others).
+VALUED = ("--db", "--content-dir")
 LISTINGS = ("assessments", "modules")
 
 
@@ -53,7 +54,7 @@ def _shape(args: Sequence[str]) -> tuple[list[Path], list[str]] | None:
     while i < len(args):
         word = args[i]
         name, eq, value = word.partition("=")
-        if name not in _GLOBAL:
+        if name not in VALUED:
             break
         if not eq:
             if i + 1 >= len(args):
