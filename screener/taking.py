@@ -46,7 +46,6 @@ __all__ = [
     "people_named",
     "previous_attempt",
     "question_order",
-    "take_answers_file",
     "take_from_file",
 ]
 
@@ -216,31 +215,13 @@ def take_from_file(
     *,
     rename: bool = False,
     command: str = "take --answers",
-) -> AttemptRecord:
+) -> tuple[AttemptRecord, AttemptRecord | None]:
     """Score an answers file and store it: the person is found or created and the
     attempt saved under ONE lock, so parallel runs for a new person make one person,
     and a crash cannot leave a person without their attempt. Nothing is written
-    unless every answer scores."""
-    return take_answers_file(
-        store, assessment, answers, candidate, name, form, seed, rename=rename, command=command
-    )[0]
-
-
-def take_answers_file(
-    store: ResultsStore,
-    assessment: Assessment,
-    answers: Path,
-    candidate: str | None,
-    name: str | None,
-    form: str | None = None,
-    seed: int | None = None,
-    *,
-    rename: bool = False,
-    command: str = "take --answers",
-) -> tuple[AttemptRecord, AttemptRecord | None]:
-    """``take_from_file``, and the attempt's ``previous_attempt`` as read in the same
-    transaction (the results screen shows the change since then without reading the
-    store again: on a big database a second read costs as much as the save)."""
+    unless every answer scores. Returns the attempt and its ``previous_attempt`` as
+    read in the same transaction (the results screen shows the change since then
+    without reading the store again: on a big database that costs as much as the save)."""
     from screener.answers import read_answers
     from screener.store import Layout
     from screener.store.records import NewCandidate

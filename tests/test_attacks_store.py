@@ -278,7 +278,7 @@ def test_attack_7_new_person_and_attempt_are_one_write(
     monkeypatch.setattr(store_files, "write_atomic", recording)
     answers = answers_file(tmp_path)
     store = Store(isolated_db)
-    record = taking.take_from_file(store, TINY_MODEL, answers, "w-1", "Wun", None, None)
+    record, _ = taking.take_from_file(store, TINY_MODEL, answers, "w-1", "Wun", None, None)
     assert len(written) == 1  # one commit (the live file's replace) ...
     docs = stored(isolated_db)  # ... holding both, in the live file or in its segments
     assert [d["id"] for d in docs["candidates"]] == ["w-1"]

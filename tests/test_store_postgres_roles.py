@@ -565,7 +565,7 @@ def _station_takes(url: str, answers: str, worker: int, count: int) -> list[str]
     assessment = load_assessment("tiny", [TINY_DIR])
     store = connect(url)
     return [
-        take_from_file(store, assessment, Path(answers), None, f"P{worker}-{i}").attempt_id
+        take_from_file(store, assessment, Path(answers), None, f"P{worker}-{i}")[0].attempt_id
         for i in range(count)
     ]
 

@@ -60,14 +60,14 @@ def test_results_screen_shows_change_since_last_attempt(tmp_path: Path) -> None:
     assert "Pass" in result.stdout and "employer interview" in result.stdout
 
 
-def test_take_answers_file_gives_the_previous_attempt_as_read_again(
+def test_take_from_file_gives_the_previous_attempt_as_read_again(
     tmp_path: Path, isolated_db: Path
 ) -> None:
     """``take --answers`` shows the change since the previous attempt as read in its own
-    transaction (``take_answers_file``): the same attempt ``previous_attempt`` reads."""
+    transaction (``take_from_file``): the same attempt ``previous_attempt`` reads."""
     from screener.catalog import load_assessment
     from screener.store import Store
-    from screener.taking import previous_attempt, take_answers_file
+    from screener.taking import previous_attempt, take_from_file
 
     tiny = load_assessment("tiny", [Path(TINY)])
     store = Store(isolated_db)
@@ -76,12 +76,12 @@ def test_take_answers_file_gives_the_previous_attempt_as_read_again(
         answers = tmp_path / f"{n}.yaml"
         answers.write_text(text)
         form = "A" if text != B_GOOD else "B"
-        record, previous = take_answers_file(store, tiny, answers, "cy", "Cy", form)
+        record, previous = take_from_file(store, tiny, answers, "cy", "Cy", form)
         again = previous_attempt(store, record)
         assert (previous is None) == (again is None)
         assert previous is None or again is None or previous.to_json() == again.to_json()
         seen.append(None if previous is None else previous.attempt_id)
-        other, none = take_answers_file(store, tiny, answers, None, f"New {n}", form)
+        other, none = take_from_file(store, tiny, answers, None, f"New {n}", form)
         assert none is None and previous_attempt(store, other) is None
     assert seen[0] is None and seen[1:] == [r.attempt_id for r in store.attempts("cy")][:3]
 

@@ -199,7 +199,7 @@ def take(
 ) -> None:
     """Take a screening: interactively at a terminal, or from an --answers file."""
     from screener.render import attempt_screen, console
-    from screener.taking import EXTRA_TIMES, take_answers_file
+    from screener.taking import EXTRA_TIMES, take_from_file
 
     check_who_options(candidate, name, update_name)
     if extra_time is not None and extra_time not in EXTRA_TIMES:
@@ -246,7 +246,7 @@ def take(
         )
         return
     with who_errors(candidate, name):
-        record, previous = take_answers_file(
+        record, previous = take_from_file(
             store, chosen, answers, candidate, name, form, seed, rename=update_name
         )
     after_screening(ctx, chosen.id, [record.candidate_id], nominated_by=nominated_by, region=region)
