@@ -213,3 +213,18 @@ def _run_in_process(
             if handler is not None:
                 signal.signal(sig, handler)
     return _result(args, code, out, err)
+
+
+def record_forks(monkeypatch: Any) -> list[int]:
+    """The children this process forks from here on (``os.fork`` wrapped for the test)."""
+    found: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            found.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return found

@@ -633,12 +633,11 @@ def test_attack_21b_full_stdout_of_the_quick_commands_is_one_line(args: tuple[st
     )
 
 
-@pytest.mark.parametrize(
-    "args",
-    [("--version",), ("assessments",), ("db", "path"), ("schema", "module"), ("export", "-f", "csv")],
-)
-def test_attack_21c_closed_stdout_is_one_line(isolated_db: Path, args: tuple[str, ...]) -> None:
-    """'screener --version >&- (stdout closed): AttributeError traceback'"""
+_CLOSED = (1, "error: cannot write to stdout: Bad file descriptor\n")
+
+
+def _with_stdout_closed(*args: str) -> tuple[int, str]:
+    """``screener ARGS >&-``: its exit code and stderr."""
     done = subprocess.run(
         [sys.executable, "-m", "screener", *TINY, *args],
         stdin=subprocess.DEVNULL,
@@ -648,31 +647,24 @@ def test_attack_21c_closed_stdout_is_one_line(isolated_db: Path, args: tuple[str
         timeout=60,
         preexec_fn=lambda: os.close(1),
     )
-    assert (done.returncode, done.stderr) == (
-        1,
-        "error: cannot write to stdout: Bad file descriptor\n",
-    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--version",), ("assessments",), ("db", "path"), ("schema", "module"), ("export", "-f", "csv")],
+)
+def test_attack_21c_closed_stdout_is_one_line(isolated_db: Path, args: tuple[str, ...]) -> None:
+    """'screener --version >&- (stdout closed): AttributeError traceback'"""
+    assert _with_stdout_closed(*args) == _CLOSED
 
 
 def test_attack_21c_closed_stdout_still_stores_a_take(tmp_path: Path, isolated_db: Path) -> None:
-    """The answers are stored before the results screen fails to print, and a command
-    that prints nothing on stdout is not refused."""
+    """The answers are stored before the results screen fails to print."""
     answers = tmp_path / "a.yaml"
     answers.write_text("m1: b\nm2: 25.4\nt1: 5\nt2: 1\ns1: b\n")
-    take = [*TINY, "take", "tiny", "--answers", str(answers), "--name", "Closed Out"]
-    done = subprocess.run(
-        [sys.executable, "-m", "screener", *take],
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        preexec_fn=lambda: os.close(1),
-    )
-    assert (done.returncode, done.stderr) == (
-        1,
-        "error: cannot write to stdout: Bad file descriptor\n",
-    )
+    took = _with_stdout_closed("take", "tiny", "--answers", str(answers), "--name", "Closed Out")
+    assert took == _CLOSED
     shown = run_cli(*TINY, "show", "Closed Out", "--json")
     assert shown.returncode == 0 and len(json.loads(shown.stdout)["attempts"]) == 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import DATA, SHARED_BFI, run_cli
+from helpers import DATA, SHARED_BFI, record_forks, run_cli
 
 from screener.store import Store
 
@@ -681,21 +681,11 @@ def _default_options(path: Path) -> Any:
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The children forked from here on; ``read_ahead`` reads every file ahead (any size,
     however busy the machine)."""
-    import os
 
     import screener.batch as batch_module
     import screener.forked
 
-    found: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            found.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    found = record_forks(monkeypatch)
     monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
     monkeypatch.setattr(batch_module, "_AHEAD_MIN", 0)
     return found

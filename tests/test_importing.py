@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import record_forks
 
 from screener.errors import ContentError
 from screener.importing import (
@@ -604,16 +605,7 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     path.write_text(_split_cases()[case], encoding="utf-8", newline="")
     monkeypatch.setattr(importing, "_SPLIT_MIN", 10**12)
     one = _table_facts(read_table(path, contact_columns=None))
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    forks = record_forks(monkeypatch)
     monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
     monkeypatch.setattr(importing, "_SPLIT_MIN", 0)
     assert _table_facts(read_table(path, contact_columns=None)) == one

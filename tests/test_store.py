@@ -38,7 +38,7 @@ from screener.store import (
     resolve_db_path,
 )
 from screener.store import files as store_files
-from tests.helpers import DATA, run_cli
+from tests.helpers import DATA, record_forks, run_cli
 from tests.storefiles import (  # both_layouts: every test runs on both layouts
     both_layouts,  # noqa: F401
     every_byte,
@@ -1005,16 +1005,7 @@ def test_bulk_rows_packed_by_two_processes_are_the_ones_one_packs(
     from screener.store import bulk
     from screener.vectorscore import encode, score_points, scored_batch
 
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    forks = record_forks(monkeypatch)
     monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
     parent = os.getpid()
     real = bulk._answer_texts
@@ -1061,16 +1052,7 @@ def test_bulk_answers_packed_ahead_while_scoring_are_the_ones_pack_batch_packs(
     from screener.store import bulk
     from screener.vectorscore import batch_rows, encode, score_points, scored_batch
 
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    forks = record_forks(monkeypatch)
     monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
     monkeypatch.setattr(bulk, "_FORK_PACK", 1000)  # no half-and-half packing: one process
     parent = os.getpid()
@@ -1266,16 +1248,7 @@ def test_bulk_submission_keys_hashed_by_two_processes_are_the_same(
         key_scope="batch",
     )
     texts = [f"[{i % 7},{i % 5}]" for i in range(n)]
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    forks = record_forks(monkeypatch)
     monkeypatch.setattr(bulk, "spare_core", lambda: True)  # however busy the machine
     two = batch.key_list(texts)
     assert len(forks) == 1

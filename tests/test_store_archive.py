@@ -27,7 +27,7 @@ from screener.store import archive as store_archive
 from screener.store import core as store_core
 from screener.store.files import sealed_bytes
 from screener.store.hashindex import hash64, name_key
-from tests.helpers import DATA, ROOT, run_cli
+from tests.helpers import DATA, ROOT, record_forks, run_cli
 from tests.storefiles import archive_of, db_files, every_byte, segment_files, snapshot, temp_files
 from tests.test_store import LAYOUT, answers_for, row, scored
 
@@ -706,16 +706,7 @@ def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     list gets each fork's child pid (seen in this process only)."""
     monkeypatch.setattr(store_archive, "PARALLEL_MIN", 0)
     monkeypatch.setattr(store_archive, "spare_core", lambda: True)  # however busy the machine
-    children: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            children.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", fork)
+    children = record_forks(monkeypatch)
     return children
 
 
