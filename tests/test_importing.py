@@ -572,6 +572,13 @@ def _split_cases() -> dict[str, str]:
         "multiline-shifted": head + "x0,pad,,a,1,1\n" + multiline,
         "messy": head + "".join(messy),
         "lone-cr": head + plain[:5000] + "p-cr,CR,,a,1,1\r" + plain[5000:],
+        # the header looked for in the text's first 64 KiB (``importing._HEAD_PREFIX``):
+        # after it, across its end, and after a title whose quoted cell crosses it
+        "long": head + plain + plain.replace("p", "s"),  # past 128 KiB: the header from the start
+        "lone-cr-long": head + plain + "p-cr,CR,,a,1,1\r" + plain.replace("p", "s"),
+        "late-header": "Cohort 7\n" + "\n" * 70_000 + head + plain,
+        "header-across-start": "\n" * (65536 - 10) + head + plain,
+        "quoted-title": f'"Cohort\n{"x" * 70_000}\ncandidate_id"\n' + head + plain,
     }
 
 
@@ -609,7 +616,7 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
     monkeypatch.setattr(importing, "_SPLIT_MIN", 0)
     assert _table_facts(read_table(path, contact_columns=None)) == one
-    assert len(forks) == (0 if case == "lone-cr" else 1)
+    assert len(forks) == (0 if case.startswith("lone-cr") else 1)
     parent = os.getpid()
     real_part = importing._read_part
 
