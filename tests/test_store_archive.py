@@ -1063,19 +1063,22 @@ def test_a_big_bulk_save_writes_whole_segments_ahead_as_its_commit_would(
         batch = replace(batch, candidates=cands)
     forks = len(forked)
     committed = ahead.read_bytes() if ahead.exists() else None  # the commit record
-    real = store_txn.Txn.write_ahead
+    real = store_txn.Txn.finish_ahead
+    seen: list[bool] = []
 
-    def seen_before_commit(tx: Any, *args: Any) -> Any:
-        left = real(tx, *args)
-        assert (ahead.read_bytes() if ahead.exists() else None) == committed  # not listed
-        assert len(segment_files(ahead)) == 6 + 2 * history  # written
-        return left
+    def seen_before_commit(tx: Any) -> None:
+        started = tx.writing is not None
+        real(tx)
+        if started:  # the segments written (by both processes), before the commit
+            assert (ahead.read_bytes() if ahead.exists() else None) == committed  # not listed
+            assert len(segment_files(ahead)) == 6 + 2 * history  # written
+            seen.append(started)
 
-    monkeypatch.setattr(store_txn.Txn, "write_ahead", seen_before_commit)
+    monkeypatch.setattr(store_txn.Txn, "finish_ahead", seen_before_commit)
     if not fork:
         monkeypatch.setattr(store_archive, "spare_core", lambda: False)
     saved = store.save_scored_batch(batch, command="batch")
-    assert saved.stored == 31 and len(forked) == forks + fork
+    assert saved.stored == 31 and len(forked) == forks + fork and seen == [True]
     monkeypatch.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
     monkeypatch.setattr(store_archive, "PARALLEL_MIN", 10**9)
     other = _bulk_history(flushed) if history else small(flushed)
@@ -1178,15 +1181,20 @@ def test_a_big_bulk_save_into_history_writes_ahead_as_its_commit_would(
     flushed = tmp_path / "flushed" / "screener.json"
     calls: list[int] = []
     real = store_txn.Txn.write_ahead
+    real_finish = store_txn.Txn.finish_ahead
+    started: list[tuple[int, bytes]] = []
 
     def seen_before_commit(tx: Any, count: int, *args: Any) -> Any:
-        before = len(segment_files(ahead))
-        committed = ahead.read_bytes()
-        left = real(tx, count, *args)
-        assert ahead.read_bytes() == committed  # not listed
-        assert len(segment_files(ahead)) > before  # written
+        started.append((len(segment_files(ahead)), ahead.read_bytes()))
         calls.append(count)
-        return left
+        return real(tx, count, *args)
+
+    def finished(tx: Any) -> None:
+        real_finish(tx)
+        if started:  # its segments written, before the commit lists them
+            before, committed = started.pop()
+            assert ahead.read_bytes() == committed  # not listed
+            assert len(segment_files(ahead)) > before  # written
 
     def run(db: Path) -> None:
         store = _history(db, history)
@@ -1197,8 +1205,9 @@ def test_a_big_bulk_save_into_history_writes_ahead_as_its_commit_would(
 
     with monkeypatch.context() as patched:
         patched.setattr(store_txn.Txn, "write_ahead", seen_before_commit)
+        patched.setattr(store_txn.Txn, "finish_ahead", finished)
         run(ahead)
-    assert calls and all(calls)
+    assert calls and all(calls) and not started
     with monkeypatch.context() as patched:
         patched.setattr(store_txn.Txn, "bulk_ahead", lambda tx, *args: 0)
         run(flushed)

@@ -757,69 +757,136 @@ def write_segments(
     fork: bool,
     size: int | None = None,
 ) -> list[Segment]:
-    """Write new segments; returns their commit-record rows, in the order of ``jobs``.
+    """Write new segments; returns their commit-record rows, in the order of ``jobs``
+    (``SegmentWriting`` started and finished at once)."""
+    return SegmentWriting(folder, jobs, like, fork=fork, size=size).finish()
 
-    A big commit is written by two processes (the machine's other core): a
-    forked child writes every second segment while this process writes the
-    others, and reports its rows through a pipe (when a core is idle: ``spare_core``).
-    Nothing lists the segments until
-    the caller's commit, which comes after both are done, so the split changes
-    nothing a reader or a crash can see. The child shares the write lock (an
-    ``flock`` belongs to the open file, which the fork shares), so when this
-    process is killed the lock is held until the child has finished too and no
-    other writer can reuse these segment numbers meanwhile. A child that fails
-    or is killed makes this raise a one-line ``StoreError``; the caller removes
-    what was written (``Txn.abandon``). ``fork`` False (no ``flock`` to share, no
-    ``os.fork``) or a small commit: all written here. ``size``: the number of
-    attempts, when some jobs are functions.
+
+#: Most segments one ``SegmentWriting`` shares out with a child (one byte each in a
+#: pipe, which holds 64 KiB); a bigger commit is written by this process alone.
+_CLAIMS_MAX = 60_000
+
+
+class SegmentWriting:
+    """New segments being written, by this process and (for a big commit) a forked one.
+
+    A big commit is written by two processes (the machine's other core, when one is
+    idle: ``spare_core``). The child starts at once, while this process goes on with
+    the rest of its write, and takes the jobs from the first one on; ``finish`` takes
+    them from the last one down, until none is left. A pipe holds one byte per job,
+    and each process reads one byte before each job it takes: so together they take
+    each job once, however their speeds differ. The child reports its rows through a
+    second pipe. Nothing lists the segments until the caller's commit, which comes
+    after both are done, so the split changes nothing a reader or a crash can see.
+
+    The child shares the write lock (an ``flock`` belongs to the open file, which
+    the fork shares), so when this process is killed the lock is held until the
+    child has finished too and no other writer can reuse these segment numbers
+    meanwhile. A child that fails or is killed makes ``finish`` raise a one-line
+    ``StoreError``; the caller removes what was written (``Txn.abandon``), and calls
+    ``stop`` when it fails before ``finish``. ``fork`` False (no ``flock`` to share,
+    no ``os.fork``) or a small commit: all written here by ``finish``. ``size``: the
+    number of attempts, when some jobs are functions.
     """
-    if size is None:
-        size = sum(len(job[2]) for job in jobs if not callable(job))
-    if (
-        not fork
-        or len(jobs) < 2
-        or size < PARALLEL_MIN
-        or not hasattr(os, "fork")
-        or not spare_core()
-    ):
-        return [_write_job(folder, job, like) for job in jobs]
-    theirs = list(jobs[1::2])
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:  # no process to spare: write everything here
-        os.close(read_end)
-        os.close(write_end)
-        return [_write_job(folder, job, like) for job in jobs]
-    if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
-        _segment_child(folder, theirs, like, read_end, write_end)
-    os.close(write_end)
-    try:
-        mine = [_write_job(folder, job, like) for job in jobs[0::2]]
-        report = _read_all(read_end)
-        status = os.waitpid(pid, 0)[1]
-        pid = 0
-    except BaseException:
+
+    def __init__(
+        self,
+        folder: Path,
+        jobs: Sequence[SegmentJob],
+        like: os.stat_result | None,
+        *,
+        fork: bool,
+        size: int | None = None,
+    ) -> None:
+        self.folder = folder
+        self.jobs = list(jobs)
+        self.like = like
+        self.pid = 0
+        self._claims = self._report = -1
+        if size is None:
+            size = sum(len(job[2]) for job in jobs if not callable(job))
+        if (
+            not fork
+            or not 2 <= len(jobs) <= _CLAIMS_MAX
+            or size < PARALLEL_MIN
+            or not hasattr(os, "fork")
+            or not spare_core()
+        ):
+            return
+        claims, claims_in = os.pipe()
+        report, report_in = os.pipe()
+        try:
+            view = memoryview(bytes(len(self.jobs)))
+            while view:  # the pipe holds them all: nothing reads it yet
+                view = view[os.write(claims_in, view) :]
+            os.close(claims_in)
+            claims_in = -1
+            pid = os.fork()
+        except OSError:  # no process to spare: all written here
+            for fd in (claims, claims_in, report, report_in):
+                if fd >= 0:
+                    os.close(fd)
+            return
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+            os.close(report)
+            _segment_child(folder, self.jobs, like, claims, report_in)
+        os.close(report_in)
+        self.pid, self._claims, self._report = pid, claims, report
+
+    def finish(self) -> list[Segment]:
+        """Write the jobs the child has not taken (all of them without a child), wait for
+        it; the rows of every job, in order."""
+        if not self.pid:
+            return [_write_job(self.folder, job, self.like) for job in self.jobs]
+        mine: list[Segment] = []
+        try:
+            for job in reversed(self.jobs):
+                if not os.read(self._claims, 1):
+                    break
+                mine.append(_write_job(self.folder, job, self.like))
+            report = _read_all(self._report)
+            status = os.waitpid(self.pid, 0)[1]
+            self.pid = 0
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            self._close()
+        theirs = _child_rows(self.folder, report, status, len(self.jobs) - len(mine))
+        return theirs + mine[::-1]
+
+    def stop(self) -> None:
+        """This process failed while its child writes: stop the child and reap it, so no
+        file appears after the caller has removed what was written."""
+        pid, self.pid = self.pid, 0
         _stop(pid)
-        raise
-    finally:
-        os.close(read_end)
-    return _merge_rows(folder, mine, theirs, report, status)
+        self._close()
+
+    def _close(self) -> None:
+        for fd in (self._claims, self._report):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._claims = self._report = -1
 
 
 def _segment_child(
     folder: Path,
     jobs: Sequence[SegmentJob],
     like: os.stat_result | None,
-    read_end: int,
-    write_end: int,
+    claims: int,
+    report: int,
 ) -> None:  # pragma: no cover - runs in the forked child
-    """The forked writer: write ``jobs``, report their rows (or the error), exit."""
+    """The forked writer: write jobs from the first on while a claim is left in the
+    pipe, report their rows (or the error), exit."""
     code = 1
     try:
-        os.close(read_end)
         try:
-            rows = [_write_job(folder, job, like).to_doc() for job in jobs]
+            rows = []
+            for job in jobs:
+                if not os.read(claims, 1):
+                    break
+                rows.append(_write_job(folder, job, like).to_doc())
             message = orjson.dumps({"rows": rows})
             code = 0
         except BaseException as exc:  # reported to the parent, in one line
@@ -827,7 +894,7 @@ def _segment_child(
             message = orjson.dumps({"error": text})
         view = memoryview(message)
         while view:
-            view = view[os.write(write_end, view) :]
+            view = view[os.write(report, view) :]
     finally:
         os._exit(code)
 
@@ -851,17 +918,16 @@ def _stop(pid: int) -> None:
             os.waitpid(pid, 0)
 
 
-def _merge_rows(
-    folder: Path, mine: list[Segment], theirs: list[SegmentJob], report: bytes, status: int
-) -> list[Segment]:
-    """Both processes' rows in job order, or the child's failure as a one-line error."""
+def _child_rows(folder: Path, report: bytes, status: int, taken: int) -> list[Segment]:
+    """The rows of the ``taken`` segments the child wrote, or its failure as a
+    one-line error."""
     code = os.waitstatus_to_exitcode(status)
     try:
         answer = orjson.loads(report) if report else {}
     except orjson.JSONDecodeError:
         answer = {}
     rows = answer.get("rows") if type(answer) is dict else None
-    if code != 0 or type(rows) is not list or len(rows) != len(theirs):
+    if code != 0 or type(rows) is not list or len(rows) != taken:
         if code < 0:
             import signal
 
@@ -872,13 +938,9 @@ def _merge_rows(
             why = f"it exited with status {code}"
         raise StoreError(f"cannot write the archive segments in {folder}: {why}")
     try:
-        theirs_rows = [Segment.from_doc(row) for row in rows]
+        return [Segment.from_doc(row) for row in rows]
     except ValueError as exc:  # pragma: no cover - the child wrote them
         raise StoreError(f"cannot write the archive segments in {folder}: {exc}") from None
-    out: list[Segment] = []
-    for n in range(len(mine) + len(theirs_rows)):
-        out.append(mine[n // 2] if n % 2 == 0 else theirs_rows[n // 2])
-    return out
 
 
 def remove_segment_temps(folder: Path, numbers: Iterable[int]) -> None:

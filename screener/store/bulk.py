@@ -518,6 +518,38 @@ class PackedBatch:
         )
 
 
+@dataclass(frozen=True)
+class PartlyPacked:
+    """A batch whose answers and keys are packed (``AnswersAhead``) and whose other
+    fields are packed part by part (``slice``) where its documents are made: a big
+    batch's segments are made by the two processes writing them
+    (``archive.SegmentWriting``), so the scores' texts are packed on both cores."""
+
+    batch: ScoredBatch
+    texts: AnswerTexts
+
+    @property
+    def keys(self) -> Sequence[str | None]:
+        return self.texts[2]
+
+    def slice(self, start: int, stop: int) -> PackedBatch:
+        """Rows ``start:stop`` packed."""
+        answers, extra, keys = self.texts
+        texts = (answers[start:stop], extra[start:stop], keys[start:stop])
+        return _pack_rows(self.batch.rows(start, stop), stop - start, fork_keys=False, texts=texts)
+
+
+def pack_keys_first(batch: ScoredBatch, n: int) -> PackedBatch | PartlyPacked:
+    """``pack_batch``'s fields, or, when a child packed the answers and keys already
+    (``AnswersAhead``), those with the rest left to be packed part by part."""
+    ahead = batch.ahead
+    if ahead is not None and ahead.fits(batch):
+        texts = ahead.texts()
+        if texts is not None and len(texts[0]) == n:
+            return PartlyPacked(batch, texts)
+    return pack_batch(batch, n)
+
+
 def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     """Serialise every row's fields, column by column (no lock held).
 
@@ -660,7 +692,7 @@ def _pack_rows(
 
 
 def documents(
-    packed: PackedBatch,
+    packed: PackedBatch | PartlyPacked,
     rows: list[int] | None,
     attempt_ids: Sequence[str],
     candidates: Sequence[str],
@@ -670,7 +702,12 @@ def documents(
     """The attempt documents of ``rows`` (None: every row), in the field order
     ``save_attempts`` writes; absent fields (no overall, key, follow-ups, intervals)
     are left out."""
-
+    if isinstance(packed, PartlyPacked):  # the rows' span packed here, then picked
+        if rows is None:
+            packed = packed.slice(0, len(packed.keys))
+        else:
+            low, high = (min(rows), max(rows) + 1) if rows else (0, 0)
+            packed, rows = packed.slice(low, high), [row - low for row in rows]
     if rows is not None and rows and rows[-1] - rows[0] == len(rows) - 1:
         first = rows[0]
         if rows == list(range(first, first + len(rows))):  # consecutive rows (a segment's)

@@ -73,6 +73,7 @@ from screener.store.records import (
     new_secret,
     order_field,
     pack,
+    person_doc,
     scored_fields,
     shown,
     statuses_of,
@@ -418,16 +419,9 @@ class Store:
                 cid = candidate_id
             else:
                 cid = new_id(tx.id_taken)
-            doc = self._candidate_doc(cid, cleaned, contact, utc_stamp(when))
+            doc = person_doc(cid, cleaned, contact, utc_stamp(when))
             tx.table("candidates").insert(doc)
             return _candidate(doc)
-
-    @staticmethod
-    def _candidate_doc(cid: str, name: str, contact: str | None, created: str) -> Doc:
-        doc: Doc = {"id": cid, "name": name, "created": created}
-        if contact:
-            doc["contact"] = contact
-        return doc
 
     def get_candidate(self, candidate_id: str) -> Candidate:
         with self._open(write=False) as tx:
@@ -732,11 +726,12 @@ class Store:
         ``ValueError`` (``RecordError`` for an id or name the store refuses) and
         stores nothing.
         """
-        from screener.store.bulk import documents, pack_batch  # imports: only the bulk save
+        from screener.store.bulk import documents, pack_keys_first  # only the bulk save
+
         n = batch.check()
         now = utc_stamp(batch.submitted)
         with paused_gc():
-            packed = pack_batch(batch, n)
+            packed = pack_keys_first(batch, n)
         keys = packed.keys
         with paused_gc(), self._open(write=True) as tx:
             attempts = tx.docs("attempts")
@@ -789,11 +784,29 @@ class Store:
             # the process writing it (``Txn.write_ahead``); the rest go to the live file
             ahead = tx.bulk_ahead(m, now) if m else 0
             chosen = range(n) if rows is None else rows
+            # new candidates, once each, named by their row (or by their id)
+            known = {d["id"] for d in tx.docs("candidates").values()}
+            if tx.segments:
+                known |= tx.archived_candidates(set(cands) - known)
+            given, reach = batch.names, batch.contacts
+            names = given if given is None or rows is None else [given[i] for i in rows]
+            contacts = reach if reach is None or rows is None else [reach[i] for i in rows]
+            created = utc_stamp()
+            fresh = new_people(cands, names, known, contacts)
             if ahead:
+
+                def made(start: int, stop: int) -> list[Doc]:
+                    picked = list(chosen[start:stop])
+                    got = cands[start:stop]
+                    return documents(packed, picked, aids[start:stop], got, layout_id, now)
+
+                # the segments' writer starts now; the rest is done while it writes
+                people = tx.write_ahead(ahead, cands, fresh, created, made)
                 docs = documents(
                     packed, list(chosen[ahead:]), aids[ahead:], cands[ahead:], layout_id, now
                 )
             else:
+                people = [person_doc(cid, *fresh[cid], created) for cid in fresh]
                 docs = documents(packed, rows, aids, cands, layout_id, now) if m else []
             if rows is None:
                 out = aids
@@ -803,32 +816,13 @@ class Store:
                     row_id[i] if i in row_id else existing.get(i) or row_id[repeat_of[i]]
                     for i in range(n)
                 ]
-            # new candidates, once each, named by their row (or by their id)
-            known = {d["id"] for d in tx.docs("candidates").values()}
-            if tx.segments:
-                known |= tx.archived_candidates(set(cands) - known)
-            given, reach = batch.names, batch.contacts
-            names = given if given is None or rows is None else [given[i] for i in rows]
-            contacts = reach if reach is None or rows is None else [reach[i] for i in rows]
-            created = utc_stamp()
-            people: list[Doc] = [
-                self._candidate_doc(cid, name, contact, created)
-                for cid, name, contact in new_people(cands, names, known, contacts)
-            ]
-            if ahead:
-
-                def made(start: int, stop: int) -> list[Doc]:
-                    picked = list(chosen[start:stop])
-                    got = cands[start:stop]
-                    return documents(packed, picked, aids[start:stop], got, layout_id, now)
-
-                people = tx.write_ahead(ahead, cands, people, made)
             if people:
                 tx.append("candidates", people)
             if docs:
                 tx.append("attempts", docs)
             if m and command is not None:
                 self._audit(tx, "attempts.saved", command, count=m, when=now)
+            tx.finish_ahead()
             from screener.store.summaries import SaveResult
 
             return SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
@@ -1656,7 +1650,7 @@ class _People:
 
     def _add(self, cid: str, name: str, contact: str | None) -> str:
         self.by_identity.setdefault((name, contact), cid)
-        self.new.append(Store._candidate_doc(cid, name, contact, self.now))
+        self.new.append(person_doc(cid, name, contact, self.now))
         return cid
 
     def insert(self) -> None:
@@ -2077,9 +2071,9 @@ class _Restore:
             raise ValueError(next(iter(bad.values())))
 
     def _person(self, candidate_id: str) -> Doc:
-        """A candidate's document, as ``Store._candidate_doc`` makes them."""
+        """A candidate's document, as ``records.person_doc`` makes them."""
         name, created, contact = self.people[candidate_id]
-        return Store._candidate_doc(candidate_id, name, contact, created)
+        return person_doc(candidate_id, name, contact, created)
 
     def _known(self, candidate_id: str) -> None:
         if candidate_id not in self.people:

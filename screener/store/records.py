@@ -241,27 +241,33 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
+def person_doc(cid: str, name: str, contact: str | None, created: str) -> dict[str, Any]:
+    """A candidate's document in the TinyDB store (contact details only when given)."""
+    doc: dict[str, Any] = {"id": cid, "name": name, "created": created}
+    if contact:
+        doc["contact"] = contact
+    return doc
+
+
 def new_people(
     cands: Sequence[str],
     names: Sequence[str | None] | None,
     known: Collection[str],
     contacts: Sequence[str | None] | None = None,
-) -> list[tuple[str, str, str | None]]:
-    """A bulk save's new candidates as ``(id, name, contact)``: each of ``cands`` not
+) -> dict[str, tuple[str, str | None]]:
+    """A bulk save's new candidates as ``{id: (name, contact)}``: each of ``cands`` not
     in ``known`` once, in the order of their first rows, named by their first row's
     name (``clean_name``) or, without one, by their id, with the contact details of
     their first row that has some (``clean_contact``; None without). Both backends
     store these."""
-    people: list[tuple[str, str, str | None]]
+    people: dict[str, tuple[str, str | None]]
     if names is None or not any(names):  # each named by their id
-        people = [(cid, cid, None) for cid in dict.fromkeys(cands) if cid not in known]
+        people = {cid: (cid, None) for cid in dict.fromkeys(cands) if cid not in known}
     else:
-        seen = set(known)
-        people = []
+        people = {}
         for cid, name in zip(cands, names, strict=True):
-            if cid not in seen:
-                seen.add(cid)
-                people.append((cid, clean_name(name) if name and name.strip() else cid, None))
+            if cid not in people and cid not in known:
+                people[cid] = (clean_name(name) if name and name.strip() else cid, None)
     if contacts is None or not people or not any(contacts):
         return people
     first: dict[str, str] = {}
@@ -270,7 +276,7 @@ def new_people(
             cleaned = clean_contact(contact)
             if cleaned is not None:
                 first[cid] = cleaned
-    return [(cid, name, first.get(cid)) for cid, name, _ in people]
+    return {cid: (name, first.get(cid)) for cid, (name, _) in people.items()}
 
 
 def clean_contact(contact: str | None) -> str | None:

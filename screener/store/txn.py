@@ -31,6 +31,7 @@ from screener.store.archive import (
     Record,
     Segment,
     SegmentJob,
+    SegmentWriting,
     Stale,
     archive_folder,
     chunks,
@@ -50,7 +51,7 @@ from screener.store.files import (
     fsync_folder,
 )
 from screener.store.hashindex import name_key
-from screener.store.records import STORE_EVENTS, Layout, shown, utc_stamp
+from screener.store.records import STORE_EVENTS, Layout, person_doc, shown, utc_stamp
 from screener.store.schema import META, META_ID, SCHEMA_VERSION, check_version, new_meta, upgrade
 
 Doc = dict[str, Any]
@@ -64,7 +65,7 @@ _cand_of = itemgetter("cand")
 
 def _ahead_job(
     number: int,
-    everyone: dict[str, Doc],
+    people: Callable[[Iterable[str]], list[Doc]],
     candidates: Sequence[str],
     earlier: Sequence[Doc],
     attempts: Callable[[int, int], list[Doc]],
@@ -74,12 +75,12 @@ def _ahead_job(
     """Segment ``number`` of ``Txn.write_ahead``: attempts ``start:stop`` of ``earlier``
     (archived ones first) followed by the new ones, with their people (in order of
     first attempt, as ``Txn._groups`` lists them), made where it is written."""
-    people = list(map(everyone.__getitem__, dict.fromkeys(candidates[start:stop])))
+    mine = people(dict.fromkeys(candidates[start:stop]))
     old = len(earlier)
     docs = list(earlier[start:stop]) if start < old else []
     if stop > old:
         docs += attempts(max(start - old, 0), stop - old)
-    return number, people, docs, []
+    return number, mine, docs, []
 
 
 class Limits:
@@ -126,6 +127,9 @@ class Txn:
         #: big commits may write segments in a forked process: only when the write lock
         #: is an ``flock`` the fork shares (``archive.write_segments``)
         self.fork_writes = False
+        #: the segments ``write_ahead`` started, and the small segment they replace
+        self.writing: SegmentWriting | None = None
+        self.writing_over: list[Segment] = []
         self.folder = archive_folder(path)
         data = self.buffer.read()
         record = Record()
@@ -507,24 +511,30 @@ class Txn:
         self,
         count: int,
         candidates: Sequence[str],
-        new_people: list[Doc],
+        new_people: dict[str, tuple[str, str | None]],
+        created: str,
         attempts: Callable[[int, int], list[Doc]],
     ) -> list[Doc]:
-        """Write the first ``count`` (``bulk_ahead``) of a bulk save's new attempts into
-        new segments now, as the commit's flush would write them; returns the people of
-        ``new_people`` still to add to the live file (those with attempts after
+        """Start writing the first ``count`` (``bulk_ahead``) of a bulk save's new
+        attempts into new segments, as the commit's flush would write them; returns the
+        documents of the people of ``new_people`` (id: name and contact details, made
+        on ``created``) still to add to the live file (those with attempts after
         ``count``). ``candidates`` are every new attempt's candidate in order;
         ``attempts(start, stop)`` makes the documents of attempts ``start:stop``: each
-        segment's are made by the process that writes it (``archive.write_segments``:
-        half of them in a forked child). What the flush would merge with them comes
-        first, in the same order: a small last segment's attempts and the live file's
-        submitted ones (which leave it now); the small segment is replaced. The rest
-        (a segment's worth at most), the live file's people and its events follow at
-        the commit, which is forced to flush, with the small segment's people not
-        placed yet and its events (``carry_people``, ``carry_audit``); the segments are
-        listed by the commit record, as always."""
+        segment's documents are made by the process that writes it, a forked child
+        taking them while this process goes on (``archive.SegmentWriting``); call
+        ``finish_ahead`` when the rest of the write is done (the commit does, and
+        ``abandon`` stops the child). What the flush would merge with them comes first,
+        in the same order: a small last segment's attempts and the live file's
+        submitted ones (which leave it now); the small segment is replaced. The rest (a
+        segment's worth at most), the live file's people and its events follow at the
+        commit, which is forced to flush, with the small segment's people not placed
+        yet and its events (``carry_people``, ``carry_audit``); the segments are listed
+        by the commit record, as always."""
         import heapq
 
+        if self.writing is not None:  # pragma: no cover - one bulk save per write
+            raise RuntimeError("a second write ahead before the first one finished")
         size = self.limits.segment
         data = self.data()
         live = data.setdefault("candidates", {})
@@ -540,15 +550,54 @@ class Txn:
             earlier = [d for _, d in submitted]
         old = len(earlier)
         known: dict[str, Doc] = {d["id"]: d for d in live.values()}
-        known.update(zip(map(itemgetter("id"), new_people), new_people, strict=True))
         head = [*map(_cand_of, earlier), *candidates[:count]] if earlier else candidates[:count]
         in_head = set(head)
-        missing = in_head - known.keys() - tail_people.keys()
+        # (each a pass over the smaller side: the new people are most of the head)
+        missing = in_head.difference(new_people, known, tail_people)
         copies = self.archived_people(missing) if missing else {}
         if missing - copies.keys():  # pragma: no cover - the caller made every new person
             raise StoreError(f"{self.path}: attempts of unknown candidates")
-        everyone = {**copies, **tail_people, **known} if copies or tail_people else known
+        found = {**copies, **tail_people, **known} if copies or tail_people else known
+
+        def people(ids: Iterable[str]) -> list[Doc]:
+            return [
+                found.get(cid) or person_doc(cid, *new_people[cid], created) for cid in ids
+            ]
+
+        # what changes in the live file and the commit record first: after the fork each
+        # page this process writes to is copied (~5 us each)
+        if tail:
+            self.dropped.append(tail[0].number)
+            self.carry_people.update(tail_people)
+            self.carry_audit.extend(tail_audit)
+        if submitted:  # in segments now
+            live_attempts = data["attempts"]
+            for key, _ in submitted:
+                del live_attempts[key]
+            self.buffer.dirty = True
+            self.tables.pop("attempts", None)
+        # people moved now: those of the live file and new ones with no attempt after
+        # ``count`` (the archived ones' copies were counted when first archived); the
+        # new ones with one stay, in their order (each new person has an attempt: in
+        # the head, or after it)
+        later = set(candidates[count:])
+        gone = [
+            key for key, doc in live.items() if doc["id"] in in_head and doc["id"] not in later
+        ]
+        for key in gone:
+            del live[key]
+        if gone:
+            self.buffer.dirty = True
+            self.tables.pop("candidates", None)
+        staying = [cid for cid in new_people if cid in later] if later else []
         record = self.archive.record
+        record.candidates += len(gone) + len(new_people) - len(staying)
+        if self.ahead_placed:
+            self.ahead_placed |= in_head
+        else:  # the first write ahead of this write (a set of 100k ids is not copied)
+            self.ahead_placed = in_head
+        self.flush_due = True
+        keep = [person_doc(cid, *new_people[cid], created) for cid in staying]
         like = self._like()
         make_folder(self.folder, like)
         jobs: list[SegmentJob] = []
@@ -558,36 +607,24 @@ class Txn:
             record.next += 1
             self.written.append(number)
             stop = min(start + size, total)
-            job = partial(_ahead_job, number, everyone, head, earlier, attempts, start, stop)
-            jobs.append(job)
-        written = write_segments(self.folder, jobs, like, fork=self.fork_writes, size=total)
+            jobs.append(partial(_ahead_job, number, people, head, earlier, attempts, start, stop))
+        self.writing = SegmentWriting(self.folder, jobs, like, fork=self.fork_writes, size=total)
+        self.writing_over = tail
+        return keep
+
+    def finish_ahead(self) -> None:
+        """Wait for the segments ``write_ahead`` started (writing those left) and list
+        them in the archive, in place of the small segment they replace."""
+        writing, self.writing = self.writing, None
+        if writing is None:
+            return
+        written = writing.finish()
+        tail, self.writing_over = self.writing_over, []
         if tail:
             self.archive.replace_run(tail, written)
-            self.dropped.append(tail[0].number)
-            self.carry_people.update(tail_people)
-            self.carry_audit.extend(tail_audit)
         else:
             for segment in written:
                 self.archive.add(segment)
-        if submitted:  # in segments now
-            live_attempts = data["attempts"]
-            for key, _ in submitted:
-                del live_attempts[key]
-            self.buffer.dirty = True
-            self.tables.pop("attempts", None)
-        # people moved now: those of the live file and new ones with no attempt after
-        # ``count`` (the archived ones' copies were counted when first archived)
-        moved = (in_head - set(candidates[count:])) & known.keys()
-        gone = [key for key, doc in live.items() if doc["id"] in moved]
-        for key in gone:
-            del live[key]
-        if gone:
-            self.buffer.dirty = True
-            self.tables.pop("candidates", None)
-        record.candidates += len(moved)
-        self.ahead_placed |= in_head
-        self.flush_due = True
-        return [doc for doc in new_people if doc["id"] not in moved]
 
     def _collect(
         self, group: Sequence[Segment]
@@ -701,6 +738,7 @@ class Txn:
         if migrating:
             keep_backup(self.path, backup)
         try:
+            self.finish_ahead()
             self.flush(data)
         except BaseException:
             self.abandon()
@@ -736,6 +774,9 @@ class Txn:
 
     def abandon(self) -> None:
         """A write that raised: remove the segments it wrote (nothing lists them)."""
+        writing, self.writing = self.writing, None
+        if writing is not None:  # its child first: no file appears after the removal
+            writing.stop()
         if self.written:
             self.archive.forget(self.written)
             remove_segment_files(self.folder, self.written)

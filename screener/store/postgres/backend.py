@@ -1172,7 +1172,7 @@ class PostgresStore:
         created = utc_stamp()
         return [
             (cid, name, contact, created)
-            for cid, name, contact in new_people(cands, names, known, contacts)
+            for cid, (name, contact) in new_people(cands, names, known, contacts).items()
         ]
 
     def _copy_batch(
