@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -106,3 +106,159 @@ class Forked:
             with contextlib.suppress(OSError):
                 os.close(self.fd)
             self.fd = -1
+
+
+class Claims:
+    """``n`` parts of one job shared by this process and a forked child, each taken once
+    whatever their speeds: a pipe made before the fork holds one byte per part, and
+    each process reads one byte before each part it takes (a pipe's read of one byte
+    is atomic). One takes the parts from the first on, the other from the last one
+    down, so each ends with a run of them: a second core that is slower (a busy
+    neighbour on a shared host) gets fewer parts instead of keeping the other waiting."""
+
+    #: Most parts one pipe holds (a pipe holds 64 KiB before its writer would wait).
+    MOST = 60_000
+
+    def __init__(self, n: int) -> None:
+        if not 0 <= n <= self.MOST:
+            raise ValueError(f"{n} parts: at most {self.MOST}")
+        self.fd, write_end = os.pipe()
+        try:
+            view = memoryview(bytes(n))
+            while view:  # the pipe holds them all: nothing reads it yet
+                view = view[os.write(write_end, view) :]
+        except BaseException:
+            os.close(self.fd)
+            raise
+        finally:
+            os.close(write_end)
+
+    def take(self) -> bool:
+        """Whether a part is left for this process (it takes it)."""
+        return self.fd >= 0 and bool(os.read(self.fd, 1))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+
+class Shared:
+    """Parts of a pure computation shared with a forked child (``Claims``): the child
+    starts on the first part at once, while this process goes on with other work;
+    ``results`` then does the parts left, from the last one down, here, and returns
+    every part's value in order. The child only computes (as ``Forked``); a child
+    that failed, or whose values ``results``' check refuses, has its parts done here,
+    so its failure never changes what the caller gets."""
+
+    def __init__(self, parts: Sequence[Callable[[], Any]]) -> None:
+        self.n = len(parts)
+        self.pid = 0
+        self.fd = -1
+        self.claims: Claims | None = None
+        try:
+            claims = Claims(self.n)
+        except OSError:
+            return
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            claims.close()
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            claims.close()
+            os.close(read_end)
+            os.close(write_end)
+            return
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
+            code = 1
+            try:
+                os.close(read_end)
+                done = []
+                for part in parts:
+                    if not claims.take():
+                        break
+                    done.append(part())
+                view = memoryview(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
+                while view:
+                    view = view[os.write(write_end, view) :]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        self.pid, self.fd, self.claims = pid, read_end, claims
+
+    def results(
+        self,
+        parts: Sequence[Callable[[], Any]],
+        accept: Callable[[int, Any], Any | None] = lambda index, value: value,
+    ) -> list[Any]:
+        """Every part's value, in order: ``parts`` (this process's own functions for the
+        same parts) do those the child has not taken, and those of a child that failed
+        or gave a value ``accept`` refuses (``accept(index, value)`` is None; else the
+        child's values are what it makes of them). Call once."""
+        if len(parts) != self.n:
+            raise ValueError(f"{len(parts)} parts for {self.n}")
+        claims, self.claims = self.claims, None
+        mine: list[Any] = []
+        theirs: list[Any] | None = None
+        try:
+            if claims is not None:
+                for part in reversed(parts):
+                    if not claims.take():
+                        break
+                    mine.append(part())
+            else:
+                mine = [part() for part in reversed(parts)]
+            left = self.n - len(mine)
+            if left:
+                got = self._received()
+                if type(got) is list and len(got) == left:
+                    taken = [accept(index, value) for index, value in enumerate(got)]
+                    theirs = None if any(value is None for value in taken) else taken
+            else:
+                self.stop()
+        finally:
+            if claims is not None:
+                claims.close()
+            self.stop()
+        if theirs is None:  # the child failed: its parts are done here
+            theirs = [part() for part in parts[: self.n - len(mine)]]
+        return theirs + mine[::-1]
+
+    def _received(self) -> Any | None:
+        """The child's values (waiting for it), or None when it failed."""
+        if not self.pid:
+            return None
+        parts = []
+        while chunk := os.read(self.fd, 1 << 20):
+            parts.append(chunk)
+        status = os.waitpid(self.pid, 0)[1]
+        self.pid = 0
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        try:
+            return pickle.loads(b"".join(parts))
+        except Exception:  # a child cut short
+            return None
+
+    def stop(self) -> None:
+        """Stop and reap the child (its values are not wanted, or this process failed)."""
+        if self.pid:
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+        if self.claims is not None:
+            self.claims.close()
+            self.claims = None

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from screener.errors import StoreError
-from screener.forked import spare_core
+from screener.forked import Claims, spare_core
 from screener.store.files import (
     SealedTables,
     Tables,
@@ -762,21 +762,15 @@ def write_segments(
     return SegmentWriting(folder, jobs, like, fork=fork, size=size).finish()
 
 
-#: Most segments one ``SegmentWriting`` shares out with a child (one byte each in a
-#: pipe, which holds 64 KiB); a bigger commit is written by this process alone.
-_CLAIMS_MAX = 60_000
-
-
 class SegmentWriting:
     """New segments being written, by this process and (for a big commit) a forked one.
 
     A big commit is written by two processes (the machine's other core, when one is
     idle: ``spare_core``). The child starts at once, while this process goes on with
     the rest of its write, and takes the jobs from the first one on; ``finish`` takes
-    them from the last one down, until none is left. A pipe holds one byte per job,
-    and each process reads one byte before each job it takes: so together they take
-    each job once, however their speeds differ. The child reports its rows through a
-    second pipe. Nothing lists the segments until the caller's commit, which comes
+    them from the last one down, until none is left (``forked.Claims``: each job is
+    taken once, however the two speeds differ). The child reports its rows through a
+    pipe. Nothing lists the segments until the caller's commit, which comes
     after both are done, so the split changes nothing a reader or a crash can see.
 
     The child shares the write lock (an ``flock`` belongs to the open file, which
@@ -802,30 +796,33 @@ class SegmentWriting:
         self.jobs = list(jobs)
         self.like = like
         self.pid = 0
-        self._claims = self._report = -1
+        self._claims: Claims | None = None
+        self._report = -1
         if size is None:
             size = sum(len(job[2]) for job in jobs if not callable(job))
         if (
             not fork
-            or not 2 <= len(jobs) <= _CLAIMS_MAX
+            or not 2 <= len(jobs) <= Claims.MOST
             or size < PARALLEL_MIN
             or not hasattr(os, "fork")
             or not spare_core()
         ):
             return
-        claims, claims_in = os.pipe()
-        report, report_in = os.pipe()
         try:
-            view = memoryview(bytes(len(self.jobs)))
-            while view:  # the pipe holds them all: nothing reads it yet
-                view = view[os.write(claims_in, view) :]
-            os.close(claims_in)
-            claims_in = -1
+            claims = Claims(len(self.jobs))
+        except OSError:  # no pipe to spare: all written here
+            return
+        try:
+            report, report_in = os.pipe()
+        except OSError:
+            claims.close()
+            return
+        try:
             pid = os.fork()
         except OSError:  # no process to spare: all written here
-            for fd in (claims, claims_in, report, report_in):
-                if fd >= 0:
-                    os.close(fd)
+            claims.close()
+            os.close(report)
+            os.close(report_in)
             return
         if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
             os.close(report)
@@ -839,9 +836,10 @@ class SegmentWriting:
         if not self.pid:
             return [_write_job(self.folder, job, self.like) for job in self.jobs]
         mine: list[Segment] = []
+        claims = self._claims
         try:
             for job in reversed(self.jobs):
-                if not os.read(self._claims, 1):
+                if claims is None or not claims.take():
                     break
                 mine.append(_write_job(self.folder, job, self.like))
             report = _read_all(self._report)
@@ -863,18 +861,20 @@ class SegmentWriting:
         self._close()
 
     def _close(self) -> None:
-        for fd in (self._claims, self._report):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._claims = self._report = -1
+        if self._claims is not None:
+            self._claims.close()
+            self._claims = None
+        if self._report >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._report)
+            self._report = -1
 
 
 def _segment_child(
     folder: Path,
     jobs: Sequence[SegmentJob],
     like: os.stat_result | None,
-    claims: int,
+    claims: Claims,
     report: int,
 ) -> None:  # pragma: no cover - runs in the forked child
     """The forked writer: write jobs from the first on while a claim is left in the
@@ -884,7 +884,7 @@ def _segment_child(
         try:
             rows = []
             for job in jobs:
-                if not os.read(claims, 1):
+                if not claims.take():
                     break
                 rows.append(_write_job(folder, job, like).to_doc())
             message = orjson.dumps({"rows": rows})

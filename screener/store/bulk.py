@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from screener.errors import RecordError
-from screener.forked import Forked, spare_core
+from screener.forked import Forked, Shared, spare_core
 from screener.store.records import (
     NAME_MAX,
     STATUS_CODE,
@@ -222,8 +222,9 @@ class AnswersAhead:
     forked child while this process scores the rows (``vectorscore.batch_rows``):
     they do not depend on the scores, and they are most of a batch's packing (the
     keys' hashes above all). ``pack_batch`` takes them for the ``ScoredBatch`` made of
-    exactly these parts (the same objects); a child that failed leaves the packing
-    to ``pack_batch``, which then packs as if there were none."""
+    exactly these parts (the same objects). The rows are packed in ``_ANSWER_PARTS``
+    parts (``forked.Shared``): those the child has not started when they are asked
+    for are packed here, as are a failed child's."""
 
     def __init__(
         self,
@@ -233,23 +234,40 @@ class AnswersAhead:
         reserve_answers: Sequence[tuple[Any, Sequence[Answer]]] | None,
         key_scope: str | None,
     ) -> None:
+        from functools import partial
+        from itertools import pairwise
+
         self.layout = layout
         self.candidates = candidates
         self.answers = answers
         self.reserve_answers = reserve_answers
         self.key_scope = key_scope
         self._texts: AnswerTexts | None = None
-        self._child: Forked | None = Forked(lambda: _answers_wire(self._pack()))
+        n = len(candidates)
+        cuts = [n * k // _ANSWER_PARTS for k in range(_ANSWER_PARTS + 1)]
+        self._spans = list(pairwise(cuts))
+        wired = [partial(self._wired, start, stop) for start, stop in self._spans]
+        self._work: Shared | None = Shared(wired)
 
-    def _pack(self) -> AnswerTexts:
-        """(In the child.) Each row's stored answers, follow-up answers and key."""
-        n = len(self.candidates)
-        answers = _answer_texts(self.layout, self.answers, n)
-        extra = _extra_texts(self.reserve_answers, n)
+    def _pack(self, start: int, stop: int) -> AnswerTexts:
+        """Rows ``start:stop``'s stored answers, follow-up answers and keys."""
+        n = stop - start
+        answers = _answer_texts(
+            self.layout, [(codes[start:stop], values) for codes, values in self.answers], n
+        )
+        reserve = self.reserve_answers
+        extra = _extra_texts(
+            None if reserve is None else [(c[start:stop], v) for c, v in reserve], n
+        )
         keyed = [a if e is None else f"{a}\0{e}" for a, e in zip(answers, extra, strict=True)]
         scope = self.key_scope
-        keys = [None] * n if scope is None else _layout_keys(self.layout, scope, self.candidates, keyed)
+        cands = self.candidates[start:stop]
+        keys = [None] * n if scope is None else _layout_keys(self.layout, scope, cands, keyed)
         return answers, extra, keys
+
+    def _wired(self, start: int, stop: int) -> tuple[Any, ...]:
+        """(In the child.) ``_pack``'s texts as ``_answers_wire`` sends them."""
+        return _answers_wire(self._pack(start, stop))
 
     def fits(self, batch: ScoredBatch) -> bool:
         """Whether ``batch`` is made of the rows and answers these texts were packed from."""
@@ -262,19 +280,42 @@ class AnswersAhead:
             and batch.layout == self.layout
         )
 
-    def texts(self) -> AnswerTexts | None:
-        """The child's texts (waiting for it; kept for a second save of the batch), or
-        None when it failed."""
-        child, self._child = self._child, None
-        if child is not None:
-            self._texts = _answers_from_wire(child.result(), len(self.candidates))
+    def texts(self) -> AnswerTexts:
+        """Every row's texts (the parts the child has not packed are packed here; kept
+        for a second save of the batch)."""
+        from functools import partial
+
+        work, self._work = self._work, None
+        if work is not None:
+
+            def unwired(index: int, wire: Any) -> AnswerTexts | None:
+                start, stop = self._spans[index]
+                return _answers_from_wire(wire, stop - start)
+
+            parts = work.results(
+                [partial(self._pack, start, stop) for start, stop in self._spans], unwired
+            )
+            answers: list[str] = []
+            extra: list[str | None] = []
+            keys: list[str | None] = []
+            for part_answers, part_extra, part_keys in parts:
+                answers += part_answers
+                extra += part_extra
+                keys += part_keys
+            self._texts = answers, extra, keys
+        assert self._texts is not None
         return self._texts
 
     def stop(self) -> None:
         """Stop the child when its texts are not wanted (the batch is not stored)."""
-        child, self._child = self._child, None
-        if child is not None:
-            child.stop()
+        work, self._work = self._work, None
+        if work is not None:
+            work.stop()
+
+
+#: The parts ``AnswersAhead`` packs a batch's answers in: fewer parts leave this
+#: process waiting for the child's last one when its core is the slower of the two.
+_ANSWER_PARTS = 8
 
 
 def answers_ahead(

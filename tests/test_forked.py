@@ -1,0 +1,98 @@
+"""Work shared with a forked child (``screener.forked``): each part done once, in order,
+whatever the two processes' speeds, and never a different value when the child fails."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+
+import pytest
+
+from screener.forked import Claims, Shared
+
+
+def _part(index: int, parent: int, slow_child: float = 0.0) -> tuple[int, bool]:
+    """Part ``index``'s value, and whether the child computed it."""
+    in_child = os.getpid() != parent
+    if in_child and slow_child:
+        time.sleep(slow_child)
+    return index * index, in_child
+
+
+def _parts(n: int, **kwargs: float) -> list[partial[tuple[int, bool]]]:
+    return [partial(_part, i, os.getpid(), **kwargs) for i in range(n)]
+
+
+def test_claims_give_each_part_to_one_process_only() -> None:
+    claims = Claims(5)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        taken = 0
+        while claims.take():
+            taken += 1
+            time.sleep(0.01)
+        os.write(write_end, bytes([taken]))
+        os._exit(0)
+    os.close(write_end)
+    mine = 0
+    while claims.take():
+        mine += 1
+        time.sleep(0.01)
+    theirs = os.read(read_end, 1)[0]
+    os.waitpid(pid, 0)
+    os.close(read_end)
+    claims.close()
+    assert mine + theirs == 5 and not claims.take()
+    with pytest.raises(ValueError):
+        Claims(Claims.MOST + 1)
+
+
+def test_shared_parts_come_back_in_order_each_done_once() -> None:
+    work = Shared(_parts(12))
+    time.sleep(0.2)  # the child takes every part while this process is busy elsewhere
+    values = work.results(_parts(12))
+    assert [v for v, _ in values] == [i * i for i in range(12)]
+    assert all(in_child for _, in_child in values)
+
+
+def test_a_slow_child_leaves_its_parts_to_this_process() -> None:
+    """The child's core is slow (a busy neighbour): this process does most parts, from
+    the last one down, and the child's run comes first."""
+    work = Shared(_parts(10, slow_child=0.3))
+    time.sleep(0.1)  # the child has started on its first part
+    values = work.results(_parts(10))
+    assert [v for v, _ in values] == [i * i for i in range(10)]
+    flags = [in_child for _, in_child in values]
+    assert flags == sorted(flags, reverse=True) and 0 < flags.count(True) <= 2
+
+
+def test_a_failed_or_refused_child_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def dies(index: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)
+        return index * index
+
+    parts = [partial(dies, i) for i in range(6)]
+    time_for_child = Shared(parts)
+    time.sleep(0.1)
+    assert time_for_child.results(parts) == [i * i for i in range(6)]
+    refused = Shared(_parts(6))
+    time.sleep(0.1)
+    values = refused.results(_parts(6), lambda index, value: None if index == 2 else value)
+    assert values == [(i * i, False) for i in range(6)]  # all of them done here
+    # a child that could not be forked: everything here
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "no")))
+    assert Shared(_parts(3)).results(_parts(3)) == [(0, False), (1, False), (4, False)]
+
+
+def test_a_stopped_share_reaps_its_child() -> None:
+    work = Shared(_parts(4, slow_child=5.0))
+    pid = work.pid
+    assert pid
+    work.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
