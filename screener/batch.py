@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from screener.content import Assessment
-    from screener.forked import Forked
+    from screener.forked import Shared
     from screener.importing import RowError, Table
     from screener.store import SaveResult
     from screener.store.interface import ResultsStore
@@ -156,18 +156,18 @@ class _ReadOptions:
     contact_columns: tuple[str, ...] | None
 
 
-def _read_file(options: _ReadOptions, *, ahead: Forked | None = None) -> Table:
-    """The batch file's table (``ahead``: a child reading its second half already)."""
+def _read_file(options: _ReadOptions, *, ahead: Shared | None = None) -> Table:
+    """The batch file's table (``ahead``: a child reading its pieces already)."""
     from screener.importing import read_table
 
     return read_table(options.file, **_reading(options), ahead=ahead)
 
 
-def _second_half(options: _ReadOptions) -> object:
-    """In ``read_ahead``'s child: the second half of the file's rows (``importing``)."""
-    from screener.importing import read_second_half
+def _ahead_piece(options: _ReadOptions, index: int) -> object:
+    """In ``read_ahead``'s child: piece ``index`` of the file's rows (``importing``)."""
+    from screener.importing import read_piece_ahead
 
-    return read_second_half(options.file, **_reading(options))
+    return read_piece_ahead(options.file, index, **_reading(options))
 
 
 def _reading(options: _ReadOptions) -> dict[str, Any]:
@@ -192,16 +192,16 @@ _AHEAD_MAX = 12 << 20
 
 
 class ReadAhead:
-    """A batch file's second half being read by a forked child (``read_ahead``) while
-    this process loads the assessment, the store and numpy, then reads the first half
-    (``take``): the file read on both cores, most of it while this process would
-    otherwise wait. A child that failed, or read a file that changed since, leaves its
-    half to this process (``importing._read_split``), which reports what is wrong
-    with the file as it always does."""
+    """A batch file's pieces being read by a forked child (``read_ahead``) while this
+    process loads the assessment and the store, then reads the pieces the child has
+    not taken (``take``): the file read on both cores, most of it while this process
+    would otherwise wait. A child that failed, or read a file that changed since,
+    leaves its pieces to this process (``importing._read_split``), which reports what
+    is wrong with the file as it always does."""
 
-    def __init__(self, options: _ReadOptions, child: Forked) -> None:
+    def __init__(self, options: _ReadOptions, child: Shared) -> None:
         self.options = options
-        self._child: Forked | None = child
+        self._child: Shared | None = child
 
     def take(self, options: _ReadOptions) -> Table | None:
         """The file's table, read with the child's half, when it reads with ``options``
@@ -237,8 +237,9 @@ def read_ahead(
     regular CSV file, no idle core). Call ``stop`` when the command ends."""
     import os
     import stat
+    from functools import partial
 
-    from screener.forked import Forked, spare_core
+    from screener.forked import Shared, spare_core
 
     if not hasattr(os, "fork") or file.suffix.lower() not in (".csv", ".tsv", ".txt"):
         return None
@@ -259,9 +260,9 @@ def read_ahead(
     )
     # the reader (and numpy) first: this process needs them too, and the child then
     # starts reading at once while this process loads the assessment and the store
-    import screener.importing  # noqa: F401
+    from screener.importing import PIECES
 
-    return ReadAhead(options, Forked(lambda: _second_half(options)))
+    return ReadAhead(options, Shared([partial(_ahead_piece, options, i) for i in range(PIECES)]))
 
 
 def screen_file(

@@ -50,7 +50,7 @@ from screener.gcpause import paused_gc
 from screener.yamlsource import parse
 
 if TYPE_CHECKING:
-    from screener.forked import Forked
+    from screener.forked import Shared
 
 CellValue = str | int | float | None
 """What a mapping can turn an answer label into: an option id or a number."""
@@ -404,7 +404,7 @@ def read_table(
     contact_columns: Sequence[str] | None = (),
     leave_out: Collection[str] = (),
     split: bool = True,
-    ahead: Forked | None = None,
+    ahead: Shared | None = None,
 ) -> Table:
     """Read a batch file; the format comes from the extension.
 
@@ -423,9 +423,9 @@ def read_table(
     Columns headed as in ``leave_out`` (``fold``ed, as ``FORM_TOOL_HEADERS``) are
     left out and listed in ``Table.ignored``, as a mapping's ``ignore`` list is.
     ``split`` False: one process reads a big CSV file, never two (``_read_split``).
-    ``ahead``: a forked child already reading the second half of this CSV file
-    (``read_second_half``, started by ``batch.read_ahead`` with the same options);
-    its rows are used when it cut the same text at the same place.
+    ``ahead``: a forked child already reading pieces of this CSV file
+    (``read_piece_ahead``, started by ``batch.read_ahead`` with the same options);
+    its rows are used when it cut the same text at the same places.
     """
     path = Path(path)
     refuse_special(path)
@@ -464,30 +464,40 @@ def _new_builder(
     return builder
 
 
-def read_second_half(
+def read_piece_ahead(
     path: Path,
+    index: int,
     *,
     id_column: str = "candidate_id",
     name_column: str = "name",
     mapping: Mapping | None = None,
     contact_columns: Sequence[str] | None = (),
     leave_out: Collection[str] = (),
-) -> tuple[_Part, tuple[int, int, int]] | None:
-    """In a forked child (``batch.read_ahead``): the rows of the second half of a CSV
-    file, cut as ``_read_split`` cuts it, and the cut (its position, and the length and
-    hash of the whole text: the parent reads the first half and takes these rows only
-    when its own text and cut are the same). None when the file is not cut in two."""
-    builder = _new_builder(path, id_column, name_column, mapping, contact_columns, leave_out)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        delimiter = _sniffed(fh, path, builder)
-        text = fh.read()
-    with paused_gc():  # rows are lists, as in ``read_table``
+) -> tuple[tuple[tuple[int, ...], int, int], _Piece] | None:
+    """In a forked child (``batch.read_ahead``): piece ``index`` of a CSV file, cut as
+    ``_read_split`` cuts it, and the cut (where the pieces start, and the length and
+    hash of the whole text: the parent takes the piece only when its own text and cut
+    are the same). None when the file is not cut. The file is read and cut once."""
+    options = (path, id_column, name_column, mapping, contact_columns, tuple(leave_out))
+    found = _READ_AHEAD.get(options)
+    if found is None:
+        builder = _new_builder(path, id_column, name_column, mapping, contact_columns, leave_out)
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            delimiter = _sniffed(fh, path, builder)
+            text = fh.read()
         cut = _cut(text, delimiter, builder, path)
-        if cut is None or cut[2] < 0:
-            return None
-        middle = cut[2]
-        part = _read_part(text[middle + 1 :], delimiter, builder)
-    return part, (middle, len(text), hash(text))
+        bounds = cut[2] if cut is not None else None
+        key = (tuple(bounds), len(text), hash(text)) if bounds else None
+        found = _READ_AHEAD[options] = (text, delimiter, builder, bounds, key)
+    text, delimiter, builder, bounds, key = found
+    if not bounds or key is None:
+        return None
+    with paused_gc():  # rows are lists, as in ``read_table``
+        return key, _read_piece(text, bounds, index, delimiter, builder)
+
+
+#: The text, cut and builder ``read_piece_ahead`` read (in the child; one file).
+_READ_AHEAD: dict[object, Any] = {}
 
 
 def refuse_special(path: Path) -> None:
@@ -544,7 +554,7 @@ class _Builder:
         self.ignored: list[str] = []
         self.leave_out: frozenset[str] = frozenset()
         self.split = True  # a big CSV file may be read by two processes (``_read_split``)
-        self.ahead: Forked | None = None  # its second half read by a child already
+        self.ahead: Shared | None = None  # its pieces read by a child already
 
     # header ---------------------------------------------------------------------
 
@@ -1082,68 +1092,64 @@ def _worth_splitting(path: Path) -> bool:
 
 
 def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Position) -> None:
-    """Read a big CSV text in memory, the rows of its second half in a forked child.
+    """Read a big CSV text in memory in ``PIECES`` pieces, shared with a forked child.
 
-    The text after the header is cut at a newline near its middle. The child
-    adds the second half's rows to its copy of ``out`` (which has the header and
-    no rows yet), numbered from 0, and sends them back; they are appended here
-    after this half's, with the row numbers shifted and the answer codes mapped
-    to this process's. The cut is a record boundary unless it falls inside a
-    quoted cell; then the last record this half's reader gives has a newline in
-    a cell, and the whole text is read here by one reader instead, as when the
-    child fails. A text with a lone carriage return (a line end of its own) is
-    not cut, so line numbers are counted by newlines.
+    The text after the header is cut at newlines into pieces of about the same
+    size. The child reads pieces from the first on and this process from the last
+    one down (``forked.Shared``), each into a copy of ``out`` (the header and no rows
+    yet), numbered from 0; they are then appended in order, with the row numbers
+    shifted and the answer codes mapped to this process's. A cut is a record
+    boundary unless it falls inside a quoted cell; then the last record of the piece
+    before it has a newline in a cell, and the whole text is read by one reader
+    instead, as it is when a piece raises an error (one reader reports the first
+    one). A text with a lone carriage return (a line end of its own) is not cut, so
+    line numbers are counted by newlines.
     """
-    from screener.forked import Forked
+    from functools import partial
+
+    from screener.forked import Shared
 
     ahead, out.ahead = out.ahead, None
     cut = _cut(text, delimiter, out, path, at)
-    if cut is None or cut[2] < 0:  # no header, or one reader (as a small file)
+    bounds = cut[2] if cut is not None else None
+    if cut is None or bounds is None:  # no header, or one reader (lone carriage returns)
         if ahead is not None:
             ahead.stop()
         if cut is not None:
             _add_records(at.reader, out, cut[0])
         return
-    found, head_lines, middle = cut
-    head_end = _after_lines(text, head_lines)
-    first, second = text[head_end : middle + 1], text[middle + 1 :]
-    key = (middle, len(text), hash(text)) if ahead is not None else None
-    del text
-    child = ahead or Forked(lambda: _read_part(second, delimiter, out))
+    found, head_lines = cut[0], cut[1]
+    key = (tuple(bounds), len(text), hash(text))
+    parts = [partial(_read_piece, text, bounds, i, delimiter, out) for i in range(PIECES)]
+    work = ahead or Shared(parts)
+
+    def same_cut(index: int, value: Any) -> _Piece | None:
+        if ahead is None:
+            return value if type(value) is _Piece else None
+        # read ahead: its piece, when it cut the same text in the same place
+        return value[1] if type(value) is tuple and value[0] == key else None
+
+    pieces: list[_Piece] | None
     try:
-        at.reader = csv.reader(io.StringIO(first, newline=""), delimiter=delimiter)
-        at.lines_before = head_lines
-        number, held_after = found, 0
-        held: list[list[str]] = []  # the last chunk, added once checked
-        while True:
-            after = at.reader.line_num
-            chunk = list(islice(at.reader, _CHUNK))
-            if not chunk:
-                break
-            if held:
-                number = _add_chunk(out, number, held)
-            held, held_after = chunk, after
-        if held and any("\n" in cell for cell in held[-1]):  # cut inside a cell, maybe
-            child.stop()  # one reader reads on from the last chunk's first line
-            rest = first[_after_lines(first, held_after) :] + second
-            at.reader = csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter)
-            at.lines_before = head_lines + held_after
-            _add_records(at.reader, out, number)
-            return
-        if held:
-            number = _add_chunk(out, number, held)
-        del held
-        part = child.result()
-        if key is not None:  # read ahead: its rows, when it cut the same text in the same place
-            part = part[0] if isinstance(part, tuple) and part[1] == key else None
+        pieces = work.results(parts, same_cut)
+    except (csv.Error, ContentError):
+        pieces = None  # one reader says where (the first error in the file)
     finally:
-        child.stop()
-    if type(part) is not _Part:  # the child failed: this process reads the rest
-        at.reader = csv.reader(io.StringIO(second, newline=""), delimiter=delimiter)
-        at.lines_before = head_lines + first.count("\n")
-        _add_records(at.reader, out, number)
+        work.stop()
+    if pieces is None or any(piece.open_end for piece in pieces[:-1]):
+        at.reader = csv.reader(io.StringIO(text[bounds[0] :], newline=""), delimiter=delimiter)
+        at.lines_before = head_lines
+        _add_records(at.reader, out, found)
         return
-    out.merge(part, number)
+    number = found
+    for piece in pieces:
+        out.merge(piece.part, number)
+        number += piece.records
+
+
+#: The pieces ``_read_split`` cuts a big CSV text in (shared by two processes: fewer
+#: leave one waiting for the other's last piece when their cores' speeds differ).
+PIECES = 8
 
 
 #: Characters at the start of a big text in which ``_cut`` looks for the header first: a
@@ -1153,10 +1159,10 @@ _HEAD_PREFIX = 1 << 16
 
 def _cut(
     text: str, delimiter: str, out: _Builder, path: Path, at: _Position | None = None
-) -> tuple[int, int, int] | None:
-    """Where ``_read_split`` cuts a CSV text in two: (the header's row number, the lines
-    up to and with the header, the newline ending the first half; -1 when the text is
-    read by one reader: too short, or lone carriage returns), with the header taken
+) -> tuple[int, int, list[int] | None] | None:
+    """Where ``_read_split`` cuts a CSV text in pieces: (the header's row number, the
+    lines up to and with the header, where each piece starts and the last ends; None
+    when the text is read by one reader: lone carriage returns), with the header taken
     into ``out``; None when it has no header. ``at`` is left reading the text after the
     header when it is not cut (a cut text is read by ``_read_split``'s own readers)."""
     at = at or _Position()
@@ -1182,13 +1188,17 @@ def _cut(
         head_lines = at.reader.line_num
     out.text_cells = True
     head_end = _after_lines(text, head_lines)
-    middle = text.find("\n", head_end + (len(text) - head_end) // 2) if head_end >= 0 else -1
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
-        middle = -1
-    if middle < 0 and at.reader is None:  # read by one reader, from after the header
+    bounds: list[int] | None = None
+    if head_end >= 0 and not ("\r" in text and text.count("\r") != text.count("\r\n")):
+        bounds = [head_end]
+        for k in range(1, PIECES):
+            line_end = text.find("\n", head_end + (len(text) - head_end) * k // PIECES)
+            bounds.append(len(text) if line_end < 0 else max(line_end + 1, bounds[-1]))
+        bounds.append(len(text))
+    if bounds is None and at.reader is None:  # read by one reader, from after the header
         at.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         _take_header(at.reader, out, path)
-    return found, head_lines, middle
+    return found, head_lines, bounds
 
 
 def _after_lines(text: str, lines: int) -> int:
@@ -1217,21 +1227,45 @@ class _Part:
     structural: set[int]
 
 
-def _read_part(text: str, delimiter: str, out: _Builder) -> _Part:
-    """In the forked child: the rows of ``text`` added to ``out`` (header, no rows yet)."""
-    out.rows, out.ids, out.names, out.contacts, out.chunks = [], [], [], [], []
-    out.errors, out.structural = [], set()
-    _add_records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), out, 0)
-    return _Part(
-        out.rows,
-        out.ids,
-        out.names,
-        out.contacts,
-        out.chunks,
-        out.values,
-        out.errors,
-        out.structural,
+@dataclass
+class _Piece:
+    """A piece of a CSV text read on its own (``_read_piece``): its rows, how many
+    records it held, and whether its last record has a newline in a cell (the cut
+    after it may be inside a quoted cell)."""
+
+    part: _Part
+    records: int
+    open_end: bool
+
+
+def _read_piece(text: str, bounds: Sequence[int], index: int, delimiter: str, out: _Builder) -> _Piece:
+    """Piece ``index`` of ``text`` (between ``bounds[index]`` and the next bound) read
+    into a copy of ``out`` (the header, no rows yet), its rows numbered from 0."""
+    import copy
+
+    mine = copy.copy(out)
+    mine.rows, mine.ids, mine.names, mine.contacts, mine.chunks = [], [], [], [], []
+    mine.errors, mine.structural = [], set()
+    mine.codes, mine.values, mine.long_codes = dict(out.codes), list(out.values), list(out.long_codes)
+    reader = csv.reader(
+        io.StringIO(text[bounds[index] : bounds[index + 1]], newline=""), delimiter=delimiter
     )
+    number = 0
+    last: list[str] = []
+    while chunk := list(islice(reader, _CHUNK)):
+        number = _add_chunk(mine, number, chunk)
+        last = chunk[-1]
+    part = _Part(
+        mine.rows,
+        mine.ids,
+        mine.names,
+        mine.contacts,
+        mine.chunks,
+        mine.values,
+        mine.errors,
+        mine.structural,
+    )
+    return _Piece(part, number, any("\n" in cell for cell in last))
 
 
 def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -> None:

@@ -785,20 +785,24 @@ def test_a_file_read_by_halves_ahead_is_the_file_read_alone(
     from dataclasses import replace
 
     import screener.batch as batch_module
-    from screener.batch import ReadAhead, _read_file, _second_half
-    from screener.forked import Forked
+    from functools import partial
+
+    from screener.batch import ReadAhead, _ahead_piece, _read_file
+    from screener.forked import Shared
+    from screener.importing import PIECES
 
     path, child_reads = _ahead_variants(tmp_path)[variant]
     options = replace(_default_options(path), contact_columns=None)
     alone = _table_facts(_read_file(options))
-    ahead = ReadAhead(options, Forked(lambda: _second_half(replace(options, file=child_reads or path))))
+    child_options = replace(options, file=child_reads or path)
+    ahead = ReadAhead(options, Shared([partial(_ahead_piece, child_options, i) for i in range(PIECES)]))
     taken = ahead.take(options)
     assert taken is not None and _table_facts(taken) == alone
     with pytest.raises(ChildProcessError):  # stopped and reaped
         os.waitpid(forks[-1], os.WNOHANG)
     if variant in ("plain", "crlf"):  # cut in two: the child's rows used
-        child = _second_half(options)
-        assert child is not None and len(child[0].ids) > 1000  # type: ignore[index]
+        child = _ahead_piece(options, 0)
+        assert child is not None and len(child[1].part.ids) > 300  # type: ignore[index]
     assert batch_module._ReadOptions  # the options type the child gets
 
 
@@ -841,14 +845,14 @@ def test_batch_with_the_file_read_ahead_is_the_batch_without(
         path.write_bytes(path.read_bytes().replace(b"Person 2999", b"Person \xff"))
     if how == "child fails":
         parent = os.getpid()
-        real = batch_module._second_half
+        real = batch_module._ahead_piece
 
         def dies(*args: Any, **kwargs: Any) -> Any:
             if os.getpid() != parent:
                 os._exit(3)
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(batch_module, "_second_half", dies)
+        monkeypatch.setattr(batch_module, "_ahead_piece", dies)
     runs = []
     for folder, big in (("plain", 10**12), ("ahead", 0)):
         monkeypatch.setattr(batch_module, "_AHEAD_MIN", big)

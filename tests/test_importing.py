@@ -600,7 +600,7 @@ def _table_facts(table: Table) -> tuple[object, ...]:
 def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
-    """The second half's rows read by a forked child: the same rows, numbers, cells,
+    """Pieces of the rows read by a forked child: the same rows, numbers, cells,
     names, contacts and errors as one reader gives; a cut inside a quoted cell, a
     lone carriage return and a child that fails all fall back to one reader."""
     import os
@@ -615,17 +615,26 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     forks = record_forks(monkeypatch)
     monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
     monkeypatch.setattr(importing, "_SPLIT_MIN", 0)
+    whole: list[int] = []  # texts read by one reader after all
+    real_records = importing._add_records
+
+    def one_reader(reader: object, out: object, number: int) -> int:
+        whole.append(number)
+        return real_records(reader, out, number)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importing, "_add_records", one_reader)
     assert _table_facts(read_table(path, contact_columns=None)) == one
     assert len(forks) == (0 if case.startswith("lone-cr") else 1)
+    assert bool(whole) == (case.startswith(("lone-cr", "multiline")))  # else in pieces
     parent = os.getpid()
-    real_part = importing._read_part
+    real_piece = importing._read_piece
 
     def dies(*args: object) -> object:
         if os.getpid() != parent:
             os._exit(3)
-        return real_part(*args)  # type: ignore[arg-type]
+        return real_piece(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importing, "_read_part", dies)
+    monkeypatch.setattr(importing, "_read_piece", dies)
     assert _table_facts(read_table(path, contact_columns=None)) == one
 
 
