@@ -204,7 +204,7 @@ class ReadAhead:
         self._child: Shared | None = child
 
     def take(self, options: _ReadOptions) -> Table | None:
-        """The file's table, read with the child's half, when it reads with ``options``
+        """The file's table, read with the child's pieces, when it reads with ``options``
         (None: other options: ``screen_file`` reads it); only the first call may."""
         child, self._child = self._child, None
         if child is None:

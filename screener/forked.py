@@ -2,11 +2,13 @@
 
 A batch of 100k rows spends most of its time in the interpreter, one core at a
 time; a forked child sees everything this process has (copy-on-write) and can
-take half of a pure computation (``Forked``: half a CSV file's rows, half a
-batch's submission keys) or of the archive's segment writes
-(``store.archive.write_segments``). A fork copies the pages either process writes
-afterwards, so it pays only when a core is idle (``spare_core``) and the work is
-big.
+take part of a pure computation (``Forked``: half a batch's submission keys;
+``Shared``: the pieces of a CSV file, the parts of a batch's answers) or of the
+archive's segment writes (``store.archive.SegmentWriting``). ``Shared`` and the
+segment writes take their parts through ``Claims``, so a core that is slower (a
+busy neighbour on a shared host) does fewer of them. A fork copies the pages
+either process writes afterwards, so it pays only when a core is idle
+(``spare_core``) and the work is big.
 """
 
 from __future__ import annotations

@@ -1001,7 +1001,7 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
 
 
 #: A CSV file of at least this many characters (and at most ``_SPLIT_MAX``) is read by
-#: two processes when a core is idle: the rows of its second half by a forked child.
+#: two processes when a core is idle: its pieces shared with a forked child.
 _SPLIT_MIN = 2 << 20
 _SPLIT_MAX = 256 << 20
 

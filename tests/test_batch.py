@@ -783,10 +783,9 @@ def test_a_file_read_by_halves_ahead_is_the_file_read_alone(
     inside a quoted cell."""
     import os
     from dataclasses import replace
-
-    import screener.batch as batch_module
     from functools import partial
 
+    import screener.batch as batch_module
     from screener.batch import ReadAhead, _ahead_piece, _read_file
     from screener.forked import Shared
     from screener.importing import PIECES

@@ -732,7 +732,7 @@ def write_segment(
 
 
 #: A commit of at least this many attempts in two or more segments forks a process to
-#: write half of them (a fork of a big heap costs ~20-50 ms; a segment ~35 ms of CPU).
+#: write some of them (a fork of a big heap costs ~20-50 ms; a segment ~35 ms of CPU).
 PARALLEL_MIN = 12_000
 
 #: One segment to write: its number, candidates, attempts (in time order), audit events;
