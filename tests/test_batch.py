@@ -774,13 +774,13 @@ def _ahead_variants(tmp_path: Path) -> dict[str, tuple[Path, Path | None]]:
         "changed since the child read it",
     ],
 )
-def test_a_file_read_by_halves_ahead_is_the_file_read_alone(
+def test_a_file_read_in_pieces_ahead_is_the_file_read_alone(
     tmp_path: Path, forks: list[int], variant: str
 ) -> None:
-    """The child reads the second half while this process loads, this process the
-    first (``ReadAhead.take``): the same table as one reader's, whatever the file, and
-    the child's rows are dropped when it cut another text (the file changed) or cut
-    inside a quoted cell."""
+    """The child reads pieces while this process loads, this process those left
+    (``ReadAhead.take``): the same table as one reader's, whatever the file, and the
+    child's rows are dropped when it cut another text (the file changed) or cut inside
+    a quoted cell."""
     import os
     from dataclasses import replace
     from functools import partial
