@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -323,3 +324,44 @@ def test_a_records_plan_modules_is_the_plan_rule(
     )
     for _ in range(2):
         assert AttemptRecord.from_doc(doc, layout, None).plan_modules == expected
+
+
+_NAME_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "B", "é", " ", "\t", "\u00a0", "\u200b", "\x07", "-"]), max_size=8
+)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["c-1", "c-2", "c-3", "c-4"]), st.none() | _NAME_TEXT),
+        max_size=12,
+    ),
+    st.sets(st.sampled_from(["c-1", "c-2"])),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_batchs_new_people_are_named_as_clean_name_names_them_one_by_one(
+    rows: list[tuple[str, str | None]], known: set[str]
+) -> None:
+    """``records.new_people`` names each new person by their first row's name as
+    ``clean_name`` makes it (or by their id), whether every name is clean already (the
+    check over all of them at once) or not; a name ``clean_name`` refuses is refused."""
+    from screener.errors import RecordError
+    from screener.store.records import clean_name, new_people
+
+    cands = [c for c, _ in rows]
+    names = [n for _, n in rows]
+    want: dict[str, tuple[str, None]] = {}
+    refused = False
+    for cid, name in rows:
+        if cid in known or cid in want:
+            continue
+        try:
+            want[cid] = (clean_name(name) if name and name.strip() else cid, None)
+        except RecordError:
+            refused = True
+            break
+    if refused:
+        with pytest.raises(RecordError):
+            new_people(cands, names, known)
+    else:
+        assert new_people(cands, names, known) == want

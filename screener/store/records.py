@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from unicodedata import category
 
 import orjson
@@ -263,6 +263,9 @@ def new_people(
     people: dict[str, tuple[str, str | None]]
     if names is None or not any(names):  # each named by their id
         people = {cid: (cid, None) for cid in dict.fromkeys(cands) if cid not in known}
+    elif (clean := _clean_already(names)) is not None:  # named by their first rows as given
+        named = dict(zip(reversed(cands), reversed(clean), strict=True))
+        people = {cid: (named[cid], None) for cid in dict.fromkeys(cands) if cid not in known}
     else:
         people = {}
         for cid, name in zip(cands, names, strict=True):
@@ -277,6 +280,27 @@ def new_people(
             if cleaned is not None:
                 first[cid] = cleaned
     return {cid: (name, first.get(cid)) for cid, (name, _) in people.items()}
+
+
+def _clean_already(names: Sequence[str | None]) -> Sequence[str] | None:
+    """``names`` when every one is given and as ``clean_name`` leaves it: printable (no
+    control, format or invalid character, no whitespace but the space), short, no
+    space at either end nor two together; else None. Checked in C over the joined
+    names: a call per name cost ~1.3 s per million rows."""
+    if not all(names):
+        return None
+    given = cast("Sequence[str]", names)
+    text = "\n".join(given)
+    clean = (
+        text.replace("\n", "").isprintable()
+        and max(map(len, given)) <= NAME_MAX
+        and "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and not text.startswith(" ")
+        and not text.endswith(" ")
+    )
+    return given if clean else None
 
 
 def clean_contact(contact: str | None) -> str | None:
