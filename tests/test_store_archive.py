@@ -1487,8 +1487,8 @@ def test_a_bulk_save_into_history_failing_at_its_commit_changes_nothing(
 
 
 def test_many_hashes_at_once_are_the_hashes_one_by_one() -> None:
-    """``hash64_many`` gives ``hash64``'s numbers: texts of one length in ASCII (hashed
-    as a matrix of bytes) and every other kind (one ``zlib.crc32`` call per text)."""
+    """``hash64_many`` gives ``hash64``'s numbers: ASCII texts (hashed as a matrix of
+    bytes per width) and every other kind (one ``zlib.crc32`` call per text)."""
     from screener.store.hashindex import hash64_many
 
     rng = random.Random(3)
@@ -1496,7 +1496,10 @@ def test_many_hashes_at_once_are_the_hashes_one_by_one() -> None:
     cases = [
         hex_ids,  # attempt ids
         [f"batch:{rng.getrandbits(128):032x}" for _ in range(500)],  # submission keys
-        [f"p-{n}" for n in range(1500)],  # widths differ
+        [f"p-{n}" for n in range(1500)],  # widths differ: a matrix per width
+        [f"61617-b{n % 7}-{n}" for n in range(2000)],  # ids of a replicated file
+        ["", "ab", "abc"],  # an empty text
+        ["ab", "x" * 41, "abc"],  # one wider than the matrix path takes
         ["éé", "ab"] * 40,  # the same length in characters, not in bytes
         ["x" * 41, "y" * 41],  # wider than the matrix path takes
         ["\ud800ab", "abc"],  # a lone surrogate
