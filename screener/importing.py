@@ -1100,9 +1100,9 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
     yet), numbered from 0; they are then appended in order, with the row numbers
     shifted and the answer codes mapped to this process's. A cut is a record
     boundary unless it falls inside a quoted cell; then the last record of the piece
-    before it has a newline in a cell, and the whole text is read by one reader
-    instead, as it is when a piece raises an error (one reader reports the first
-    one). A text with a lone carriage return (a line end of its own) is not cut, so
+    before it has a newline in a cell, and the text from that piece on is read by one
+    reader instead. When a piece raises an error, the whole text is read by one
+    reader (which reports the first one). A text with a lone carriage return (a line end of its own) is not cut, so
     line numbers are counted by newlines.
     """
     from functools import partial
@@ -1136,15 +1136,18 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
         pieces = None  # one reader says where (the first error in the file)
     finally:
         work.stop()
-    if pieces is None or any(piece.open_end for piece in pieces[:-1]):
-        at.reader = csv.reader(io.StringIO(text[bounds[0] :], newline=""), delimiter=delimiter)
-        at.lines_before = head_lines
-        _add_records(at.reader, out, found)
-        return
+    # the pieces up to the first whose end may be inside a quoted cell are whole
+    open_end = [i for i, piece in enumerate(pieces or ()) if piece.open_end and i < PIECES - 1]
+    whole = [] if pieces is None else pieces[: open_end[0]] if open_end else pieces
     number = found
-    for piece in pieces:
+    for piece in whole:
         out.merge(piece.part, number)
         number += piece.records
+    if len(whole) < PIECES:  # one reader from there on
+        start = bounds[len(whole)]
+        at.reader = csv.reader(io.StringIO(text[start:], newline=""), delimiter=delimiter)
+        at.lines_before = head_lines + text.count("\n", bounds[0], start)
+        _add_records(at.reader, out, number)
 
 
 #: The pieces ``_read_split`` cuts a big CSV text in (shared by two processes: fewer

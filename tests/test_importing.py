@@ -570,6 +570,7 @@ def _split_cases() -> dict[str, str]:
         "quoted": head.replace("m1", '"m1"') + quoted,
         "multiline": head + multiline,  # the cut inside a cell, or after one with a newline
         "multiline-shifted": head + "x0,pad,,a,1,1\n" + multiline,
+        "multiline-late": head + plain + multiline,  # the first pieces whole, then one reader
         "messy": head + "".join(messy),
         "lone-cr": head + plain[:5000] + "p-cr,CR,,a,1,1\r" + plain[5000:],
         # the header looked for in the text's first 64 KiB (``importing._HEAD_PREFIX``):
@@ -626,6 +627,8 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     assert _table_facts(read_table(path, contact_columns=None)) == one
     assert len(forks) == (0 if case.startswith("lone-cr") else 1)
     assert bool(whole) == (case.startswith(("lone-cr", "multiline")))  # else in pieces
+    if case == "multiline-late":  # the whole pieces kept, one reader from the first open one
+        assert whole[-1] > 1000, whole
     parent = os.getpid()
     real_piece = importing._read_piece
 
