@@ -586,7 +586,7 @@ def pack_keys_first(batch: ScoredBatch, n: int) -> PackedBatch | PartlyPacked:
     ahead = batch.ahead
     if ahead is not None and ahead.fits(batch):
         texts = ahead.texts()
-        if texts is not None and len(texts[0]) == n:
+        if len(texts[0]) == n:
             return PartlyPacked(batch, texts)
     return pack_batch(batch, n)
 
@@ -604,7 +604,7 @@ def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     ahead = batch.ahead
     if ahead is not None and ahead.fits(batch):
         texts = ahead.texts()
-        if texts is not None and len(texts[0]) == n:  # the rest is quick: no fork
+        if len(texts[0]) == n:  # the rest is quick: no fork
             return _pack_rows(batch, n, fork_keys=False, texts=texts)
     # the child's share is smaller: it also pickles its columns, which this process loads
     half = n * _PARENT_SHARE // 100
