@@ -148,50 +148,40 @@ class Claims:
 
 class Shared:
     """Parts of a pure computation shared with a forked child (``Claims``): the child
-    starts on the first part at once, while this process goes on with other work;
-    ``results`` then does the parts left, from the last one down, here, and returns
-    every part's value in order. The child only computes (as ``Forked``); a child
-    that failed, or whose values ``results``' check refuses, has its parts done here,
-    so its failure never changes what the caller gets."""
+    (a ``Forked``) starts on the first part at once, while this process goes on with
+    other work; ``results`` then does the parts left, from the last one down, here,
+    and returns every part's value in order. A child that failed, or whose values
+    ``results``' check refuses, has its parts done here, so its failure never changes
+    what the caller gets."""
 
     def __init__(self, parts: Sequence[Callable[[], Any]]) -> None:
         self.n = len(parts)
-        self.pid = 0
-        self.fd = -1
         self.claims: Claims | None = None
+        self.child: Forked | None = None
         try:
             claims = Claims(self.n)
-        except OSError:
+        except OSError:  # no pipe to spare: every part done here
             return
+
+        def taken() -> list[Any]:  # (in the child) its parts, from the first on
+            done = []
+            for part in parts:
+                if not claims.take():
+                    break
+                done.append(part())
+            return done
+
         try:
-            read_end, write_end = os.pipe()
+            self.child = Forked(taken)
         except OSError:
             claims.close()
             return
-        try:
-            pid = os.fork()
-        except OSError:
-            claims.close()
-            os.close(read_end)
-            os.close(write_end)
-            return
-        if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
-            code = 1
-            try:
-                os.close(read_end)
-                done = []
-                for part in parts:
-                    if not claims.take():
-                        break
-                    done.append(part())
-                view = memoryview(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
-                while view:
-                    view = view[os.write(write_end, view) :]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self.pid, self.fd, self.claims = pid, read_end, claims
+        self.claims = claims
+
+    @property
+    def pid(self) -> int:
+        """The child's process id (0: none, or reaped)."""
+        return self.child.pid if self.child is not None else 0
 
     def results(
         self,
@@ -217,12 +207,10 @@ class Shared:
                 mine = [part() for part in reversed(parts)]
             left = self.n - len(mine)
             if left:
-                got = self._received()
+                got = self.child.result() if self.child is not None else None
                 if type(got) is list and len(got) == left:
                     taken = [accept(index, value) for index, value in enumerate(got)]
                     theirs = None if any(value is None for value in taken) else taken
-            else:
-                self.stop()
         finally:
             if claims is not None:
                 claims.close()
@@ -231,36 +219,10 @@ class Shared:
             theirs = [part() for part in parts[: self.n - len(mine)]]
         return theirs + mine[::-1]
 
-    def _received(self) -> Any | None:
-        """The child's values (waiting for it), or None when it failed."""
-        if not self.pid:
-            return None
-        parts = []
-        while chunk := os.read(self.fd, 1 << 20):
-            parts.append(chunk)
-        status = os.waitpid(self.pid, 0)[1]
-        self.pid = 0
-        if os.waitstatus_to_exitcode(status) != 0:
-            return None
-        try:
-            return pickle.loads(b"".join(parts))
-        except Exception:  # a child cut short
-            return None
-
     def stop(self) -> None:
         """Stop and reap the child (its values are not wanted, or this process failed)."""
-        if self.pid:
-            import signal
-
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
-        if self.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = -1
+        if self.child is not None:
+            self.child.stop()
         if self.claims is not None:
             self.claims.close()
             self.claims = None
