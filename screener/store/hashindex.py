@@ -111,7 +111,8 @@ def hash64_many(texts: Sequence[str]) -> npt.NDArray[np.uint64]:
             data = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
             starts = np.cumsum(lengths) - lengths
             out = np.empty(n, dtype=np.uint64)
-            widths = np.unique(lengths).tolist()
+            # the widths present (np.unique would import numpy.ma: ~15 ms per process)
+            widths = np.flatnonzero(np.bincount(lengths)).tolist()
             for width in widths:
                 picked = np.flatnonzero(lengths == width) if len(widths) > 1 else slice(None)
                 if len(widths) > 1:
