@@ -96,18 +96,22 @@ class Forked:
 
     def stop(self) -> None:
         """Stop and reap the child (its value is not wanted, or this process failed)."""
-        if self.pid:
-            import signal
+        _end_child(self.pid, self.fd)
+        self.pid, self.fd = 0, -1
 
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
-        if self.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = -1
+
+def _end_child(pid: int, fd: int) -> None:
+    """Kill and reap child ``pid`` (0: none) and close its pipe ``fd`` (-1: none)."""
+    if pid:
+        import signal
+
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 class Claims:
@@ -226,3 +230,160 @@ class Shared:
         if self.claims is not None:
             self.claims.close()
             self.claims = None
+
+
+class Turns:
+    """The indexes ``0..n-1`` handed out in order to whichever process asks next (this
+    one or a forked child): a pipe made before the fork holds them as 4-byte numbers,
+    and a read of 4 bytes takes one whole (a pipe read holds the pipe's lock)."""
+
+    #: Most indexes one pipe holds (64 KiB before its writer would wait).
+    MOST = 16_000
+
+    def __init__(self, n: int) -> None:
+        if not 0 <= n <= self.MOST:
+            raise ValueError(f"{n} indexes: at most {self.MOST}")
+        self.fd, write_end = os.pipe()
+        try:
+            view = memoryview(b"".join(i.to_bytes(4, "little") for i in range(n)))
+            while view:
+                view = view[os.write(write_end, view) :]
+        except BaseException:
+            os.close(self.fd)
+            raise
+        finally:
+            os.close(write_end)
+
+    def next(self) -> int | None:
+        """The next index no process has taken (this one takes it); None when none is left."""
+        if self.fd < 0:
+            return None
+        got = os.read(self.fd, 4)
+        return int.from_bytes(got, "little") if len(got) == 4 else None
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+
+def in_order(parts: Sequence[Callable[[], Any]], take: Callable[[Any], None], *, fork: bool) -> None:
+    """Hand each part's value to ``take``, in order, as soon as it and those before it
+    are ready: with ``fork``, this process and a forked child each do the next part no
+    one has taken yet (``Turns``). The child sends each value through a pipe as it makes
+    it (pickled, its index first) and waits for it to be read before its next part;
+    this process hands the child's values on between its own, making up to ``AHEAD``
+    of its own while it waits for one of the child's. So a few values wait at a time:
+    a stream of big values (an export's segments) stays small. A part the child took
+    but did not send (it failed, or could not be forked) is done here, so the values
+    are the same either way."""
+    n = len(parts)
+    turns: Turns | None = None
+    pid = 0
+    read_end = -1
+    if fork and n > 1:
+        try:
+            turns = Turns(n)
+            read_end, write_end = os.pipe()
+        except (OSError, ValueError):
+            if turns is not None:
+                turns.close()
+            turns = None
+        if turns is not None:
+            try:
+                pid = os.fork()
+            except OSError:
+                pid = 0
+                os.close(write_end)
+                os.close(read_end)
+                read_end = -1
+                turns.close()
+                turns = None
+            if pid == 0 and turns is not None:  # pragma: no cover - the child
+                code = 1
+                try:
+                    os.close(read_end)
+                    while (index := turns.next()) is not None:
+                        payload = pickle.dumps((index, parts[index]()), pickle.HIGHEST_PROTOCOL)
+                        view = memoryview(len(payload).to_bytes(8, "little") + payload)
+                        while view:
+                            view = view[os.write(write_end, view) :]
+                    code = 0
+                finally:
+                    os._exit(code)
+            if turns is not None:
+                os.close(write_end)
+    child = _ChildValues(pid, read_end)
+    own: dict[int, Any] = {}  # values made here, waiting for the child's before them
+    try:
+        done = 0  # the next index to hand on
+        while done < n:
+            if done in own:
+                take(own.pop(done))
+                done += 1
+            elif not child.alive():  # every part not made yet is made here, in order
+                take(parts[done]())
+                done += 1
+            elif len(own) >= AHEAD or child.ready():  # ``done`` is the child's
+                take(child.value(done, parts[done]))
+                done += 1
+            elif (index := turns.next() if turns is not None else None) is not None:
+                own[index] = parts[index]()
+            else:  # every part is taken: those not made here are the child's
+                take(child.value(done, parts[done]))
+                done += 1
+    finally:
+        if turns is not None:
+            turns.close()
+        child.stop()
+
+
+#: How many values ``in_order`` makes ahead of a child's part it waits for (with a
+#: slower child, this process goes on instead of keeping in step with it).
+AHEAD = 4
+
+
+class _ChildValues:
+    """The values ``in_order``'s child sends, read one at a time, in index order."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+
+    def alive(self) -> bool:
+        return self.fd >= 0
+
+    def ready(self) -> bool:
+        """Whether the child has started sending its next value."""
+        import select
+
+        return self.fd >= 0 and bool(select.select([self.fd], [], [], 0)[0])
+
+    def value(self, index: int, part: Callable[[], Any]) -> Any:
+        """The child's value of part ``index`` (which it took), or ``part()`` done here
+        when the child failed before sending it."""
+        if self.fd >= 0:
+            try:
+                head = self._read(8)
+                got = pickle.loads(self._read(int.from_bytes(head, "little")))
+                if type(got) is tuple and len(got) == 2 and got[0] == index:
+                    return got[1]
+            except Exception:  # a child cut short, or a value it could not send
+                pass
+            self.stop()  # no more values from it: the rest are done here
+        return part()
+
+    def _read(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            chunk = os.read(self.fd, min(size, 1 << 20))
+            if not chunk:
+                raise EOFError("the child stopped")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def stop(self) -> None:
+        """Stop and reap the child (its values are not wanted, or it failed)."""
+        _end_child(self.pid, self.fd)
+        self.pid, self.fd = 0, -1

@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from screener.forked import Claims, Shared
+from screener.forked import Claims, Shared, Turns, in_order
 
 
 def _part(index: int, parent: int, slow_child: float = 0.0) -> tuple[int, bool]:
@@ -94,5 +94,86 @@ def test_a_stopped_share_reaps_its_child() -> None:
     pid = work.pid
     assert pid
     work.stop()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _big_part(index: int, parent: int, slow_child: float = 0.0) -> tuple[int, bool, bytes]:
+    """A part whose value is bigger than a pipe holds (as an export's segment is)."""
+    value, in_child = _part(index, parent, slow_child)
+    return value, in_child, bytes([index % 256]) * 200_000
+
+
+def test_turns_hand_each_index_out_once_in_order() -> None:
+    turns = Turns(3)
+    assert [turns.next(), turns.next(), turns.next(), turns.next()] == [0, 1, 2, None]
+    turns.close()
+    assert turns.next() is None
+    with pytest.raises(ValueError):
+        Turns(Turns.MOST + 1)
+
+
+def test_in_order_hands_every_value_on_in_order_each_part_done_once() -> None:
+    parent = os.getpid()
+    got: list[tuple[int, bool, bytes]] = []
+    in_order([partial(_big_part, i, parent) for i in range(12)], got.append, fork=True)
+    assert [v for v, _, _ in got] == [i * i for i in range(12)]
+    assert [data == bytes([i]) * 200_000 for i, (_, _, data) in enumerate(got)] == [True] * 12
+    flags = [in_child for _, in_child, _ in got]
+    assert True in flags and False in flags  # both processes took parts
+    got.clear()
+    in_order([partial(_big_part, i, parent) for i in range(5)], got.append, fork=False)
+    assert [(v, c) for v, c, _ in got] == [(i * i, False) for i in range(5)]
+
+
+def test_in_order_with_a_slow_child_does_most_parts_here() -> None:
+    parent = os.getpid()
+    got: list[tuple[int, bool, bytes]] = []
+    parts = [partial(_big_part, i, parent, slow_child=0.5) for i in range(10)]
+    in_order(parts, got.append, fork=True)
+    assert [v for v, _, _ in got] == [i * i for i in range(10)]
+    assert [c for _, c, _ in got].count(True) <= 2
+
+
+def test_in_order_with_a_failed_child_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+
+    def dies(index: int) -> int:
+        if os.getpid() != parent and index >= 2:
+            os._exit(3)
+        return index * index
+
+    got: list[int] = []
+    in_order([partial(dies, i) for i in range(8)], got.append, fork=True)
+    assert got == [i * i for i in range(8)]
+    got.clear()
+    monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "no")))
+    in_order([partial(dies, i) for i in range(4)], got.append, fork=True)
+    assert got == [0, 1, 4, 9]
+
+
+def test_in_order_reaps_its_child_when_a_value_cannot_be_taken() -> None:
+    """A write that fails (a full disk) ends the run: the error is raised here and the
+    child is stopped and reaped, not left behind."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    def full(_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(os, "fork", fork)
+    try:
+        with pytest.raises(OSError, match="No space"):
+            in_order(_parts(6, slow_child=5.0), full, fork=True)
+    finally:
+        mp.undo()
+    [pid] = forks
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

@@ -445,6 +445,49 @@ def test_attempts_come_oldest_first_across_overlapping_segments(
     assert one == LAYOUT
 
 
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_a_csv_export_made_segment_by_segment_by_two_processes_is_the_same(
+    db: Path, monkeypatch: pytest.MonkeyPatch, overlapping: bool
+) -> None:
+    """Segments that follow each other in time are exported one after the other, every
+    other one or so by a forked child (``forked.in_order``): the same bytes as one
+    process's merge of the whole stream, names and contacts included; segments whose
+    times interleave are merged by one process, as before."""
+    import io
+
+    import screener.exporting as exporting
+    import screener.forked
+    from screener.exporting import Format, export
+
+    monkeypatch.setattr(store_core, "EAGER_BYTES", 0)  # every segment part lazy
+    store = Store(db, live_limit=2, segment_attempts=4)
+    for n in range(6):
+        rows = people_rows(5, n * 5, prefix=f"e{n}")
+        if overlapping:  # each import's times reach back before the one before it
+            rows = [replace(r, submitted=f"2024-0{9 - n}-1{k}T00:00:00Z") for k, r in enumerate(rows)]
+        store.save_attempts(rows)
+    stream = store.iter_attempts()
+    runs = stream.runs()
+    assert (runs is None) == overlapping
+    if runs is not None:
+        assert len(runs) > 4 and [a.attempt_id for r in runs for a in r] == [
+            a.attempt_id for a in store.iter_attempts()
+        ]
+
+    def exported() -> bytes:
+        out = io.BytesIO()
+        assert export(store.iter_attempts(), Format.CSV, out) == 30
+        return out.getvalue()
+
+    one = exported()
+    forks = record_forks(monkeypatch)
+    monkeypatch.setattr(exporting, "SHARED_ROWS", 1)
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: True)
+    assert exported() == one
+    assert len(forks) == (0 if overlapping else 1)
+    assert b",e3-2,Person e32,e32@example.org," in one
+
+
 def test_a_stream_survives_a_compaction_that_removes_its_segments(db: Path) -> None:
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setattr(store_core, "EAGER_BYTES", 0)

@@ -73,6 +73,11 @@ def writer_for(fmt: Format, *, bom: bool = False) -> Writer:
             assert_never(fmt)
 
 
+#: The fewest rows a CSV export shares with a forked child (fewer: its fork costs more
+#: than it saves).
+SHARED_ROWS = 50_000
+
+
 def export(
     stream: AttemptStream,
     fmt: Format,
@@ -97,6 +102,18 @@ def export(
         assessments=assessments,
     )
     writer = writer_for(fmt, bom=bom)
+    if (
+        isinstance(writer, CsvWriter)
+        and len(stream) >= SHARED_ROWS
+        and (runs := stream.runs()) is not None
+        and len(runs) > 1
+    ):  # segment by segment, every other one or so made by a forked child
+        from functools import partial
+
+        from screener.forked import spare_core
+
+        parts = [partial(builder.rows, run) for run in runs]
+        return writer.write_parts(out, builder.columns, parts, fork=spare_core())
     if isinstance(writer, XlsxWriter):
         writer.scratch = scratch  # its sheet goes to a file beside the output, not /tmp
     return writer.write(out, builder.columns, builder.rows(stream))

@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import BinaryIO
 
@@ -74,41 +74,88 @@ class CsvWriter:
         self.bom = bom
 
     def write(self, out: BinaryIO, columns: Sequence[Column], rows: Iterable[list[Cell]]) -> int:
-        if self.bom:  # written here: a "utf-8-sig" wrapper runs Python code on every write
-            out.write(codecs.BOM_UTF8)
+        self._head(out, columns)
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        numbers = [n for n, c in enumerate(columns) if c.kind == "number"]
-        texts = [n for n, c in enumerate(columns) if c.kind in ("text", "list")]
-        labels = [n for n, c in enumerate(columns) if c.kind not in ("number", "text", "list")]
         try:
-            write = text.write
-            write(",".join(field(safe_text(without_controls(c.name))) for c in columns) + "\r\n")
             count = 0
-            iterator = iter(rows)
-            lists: dict[str, str] = {}  # a list cell (the plan) by its text: few distinct ones
-            known: dict[object, str] = {}  # a number's cell: scores take few values
-            while chunk := list(islice(iterator, _CHUNK)):
-                # a column at a time: a chunk's cells are checked, converted and joined by
-                # C code (zip, map, join, one regex scan per column) instead of per cell
-                cells: list[Sequence[object]] = list(zip(*chunk, strict=True))
-                if numbers:
-                    made = _number_columns(cells, numbers, known)
-                    for n, column in zip(numbers, made, strict=True):
-                        cells[n] = column
-                for n in texts:
-                    cells[n] = _text_column(cells[n], lists)
-                for n in labels:  # a label (status, outcome) an attempt has no value for
-                    try:
-                        "".join(cells[n])  # type: ignore[arg-type]  # (faster than None in)
-                    except TypeError:
-                        cells[n] = ["" if v is None else v for v in cells[n]]
-                lines = map(",".join, zip(*cells, strict=True))  # all str by now
-                write("\r\n".join(lines) + "\r\n")
-                count += len(chunk)
+            for lines, n in _chunks(columns, rows):
+                text.write(lines)
+                count += n
             text.flush()
         finally:
             text.detach()  # the caller owns ``out``
         return count
+
+    def write_parts(
+        self,
+        out: BinaryIO,
+        columns: Sequence[Column],
+        parts: Sequence[Callable[[], Iterable[list[Cell]]]],
+        *,
+        fork: bool,
+    ) -> int:
+        """``write`` of the rows of ``parts`` one after the other, each part's lines made
+        whole (an archive segment's: a few MB) and written in order; with ``fork`` a
+        forked child makes every other part or so (``forked.in_order``)."""
+        from functools import partial
+
+        from screener.forked import in_order
+
+        self._head(out, columns)
+        count = 0
+
+        def take(made: tuple[int, bytes]) -> None:
+            nonlocal count
+            out.write(made[1])
+            count += made[0]
+
+        in_order([partial(_part_bytes, columns, part) for part in parts], take, fork=fork)
+        return count
+
+    def _head(self, out: BinaryIO, columns: Sequence[Column]) -> None:
+        if self.bom:  # written here: a "utf-8-sig" wrapper runs Python code on every write
+            out.write(codecs.BOM_UTF8)
+        names = ",".join(field(safe_text(without_controls(c.name))) for c in columns)
+        out.write((names + "\r\n").encode("utf-8"))
+
+
+def _part_bytes(
+    columns: Sequence[Column], part: Callable[[], Iterable[list[Cell]]]
+) -> tuple[int, bytes]:
+    """A part's rows as CSV lines, UTF-8: (how many rows, the bytes)."""
+    texts: list[str] = []
+    count = 0
+    for lines, n in _chunks(columns, part()):
+        texts.append(lines)
+        count += n
+    return count, "".join(texts).encode("utf-8")
+
+
+def _chunks(columns: Sequence[Column], rows: Iterable[list[Cell]]) -> Iterator[tuple[str, int]]:
+    """The CSV lines of ``rows``, ``_CHUNK`` rows at a time: (their text, how many)."""
+    numbers = [n for n, c in enumerate(columns) if c.kind == "number"]
+    texts = [n for n, c in enumerate(columns) if c.kind in ("text", "list")]
+    labels = [n for n, c in enumerate(columns) if c.kind not in ("number", "text", "list")]
+    iterator = iter(rows)
+    lists: dict[str, str] = {}  # a list cell (the plan) by its text: few distinct ones
+    known: dict[object, str] = {}  # a number's cell: scores take few values
+    while chunk := list(islice(iterator, _CHUNK)):
+        # a column at a time: a chunk's cells are checked, converted and joined by
+        # C code (zip, map, join, one regex scan per column) instead of per cell
+        cells: list[Sequence[object]] = list(zip(*chunk, strict=True))
+        if numbers:
+            made = _number_columns(cells, numbers, known)
+            for n, column in zip(numbers, made, strict=True):
+                cells[n] = column
+        for n in texts:
+            cells[n] = _text_column(cells[n], lists)
+        for n in labels:  # a label (status, outcome) an attempt has no value for
+            try:
+                "".join(cells[n])  # type: ignore[arg-type]  # (faster than None in)
+            except TypeError:
+                cells[n] = ["" if v is None else v for v in cells[n]]
+        lines = map(",".join, zip(*cells, strict=True))  # all str by now
+        yield "\r\n".join(lines) + "\r\n", len(chunk)
 
 
 _CHUNK = 1024  # rows converted and written at once

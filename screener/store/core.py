@@ -1395,7 +1395,9 @@ class Store:
                     ),
                 )
                 parts += parts_
-            stream = AttemptStream(parts, layout_of, person=_fallback(keep), keep=keep)
+            stream = AttemptStream(
+                parts, layout_of, person=_fallback(keep), keep=keep, local=True
+            )
             if keep is not None:  # its own descriptors of the segments: closed with it
                 import weakref
 

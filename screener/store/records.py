@@ -887,11 +887,14 @@ class AttemptStream:
         *,
         person: Callable[[str], tuple[str | None, str | None]] | None = None,
         keep: object = None,
+        local: bool = False,
     ) -> None:
         self.parts = list(parts)
         self.layout_of = layout_of  # every stored layout, by number
         self._person = person
         self._keep = keep  # what must stay open while the stream lives (archive files)
+        # its parts read files only (no server connection): a forked child may read some
+        self.local = local
         self._names: Mapping[str, str] = {}
         self._contacts: Mapping[str, str] = {}
         self._looked_up: dict[str, tuple[str | None, str | None]] = {}
@@ -907,6 +910,24 @@ class AttemptStream:
 
     def __len__(self) -> int:
         return sum(part.count for part in self.parts)
+
+    def runs(self) -> list[AttemptStream] | None:
+        """This stream as streams of one part each, whose attempts read one after the
+        other are this stream's (no part's attempts fall among another's: segments a
+        batch wrote), so different processes may read them (``local`` streams only);
+        None when the parts interleave or the stream is not ``local``."""
+        if not self.local:
+            return None
+        from itertools import pairwise
+
+        ordered = sorted(self.parts, key=lambda p: p.first)
+        for part, after in pairwise(ordered):
+            if part.last is None or part.last > after.first:
+                return None
+        return [
+            AttemptStream([part], self.layout_of, person=self._person, keep=self._keep)
+            for part in ordered
+        ]
 
     def _name(self, names: Mapping[str, str], cand: str) -> str | None:
         found = names.get(cand)
