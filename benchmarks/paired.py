@@ -8,10 +8,17 @@ of the process and its children). Commands taking turns see the same machine: on
 a shared host whose speed drifts by 1.5x within an hour, two commands timed
 minutes apart cannot be compared, two taking turns can. ``{n}`` in a command
 becomes a value unique to each run (a new candidate's name for ``take``). Set
-``PYTHONPATH`` in a command (``env PYTHONPATH=/tmp/before ...``) to run another
-checkout's code: a ``git worktree add --detach /tmp/before COMMIT`` of the
-commit to compare with. A command that fails stops the run with its stderr.
-Not part of ``make test``.
+``PYTHONPATH`` in a command to run another checkout's code (a ``git worktree add
+--detach /tmp/before COMMIT`` of the commit to compare with), and run that
+command from a folder outside both checkouts: ``python -m`` puts the current
+folder first on the path, so from inside this checkout its own code runs
+whatever PYTHONPATH says:
+
+    'sh -c "cd /tmp && PYTHONPATH=/tmp/before /work/main/.venv/bin/python -m screener ..."'
+
+A command that sets PYTHONPATH without a ``cd`` is refused when run from a
+checkout. A command that fails stops the run with its stderr. Not part of
+``make test``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ def main() -> None:
     if len(sys.argv) < 3 or not sys.argv[1].isdigit():
         sys.exit(__doc__)
     rounds, commands = int(sys.argv[1]), sys.argv[2:]
+    for command in commands:
+        _check_code_path(command)
     walls: dict[str, list[float]] = {c: [] for c in commands}
     cpus: dict[str, list[float]] = {c: [] for c in commands}
     stamp = time.time_ns()
@@ -53,6 +62,24 @@ def main() -> None:
             f"cpu {statistics.median(cpus[command]):.3f} s, n={len(w)}: {command}"
         )
     print("load", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+def _check_code_path(command: str) -> None:
+    """Refuse a PYTHONPATH that ``python -m`` would ignore (see the module's text)."""
+    import re
+    from pathlib import Path
+
+    found = re.search(r"PYTHONPATH=(\S+)", command)
+    if (
+        found is not None
+        and "cd " not in command
+        and Path("screener", "__init__.py").is_file()
+        and Path(found.group(1)).resolve() != Path.cwd().resolve()
+    ):
+        sys.exit(
+            f"{command}\nruns this checkout's code whatever its PYTHONPATH says "
+            "(python -m puts the current folder first): cd to a folder outside it first"
+        )
 
 
 if __name__ == "__main__":

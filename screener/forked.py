@@ -158,10 +158,12 @@ class Shared:
     ``results``' check refuses, has its parts done here, so its failure never changes
     what the caller gets."""
 
-    def __init__(self, parts: Sequence[Callable[[], Any]]) -> None:
+    def __init__(self, parts: Sequence[Callable[[], Any]], *, fork: bool = True) -> None:
         self.n = len(parts)
         self.claims: Claims | None = None
         self.child: Forked | None = None
+        if not fork:  # every part done here (a busy machine: no core to spare)
+            return
         try:
             claims = Claims(self.n)
         except OSError:  # no pipe to spare: every part done here

@@ -1000,8 +1000,8 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
-#: A CSV file of at least this many characters (and at most ``_SPLIT_MAX``) is read by
-#: two processes when a core is idle: its pieces shared with a forked child.
+#: A CSV file of at least this many characters (and at most ``_SPLIT_MAX``) is read as
+#: one text in pieces (``_read_split``), shared with a forked child when a core is idle.
 _SPLIT_MIN = 2 << 20
 _SPLIT_MAX = 256 << 20
 
@@ -1026,7 +1026,7 @@ def _read_delimited(path: Path, out: _Builder) -> None:
     try:
         with fh:
             delimiter = _sniffed(fh, path, out)
-            if out.ahead is not None or (out.split and _worth_splitting(path)):
+            if out.ahead is not None or (out.split and _worth_cutting(path)):
                 try:
                     text = fh.read()
                 except UnicodeDecodeError:  # one reader says where, after what comes first
@@ -1081,18 +1081,21 @@ def _add_chunk(out: _Builder, number: int, chunk: list[list[str]]) -> int:
     return number + len(chunk)
 
 
-def _worth_splitting(path: Path) -> bool:
-    from screener.forked import spare_core
-
+def _worth_cutting(path: Path) -> bool:
+    """Whether a CSV file is read as a text in pieces (``_read_split``): big enough for a
+    forked child to pay, or the plain pieces' reading (``_read_plain``), and small
+    enough to hold as one text."""
     try:
         size = path.stat().st_size
     except OSError:
         return False
-    return _SPLIT_MIN <= size <= _SPLIT_MAX and hasattr(os, "fork") and spare_core()
+    return _SPLIT_MIN <= size <= _SPLIT_MAX
 
 
 def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Position) -> None:
-    """Read a big CSV text in memory in ``PIECES`` pieces, shared with a forked child.
+    """Read a big CSV text in memory in ``PIECES`` pieces, shared with a forked child
+    when a core is spare (else all read here: a plain piece is still read without the
+    csv reader, ``_read_plain``).
 
     The text after the header is cut at newlines into pieces of about the same
     size. The child reads pieces from the first on and this process from the last
@@ -1107,7 +1110,7 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
     """
     from functools import partial
 
-    from screener.forked import Shared
+    from screener.forked import Shared, spare_core
 
     ahead, out.ahead = out.ahead, None
     cut = _cut(text, delimiter, out, path, at)
@@ -1121,7 +1124,7 @@ def _read_split(text: str, delimiter: str, out: _Builder, path: Path, at: _Posit
     found, head_lines = cut[0], cut[1]
     key = (tuple(bounds), len(text), hash(text))
     parts = [partial(_read_piece, text, bounds, i, delimiter, out) for i in range(PIECES)]
-    work = ahead or Shared(parts)
+    work = ahead or Shared(parts, fork=hasattr(os, "fork") and spare_core())
 
     def same_cut(index: int, value: Any) -> _Piece | None:
         if ahead is None:
@@ -1289,9 +1292,9 @@ def _plain_cells(
     cell's quotes left out), as two (records, ``width``) arrays, when the piece is
     *plain*: every record has ``width`` cells and ends with a newline (or the piece's
     end), a carriage return only before a newline, no NUL, no record longer than
-    ``_PLAIN_RECORD_MAX``, and each quote either opens a cell or closes the cell it
-    opened, with no delimiter, line end or other quote between. Such a piece is what
-    ``csv.reader`` reads as those cells; None for any other."""
+    ``_PLAIN_RECORD_MAX``, and each quote either starts a cell or ends the cell it
+    started (``"..."`` with no quote, delimiter or line end inside). Such a piece is
+    what ``csv.reader`` reads as those cells; None for any other."""
     if (
         not piece
         or width < 2
@@ -1307,31 +1310,19 @@ def _plain_cells(
         return None
     data = np.frombuffer(raw, dtype=np.uint8)
     newline = data == 10
-    ends_cell = newline | (data == ord(delimiter))
-    seps = np.flatnonzero(ends_cell)
+    seps = np.flatnonzero(newline | (data == ord(delimiter)))
     if len(seps) % width:
         return None
     grid = seps.reshape(-1, width)
-    if not newline[grid[:, -1]].all() or newline[grid[:, :-1]].any():
-        return None  # a record of another width
+    # each record's last separator is a newline, and there are no others
+    if not newline[grid[:, -1]].all() or int(np.count_nonzero(newline)) != len(grid):
+        return None
     if int(np.diff(grid[:, -1], prepend=-1).max()) > _PLAIN_RECORD_MAX:
         return None
-    quotes = np.flatnonzero(data == 34)
-    if len(quotes):
-        opens, closes = quotes[0::2], quotes[1::2]
-        if len(opens) != len(closes):
-            return None
-        # (the last byte is a newline: it is before position 0 and after any quote)
-        if (
-            not ends_cell[opens - 1].all()
-            or not (ends_cell[closes + 1] | (data[closes + 1] == 13)).all()
-            or (np.searchsorted(seps, opens) != np.searchsorted(seps, closes)).any()
-        ):
-            return None
-    returns = np.flatnonzero(data == 13)
     stops = grid.copy()
-    if len(returns):
-        if not newline[returns + 1].all():
+    if b"\r" in raw:
+        returns = np.flatnonzero(data == 13)
+        if not newline[returns + 1].all():  # (the last byte is a newline)
             return None
         stops[:, -1] -= data[grid[:, -1] - 1] == 13
     flat = grid.reshape(-1)
@@ -1340,6 +1331,17 @@ def _plain_cells(
     starts[1:] = flat[:-1] + 1
     starts = starts.reshape(grid.shape)
     quoted = data[starts] == 34  # (a cell's start is never past the last newline)
+    quotes = raw.count(b'"')
+    if quotes:
+        # every quote is a quoted cell's first or last byte: twice as many quotes as
+        # such cells, each at least two bytes long and ending with a quote
+        first, last = starts[quoted], stops[quoted]
+        if (
+            quotes != 2 * len(first)
+            or bool((last - first < 2).any())
+            or bool((data[last - 1] != 34).any())
+        ):
+            return None
     return raw, starts + quoted, stops - quoted
 
 
@@ -1393,26 +1395,26 @@ def _plain_codes(
     raw: bytes, starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64], out: _Builder
 ) -> npt.NDArray[np.int32]:
     """The answer codes of the cells between ``starts`` and ``stops`` of ``raw``, new
-    texts given the next codes of ``out`` (as ``_Builder._encode`` gives them)."""
-    data = np.frombuffer(raw, dtype=np.uint8)
-    last = len(data) - 1
+    texts given the next codes of ``out`` (as ``_Builder._encode`` gives them).
+
+    A cell of up to two bytes is keyed by its length and the two bytes from its start
+    (a shorter cell's key holds the byte after it too: several keys may mean one
+    text, and each is given the text's code)."""
+    data = np.frombuffer(raw + b"\0", dtype=np.uint8)  # (a byte after the last start)
+    pairs = (data[:-1].astype(np.int32) << 8) | data[1:]
     length = stops - starts
-    short = length <= 2
-    first = np.where(length >= 1, data[np.minimum(starts, last)], 0).astype(np.int64)
-    second = np.where(length >= 2, data[np.minimum(starts + 1, last)], 0).astype(np.int64)
-    keys = (length.clip(0, 3) << 16) | (first << 8) | second
-    table = np.zeros(3 << 16, dtype=np.int32)
-    present = np.flatnonzero(np.bincount(keys[short], minlength=3 << 16))
-    for key in present.tolist():
+    keys = (np.minimum(length, 3).astype(np.int32) << 16) | pairs[starts]
+    table = np.zeros(4 << 16, dtype=np.int32)
+    for key in np.flatnonzero(np.bincount(keys.reshape(-1), minlength=4 << 16)).tolist():
         size = key >> 16
-        value = bytes(((key >> 8) & 255, key & 255))[:size].decode("utf-8") if size else ""
-        table[key] = _code_of(out, value)
-    codes = table[np.where(short, keys, 0)]
-    if not short.all():  # the rest a string each
-        for k in np.flatnonzero(~short.reshape(-1)).tolist():
-            row, col = divmod(k, length.shape[1])
-            a, b = int(starts[row, col]), int(stops[row, col])
-            codes[row, col] = _code_of(out, raw[a:b].decode("utf-8"))
+        if size <= 2:
+            text = bytes(((key >> 8) & 255, key & 255))[:size].decode("utf-8") if size else ""
+            table[key] = _code_of(out, text)
+    codes: npt.NDArray[np.int32] = table[keys]
+    rows, cols = np.nonzero(length > 2)
+    if len(rows):  # the rest a string each
+        spans = zip(starts[rows, cols].tolist(), stops[rows, cols].tolist(), strict=True)
+        codes[rows, cols] = [_code_of(out, raw[a:b].decode("utf-8")) for a, b in spans]
     return codes
 
 

@@ -639,6 +639,11 @@ def test_a_big_csv_read_by_two_processes_is_the_file_one_reader_reads(
 
     monkeypatch.setattr(importing, "_read_piece", dies)
     assert _table_facts(read_table(path, contact_columns=None)) == one
+    # no core to spare: the pieces all read here, no child
+    monkeypatch.setattr(screener.forked, "spare_core", lambda: False)
+    before = len(forks)
+    assert _table_facts(read_table(path, contact_columns=None)) == one
+    assert len(forks) == before
 
 
 @pytest.mark.parametrize(
