@@ -98,9 +98,13 @@ def test_a_stopped_share_reaps_its_child() -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def _big_part(index: int, parent: int, slow_child: float = 0.0) -> tuple[int, bool, bytes]:
+def _big_part(
+    index: int, parent: int, slow_child: float = 0.0, slow_parent: float = 0.0
+) -> tuple[int, bool, bytes]:
     """A part whose value is bigger than a pipe holds (as an export's segment is)."""
     value, in_child = _part(index, parent, slow_child)
+    if not in_child and slow_parent:
+        time.sleep(slow_parent)
     return value, in_child, bytes([index % 256]) * 200_000
 
 
@@ -116,7 +120,9 @@ def test_turns_hand_each_index_out_once_in_order() -> None:
 def test_in_order_hands_every_value_on_in_order_each_part_done_once() -> None:
     parent = os.getpid()
     got: list[tuple[int, bool, bytes]] = []
-    in_order([partial(_big_part, i, parent) for i in range(12)], got.append, fork=True)
+    # (this process slow: the child surely takes parts, however busy the machine)
+    parts = [partial(_big_part, i, parent, slow_parent=0.1) for i in range(12)]
+    in_order(parts, got.append, fork=True)
     assert [v for v, _, _ in got] == [i * i for i in range(12)]
     assert [data == bytes([i]) * 200_000 for i, (_, _, data) in enumerate(got)] == [True] * 12
     flags = [in_child for _, in_child, _ in got]
@@ -132,7 +138,7 @@ def test_in_order_with_a_slow_child_does_most_parts_here() -> None:
     parts = [partial(_big_part, i, parent, slow_child=0.5) for i in range(10)]
     in_order(parts, got.append, fork=True)
     assert [v for v, _, _ in got] == [i * i for i in range(10)]
-    assert [c for _, c, _ in got].count(True) <= 2
+    assert [c for _, c, _ in got].count(True) <= 3  # (of 10: the child is 0.5 s a part)
 
 
 def test_in_order_with_a_failed_child_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
