@@ -1244,7 +1244,9 @@ class _Piece:
     open_end: bool
 
 
-def _read_piece(text: str, bounds: Sequence[int], index: int, delimiter: str, out: _Builder) -> _Piece:
+def _read_piece(
+    text: str, bounds: Sequence[int], index: int, delimiter: str, out: _Builder
+) -> _Piece:
     """Piece ``index`` of ``text`` (between ``bounds[index]`` and the next bound) read
     into a copy of ``out`` (the header, no rows yet), its rows numbered from 0."""
     import copy
@@ -1257,9 +1259,7 @@ def _read_piece(text: str, bounds: Sequence[int], index: int, delimiter: str, ou
     plain = _read_plain(piece, delimiter, mine)
     if plain is not None:
         number, open_end = plain, False
-    else:
-        mine.rows, mine.ids, mine.names, mine.contacts, mine.chunks = [], [], [], [], []
-        mine.codes, mine.values = dict(out.codes), list(out.values)
+    else:  # (``mine`` left as it was)
         reader = csv.reader(io.StringIO(piece, newline=""), delimiter=delimiter)
         number = 0
         last: list[str] = []
@@ -1360,7 +1360,8 @@ def _read_plain(piece: str, delimiter: str, out: _Builder) -> int | None:
         text = piece
 
         def column(pos: int) -> list[str]:
-            return list(map(text.__getitem__, map(slice, starts[:, pos].tolist(), stops[:, pos].tolist())))
+            spans = map(slice, starts[:, pos].tolist(), stops[:, pos].tolist())
+            return list(map(text.__getitem__, spans))
     else:
 
         def column(pos: int) -> list[str]:
