@@ -972,6 +972,8 @@ def test_a_schema_4_database_upgrades_and_keeps_its_data(server: PgServer) -> No
         " DROP FUNCTION screener.bulk_attempts_begin(boolean, boolean),"
         " screener.bulk_attempts_begin(boolean), screener.bulk_attempts_end();"
         " DROP TABLE screener.bulk_pending; DROP FUNCTION screener.bulk_guard();"
+        " DROP FUNCTION screener.known_candidates(text, text);"
+        " DROP VIEW screener.running_candidates;"
         " UPDATE screener.meta SET schema_version = 4",
         dbname(url),
     )

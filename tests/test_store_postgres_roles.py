@@ -125,7 +125,14 @@ def test_db_init_twice_is_fine_and_makes_nologin_groups(server: PgServer, pg_url
         dbname(pg_url),
         odd,
     )
-    assert grants == [("INSERT",), ("SELECT",)]
+    assert grants == [("INSERT",)]  # and of its columns it may read the id alone
+    readable = server.query(
+        "SELECT column_name FROM information_schema.column_privileges"
+        " WHERE grantee = %s AND table_name = 'candidates' AND privilege_type = 'SELECT'",
+        dbname(pg_url),
+        odd,
+    )
+    assert readable == [("id",)]
     done = run_cli("--db", str(Path("nowhere") / "x.json"), "db", "init")
     assert done.returncode == 2 and "a file database has no accounts" in done.stderr
 
@@ -167,22 +174,43 @@ def test_an_upgrade_grants_its_new_functions_to_the_roles_db_init_made(
     """A database set up by ``db init`` before an upgrade: the functions the upgrade
     creates (here schema 7's bulk_attempts_begin(boolean, boolean), made again from
     schema 6) can be run by the recruiter and station groups, as every function of the
-    schema could, and by nobody else."""
+    schema could, and by nobody else; and the station, which could read every
+    candidate before schema 8, now reads their ids alone (and those it runs or names)."""
     name = dbname(team["owner"])
     new_function = "screener.bulk_attempts_begin(boolean, boolean)"
     server.admin(
-        f"DROP FUNCTION {new_function}; UPDATE screener.meta SET schema_version = 6", name
+        f"DROP FUNCTION {new_function}; DROP FUNCTION screener.known_candidates(text, text);"
+        " DROP VIEW screener.running_candidates;"
+        f" GRANT SELECT ON screener.candidates TO {STATION};"  # as db init gave it before
+        " UPDATE screener.meta SET schema_version = 6",
+        name,
     )
     done = run_cli("--db", team["owner"], "db", "migrate")
     assert done.stderr == f"{team['owner']}: schema 6 \u2192 {LATEST}\n", done.stderr
     _login(server, "outsider", "pg_read_all_data")
-    granted = server.query(
-        "SELECT r, has_function_privilege(r, %s, 'EXECUTE') FROM unnest(%s::text[]) r ORDER BY 1",
+    for function in (new_function, "screener.known_candidates(text, text)"):
+        granted = server.query(
+            "SELECT r, has_function_privilege(r, %s, 'EXECUTE')"
+            " FROM unnest(%s::text[]) r ORDER BY 1",
+            name,
+            function,
+            [RECRUITER, STATION, "outsider"],
+        )
+        assert dict(granted) == {RECRUITER: True, STATION: True, "outsider": False}
+    station = server.query(
+        "SELECT has_table_privilege(%s, 'screener.candidates', 'SELECT'),"
+        " has_column_privilege(%s, 'screener.candidates', 'id', 'SELECT'),"
+        " has_column_privilege(%s, 'screener.candidates', 'contact', 'SELECT'),"
+        " has_table_privilege(%s, 'screener.running_candidates', 'SELECT'),"
+        " has_table_privilege(%s, 'screener.candidates', 'SELECT')",
         name,
-        new_function,
-        [RECRUITER, STATION, "outsider"],
+        STATION,
+        STATION,
+        STATION,
+        STATION,
+        RECRUITER,
     )
-    assert dict(granted) == {RECRUITER: True, STATION: True, "outsider": False}
+    assert station == [(False, True, False, True, True)]
 
 
 def test_db_path_and_info_of_a_server(team: dict[str, str]) -> None:
@@ -232,6 +260,7 @@ def test_the_station_takes_and_retakes(team: dict[str, str], answers: Path) -> N
     assert all(a.masked and a.outcome is None and a.overall is None for a in earlier)
     assert all(a.competencies == () and a.plan == () and a.seed is None for a in earlier)
     assert {v for a in earlier for v in a.answers.values()} == {None}
+    assert all(a.name == "Sam Station" for a in earlier)
 
 
 def test_a_retake_at_a_station_alternates_forms(
@@ -466,6 +495,48 @@ def test_the_station_is_refused_by_the_server(
     assert not (tmp_path / "x.csv").exists()
     assert len(owner.attempts(status=None)) == 1 and len(owner.candidates()) == 1
     assert owner.attempts(assessment="bfi") == []
+
+
+def test_a_station_finds_a_returning_candidate_but_cannot_list_everyone(
+    team: dict[str, str], answers: Path
+) -> None:
+    """Schema 8: a station reads a candidate's name and contact only by their exact id
+    or name (and those of the attempts it runs); the list of everyone's names and
+    contacts, in raw SQL or through the store, is refused by the server."""
+    owner = connect(team["owner"])
+    ann = owner.add_candidate("Ann  Returning", contact="ann@example.org")
+    owner.add_candidate("Bob Other", contact="bob@example.org")
+    station = connect(team["station"])
+    assert station.get_candidate(ann.id) == ann
+    assert station.candidates_named("ann returning") == [ann]
+    assert station.resolve_candidate("Ann Returning") == ann
+    with pytest.raises(NotFoundError):
+        station.get_candidate("nobody")
+    for read_all in (station.candidates, lambda: station.find_candidates("o")):
+        with pytest.raises(StoreError, match="permission denied"):
+            read_all()
+    done = take(team["station"], answers, "--candidate", "Ann Returning")  # found by name
+    assert done.returncode == 0, done.stderr
+    assert [a.name for a in owner.attempts(candidate=ann.id)] == ["Ann Returning"]
+    with psycopg.connect(team["station"], autocommit=True) as conn:
+        for statement in (
+            "SELECT * FROM screener.candidates",
+            "SELECT name, contact FROM screener.candidates",
+            "SELECT count(*) FROM screener.candidates WHERE name_key LIKE 'b%'",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)  # type: ignore[arg-type]
+        ids = conn.execute("SELECT id FROM screener.candidates ORDER BY id").fetchall()
+        assert len(ids) == 2
+        found = conn.execute(
+            "SELECT name, contact FROM screener.known_candidates(NULL, 'bob other')"
+        ).fetchall()
+        assert found == [("Bob Other", "bob@example.org")]  # an exact name only
+        assert conn.execute(
+            "SELECT count(*) FROM screener.known_candidates(NULL, 'b')"
+        ).fetchone() == (0,)
+        # no attempt running: none of the candidates through its view
+        assert conn.execute("SELECT count(*) FROM screener.running_candidates").fetchone() == (0,)
 
 
 def test_the_same_refusals_in_raw_sql(team: dict[str, str]) -> None:

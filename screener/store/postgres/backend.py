@@ -616,14 +616,26 @@ class PostgresStore:
             if candidate_id is not None:
                 raise StoreError(f"candidate id {shown(candidate_id)} is already taken")
 
-    @staticmethod
-    def _candidate_row(tx: _Tx, candidate_id: str) -> Candidate | None:
+    def _candidate_row(self, tx: _Tx, candidate_id: str) -> Candidate | None:
         if tx.empty:
             return None
-        row = tx.conn.execute(
-            "SELECT id, name, contact, created FROM candidates WHERE id = %s", (candidate_id,)
-        ).fetchone()
+        query = (
+            "SELECT id, name, contact, created FROM known_candidates(%s, NULL)"
+            if self._named_only(tx)
+            else "SELECT id, name, contact, created FROM candidates WHERE id = %s"
+        )
+        row = tx.conn.execute(query, (candidate_id,)).fetchone()
         return None if row is None else Candidate(*row)
+
+    def _named_only(self, tx: _Tx) -> bool:
+        """Whether this role reads candidates only by an exact id or name (a station,
+        schema 8: the function ``known_candidates``) and those of the attempts it
+        runs (the view ``running_candidates``), not the table."""
+        return (tx.version or 0) >= 8 and self._attempts_of(tx) != "attempts"
+
+    def _candidates_of(self, tx: _Tx) -> str:
+        """What the candidates of attempts read are joined from (see ``_named_only``)."""
+        return "running_candidates" if self._named_only(tx) else "candidates"
 
     def _candidate(self, tx: _Tx, candidate_id: str) -> Candidate:
         found = self._candidate_row(tx, candidate_id)
@@ -657,15 +669,16 @@ class PostgresStore:
         found = tx.conn.execute("SELECT EXISTS (SELECT 1 FROM candidates)").fetchone()
         return found is None or bool(found[0])
 
-    @staticmethod
-    def _named(tx: _Tx, name: str) -> list[Candidate]:
+    def _named(self, tx: _Tx, name: str) -> list[Candidate]:
         if tx.empty:
             return []
-        rows = tx.conn.execute(
-            "SELECT id, name, contact, created FROM candidates WHERE name_key = %s"
-            " ORDER BY created, id",
-            (name_key(name),),
-        ).fetchall()
+        query = (
+            "SELECT id, name, contact, created FROM known_candidates(NULL, %s)"
+            if self._named_only(tx)
+            else "SELECT id, name, contact, created FROM candidates WHERE name_key = %s"
+            " ORDER BY created, id"
+        )
+        rows = tx.conn.execute(query, (name_key(name),)).fetchall()
         return [Candidate(*r) for r in rows]
 
     def candidates_named(self, name: str) -> list[Candidate]:
@@ -843,7 +856,7 @@ class PostgresStore:
         if not tx.empty:
             row = tx.conn.execute(
                 f"SELECT {ATTEMPT_COLUMNS}, c.name FROM {self._attempts_of(tx)} a"
-                " JOIN candidates c ON c.id = a.candidate_id WHERE a.id = %s"
+                f" JOIN {self._candidates_of(tx)} c ON c.id = a.candidate_id WHERE a.id = %s"
                 + (" FOR UPDATE OF a" if lock else ""),
                 (attempt_id,),
             ).fetchone()
@@ -1456,7 +1469,8 @@ class PostgresStore:
                 return []
             rows = tx.conn.execute(
                 f"SELECT {ATTEMPT_COLUMNS}, c.name FROM {self._attempts_of(tx)} a"
-                f" JOIN candidates c ON c.id = a.candidate_id{where} ORDER BY a.stamp, a.seq",
+                f" JOIN {self._candidates_of(tx)} c ON c.id = a.candidate_id{where}"
+                " ORDER BY a.stamp, a.seq",
                 params,
             ).fetchall()
             found = [self._record(tx, r[:-1], r[-1]) for r in rows]
@@ -1522,8 +1536,8 @@ class PostgresStore:
             if asked_more:  # which follow-up items were asked, not what was answered
                 doc["extra"] = pack([[n, None] for n in asked_more])
             if name is None:
-                row = tx.conn.execute("SELECT name FROM candidates WHERE id = %s", (candidate,))
-                name = (row.fetchone() or (None,))[0]
+                person = self._candidate_row(tx, candidate)
+                name = person.name if person is not None else None
             out.append(AttemptRecord.from_doc(doc, layout, name))
         return out + list(readable.values())  # (none: the function reads every attempt)
 

@@ -7,7 +7,11 @@ Two group roles (NOLOGIN), each login a DBA makes is a member of one of them:
   and read only the attempt it is running (through the view ``running_attempts``
   of schema 2), and of a returning candidate's earlier attempts only their forms,
   times and the items they were asked (the function ``earlier_attempts`` of
-  schema 4, never a score, outcome, plan or answer). It has no SELECT on the results (scored columns, competency
+  schema 4, never a score, outcome, plan or answer). Of the candidates it reads
+  only the ids, those of the attempts it runs (the view ``running_candidates``)
+  and those it names by an exact id or name (the function ``known_candidates``,
+  schema 8): never the list of everyone's names and contacts. It has no SELECT
+  on the results (scored columns, competency
   results, plan rows), the audit trail, coaching progress, employers, program
   events or the secret, no UPDATE but of its own attempt in progress (a trigger
   of schema 2), and no DELETE anywhere: ``results``, ``export``, ``show``,
@@ -98,7 +102,12 @@ def grant_statements(recruiter: str, station: str) -> list[Any]:
         "REVOKE ALL ON ALL TABLES IN SCHEMA screener FROM {s}",
         "REVOKE ALL ON ALL SEQUENCES IN SCHEMA screener FROM {s}",
         "GRANT SELECT (id, schema_version) ON screener.meta TO {s}",
-        "GRANT SELECT, INSERT ON screener.candidates, screener.layouts TO {s}",
+        "GRANT SELECT, INSERT ON screener.layouts TO {s}",
+        # candidates: their ids, those of the attempts it runs, those it names exactly
+        # (schema 8), never the whole list of names and contacts
+        "GRANT SELECT (id), INSERT ON screener.candidates TO {s}",
+        "GRANT SELECT ON screener.running_candidates TO {s}",
+        "GRANT EXECUTE ON FUNCTION screener.known_candidates(text, text) TO {r}, {s}",
         "GRANT SELECT (id), INSERT ({cols_in}), UPDATE ({cols_up}) ON screener.attempts TO {s}",
         "GRANT SELECT, UPDATE ({cols_up}) ON screener.running_attempts TO {s}",
         "GRANT SELECT ON screener.running_audit TO {s}",
