@@ -367,7 +367,7 @@ def test_a_batchs_new_people_are_named_as_clean_name_names_them_one_by_one(
         assert new_people(cands, names, known) == want
 
 
-def _piece_facts(text: str, plain: bool) -> tuple[object, ...]:
+def _piece_facts(text: str, plain: bool, delimiter: str = ",") -> tuple[object, ...]:
     """What ``importing._read_piece`` makes of the text after the header, read as one
     piece, with its plain-text way (``_read_plain``) allowed or not."""
     import csv
@@ -377,14 +377,14 @@ def _piece_facts(text: str, plain: bool) -> tuple[object, ...]:
 
     path = Path("piece.csv")
     out = importing._new_builder(path, "candidate_id", "name", None, ("email",), ())
-    cut = importing._cut(text, ",", out, path)
+    cut = importing._cut(text, delimiter, out, path)
     assert cut is not None
     head_end = importing._after_lines(text, cut[1])
     real = importing._read_plain
     if not plain:
         importing._read_plain = lambda *args: None  # type: ignore[assignment]
     try:
-        piece = importing._read_piece(text, [head_end, len(text)], 0, ",", out)
+        piece = importing._read_piece(text, [head_end, len(text)], 0, delimiter, out)
     except csv.Error as error:
         return ("csv.Error", str(error))
     finally:
@@ -400,7 +400,7 @@ def _piece_facts(text: str, plain: bool) -> tuple[object, ...]:
 _CSV_CELL = st.one_of(  # mostly cells a plain piece holds, now and then one it does not
     st.text(alphabet=list("a1 2é#x"), max_size=3),
     st.text(alphabet=list("a12"), max_size=3),
-    st.text(alphabet=list('a1 2#,;"\r\né\x00x'), max_size=4),
+    st.text(alphabet=list('a1 2#,;\t"\r\né\x00x'), max_size=4),
 )
 
 
@@ -429,11 +429,12 @@ _TIDY_CELL = st.text(alphabet=list("a1 2é#x"), max_size=3)
         _csv_records(_TIDY_CELL, ["\n"]),
         _csv_records(_TIDY_CELL, ["\n", "\r\n"]),
         _csv_records(_CSV_CELL, ["\n", "\r\n", ""], (3, 5)),
-    )
+    ),
+    st.sampled_from([",", ",", ";", "\t"]),
 )
 @settings(max_examples=400, deadline=None)
 def test_a_csv_piece_read_the_plain_way_is_what_the_csv_reader_reads(
-    records: list[tuple[list[tuple[str, str]], str]],
+    records: list[tuple[list[tuple[str, str]], str]], delimiter: str
 ) -> None:
     """A CSV piece read through ``_read_plain`` (cell bounds found with numpy, answers
     coded through a table of their bytes) gives the same rows, ids, names, contacts,
@@ -450,11 +451,12 @@ def test_a_csv_piece_read_the_plain_way_is_what_the_csv_reader_reads(
                 shown.append(str(len(cell)))
             else:
                 shown.append(cell)
-        lines.append(",".join(shown) + (end if end or n < len(records) - 1 else ""))
+        lines.append(delimiter.join(shown) + (end if end or n < len(records) - 1 else ""))
         if not end and n < len(records) - 1:
             lines[-1] += "\n"
-    text = "candidate_id,name,email,m1,m2\n" + "".join(lines)
-    assert _piece_facts(text, plain=True) == _piece_facts(text, plain=False)
+    head = delimiter.join(["candidate_id", "name", "email", "m1", "m2"])
+    text = head + "\n" + "".join(lines)
+    assert _piece_facts(text, True, delimiter) == _piece_facts(text, False, delimiter)
 
 
 @pytest.mark.parametrize(
