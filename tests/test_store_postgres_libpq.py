@@ -469,13 +469,14 @@ def _imported(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[s
     return done.returncode, set(done.stderr.rsplit("LOADED", 1)[1].split())
 
 
-def test_show_and_report_on_a_server_do_not_import_psycopg(url: str, tmp_path: Path) -> None:
+def test_show_report_and_db_info_on_a_server_do_not_import_psycopg(url: str, tmp_path: Path) -> None:
     _take(tmp_path, A_GOOD, "--name", "Ann Lee")
     for command in ("show", "report"):
         assert _imported(command, "Ann Lee") == (0, set())
         assert _imported(command, "nobody")[1] == set()  # a one-line error: no psycopg either
     code, loaded = _imported("show", "Ann Lee", env=PSYCOPG)
     assert code == 0 and "psycopg" in loaded
+    assert _imported("db", "info") == (0, set())  # nor db info (the server's facts too)
 
 
 # -- the errors a user meets ---------------------------------------------------------------

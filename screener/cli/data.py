@@ -102,7 +102,7 @@ def db_info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from screener.errors import StoreError
 
     try:
-        stored: dict[str, object] = asdict(open_store(ctx).info())
+        stored: dict[str, object] = asdict(open_store(ctx, reads_only=True).info())
     except StoreError as exc:  # a station may not count what it may not read
         if url is None or not str(exc).startswith("permission denied"):
             raise

@@ -166,12 +166,16 @@ def server_facts(url: str) -> dict[str, object]:
     """What ``db info`` shows of a server beside its URL: the server's version, the login and
     what it may do (``recruiter``: read everything; ``station``: only run attempts;
     ``none``: no screener rights; ``no schema``)."""
-    import psycopg
-
-    from screener.store.postgres.connection import check_url, open_connection, operation_error
+    from screener.store.postgres.connection import (
+        check_url,
+        open_connection,
+        open_light,
+        operation_error,
+    )
 
     params = check_url(url)
-    conn = open_connection(url, params)
+    # the libpq reader when it connects (psycopg's start-up is most of db info's time)
+    conn: Any = open_light(url, params) or open_connection(url, params)
     try:
         row = conn.execute(
             "SELECT current_setting('server_version'), current_user, current_database(),"
@@ -197,7 +201,11 @@ def server_facts(url: str) -> dict[str, object]:
                 if insert
                 else "none"
             )
-    except psycopg.Error as exc:
+    except Exception as exc:
+        import psycopg  # (the libpq reader raises psycopg's errors too)
+
+        if not isinstance(exc, psycopg.Error):
+            raise
         raise operation_error(exc, "read the server's facts (db info)", url) from None
     finally:
         conn.close()
