@@ -471,9 +471,7 @@ def _summarise(result: BatchResult, assessment: Assessment, scores: Any, planned
         close = (scores.status == BORDERLINE).sum(axis=0).tolist()
     else:
         below = close = [0] * len(assessment.competencies)
-    ranked = sorted(
-        zip(scores.competencies, below, close, strict=True), key=lambda row: -row[1]
-    )
+    ranked = sorted(zip(scores.competencies, below, close, strict=True), key=lambda row: -row[1])
     result.below_cut = [
         {"competency": c, "candidates": int(b), "share": b / n if n else 0.0, "close": int(k)}
         for c, b, k in ranked
@@ -663,7 +661,11 @@ def _store_once(
             )
         for _, cid, aid, (old, _) in changed:
             store.audit(
-                KEPT_BOTH, command=command, candidate_id=cid, attempt_id=aid, detail=f"earlier {old}"
+                KEPT_BOTH,
+                command=command,
+                candidate_id=cid,
+                attempt_id=aid,
+                detail=f"earlier {old}",
             )
         result.renamed, result.contacts_added, result.kept_both = renamed, added, len(changed)
         if dry_run:
@@ -726,9 +728,7 @@ def _id_errors(table: Table, index: Any) -> list[RowError]:
     rows = table.rows
     header = table.id_column
     return [
-        RowError(int(rows[i]), header, ids[i], bad[ids[i]])
-        for i in index.tolist()
-        if ids[i] in bad
+        RowError(int(rows[i]), header, ids[i], bad[ids[i]]) for i in index.tolist() if ids[i] in bad
     ]
 
 

@@ -68,10 +68,7 @@ def batch_summary(result: BatchResult) -> str:
             "",
             "Recommended modules (candidates close to a cut)",
             *_aligned(
-                [
-                    (printable(row["module"]), f"{row['candidates']:,}")
-                    for row in result.recommended
-                ]
+                [(printable(row["module"]), f"{row['candidates']:,}") for row in result.recommended]
             ),
         ]
     return "\n".join(lines) + "\n"

@@ -173,8 +173,6 @@ class Assessment(_Model):
     )
 
 
-
-
 class ModuleOption(_Model):
     id: Id
     label: Text

@@ -270,7 +270,9 @@ class Turns:
             self.fd = -1
 
 
-def in_order(parts: Sequence[Callable[[], Any]], take: Callable[[Any], None], *, fork: bool) -> None:
+def in_order(
+    parts: Sequence[Callable[[], Any]], take: Callable[[Any], None], *, fork: bool
+) -> None:
     """Hand each part's value to ``take``, in order, as soon as it and those before it
     are ready: with ``fork``, this process and a forked child each do the next part no
     one has taken yet (``Turns``). The child sends each value through a pipe as it makes

@@ -1254,7 +1254,11 @@ def _read_piece(
     mine = copy.copy(out)
     mine.rows, mine.ids, mine.names, mine.contacts, mine.chunks = [], [], [], [], []
     mine.errors, mine.structural = [], set()
-    mine.codes, mine.values, mine.long_codes = dict(out.codes), list(out.values), list(out.long_codes)
+    mine.codes, mine.values, mine.long_codes = (
+        dict(out.codes),
+        list(out.values),
+        list(out.long_codes),
+    )
     piece = text[bounds[index] : bounds[index + 1]]
     plain = _read_plain(piece, delimiter, mine)
     if plain is not None:

@@ -161,4 +161,3 @@ class Program(_Model):
     funnel: list[Id] = Field(
         min_length=1, description="the stages of the main line, in order, for conversion rates"
     )
-

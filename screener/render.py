@@ -151,7 +151,9 @@ def scorecard_table(
     """Competencies grouped by domain: score, cut, bar, status (and change since last time).
     Plain (screen reader): no box and no bar."""
     plain = is_plain(con)
-    table = Table(show_header=True, header_style="bold", expand=False, box=None if plain else box.HEAVY_HEAD)
+    table = Table(
+        show_header=True, header_style="bold", expand=False, box=None if plain else box.HEAVY_HEAD
+    )
     table.add_column("Competency", no_wrap=False, min_width=14)
     table.add_column("Score", justify="right")
     table.add_column("Cut", justify="right")

@@ -240,9 +240,7 @@ class Known:
         return replay(program, self.events.get(person, []), person=person)
 
 
-def gather(
-    store: ResultsStore, program: Program, people: Iterable[str] | None = None
-) -> Known:
+def gather(store: ResultsStore, program: Program, people: Iterable[str] | None = None) -> Known:
     """Events, gate screenings and completed modules of ``people`` (everyone: None)."""
     wanted = None if people is None else set(people)
     one = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None
@@ -347,9 +345,7 @@ def _moved_first(before: Sequence[Event]) -> str:
     return f" (screener recorded {shown} first, from their screening data)"
 
 
-def record(
-    store: ResultsStore, program: Program, event: Event, *, now: datetime
-) -> Recorded:
+def record(store: ResultsStore, program: Program, event: Event, *, now: datetime) -> Recorded:
     """Check ``event`` (typed in by a coordinator) and store it, with the automatic
     events due before and after it, in one write; ``PathwayError`` in one line if the
     program does not allow it."""

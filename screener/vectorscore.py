@@ -299,7 +299,8 @@ def _check_columns(
             hints[0]
             if len(hints) == 1 and len(unknown) == 1
             else "rename them, leave them out with --ignore-extra (or 'ignore:' under "
-            "'columns:' in a --map file)" + (", or map them in a --map file" if mapping is None else "")
+            "'columns:' in a --map file)"
+            + (", or map them in a --map file" if mapping is None else "")
         )
         problems.append(
             f"{table.source}: unknown column{'s' if len(unknown) > 1 else ''} "

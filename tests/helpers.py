@@ -35,7 +35,9 @@ _DEFAULT_FILTERS = (
     ("ignore", ResourceWarning, ""),
 )
 _SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE") if hasattr(signal, name)
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGPIPE")
+    if hasattr(signal, name)
 )
 
 

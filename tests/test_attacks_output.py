@@ -652,7 +652,13 @@ def _with_stdout_closed(*args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("--version",), ("assessments",), ("db", "path"), ("schema", "module"), ("export", "-f", "csv")],
+    [
+        ("--version",),
+        ("assessments",),
+        ("db", "path"),
+        ("schema", "module"),
+        ("export", "-f", "csv"),
+    ],
 )
 def test_attack_21c_closed_stdout_is_one_line(isolated_db: Path, args: tuple[str, ...]) -> None:
     """'screener --version >&- (stdout closed): AttributeError traceback'"""

@@ -189,7 +189,9 @@ def test_a_changed_row_is_a_conflict_never_a_silent_second_attempt(
     assert code == 0 and json.loads(out)["stored"] == 0
 
 
-def test_a_dry_run_finds_changed_rows_and_other_names_too(tmp_path: Path, isolated_db: Path) -> None:
+def test_a_dry_run_finds_changed_rows_and_other_names_too(
+    tmp_path: Path, isolated_db: Path
+) -> None:
     path = write_csv(tmp_path / "in.csv", bfi_rows(3))
     assert batch(str(path), "-a", BFI)[0] == 0
     before = isolated_db.read_bytes()
@@ -258,7 +260,9 @@ def test_contact_and_extra_columns(tmp_path: Path, isolated_db: Path) -> None:
     mapping = tmp_path / "map.yaml"
     mapping.write_text("columns:\n  ignore: [notes]\n  Applicant: candidate_id\n")
     header2 = ["Applicant", "name", "Reach me at", *ITEMS, "Notes"]
-    rows2 = [[f"q{k}", f"Q {k}", f"q{k}@example.org", *r[2:], "x"] for k, r in enumerate(bfi_rows(2))]
+    rows2 = [
+        [f"q{k}", f"Q {k}", f"q{k}@example.org", *r[2:], "x"] for k, r in enumerate(bfi_rows(2))
+    ]
     path2 = write_csv(tmp_path / "mapped.csv", rows2, header2)
     code, out, err = batch(
         str(path2), "-a", BFI, "--map", str(mapping), "--contact-column", "Reach me at", "--json"
@@ -580,7 +584,9 @@ def test_a_header_only_file_prints_one_line(tmp_path: Path, isolated_db: Path) -
 TINY_DIR = str(DATA / "tiny")
 
 
-def test_template_csv_round_trip_with_upper_case_option_ids(tmp_path: Path, isolated_db: Path) -> None:
+def test_template_csv_round_trip_with_upper_case_option_ids(
+    tmp_path: Path, isolated_db: Path
+) -> None:
     """Issue 11 point 13: no way to learn the columns. The template's headers and its
     row of allowed answers; filled in (option ids in capitals, as a spreadsheet's caps
     lock gives them) it goes straight into batch."""
@@ -794,7 +800,9 @@ def test_a_file_read_in_pieces_ahead_is_the_file_read_alone(
     options = replace(_default_options(path), contact_columns=None)
     alone = _table_facts(_read_file(options))
     child_options = replace(options, file=child_reads or path)
-    ahead = ReadAhead(options, Shared([partial(_ahead_piece, child_options, i) for i in range(PIECES)]))
+    ahead = ReadAhead(
+        options, Shared([partial(_ahead_piece, child_options, i) for i in range(PIECES)])
+    )
     taken = ahead.take(options)
     assert taken is not None and _table_facts(taken) == alone
     with pytest.raises(ChildProcessError):  # stopped and reaped

@@ -46,7 +46,14 @@ def test_help_groups_commands_for_the_three_users() -> None:
     headings = [h for h in sections if h not in ("Usage", "Options")]
     assert headings == ["Candidates", "Recruiters", "Program", "Content", "Data"]
     assert sections["Candidates"] == ["take", "show", "coach", "report"]
-    assert sections["Recruiters"][:6] == ["batch", "template", "results", "export", "stats", "evaluate"]
+    assert sections["Recruiters"][:6] == [
+        "batch",
+        "template",
+        "results",
+        "export",
+        "stats",
+        "evaluate",
+    ]
     assert sections["Program"] == ["pathway", "record", "waiting", "funnel", "employer"]
     assert sections["Content"][:4] == ["assessments", "modules", "validate", "schema"]
     assert sections["Data"] == ["delete", "db"]
@@ -372,7 +379,9 @@ def test_evaluate_unknown_assessment_is_one_line() -> None:
 
 def test_stats_shows_the_error_at_the_cut_of_each_competency(tmp_path: Path) -> None:
     cohort = tmp_path / "six.csv"
-    assert run_cli("simulate", SIXITEM, "--n", "120", "--seed", "2", "-o", str(cohort)).returncode == 0
+    assert (
+        run_cli("simulate", SIXITEM, "--n", "120", "--seed", "2", "-o", str(cohort)).returncode == 0
+    )
     assert run_cli("batch", str(cohort), "-a", SIXITEM).returncode == 0
     table = run_cli("stats", SIXITEM)
     assert table.returncode == 0, table.stderr
@@ -392,7 +401,9 @@ def test_stats_shows_the_error_at_the_cut_of_each_competency(tmp_path: Path) -> 
 def test_stats_after_an_all_blank_row_prints_no_warning(tmp_path: Path) -> None:
     """Issue 11 point 19: a row with no answers at all made numpy warn "Mean of empty slice"."""
     cohort = tmp_path / "six.csv"
-    assert run_cli("simulate", SIXITEM, "--n", "40", "--seed", "3", "-o", str(cohort)).returncode == 0
+    assert (
+        run_cli("simulate", SIXITEM, "--n", "40", "--seed", "3", "-o", str(cohort)).returncode == 0
+    )
     lines = cohort.read_text().splitlines()
     width = lines[0].count(",")
     cohort.write_text("\n".join([*lines, "blank-1,Blank Person" + "," * (width - 1)]) + "\n")

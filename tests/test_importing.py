@@ -448,8 +448,11 @@ def test_the_header_row_is_found_below_a_title(tmp_path: Path) -> None:
     """Issue 11 point 13: a title row above the table made 'WBLC cohort 3' the header."""
     csv_path = tmp_path / "titled.csv"
     csv_path.write_text(
-        "WBLC screening - cohort 3 (March)\n\n" + ",".join(HEADER) + "\n"
-        + "\n".join(",".join(r) for r in ROWS[:2]) + "\n",
+        "WBLC screening - cohort 3 (March)\n\n"
+        + ",".join(HEADER)
+        + "\n"
+        + "\n".join(",".join(r) for r in ROWS[:2])
+        + "\n",
         encoding="utf-8",
     )
     table = read_table(csv_path)
@@ -457,7 +460,12 @@ def test_the_header_row_is_found_below_a_title(tmp_path: Path) -> None:
     assert table.rows.tolist() == [4, 5]  # row numbers as the spreadsheet shows them
     xlsx = write_xlsx(
         tmp_path / "titled.xlsx",
-        [["Cohort 3", None, None], [None, None, None], ["candidate_id", "name", "t1"], ["x1", "Ann", 4]],
+        [
+            ["Cohort 3", None, None],
+            [None, None, None],
+            ["candidate_id", "name", "t1"],
+            ["x1", "Ann", 4],
+        ],
     )
     table = read_table(xlsx)
     assert table.ids == ["x1"] and table.rows.tolist() == [4]
@@ -472,8 +480,10 @@ def test_a_comment_row_under_the_header_is_skipped(tmp_path: Path) -> None:
     """The template's second row explains the allowed answers; its id cell starts '# '."""
     path = tmp_path / "filled.csv"
     path.write_text(
-        ",".join(HEADER) + "\n# allowed answers,full name,a b c,number (mm),1-5\n"
-        + ",".join(ROWS[0]) + "\n",
+        ",".join(HEADER)
+        + "\n# allowed answers,full name,a b c,number (mm),1-5\n"
+        + ",".join(ROWS[0])
+        + "\n",
         encoding="utf-8",
     )
     table = read_table(path)

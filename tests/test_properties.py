@@ -327,7 +327,8 @@ def test_a_records_plan_modules_is_the_plan_rule(
 
 
 _NAME_TEXT = st.text(
-    alphabet=st.sampled_from(["a", "B", "é", " ", "\t", "\u00a0", "\u200b", "\x07", "-"]), max_size=8
+    alphabet=st.sampled_from(["a", "B", "é", " ", "\t", "\u00a0", "\u200b", "\x07", "-"]),
+    max_size=8,
 )
 
 
@@ -393,8 +394,17 @@ def _piece_facts(text: str, plain: bool, delimiter: str = ",") -> tuple[object, 
     cells = [[part.values[c] for c in row] for chunk in part.chunks for row in chunk.tolist()]
     rows = [r for chunk in part.rows for r in chunk.tolist()]
     errors = [(e.row, e.column, e.value, e.message) for e in part.errors]
-    return (piece.records, piece.open_end, rows, part.ids, part.names, part.contacts,
-            cells, errors, sorted(part.structural))
+    return (
+        piece.records,
+        piece.open_end,
+        rows,
+        part.ids,
+        part.names,
+        part.contacts,
+        cells,
+        errors,
+        sorted(part.structural),
+    )
 
 
 _CSV_CELL = st.one_of(  # mostly cells a plain piece holds, now and then one it does not

@@ -124,17 +124,29 @@ def test_writing_to_a_database_in_a_missing_folder_says_so(tmp_path: Path) -> No
     db = tmp_path / "no" / "such" / "screener.json"
     answers = tmp_path / "answers.yaml"
     answers.write_text("m1: a\n")
-    done = run_cli(*TINY, "--db", str(db), "take", "tiny", "--answers", str(answers), "--name", "Ann")
+    done = run_cli(
+        *TINY, "--db", str(db), "take", "tiny", "--answers", str(answers), "--name", "Ann"
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and "does not exist" in done.stderr
     assert str(db.parent) in done.stderr
     assert not (tmp_path / "no").exists()
     done = run_cli(*TINY, "--db", str(db), "results")
     assert done.returncode == 0 and not (tmp_path / "no").exists()
-    done = run_cli(*TINY, "take", "tiny", "--answers", str(answers), "--name", "Bo",
-                   env={"SCREENER_DB": str(db)})
+    done = run_cli(
+        *TINY,
+        "take",
+        "tiny",
+        "--answers",
+        str(answers),
+        "--name",
+        "Bo",
+        env={"SCREENER_DB": str(db)},
+    )
     assert done.returncode == 0 and db.exists(), done.stderr
     db.unlink()
     # the folder there, the same command works
-    done = run_cli(*TINY, "--db", str(db), "take", "tiny", "--answers", str(answers), "--name", "Ann")
+    done = run_cli(
+        *TINY, "--db", str(db), "take", "tiny", "--answers", str(answers), "--name", "Ann"
+    )
     assert done.returncode == 0, done.stderr

@@ -1137,17 +1137,20 @@ def test_bulk_documents_of_consecutive_rows_are_those_of_the_rows_one_by_one(
     cands = [f"c-{i}" for i in range(40)]
     for rows in (list(range(30, 70)), list(range(0, 40)), list(range(80, 120))):
         picked = bulk.PackedBatch(
-            *([column[i] for i in rows] for column in (
-                packed.answers,
-                packed.extra,
-                packed.scores,
-                packed.codes,
-                packed.intervals,
-                packed.near,
-                packed.outcomes,
-                packed.overall,
-                packed.keys,
-            ))
+            *(
+                [column[i] for i in rows]
+                for column in (
+                    packed.answers,
+                    packed.extra,
+                    packed.scores,
+                    packed.codes,
+                    packed.intervals,
+                    packed.near,
+                    packed.outcomes,
+                    packed.overall,
+                    packed.keys,
+                )
+            )
         )
         one_by_one = bulk.documents(picked, None, aids, cands, 3, "2024-05-01T10:20:00Z")
         sliced = bulk.documents(packed, rows, aids, cands, 3, "2024-05-01T10:20:00Z")

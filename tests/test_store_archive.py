@@ -464,7 +464,9 @@ def test_a_csv_export_made_segment_by_segment_by_two_processes_is_the_same(
     for n in range(6):
         rows = people_rows(5, n * 5, prefix=f"e{n}")
         if overlapping:  # each import's times reach back before the one before it
-            rows = [replace(r, submitted=f"2024-0{9 - n}-1{k}T00:00:00Z") for k, r in enumerate(rows)]
+            rows = [
+                replace(r, submitted=f"2024-0{9 - n}-1{k}T00:00:00Z") for k, r in enumerate(rows)
+            ]
         store.save_attempts(rows)
     stream = store.iter_attempts()
     runs = stream.runs()

@@ -276,9 +276,7 @@ def test_batch_and_results_json_equal_to_the_file_store(url: str, tmp_path: Path
     assert len(on_server) == 30 and on_server == lines(str(file_db))
 
 
-def test_a_batchs_new_people_keep_their_contacts_on_both_backends(
-    url: str, tmp_path: Path
-) -> None:
+def test_a_batchs_new_people_keep_their_contacts_on_both_backends(url: str, tmp_path: Path) -> None:
     """New people with contact details are stored by the bulk save, with their row's
     contact (cleaned); a returning person's stored contact is left as it was. (They
     were once added one ``add_candidate`` at a time: a 60,000-row file took minutes.)"""
@@ -1212,9 +1210,7 @@ def test_keys_dropped_and_not_made_again_refuse_the_commit(server: PgServer, url
     people = server.query(PEOPLE_SCHEMA, dbname(url))
     with psycopg.connect(url) as conn:  # the candidates' keys and index too (schema 7)
         conn.execute("SELECT screener.bulk_attempts_begin(true, true)")
-        assert conn.execute(PEOPLE_SCHEMA).fetchall() == [
-            r for r in people if "CHECK" in str(r[0])
-        ]
+        assert conn.execute(PEOPLE_SCHEMA).fetchall() == [r for r in people if "CHECK" in str(r[0])]
         with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="not made again"):
             conn.commit()
     assert server.query(PEOPLE_SCHEMA, dbname(url)) == people and len(people) == 7

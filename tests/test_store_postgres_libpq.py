@@ -469,7 +469,9 @@ def _imported(*args: str, env: dict[str, str] | None = None) -> tuple[int, set[s
     return done.returncode, set(done.stderr.rsplit("LOADED", 1)[1].split())
 
 
-def test_show_report_and_db_info_on_a_server_do_not_import_psycopg(url: str, tmp_path: Path) -> None:
+def test_show_report_and_db_info_on_a_server_do_not_import_psycopg(
+    url: str, tmp_path: Path
+) -> None:
     _take(tmp_path, A_GOOD, "--name", "Ann Lee")
     for command in ("show", "report"):
         assert _imported(command, "Ann Lee") == (0, set())

@@ -26,7 +26,9 @@ def warning_line(message: Warning | str, *_: Any, **__: Any) -> None:
     sys.stderr.write(f"warning: {printable(str(message))}\n")
 
 
-def finish(call: Callable[[], None], command: Callable[[], tuple[str | None, Sequence[str]]]) -> int:
+def finish(
+    call: Callable[[], None], command: Callable[[], tuple[str | None, Sequence[str]]]
+) -> int:
     """Run ``call``; every way it can end becomes an exit code, with at most one line.
     ``command``: the command name and arguments being run, asked only when a server
     refused a write (the line names the command refused).

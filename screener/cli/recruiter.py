@@ -218,9 +218,7 @@ def batch(
         if ahead is not None:
             ahead.stop()
     if not dry_run:  # the program's automatic events for the rows stored
-        after_screening(
-            ctx, chosen.id, result.candidates, nominated_by=nominated_by, region=region
-        )
+        after_screening(ctx, chosen.id, result.candidates, nominated_by=nominated_by, region=region)
     if not result.rows and not as_json:
         # a header and nothing under it: one line, not a summary of zeros
         sys.stdout.write(
@@ -232,7 +230,9 @@ def batch(
     if result.ignored_columns:
         names = ", ".join(repr(printable(c)) for c in result.ignored_columns[:8])
         more = " ..." if len(result.ignored_columns) > 8 else ""
-        err.write(f"note: {shown_file}: left out {len(result.ignored_columns)} column(s): {names}{more}\n")
+        err.write(
+            f"note: {shown_file}: left out {len(result.ignored_columns)} column(s): {names}{more}\n"
+        )
     if result.contact_columns:
         names = ", ".join(repr(printable(c)) for c in result.contact_columns)
         err.write(f"note: {shown_file}: contact details from {names}\n")
@@ -276,7 +276,8 @@ def template(
     ctx: typer.Context,
     assessment: Annotated[str, typer.Argument(help="Assessment id or YAML path.")],
     form: Annotated[
-        str | None, typer.Option("--form", help="Form whose items are the columns (default: the first).")
+        str | None,
+        typer.Option("--form", help="Form whose items are the columns (default: the first)."),
     ] = None,
     fmt: Annotated[
         TemplateChoice | None,
@@ -626,7 +627,9 @@ def stats(
         emit_json(stats_json(result))
         return
     if not result.attempts:
-        sys.stderr.write(f"no stored attempts of {printable(model.id)} {printable(model.version)}\n")
+        sys.stderr.write(
+            f"no stored attempts of {printable(model.id)} {printable(model.version)}\n"
+        )
         return
     show_stats(console(), result)
 
@@ -638,9 +641,7 @@ def evaluate_command(
         str | None,
         typer.Option("--form", help="Form whose decisions are judged (default: the first)."),
     ] = None,
-    n: Annotated[
-        int, typer.Option("--n", min=1, help="How many simulated candidates.")
-    ] = 20000,
+    n: Annotated[int, typer.Option("--n", min=1, help="How many simulated candidates.")] = 20000,
     seed: Annotated[
         int, typer.Option("--seed", min=0, help="Random seed (same seed, same figures).")
     ] = 1,

@@ -178,7 +178,6 @@ class ScoredBatch:
             rest = _scoped_keys(scope, head, cands[half:], answers[half:])
         return mine + rest
 
-
     def rows(self, start: int, stop: int) -> ScoredBatch:
         """Rows ``start:stop`` as a batch of their own (a part packed on its own: each
         row's packed fields and key depend on that row alone)."""
@@ -209,6 +208,7 @@ class ScoredBatch:
             keys=cut(self.keys),
             ahead=None,
         )
+
 
 #: Rows per process above which ``ScoredBatch.key_list`` hashes in two processes.
 _FORK_KEYS = 20_000
@@ -525,8 +525,7 @@ def _near_texts(batch: ScoredBatch, n: int) -> list[str | None]:
     letters = np.frombuffer(b"01", np.uint8)[np.asarray(batch.near, dtype=np.intp)]
     near_rows: list[bool] = np.asarray(batch.near, dtype=bool).any(axis=1).tolist()  # type: ignore[assignment]
     return [
-        text if near else None
-        for text, near in zip(_letter_rows(letters), near_rows, strict=True)
+        text if near else None for text, near in zip(_letter_rows(letters), near_rows, strict=True)
     ]
 
 
@@ -610,9 +609,7 @@ def pack_batch(batch: ScoredBatch, n: int) -> PackedBatch:
     half = n * _PARENT_SHARE // 100
     if n - half < _FORK_PACK or not hasattr(os, "fork") or not spare_core():
         return _pack_rows(batch, n, fork_keys=True)
-    theirs = Forked(
-        lambda: _to_wire(_pack_rows(batch.rows(half, n), n - half, fork_keys=False))
-    )
+    theirs = Forked(lambda: _to_wire(_pack_rows(batch.rows(half, n), n - half, fork_keys=False)))
     try:
         mine = _pack_rows(batch.rows(0, half), half, fork_keys=False)
         rest = _from_wire(theirs.result(), n - half)

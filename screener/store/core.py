@@ -1395,9 +1395,7 @@ class Store:
                     ),
                 )
                 parts += parts_
-            stream = AttemptStream(
-                parts, layout_of, person=_fallback(keep), keep=keep, local=True
-            )
+            stream = AttemptStream(parts, layout_of, person=_fallback(keep), keep=keep, local=True)
             if keep is not None:  # its own descriptors of the segments: closed with it
                 import weakref
 
@@ -1559,12 +1557,6 @@ class Store:
             tx.buffer.dirty = True
 
 
-
-
-
-
-
-
 def _query(test: Callable[[Mapping[str, Any]], bool]) -> QueryLike:
     """A plain function as a TinyDB query: hashed by identity, so never a stale cache hit."""
     return cast(QueryLike, test)
@@ -1585,8 +1577,6 @@ def _employer_doc(employer: Employer) -> Doc:
     }
 
 
-
-
 def _candidate(doc: Mapping[str, Any]) -> Candidate:
     return Candidate(doc["id"], doc["name"], doc.get("contact"), doc["created"])
 
@@ -1602,14 +1592,6 @@ def _one_named(docs: Iterable[Mapping[str, Any]], name: str) -> Candidate | None
             f"{len(named)} candidates are named {shown(name)} (ids {ids}); give the id"
         )
     return _candidate(named[0]) if named else None
-
-
-
-
-
-
-
-
 
 
 class _People:

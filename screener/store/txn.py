@@ -561,9 +561,7 @@ class Txn:
 
         def people(ids: Iterable[str]) -> list[Doc]:
             if found:
-                return [
-                    found.get(cid) or person_doc(cid, *new_people[cid], created) for cid in ids
-                ]
+                return [found.get(cid) or person_doc(cid, *new_people[cid], created) for cid in ids]
             # all new: made here as ``person_doc`` makes them, a third of the time
             given = new_people.__getitem__
             return [
@@ -590,9 +588,7 @@ class Txn:
         # new ones with one stay, in their order (each new person has an attempt: in
         # the head, or after it)
         later = set(candidates[count:])
-        gone = [
-            key for key, doc in live.items() if doc["id"] in in_head and doc["id"] not in later
-        ]
+        gone = [key for key, doc in live.items() if doc["id"] in in_head and doc["id"] not in later]
         for key in gone:
             del live[key]
         if gone:

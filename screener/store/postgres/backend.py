@@ -206,10 +206,6 @@ def _packed(row: Sequence[Any]) -> Doc:
 _COPY_FIELDS = ("id", "cand", "layout", "status", *_PACKED_FIELDS)
 
 
-
-
-
-
 def _pg_error(exc: BaseException, *, lost: bool = False) -> TypeGuard[psycopg.Error]:
     """Whether ``exc`` is a psycopg error (``lost``: an ``OperationalError``), without
     importing psycopg when it was not: then it cannot be one."""
@@ -907,7 +903,8 @@ class PostgresStore:
         stored (or earlier among the rows) are skipped. A bad row stores nothing."""
         now = utc_stamp()
         packed = [
-            (row.key, candidate_key(row.candidate), row.layout, attempt_fields(row, now)) for row in rows
+            (row.key, candidate_key(row.candidate), row.layout, attempt_fields(row, now))
+            for row in rows
         ]
         with self._open(write=True, op="store attempts (batch)") as tx:
             tx.lock_erasure()
@@ -956,6 +953,7 @@ class PostgresStore:
         columns (no document per row), and their ids are drawn in ascending order,
         so the primary key and the plan rows' key grow at their right edge."""
         from screener.store.bulk import pack_batch  # imports: only the bulk save
+
         n = batch.check()
         now = utc_stamp(batch.submitted)
         with self._open(write=True, op="store attempts (batch)") as tx:
@@ -973,7 +971,9 @@ class PostgresStore:
             # repeats): the attempts' keys and indexes dropped before the candidates'
             # COPY, and the candidates' too when none is stored (schema 7)
             first_import = early and not any_attempt
-            bulk = first_import and self._bulk_keys_begin(tx, n, any_attempt, people=not any_candidate)
+            bulk = first_import and self._bulk_keys_begin(
+                tx, n, any_attempt, people=not any_candidate
+            )
             if bulk:
                 return self._stream_first_import(tx, batch, n, now, any_candidate, command)
 
@@ -1120,7 +1120,9 @@ class PostgresStore:
                     outcomes.extend(columns[_OUTCOMES])  # type: ignore[arg-type]
                 plans = _batch_plan_rows(aids, codes, outcomes, layout_id, layout_of)
             if plans[0]:
-                _copy_columns(cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans)
+                _copy_columns(
+                    cur, "COPY plan_rows (module, attempt_id, required) FROM STDIN", plans
+                )
         tx.conn.execute("SELECT screener.bulk_attempts_end()")
         m = len(aids)
         if m and command is not None:
@@ -1129,9 +1131,7 @@ class PostgresStore:
         return records.SaveResult(stored=m, skipped=n - m, attempt_ids=tuple(out))
 
     @staticmethod
-    def _bulk_keys_begin(
-        tx: _Tx, rows: int, any_attempt: bool, *, people: bool = False
-    ) -> bool:
+    def _bulk_keys_begin(tx: _Tx, rows: int, any_attempt: bool, *, people: bool = False) -> bool:
         """For a batch of ``rows`` attempts at least ``1 / BULK_SHARE`` of those stored:
         drop the attempts' foreign keys until ``bulk_attempts_end`` makes them again
         (schema 6), which checks every row by one join instead of two queries per new
@@ -2626,14 +2626,6 @@ def _batch_plan_rows(
 _STANDARD_PLANS: dict[tuple[int, str, str | None], list[tuple[str, bool]]] = {}
 
 
-
-
-
-
-
-
-
-
 class _People:
     """Resolves the candidate of each row of a bulk save, creating new people once."""
 
@@ -2693,8 +2685,6 @@ class _People:
 
     def insert(self) -> None:
         PostgresStore._copy_candidates(self.tx, self.new)
-
-
 
 
 if TYPE_CHECKING:
