@@ -120,8 +120,8 @@ def test_turns_hand_each_index_out_once_in_order() -> None:
 def test_in_order_hands_every_value_on_in_order_each_part_done_once() -> None:
     parent = os.getpid()
     got: list[tuple[int, bool, bytes]] = []
-    # (this process slow: the child surely takes parts, however busy the machine)
-    parts = [partial(_big_part, i, parent, slow_parent=0.1) for i in range(12)]
+    # (both slow: each surely takes parts, however busy the machine)
+    parts = [partial(_big_part, i, parent, slow_child=0.02, slow_parent=0.1) for i in range(12)]
     in_order(parts, got.append, fork=True)
     assert [v for v, _, _ in got] == [i * i for i in range(12)]
     assert [data == bytes([i]) * 200_000 for i, (_, _, data) in enumerate(got)] == [True] * 12
