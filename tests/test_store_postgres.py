@@ -460,6 +460,13 @@ def test_a_long_stream_reads_through_a_cursor_in_chunks(
         seen.append((record.attempt_id, record.name))
         assert stream.contact(record.candidate_id) == f"{record.candidate_id}@x.org"
     assert seen == listed
+    light = connect(
+        url, reads_only=True
+    )  # results, export: the libpq reader, then psycopg's cursor
+    stream = light.iter_attempts()
+    assert [(a.attempt_id, a.name, stream.contact(a.candidate_id)) for a in stream] == [
+        (aid, name, f"{name.lower()}@x.org") for aid, name in listed
+    ]
     with store.reading():  # the snapshot of the reading view, even after a write
         stream = store.iter_attempts()
         connect(url).save_attempts([row(NewCandidate("Late", id="late"), 99)])

@@ -420,7 +420,7 @@ def _take(tmp_path: Path, answers: str, *who: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_show_and_report_say_the_same_bytes_with_either_driver(
+def test_reading_commands_say_the_same_bytes_with_either_driver(
     url: str, server: PgServer, tmp_path: Path
 ) -> None:
     _take(tmp_path, A_GOOD, "--name", "Ann Lee")
@@ -436,6 +436,13 @@ def test_show_and_report_say_the_same_bytes_with_either_driver(
         (*TINY, "show", 'Ann "Quote" Lee', "--json"),
         ("report", 'Ann "Quote" Lee'),
         ("show", "nobody"),
+        # the commands that read a list (the libpq reader too, since session 8)
+        ("results",),
+        (*TINY, "results", "--assessment", "tiny", "--json"),
+        ("export", "--format", "csv"),
+        (*TINY, "export", "--format", "jsonl", "--anonymize", "--items"),
+        (*TINY, "stats", "tiny", "--json"),
+        ("results", "--assessment", "nothing-such"),
     ]
     for args in commands:
         light = run_cli(*args, subprocess=True)
@@ -479,6 +486,8 @@ def test_show_report_and_db_info_on_a_server_do_not_import_psycopg(
     code, loaded = _imported("show", "Ann Lee", env=PSYCOPG)
     assert code == 0 and "psycopg" in loaded
     assert _imported("db", "info") == (0, set())  # nor db info (the server's facts too)
+    assert _imported("results") == (0, set())  # nor a short list of results
+    assert _imported("export", "--format", "csv") == (0, set())
 
 
 # -- the errors a user meets ---------------------------------------------------------------

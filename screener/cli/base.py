@@ -104,8 +104,9 @@ def open_store(
     The configured locations (``$SCREENER_DB``, set once on
     purpose, and the user data dir) have their folder made by the first write.
 
-    ``reads_only``: the command only reads a few rows (``show``, ``report``); on
-    PostgreSQL it reads through the bundled libpq without importing psycopg.
+    ``reads_only``: the command only reads (``show``, ``report``, ``results``,
+    ``export``, ``stats``, ``db info``); on PostgreSQL it reads through the bundled
+    libpq without importing psycopg (a long stream's cursor is psycopg's).
     """
     from screener.store import connect, is_server_db
 

@@ -450,7 +450,7 @@ def results(
     ] = False,
 ) -> None:
     """List stored attempts, oldest first: a table, or JSON lines with --json."""
-    store = open_store(ctx)
+    store = open_store(ctx, reads_only=True)
     stream = _stream(store, assessment, outcome, module, since)
     check_filters(ctx, store, stream, assessment, module)
     if as_json:
@@ -541,7 +541,7 @@ def export(
     check_output_suffix(chosen.value, to_file)
     if chosen.binary_only and to_file is None:
         raise UsageError(f"export: --format {chosen.value} needs --output FILE")
-    store = open_store(ctx)
+    store = open_store(ctx, reads_only=True)
     stream = _stream(store, assessment, outcome, module, since)
     check_filters(ctx, store, stream, assessment, module)
     secret = store.secret() if anonymize else None
@@ -616,7 +616,7 @@ def stats(
     model = assessment_for(ctx, assessment)
     if form is not None:
         form_option(model, form)
-    stream = open_store(ctx).iter_attempts(assessment=model.id)
+    stream = open_store(ctx, reads_only=True).iter_attempts(assessment=model.id)
     result = assessment_stats(model, stream, form)
     if result.skipped:
         sys.stderr.write(
