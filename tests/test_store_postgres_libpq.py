@@ -443,6 +443,8 @@ def test_reading_commands_say_the_same_bytes_with_either_driver(
         (*TINY, "export", "--format", "jsonl", "--anonymize", "--items"),
         (*TINY, "stats", "tiny", "--json"),
         ("results", "--assessment", "nothing-such"),
+        (*TINY, "coach", ann.id, "--no-input"),
+        (*TINY, "coach", "bo-1", "--no-input"),
     ]
     for args in commands:
         light = run_cli(*args, subprocess=True)

@@ -105,8 +105,9 @@ def open_store(
     purpose, and the user data dir) have their folder made by the first write.
 
     ``reads_only``: the command only reads (``show``, ``report``, ``results``,
-    ``export``, ``stats``, ``db info``); on PostgreSQL it reads through the bundled
-    libpq without importing psycopg (a long stream's cursor is psycopg's).
+    ``export``, ``stats``, ``db info``, ``coach --no-input``); on PostgreSQL it reads
+    through the bundled libpq without importing psycopg (a long stream's cursor is
+    psycopg's, and a write switches to psycopg for good).
     """
     from screener.store import connect, is_server_db
 

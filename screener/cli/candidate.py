@@ -491,7 +491,7 @@ def coach(
 
     look = Look(plain=plain_mode(plain))
     at_terminal = interactive(no_input)
-    store = open_store(ctx)
+    store = open_store(ctx, reads_only=not at_terminal)  # (a write would switch drivers)
     if candidate is None:
         if not at_terminal:
             raise UsageError("name the candidate: screener coach CANDIDATE")

@@ -609,7 +609,8 @@ def left_out_modules(ctx: typer.Context, candidate_id: str, assessment_id: str) 
     if chosen is None:
         return frozenset()
     try:
-        state = replay(chosen, open_store(ctx).events(candidate_id), person=candidate_id)
+        events = open_store(ctx, reads_only=True).events(candidate_id)
+        state = replay(chosen, events, person=candidate_id)
     except PathwayError:
         return frozenset()
     return frozenset(chosen.route(state.route).leaves_out_modules)
