@@ -8,6 +8,7 @@ import time
 from functools import partial
 
 import pytest
+from helpers import record_forks
 
 from screener.forked import Claims, Shared, Turns, in_order
 
@@ -158,28 +159,18 @@ def test_in_order_with_a_failed_child_changes_nothing(monkeypatch: pytest.Monkey
     assert got == [0, 1, 4, 9]
 
 
-def test_in_order_reaps_its_child_when_a_value_cannot_be_taken() -> None:
+def test_in_order_reaps_its_child_when_a_value_cannot_be_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A write that fails (a full disk) ends the run: the error is raised here and the
     child is stopped and reaped, not left behind."""
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
 
     def full(_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    mp = pytest.MonkeyPatch()
-    mp.setattr(os, "fork", fork)
-    try:
-        with pytest.raises(OSError, match="No space"):
-            in_order(_parts(6, slow_child=5.0), full, fork=True)
-    finally:
-        mp.undo()
+    forks = record_forks(monkeypatch)
+    with pytest.raises(OSError, match="No space"):
+        in_order(_parts(6, slow_child=5.0), full, fork=True)
     [pid] = forks
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
