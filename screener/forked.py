@@ -63,9 +63,7 @@ class Forked:
             code = 1
             try:
                 os.close(read_end)
-                view = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
-                while view:
-                    view = view[os.write(write_end, view) :]
+                _write_all(write_end, pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
                 os._exit(code)
@@ -114,7 +112,39 @@ def _end_child(pid: int, fd: int) -> None:
             os.close(fd)
 
 
-class Claims:
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _filled_pipe(data: bytes) -> int:
+    """The read end of a new pipe holding ``data`` (at most 64 KiB: nothing reads it
+    yet), its write end closed."""
+    read_end, write_end = os.pipe()
+    try:
+        _write_all(write_end, data)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+class _HeldPipe:
+    """The read end of a ``_filled_pipe`` that processes take their shares from."""
+
+    fd = -1
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+
+class Claims(_HeldPipe):
     """``n`` parts of one job shared by this process and a forked child, each taken once
     whatever their speeds: a pipe made before the fork holds one byte per part, and
     each process reads one byte before each part it takes (a pipe's read of one byte
@@ -128,26 +158,11 @@ class Claims:
     def __init__(self, n: int) -> None:
         if not 0 <= n <= self.MOST:
             raise ValueError(f"{n} parts: at most {self.MOST}")
-        self.fd, write_end = os.pipe()
-        try:
-            view = memoryview(bytes(n))
-            while view:  # the pipe holds them all: nothing reads it yet
-                view = view[os.write(write_end, view) :]
-        except BaseException:
-            os.close(self.fd)
-            raise
-        finally:
-            os.close(write_end)
+        self.fd = _filled_pipe(bytes(n))
 
     def take(self) -> bool:
         """Whether a part is left for this process (it takes it)."""
         return self.fd >= 0 and bool(os.read(self.fd, 1))
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = -1
 
 
 class Shared:
@@ -234,7 +249,7 @@ class Shared:
             self.claims = None
 
 
-class Turns:
+class Turns(_HeldPipe):
     """The indexes ``0..n-1`` handed out in order to whichever process asks next (this
     one or a forked child): a pipe made before the fork holds them as 4-byte numbers,
     and a read of 4 bytes takes one whole (a pipe read holds the pipe's lock)."""
@@ -245,16 +260,7 @@ class Turns:
     def __init__(self, n: int) -> None:
         if not 0 <= n <= self.MOST:
             raise ValueError(f"{n} indexes: at most {self.MOST}")
-        self.fd, write_end = os.pipe()
-        try:
-            view = memoryview(b"".join(i.to_bytes(4, "little") for i in range(n)))
-            while view:
-                view = view[os.write(write_end, view) :]
-        except BaseException:
-            os.close(self.fd)
-            raise
-        finally:
-            os.close(write_end)
+        self.fd = _filled_pipe(b"".join(i.to_bytes(4, "little") for i in range(n)))
 
     def next(self) -> int | None:
         """The next index no process has taken (this one takes it); None when none is left."""
@@ -262,12 +268,6 @@ class Turns:
             return None
         got = os.read(self.fd, 4)
         return int.from_bytes(got, "little") if len(got) == 4 else None
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = -1
 
 
 def in_order(
@@ -310,9 +310,7 @@ def in_order(
                     os.close(read_end)
                     while (index := turns.next()) is not None:
                         payload = pickle.dumps((index, parts[index]()), pickle.HIGHEST_PROTOCOL)
-                        view = memoryview(len(payload).to_bytes(8, "little") + payload)
-                        while view:
-                            view = view[os.write(write_end, view) :]
+                        _write_all(write_end, len(payload).to_bytes(8, "little") + payload)
                     code = 0
                 finally:
                     os._exit(code)
